@@ -1,0 +1,261 @@
+package engine
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// RandomPatterns is how many random answer patterns the load-time check
+// scores, on top of the extreme patterns.
+const RandomPatterns = 10000
+
+type pattern struct {
+	sex     string
+	age     float64
+	pick    func(i int, it *item) *option // nil result leaves the item unanswered
+	missing int                           // how many shown items to leave unanswered at random
+}
+
+// checkCoverage scores the all-minimum and all-maximum patterns, each item
+// at its extremes against the others at the opposite extreme, and many
+// random patterns, for every kind of respondent. Every banded score must
+// land in exactly one band, and no expression may fail.
+func (in *Instrument) checkCoverage(src *source) {
+	seed := binary.LittleEndian.Uint64([]byte(in.Hash[:8]))
+	rng := rand.New(rand.NewPCG(seed, uint64(len(in.items))))
+	lowest := func(_ int, it *item) *option { return extreme(it, false) }
+	highest := func(_ int, it *item) *option { return extreme(it, true) }
+	var patterns []pattern
+	for _, sex := range []string{"", "m", "f"} {
+		patterns = append(patterns, pattern{sex: sex, pick: lowest}, pattern{sex: sex, pick: highest})
+		for k := range in.items {
+			patterns = append(patterns,
+				pattern{sex: sex, pick: func(i int, it *item) *option { return extreme(it, i == k) }},
+				pattern{sex: sex, pick: func(i int, it *item) *option { return extreme(it, i != k) }})
+		}
+	}
+	random := func(_ int, it *item) *option { return &it.options[rng.IntN(len(it.options))] }
+	for n := 0; n < RandomPatterns; n++ {
+		p := pattern{sex: []string{"", "m", "f"}[rng.IntN(3)], pick: random}
+		if rng.IntN(3) > 0 {
+			p.age = float64(6 + rng.IntN(95))
+		}
+		if in.prorate && rng.IntN(4) == 0 {
+			p.missing = 1 + rng.IntN(in.maxMissing)
+		}
+		patterns = append(patterns, p)
+	}
+
+	reported := map[string]bool{}
+	for _, p := range patterns {
+		answers, err := in.generate(p, rng)
+		if err == nil {
+			_, err = in.Score(Input{Answers: answers, Sex: p.sex, Age: p.age})
+		}
+		if err == nil {
+			continue
+		}
+		where := path{"scoring"}
+		var be *BandError
+		if errors.As(err, &be) {
+			where = path{"scoring", "bands", be.Score}
+		}
+		key := where.String() + errKind(err)
+		if reported[key] {
+			continue
+		}
+		reported[key] = true
+		src.add(where, "%v (answers %s, sex %q, age %v)", err, formatAnswers(in, answers), p.sex, p.age)
+	}
+}
+
+func errKind(err error) string {
+	var be *BandError
+	if errors.As(err, &be) {
+		return fmt.Sprint(len(be.Matches) == 0)
+	}
+	return err.Error()
+}
+
+func extreme(it *item, high bool) *option {
+	best := &it.options[0]
+	for j := range it.options {
+		o := &it.options[j]
+		if (high && o.score > best.score) || (!high && o.score < best.score) {
+			best = o
+		}
+	}
+	return best
+}
+
+// generate answers the shown items of a pattern, deciding visibility as a
+// respondent's screen would.
+func (in *Instrument) generate(p pattern, rng *rand.Rand) (map[string]float64, error) {
+	sc := in.borrow()
+	defer in.release(sc)
+	sc.setRespondent(p.sex, p.age, 0)
+	answers := map[string]float64{}
+	var shownIDs []string
+	_, _, err := in.walk(sc, func(i int, shown bool) (*option, error) {
+		if !shown {
+			return nil, nil
+		}
+		it := &in.items[i]
+		o := p.pick(i, it)
+		answers[it.id] = o.value
+		shownIDs = append(shownIDs, it.id)
+		return o, nil
+	})
+	// Dropping answers after the walk can only reveal more items if a later
+	// display condition read a dropped one; those stay unanswered, which
+	// Score treats as missing like any other.
+	for n := 0; n < p.missing && len(shownIDs) > 1; n++ {
+		k := rng.IntN(len(shownIDs))
+		delete(answers, shownIDs[k])
+		shownIDs = slices.Delete(shownIDs, k, k+1)
+	}
+	return answers, err
+}
+
+func formatAnswers(in *Instrument, answers map[string]float64) string {
+	parts := make([]string, 0, len(answers))
+	for _, it := range in.items {
+		if v, ok := answers[it.id]; ok {
+			parts = append(parts, fmt.Sprintf("%s=%v", it.id, v))
+		}
+	}
+	return "{" + strings.Join(parts, " ") + "}"
+}
+
+// VectorOutcome is the outcome of running one vector.
+type VectorOutcome struct {
+	Name     string
+	Failures []string
+}
+
+// RunVectors runs the document's vectors and reports each one's failures.
+func (in *Instrument) RunVectors() []VectorOutcome {
+	out := make([]VectorOutcome, len(in.Doc.Vectors))
+	for i := range in.Doc.Vectors {
+		v := &in.Doc.Vectors[i]
+		out[i] = VectorOutcome{Name: v.Name, Failures: in.runVector(v)}
+	}
+	return out
+}
+
+func (in *Instrument) checkVectors(src *source) {
+	for i, o := range in.RunVectors() {
+		for _, f := range o.Failures {
+			src.add(path{"vectors", i}, "%q: %s", o.Name, f)
+		}
+	}
+}
+
+const tolerance = 1e-9
+
+func (in *Instrument) runVector(v *Vector) []string {
+	var fails []string
+	failf := func(format string, args ...any) { fails = append(fails, fmt.Sprintf(format, args...)) }
+	answers := v.AnswersByID
+	switch {
+	case v.Answers != nil && v.AnswersByID != nil:
+		return []string{"give answers or answers_by_id, not both"}
+	case v.Answers != nil:
+		var err error
+		if answers, err = in.AnswersInOrder(v.Answers, v.Sex, v.Age); err != nil {
+			return []string{err.Error()}
+		}
+	case answers == nil:
+		answers = map[string]float64{}
+	}
+	res, err := in.Score(Input{Answers: answers, Sex: v.Sex, Age: v.Age, Seconds: v.Seconds})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	wantComplete := v.Expect.Complete == nil || *v.Expect.Complete
+	if res.Complete != wantComplete {
+		failf("complete is %v, expected %v (missing %v)", res.Complete, wantComplete, res.Missing)
+	}
+	for _, id := range sortedKeys(v.Expect.Scores) {
+		want := v.Expect.Scores[id]
+		if _, known := in.scoreIndex(id); !known {
+			failf("expects unknown score %q", id)
+			continue
+		}
+		got, ok := res.Score(id)
+		if !ok {
+			failf("score %s: none, expected %v", id, want)
+		} else if math.Abs(got-want) > tolerance {
+			failf("score %s = %v, expected %v", id, got, want)
+		}
+	}
+	for _, id := range sortedKeys(v.Expect.Texts) {
+		want := v.Expect.Texts[id]
+		got, ok := "", false
+		for _, t := range res.Texts {
+			if t.ID == id {
+				got, ok = t.Value, true
+			}
+		}
+		if !ok {
+			failf("text %s: none, expected %q", id, want)
+		} else if got != want {
+			failf("text %s = %q, expected %q", id, got, want)
+		}
+	}
+	for _, id := range sortedKeys(v.Expect.Bands) {
+		want := v.Expect.Bands[id]
+		b, ok := res.Band(id)
+		if !ok {
+			failf("band of %s: none, expected %q", id, want)
+		} else if b.Code != want {
+			failf("band of %s = %q, expected %q", id, b.Code, want)
+		}
+	}
+	var fired []string
+	for _, w := range res.Warnings {
+		fired = append(fired, w.Rule)
+	}
+	if !sameSet(fired, v.Expect.Warnings) {
+		failf("warnings %v, expected %v", orEmpty(fired), orEmpty(v.Expect.Warnings))
+	}
+	if v.Expect.Validity != nil {
+		var flags []string
+		for _, f := range res.Validity {
+			flags = append(flags, f.ID)
+		}
+		if !sameSet(flags, *v.Expect.Validity) {
+			failf("validity %v, expected %v", orEmpty(flags), orEmpty(*v.Expect.Validity))
+		}
+	}
+	return fails
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"fmt"
+	"io/fs"
+	pathpkg "path"
+	"sort"
+	"strings"
+
+	"golang.org/x/mod/semver"
+)
+
+// Library holds instruments by id and version.
+type Library struct {
+	byID map[string][]*Instrument // ascending by version
+}
+
+// NewLibrary returns an empty library.
+func NewLibrary() *Library { return &Library{byID: map[string][]*Instrument{}} }
+
+// Add adds an instrument. A version can be added once: a published version
+// never changes, so a second document with the same id and version is an error.
+func (l *Library) Add(in *Instrument) error {
+	versions := l.byID[in.ID()]
+	for _, v := range versions {
+		if v.Version() == in.Version() {
+			return fmt.Errorf("%s: %s version %s is already loaded from %s", in.File, in.ID(), in.Version(), v.File)
+		}
+	}
+	versions = append(versions, in)
+	sort.Slice(versions, func(a, b int) bool {
+		return semver.Compare("v"+versions[a].Version(), "v"+versions[b].Version()) < 0
+	})
+	l.byID[in.ID()] = versions
+	return nil
+}
+
+// Get returns an instrument by id and version; an empty version means the latest.
+func (l *Library) Get(id, version string) (*Instrument, bool) {
+	versions := l.byID[id]
+	if len(versions) == 0 {
+		return nil, false
+	}
+	if version == "" {
+		return versions[len(versions)-1], true
+	}
+	for _, v := range versions {
+		if v.Version() == version {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// GetHash returns the version of id whose document has the given hash, so
+// a stored result can be rescored with exactly the document that made it.
+func (l *Library) GetHash(id, hash string) (*Instrument, bool) {
+	for _, v := range l.byID[id] {
+		if v.Hash == hash {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// Latest lists the latest version of every instrument, by id.
+func (l *Library) Latest() []*Instrument {
+	out := make([]*Instrument, 0, len(l.byID))
+	for _, versions := range l.byID {
+		out = append(out, versions[len(versions)-1])
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].ID() < out[b].ID() })
+	return out
+}
+
+// CheckReferences reports follow-up instruments that the library lacks.
+func (l *Library) CheckReferences() Problems {
+	var ps Problems
+	for _, versions := range l.byID {
+		for _, in := range versions {
+			ps = append(ps, l.checkFollowUps(in)...)
+		}
+	}
+	sort.Slice(ps, func(a, b int) bool { return ps[a].String() < ps[b].String() })
+	return ps
+}
+
+func (l *Library) checkFollowUps(in *Instrument) Problems {
+	var ps Problems
+	for _, ref := range in.followUps {
+		if _, ok := l.Get(ref.Message, ""); !ok {
+			p := ref
+			p.Message = fmt.Sprintf("follow_up names unknown instrument %q", ref.Message)
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// LoadFS loads every .yaml document in dir of fsys into a new library,
+// reporting every problem of every document and every broken reference.
+func LoadFS(fsys fs.FS, dir string) (*Library, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	lib := NewLibrary()
+	var ps Problems
+	for _, e := range entries {
+		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
+			continue
+		}
+		name := pathpkg.Join(dir, e.Name())
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		in, err := Load(name, data)
+		if err != nil {
+			if p, ok := AsProblems(err); ok {
+				ps = append(ps, p...)
+				continue
+			}
+			return nil, err
+		}
+		if err := lib.Add(in); err != nil {
+			ps = append(ps, Problem{File: name, Line: 1, Col: 1, Message: err.Error()})
+		}
+	}
+	ps = append(ps, lib.CheckReferences()...)
+	if len(ps) > 0 {
+		return lib, ps
+	}
+	return lib, nil
+}

@@ -1,0 +1,571 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// Input is one respondent's answers to one instrument.
+type Input struct {
+	// Answers holds response codes by item id. Unanswered items are absent.
+	Answers map[string]float64
+	// Sex is "m", "f" or "" when unknown.
+	Sex string
+	// Age is in years; 0 means unknown.
+	Age float64
+	// Seconds is how long the respondent took; 0 means unknown.
+	Seconds float64
+}
+
+// Machine-readable codes of InputError, stable for API clients.
+const (
+	CodeUnknownItem       = "unknown_item"
+	CodeAnswerOutOfRange  = "answer_out_of_range"
+	CodeItemHidden        = "item_hidden"
+	CodeAnswerCount       = "answer_count"
+	CodeInvalidRespondent = "invalid_respondent"
+)
+
+// InputError is bad input from a respondent or caller, as opposed to a
+// broken document.
+type InputError struct {
+	Code    string
+	Item    string
+	Message string
+}
+
+func (e *InputError) Error() string { return e.Message }
+
+// Result is everything computed from one set of answers.
+type Result struct {
+	Instrument string `json:"instrument"`
+	Version    string `json:"version"`
+	Hash       string `json:"hash"`
+	// Complete is false when answers are missing beyond what the document
+	// allows; such a result has no scores, bands or norms, but still carries
+	// item-level warnings, because a risk answer must never go unseen.
+	Complete bool         `json:"complete"`
+	Missing  []string     `json:"missing,omitempty"`
+	Prorated []string     `json:"prorated,omitempty"`
+	Scores   []ScoreValue `json:"scores"`
+	Texts    []TextValue  `json:"texts,omitempty"`
+	Bands    []BandResult `json:"bands,omitempty"`
+	Norms    []NormResult `json:"norms,omitempty"`
+	Warnings []Warning    `json:"warnings,omitempty"`
+	Validity []Flag       `json:"validity,omitempty"`
+}
+
+// ScoreValue is one named score.
+type ScoreValue struct {
+	ID    string  `json:"id"`
+	Value float64 `json:"value"`
+}
+
+// TextValue is one named text output.
+type TextValue struct {
+	ID    string `json:"id"`
+	Value string `json:"value"`
+}
+
+// BandResult is the band a score fell in.
+type BandResult struct {
+	Score    string `json:"score"`
+	Code     string `json:"code"`
+	Label    Text   `json:"label"`
+	Feedback Text   `json:"feedback,omitempty"`
+}
+
+// NormResult places a score against a reference group.
+type NormResult struct {
+	Score      string   `json:"score"`
+	Group      Text     `json:"group"`
+	T          float64  `json:"t"`
+	Percentile *float64 `json:"percentile,omitempty"`
+}
+
+// Warning is a fired warning rule.
+type Warning struct {
+	Level    int    `json:"level"`
+	Rule     string `json:"rule"`
+	Reason   Text   `json:"reason"`
+	FollowUp string `json:"follow_up,omitempty"`
+}
+
+// Flag is a failed validity check.
+type Flag struct {
+	ID      string `json:"id"`
+	Message Text   `json:"message"`
+}
+
+// Score looks up a score by id.
+func (r *Result) Score(id string) (float64, bool) {
+	for _, s := range r.Scores {
+		if s.ID == id {
+			return s.Value, true
+		}
+	}
+	return 0, false
+}
+
+// Band looks up the band of a score by id.
+func (r *Result) Band(score string) (BandResult, bool) {
+	for _, b := range r.Bands {
+		if b.Score == score {
+			return b, true
+		}
+	}
+	return BandResult{}, false
+}
+
+// HighestLevel is the most urgent warning level (1 is the most urgent), or 0.
+func (r *Result) HighestLevel() int {
+	lvl := 0
+	for _, w := range r.Warnings {
+		if lvl == 0 || w.Level < lvl {
+			lvl = w.Level
+		}
+	}
+	return lvl
+}
+
+// scorer is one goroutine's working state: a VM and an environment that
+// are reused across calls, so scoring allocates little.
+type scorer struct {
+	vm        vm.VM
+	env       map[string]any
+	items     []float64
+	responses []float64
+}
+
+var boxedZero any = 0.0
+
+func (in *Instrument) newScorer() any {
+	sc := &scorer{
+		env:       make(map[string]any, len(in.items)+len(in.scores)+len(in.texts)+8),
+		items:     make([]float64, len(in.items)),
+		responses: make([]float64, len(in.items)),
+	}
+	for _, it := range in.items {
+		sc.env[it.id] = boxedZero
+	}
+	// The slices are boxed once; scoring writes into their backing arrays.
+	sc.env[envItems] = sc.items
+	sc.env[envResponses] = sc.responses
+	sc.env[envAnswered] = boxedZero
+	sc.env[envSex] = ""
+	sc.env[envAge] = boxedZero
+	sc.env[envSeconds] = boxedZero
+	for _, s := range in.scores {
+		sc.env[s.id] = boxedZero
+	}
+	for _, t := range in.texts {
+		sc.env[t.id] = ""
+	}
+	return sc
+}
+
+func (sc *scorer) float(p *vm.Program) (float64, error) {
+	out, err := sc.vm.Run(p, sc.env)
+	if err != nil {
+		return 0, err
+	}
+	f, ok := out.(float64)
+	if !ok {
+		return 0, fmt.Errorf("expression gave %T, not a number", out)
+	}
+	return f, nil
+}
+
+func (sc *scorer) bool(p *vm.Program) (bool, error) {
+	out, err := sc.vm.Run(p, sc.env)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(bool)
+	if !ok {
+		return false, fmt.Errorf("expression gave %T, not true or false", out)
+	}
+	return b, nil
+}
+
+func (sc *scorer) setItem(in *Instrument, i int, o *option) {
+	if o == nil {
+		sc.items[i], sc.responses[i] = 0, 0
+		sc.env[in.items[i].id] = boxedZero
+		return
+	}
+	sc.items[i], sc.responses[i] = o.score, o.value
+	sc.env[in.items[i].id] = o.boxed
+}
+
+func (sc *scorer) setRespondent(sex string, age, seconds float64) {
+	sc.env[envSex] = sex
+	sc.env[envAge] = age
+	sc.env[envSeconds] = seconds
+}
+
+func checkRespondent(sex string, age, seconds float64) error {
+	if sex != "" && sex != "m" && sex != "f" {
+		return &InputError{Code: CodeInvalidRespondent, Message: fmt.Sprintf("sex must be m, f or empty, not %q", sex)}
+	}
+	if !finite(age) || age < 0 || age > 150 {
+		return &InputError{Code: CodeInvalidRespondent, Message: fmt.Sprintf("age must be between 0 and 150, not %v", age)}
+	}
+	if !finite(seconds) || seconds < 0 {
+		return &InputError{Code: CodeInvalidRespondent, Message: fmt.Sprintf("seconds must be a non-negative number, not %v", seconds)}
+	}
+	return nil
+}
+
+func (it *item) option(v float64) *option {
+	for j := range it.options {
+		if it.options[j].value == v {
+			return &it.options[j]
+		}
+	}
+	return nil
+}
+
+// visit supplies the answer to item i once its visibility is known; a nil
+// option means unanswered.
+type visit func(i int, shown bool) (*option, error)
+
+// walk decides each item's visibility in order, from the respondent and the
+// answers before it, and loads the answers into the environment. It returns
+// the shown items left unanswered.
+func (in *Instrument) walk(sc *scorer, answer visit) (shown []bool, missing []int, err error) {
+	shown = make([]bool, len(in.items))
+	for i := range in.items {
+		it := &in.items[i]
+		show := true
+		if it.when != nil {
+			if show, err = sc.bool(it.when); err != nil {
+				return nil, nil, fmt.Errorf("items[%d].when: %w", i, err)
+			}
+		}
+		shown[i] = show
+		o, err := answer(i, show)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !show {
+			o = nil
+		}
+		sc.setItem(in, i, o)
+		if show && o == nil {
+			missing = append(missing, i)
+		}
+	}
+	return shown, missing, nil
+}
+
+func (in *Instrument) borrow() *scorer  { return in.pool.Get().(*scorer) }
+func (in *Instrument) release(s *scorer) { in.pool.Put(s) }
+
+// Score scores one set of answers.
+func (in *Instrument) Score(inp Input) (*Result, error) {
+	if err := checkRespondent(inp.Sex, inp.Age, inp.Seconds); err != nil {
+		return nil, err
+	}
+	for id := range inp.Answers {
+		if _, ok := in.itemIdx[id]; !ok {
+			return nil, &InputError{Code: CodeUnknownItem, Item: id, Message: fmt.Sprintf("%s has no item %q", in.Doc.ID, id)}
+		}
+	}
+	sc := in.borrow()
+	defer in.release(sc)
+	sc.setRespondent(inp.Sex, inp.Age, inp.Seconds)
+	_, missing, err := in.walk(sc, func(i int, shown bool) (*option, error) {
+		it := &in.items[i]
+		v, has := inp.Answers[it.id]
+		if !has {
+			return nil, nil
+		}
+		if !shown {
+			return nil, &InputError{Code: CodeItemHidden, Item: it.id, Message: fmt.Sprintf("item %q is not shown to this respondent and must not be answered", it.id)}
+		}
+		o := it.option(v)
+		if o == nil {
+			return nil, &InputError{Code: CodeAnswerOutOfRange, Item: it.id, Message: fmt.Sprintf("item %q accepts %s, not %v", it.id, it.describeOptions(), v)}
+		}
+		return o, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return in.evaluate(sc, missing, inp.Answers)
+}
+
+// evaluate computes the result from answers already loaded into sc.
+func (in *Instrument) evaluate(sc *scorer, missing []int, answers map[string]float64) (*Result, error) {
+	res := &Result{Instrument: in.Doc.ID, Version: in.Doc.Version, Hash: in.Hash, Complete: true}
+	answered := float64(len(answers))
+	sc.env[envAnswered] = answered
+	if len(missing) > 0 {
+		if !in.prorate || len(missing) > in.maxMissing || answered == 0 {
+			res.Complete = false
+			for _, i := range missing {
+				res.Missing = append(res.Missing, in.items[i].id)
+			}
+			return res, in.fireRules(sc, res, missing, true)
+		}
+		in.impute(sc, missing, res)
+	}
+
+	res.Scores = make([]ScoreValue, len(in.scores))
+	for i, s := range in.scores {
+		v, err := sc.float(s.prog)
+		if err != nil {
+			return nil, fmt.Errorf("%s: scores[%d] %s: %w", in.Doc.ID, i, s.id, err)
+		}
+		if !finite(v) {
+			return nil, fmt.Errorf("%s: scores[%d] %s is %v", in.Doc.ID, i, s.id, v)
+		}
+		sc.env[s.id] = v
+		res.Scores[i] = ScoreValue{ID: s.id, Value: v}
+	}
+	for i, t := range in.texts {
+		out, err := sc.vm.Run(t.prog, sc.env)
+		if err != nil {
+			return nil, fmt.Errorf("%s: texts[%d] %s: %w", in.Doc.ID, i, t.id, err)
+		}
+		str, _ := out.(string)
+		sc.env[t.id] = str
+		res.Texts = append(res.Texts, TextValue{ID: t.id, Value: str})
+	}
+	for si := range in.bands {
+		set := &in.bands[si]
+		b, err := in.classify(sc, set, res.Scores[set.scoreIdx].Value)
+		if err != nil {
+			return nil, err
+		}
+		res.Bands = append(res.Bands, BandResult{Score: set.score, Code: b.def.Code, Label: b.def.Label, Feedback: b.def.Feedback})
+		if w := b.def.Warning; w != nil {
+			res.Warnings = append(res.Warnings, Warning{Level: w.Level, Rule: set.score + "." + b.def.Code, Reason: w.Reason, FollowUp: w.FollowUp})
+		}
+	}
+	for _, n := range in.norms {
+		if nr, ok := n.place(res.Scores[n.scoreIdx].Value, sc.env[envSex].(string), sc.env[envAge].(float64)); ok {
+			res.Norms = append(res.Norms, nr)
+		}
+	}
+	// An item rule must not fire on an imputed value: it would flag a
+	// risk answer the respondent never gave.
+	if err := in.fireRules(sc, res, missing, false); err != nil {
+		return nil, err
+	}
+	for _, c := range in.checks {
+		flagged, err := sc.bool(c.prog)
+		if err != nil {
+			return nil, fmt.Errorf("%s: validity %s: %w", in.Doc.ID, c.def.ID, err)
+		}
+		if flagged {
+			res.Validity = append(res.Validity, Flag{ID: c.def.ID, Message: c.def.Message})
+		}
+	}
+	return res, nil
+}
+
+func (r *rule) warning() Warning {
+	return Warning{Level: r.level, Rule: r.id, Reason: r.reason, FollowUp: r.followUp}
+}
+
+// fireRules evaluates the warning rules. Item rules that read a missing
+// item are skipped; with onlyItemRules (an incomplete result) the rest are
+// skipped too, so that a positive risk item still counts when the
+// respondent stopped before the end.
+func (in *Instrument) fireRules(sc *scorer, res *Result, missing []int, onlyItemRules bool) error {
+	for _, r := range in.rules {
+		if onlyItemRules && !r.itemOnly {
+			continue
+		}
+		if r.itemOnly && slices.ContainsFunc(r.items, func(i int) bool { return slices.Contains(missing, i) }) {
+			continue
+		}
+		fired, err := sc.bool(r.prog)
+		if err != nil {
+			return fmt.Errorf("%s: warning %s: %w", in.Doc.ID, r.id, err)
+		}
+		if fired {
+			res.Warnings = append(res.Warnings, r.warning())
+		}
+	}
+	return nil
+}
+
+// impute gives each missing item the mean score of the answered ones, which
+// makes sum(items) the pro-rated sum.
+func (in *Instrument) impute(sc *scorer, missing []int, res *Result) {
+	var total float64
+	n := 0
+	for i := range in.items {
+		if !slices.Contains(missing, i) {
+			total += sc.items[i]
+			n++
+		}
+	}
+	mean := total / float64(n)
+	for _, i := range missing {
+		sc.items[i], sc.responses[i] = mean, mean
+		sc.env[in.items[i].id] = mean
+		res.Prorated = append(res.Prorated, in.items[i].id)
+	}
+}
+
+// BandError means a score fell in no band or in several: a document whose
+// bands do not partition the score's range.
+type BandError struct {
+	Score   string
+	Value   float64
+	Matches []string
+}
+
+func (e *BandError) Error() string {
+	if len(e.Matches) == 0 {
+		return fmt.Sprintf("score %s = %v falls in no band", e.Score, e.Value)
+	}
+	return fmt.Sprintf("score %s = %v falls in several bands: %v", e.Score, e.Value, e.Matches)
+}
+
+func (in *Instrument) classify(sc *scorer, set *bandSet, v float64) (*band, error) {
+	var found *band
+	var matches []string
+	for j := range set.bands {
+		b := &set.bands[j]
+		lo, err := sc.bound(b.min, math.Inf(-1))
+		if err != nil {
+			return nil, fmt.Errorf("%s: bands.%s[%d].min: %w", in.Doc.ID, set.score, j, err)
+		}
+		hi, err := sc.bound(b.max, math.Inf(1))
+		if err != nil {
+			return nil, fmt.Errorf("%s: bands.%s[%d].max: %w", in.Doc.ID, set.score, j, err)
+		}
+		if v >= lo && v <= hi {
+			found = b
+			matches = append(matches, b.def.Code)
+		}
+	}
+	if len(matches) != 1 {
+		return nil, &BandError{Score: set.score, Value: v, Matches: matches}
+	}
+	return found, nil
+}
+
+func (sc *scorer) bound(b bound, open float64) (float64, error) {
+	switch {
+	case !b.set:
+		return open, nil
+	case b.prog == nil:
+		return b.value, nil
+	}
+	return sc.float(b.prog)
+}
+
+// place finds the first group that fits the respondent.
+func (n norm) place(v float64, sex string, age float64) (NormResult, bool) {
+	for _, g := range n.def.Groups {
+		if g.Sex != "" && g.Sex != sex {
+			continue
+		}
+		if (g.AgeMin != nil || g.AgeMax != nil) && age == 0 {
+			continue
+		}
+		if (g.AgeMin != nil && age < *g.AgeMin) || (g.AgeMax != nil && age > *g.AgeMax) {
+			continue
+		}
+		nr := NormResult{Score: n.def.Score, Group: g.Label, T: 50 + 10*(v-g.Mean)/g.SD}
+		if len(g.Percentiles) > 0 {
+			p := interpolate(g.Percentiles, v)
+			nr.Percentile = &p
+		}
+		return nr, true
+	}
+	return NormResult{}, false
+}
+
+// interpolate reads a percentile off ascending [score, percentile] points,
+// linearly between points and clamped at the ends.
+func interpolate(points [][]float64, v float64) float64 {
+	if v <= points[0][0] {
+		return points[0][1]
+	}
+	for k := 1; k < len(points); k++ {
+		a, b := points[k-1], points[k]
+		if v <= b[0] {
+			return a[1] + (b[1]-a[1])*(v-a[0])/(b[0]-a[0])
+		}
+	}
+	return points[len(points)-1][1]
+}
+
+// AnswersInOrder maps response codes given in item order, for the items
+// that are shown, to answers by id. Display conditions are decided as the
+// values are consumed, so a hidden item takes no value.
+func (in *Instrument) AnswersInOrder(values []float64, sex string, age float64) (map[string]float64, error) {
+	if err := checkRespondent(sex, age, 0); err != nil {
+		return nil, err
+	}
+	sc := in.borrow()
+	defer in.release(sc)
+	sc.setRespondent(sex, age, 0)
+	answers := make(map[string]float64, len(values))
+	next := 0
+	_, missing, err := in.walk(sc, func(i int, shown bool) (*option, error) {
+		if !shown || next >= len(values) {
+			return nil, nil
+		}
+		it := &in.items[i]
+		v := values[next]
+		next++
+		o := it.option(v)
+		if o == nil {
+			return nil, &InputError{Code: CodeAnswerOutOfRange, Item: it.id, Message: fmt.Sprintf("answer %d is for item %q, which accepts %s, not %v", next, it.id, it.describeOptions(), v)}
+		}
+		answers[it.id] = v
+		return o, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 || next < len(values) {
+		shownCount := len(answers) + len(missing)
+		return nil, &InputError{Code: CodeAnswerCount, Message: fmt.Sprintf("%s shows %d items to this respondent with these answers; got %d answers", in.Doc.ID, shownCount, len(values))}
+	}
+	return answers, nil
+}
+
+// Shown lists, in order, the items shown to a respondent given the answers
+// so far; an unanswered item counts as 0 for later display conditions.
+// Answers that are unknown or out of range are rejected as in Score.
+func (in *Instrument) Shown(answers map[string]float64, sex string, age float64) ([]string, error) {
+	if err := checkRespondent(sex, age, 0); err != nil {
+		return nil, err
+	}
+	sc := in.borrow()
+	defer in.release(sc)
+	sc.setRespondent(sex, age, 0)
+	shown, _, err := in.walk(sc, func(i int, _ bool) (*option, error) {
+		it := &in.items[i]
+		v, has := answers[it.id]
+		if !has {
+			return nil, nil
+		}
+		if o := it.option(v); o != nil {
+			return o, nil
+		}
+		return nil, &InputError{Code: CodeAnswerOutOfRange, Item: it.id, Message: fmt.Sprintf("item %q accepts %s, not %v", it.id, it.describeOptions(), v)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for i, s := range shown {
+		if s {
+			ids = append(ids, in.items[i].id)
+		}
+	}
+	return ids, nil
+}
