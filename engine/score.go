@@ -262,7 +262,7 @@ func (in *Instrument) walk(sc *scorer, answer visit) (shown []bool, missing []in
 	return shown, missing, nil
 }
 
-func (in *Instrument) borrow() *scorer  { return in.pool.Get().(*scorer) }
+func (in *Instrument) borrow() *scorer   { return in.pool.Get().(*scorer) }
 func (in *Instrument) release(s *scorer) { in.pool.Put(s) }
 
 // Score scores one set of answers.
