@@ -102,7 +102,7 @@ func (in *Instrument) generate(p pattern, rng *rand.Rand) (map[string]float64, e
 	sc.setRespondent(p.sex, p.age, 0)
 	answers := map[string]float64{}
 	var shownIDs []string
-	_, _, err := in.walk(sc, func(i int, shown bool) (*option, error) {
+	_, err := in.walk(sc, nil, func(i int, shown bool) (*option, error) {
 		if !shown {
 			return nil, nil
 		}

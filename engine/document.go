@@ -125,12 +125,14 @@ type NormGroup struct {
 
 // Rule is a warning rule.
 type Rule struct {
-	ID        string `yaml:"id" json:"id" validate:"required,ident"`
-	Level     int    `yaml:"level" json:"level" validate:"required,min=1,max=3"`
-	When      string `yaml:"when" json:"when" validate:"required"`
-	Reason    Text   `yaml:"reason" json:"reason" validate:"required,text"`
-	FollowUp  string `yaml:"follow_up" json:"follow_up,omitempty" validate:"omitempty,ident"`
-	Rationale string `yaml:"rationale" json:"rationale,omitempty"`
+	ID       string `yaml:"id" json:"id" validate:"required,ident"`
+	Level    int    `yaml:"level" json:"level" validate:"required,min=1,max=3"`
+	When     string `yaml:"when" json:"when" validate:"required"`
+	Reason   Text   `yaml:"reason" json:"reason" validate:"required,text"`
+	FollowUp string `yaml:"follow_up" json:"follow_up,omitempty" validate:"omitempty,ident"`
+	// Supersedes lists warnings this rule replaces when both fire.
+	Supersedes []string `yaml:"supersedes" json:"supersedes,omitempty"`
+	Rationale  string   `yaml:"rationale" json:"rationale,omitempty"`
 }
 
 // Check is a response-quality (validity) check.

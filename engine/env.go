@@ -107,7 +107,63 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
+// numbers reads an array argument. expr's own sum and mean walk arrays by
+// reflection, boxing every element; scoring sums arrays on every call, so
+// these replace them with plain loops (about 10x faster on PHQ-9).
+func numbers(name string, arg any) ([]float64, []any, error) {
+	switch a := arg.(type) {
+	case []float64:
+		return a, nil, nil
+	case []any:
+		return nil, a, nil
+	}
+	return nil, nil, fmt.Errorf("%s: argument must be an array of numbers, not %T", name, arg)
+}
+
+func fastSum(params ...any) (any, error) {
+	fs, as, err := numbers("sum", params[0])
+	if err != nil {
+		return nil, err
+	}
+	total := 0.0
+	for _, f := range fs {
+		total += f
+	}
+	for i, a := range as {
+		f, ok := toFloat(a)
+		if !ok {
+			return nil, fmt.Errorf("sum: element %d is %T, not a number", i, a)
+		}
+		total += f
+	}
+	return total, nil
+}
+
+func fastMean(params ...any) (any, error) {
+	n := 0
+	switch a := params[0].(type) {
+	case []float64:
+		n = len(a)
+	case []any:
+		n = len(a)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("mean: empty array")
+	}
+	total, err := fastSum(params...)
+	if err != nil {
+		return nil, err
+	}
+	return total.(float64) / float64(n), nil
+}
+
 var functionOptions = []expr.Option{
+	expr.Function("sum", fastSum,
+		new(func([]float64) float64),
+		new(func([]any) float64)),
+	expr.Function("mean", fastMean,
+		new(func([]float64) float64),
+		new(func([]any) float64)),
 	expr.Function("top", topLetters,
 		new(func([]any, string, int) string),
 		new(func([]float64, string, int) string)),
@@ -133,14 +189,6 @@ func (e envShape) withAnswers() envShape {
 	e[envAnswered] = 0.0
 	e[envSeconds] = 0.0
 	return e
-}
-
-func (e envShape) clone() envShape {
-	out := make(envShape, len(e))
-	for k, v := range e {
-		out[k] = v
-	}
-	return out
 }
 
 // compileExpr compiles src to the given kind, reporting problems at p.

@@ -34,7 +34,8 @@ type Instrument struct {
 	checks     []check
 	prorate    bool
 	maxMissing int
-	followUps  []Problem // where each follow_up is named, to report one the library lacks
+	reads      map[string]bool // every name some expression reads
+	followUps  []Problem       // where each follow_up is named, to report one the library lacks
 	pool       sync.Pool
 }
 
@@ -45,6 +46,7 @@ type option struct {
 
 type item struct {
 	id                 string
+	read               bool // some expression reads this item by name
 	options            []option
 	minScore, maxScore float64
 	when               *vm.Program
@@ -87,7 +89,9 @@ type rule struct {
 	level    int
 	reason   Text
 	followUp string
-	prog     *vm.Program
+	// supersedes names milder warnings this one replaces when both fire.
+	supersedes []string
+	prog       *vm.Program
 	// items is set for rules that read only items (and the respondent):
 	// they can fire on an incomplete result whose items they read are answered.
 	itemOnly bool
@@ -114,50 +118,70 @@ func (in *Instrument) ItemIDs() []string {
 	return ids
 }
 
-// Load parses, compiles and checks one document. file names it in problems.
-// The error, if any, is Problems: one located line per problem found.
-func Load(file string, data []byte) (in *Instrument, err error) {
+// Load parses, compiles and checks one document, including its vectors.
+// file names it in problems. The error, if any, is Problems: one located
+// line per problem found.
+func Load(file string, data []byte) (*Instrument, error) {
+	in, src, err := compileDocument(file, data)
+	if err != nil {
+		return nil, err
+	}
+	in.checkVectors(src)
+	if len(src.problems) > 0 {
+		return nil, src.problems
+	}
+	return in, nil
+}
+
+// Compile is Load without running the vectors, for tools that report each
+// vector's outcome themselves.
+func Compile(file string, data []byte) (*Instrument, error) {
+	in, _, err := compileDocument(file, data)
+	return in, err
+}
+
+func compileDocument(file string, data []byte) (in *Instrument, src *source, err error) {
 	defer func() {
 		// A loader bug must reject one document, never take the server down.
 		if r := recover(); r != nil {
-			in, err = nil, Problems{{File: file, Line: 1, Col: 1, Message: fmt.Sprintf("internal error while loading: %v", r)}}
+			in, src, err = nil, nil, Problems{{File: file, Line: 1, Col: 1, Message: fmt.Sprintf("internal error while loading: %v", r)}}
 		}
 	}()
 	src, perr := parseSource(file, data)
 	if perr != nil {
 		s := &source{file: file}
 		s.addYAMLError(perr)
-		return nil, s.problems
+		return nil, nil, s.problems
 	}
 	if src.root == nil {
-		return nil, Problems{{File: file, Line: 1, Col: 1, Message: "empty document"}}
+		return nil, nil, Problems{{File: file, Line: 1, Col: 1, Message: "empty document"}}
 	}
 	src.checkFields(src.root, reflect.TypeOf(Document{}), nil)
 	if len(src.problems) > 0 {
-		return nil, src.problems
+		return nil, nil, src.problems
 	}
 	doc := new(Document)
 	if err := yaml.UnmarshalWithOptions(data, doc, yaml.DisallowUnknownField()); err != nil {
 		src.addYAMLError(err)
-		return nil, src.problems
+		return nil, nil, src.problems
 	}
 	src.validateStruct(doc)
 	if len(src.problems) > 0 {
-		return nil, src.problems
+		return nil, nil, src.problems
 	}
 	sum := sha256.Sum256(data)
 	in = &Instrument{Doc: doc, File: file, Hash: hex.EncodeToString(sum[:])}
 	in.compile(src)
 	if len(src.problems) > 0 {
-		return nil, src.problems
+		return nil, nil, src.problems
 	}
+	in.noteReads()
 	in.pool.New = func() any { return in.newScorer() }
 	in.checkCoverage(src)
-	in.checkVectors(src)
 	if len(src.problems) > 0 {
-		return nil, src.problems
+		return nil, nil, src.problems
 	}
-	return in, nil
+	return in, src, nil
 }
 
 func (in *Instrument) compile(src *source) {
@@ -228,12 +252,13 @@ func (in *Instrument) compile(src *source) {
 		if r.FollowUp != "" {
 			in.noteFollowUp(src, p.with("follow_up"), r.FollowUp)
 		}
-		cr := rule{id: r.ID, level: r.Level, reason: r.Reason, followUp: r.FollowUp, prog: prog}
+		cr := rule{id: r.ID, level: r.Level, reason: r.Reason, followUp: r.FollowUp, supersedes: r.Supersedes, prog: prog}
 		if prog != nil {
 			cr.itemOnly, cr.items = in.itemOnlyRule(prog)
 		}
 		in.rules = append(in.rules, cr)
 	}
+	in.checkSupersedes(src)
 	checkIDs := map[string]bool{}
 	for i := range doc.Scoring.Validity {
 		c := &doc.Scoring.Validity[i]
@@ -243,6 +268,36 @@ func (in *Instrument) compile(src *source) {
 		}
 		checkIDs[c.ID] = true
 		in.checks = append(in.checks, check{def: c, prog: src.compileExpr(p.with("when"), c.When, shape, reflect.Bool)})
+	}
+}
+
+// checkSupersedes makes sure each superseded warning exists and is no more
+// urgent than the rule that replaces it: a replacement must never lower a level.
+func (in *Instrument) checkSupersedes(src *source) {
+	levels := map[string]int{}
+	for score, bands := range in.Doc.Scoring.Bands {
+		for _, b := range bands {
+			if b.Warning != nil {
+				levels[score+"."+b.Code] = b.Warning.Level
+			}
+		}
+	}
+	for _, r := range in.Doc.Scoring.Warnings {
+		levels[r.ID] = r.Level
+	}
+	for i, r := range in.Doc.Scoring.Warnings {
+		for k, target := range r.Supersedes {
+			p := path{"scoring", "warnings", i, "supersedes", k}
+			lvl, ok := levels[target]
+			switch {
+			case !ok:
+				src.add(p, "supersedes unknown warning %q", target)
+			case target == r.ID:
+				src.add(p, "a warning cannot supersede itself")
+			case lvl < r.Level:
+				src.add(p, "level %d warning cannot supersede the more urgent level %d warning %q", r.Level, lvl, target)
+			}
+		}
 	}
 }
 
@@ -366,6 +421,41 @@ func (in *Instrument) compileBands(src *source, shape envShape, scoreIdx map[str
 			set.bands = append(set.bands, b)
 		}
 		in.bands = append(in.bands, set)
+	}
+}
+
+func (in *Instrument) noteReads() {
+	in.reads = map[string]bool{}
+	add := func(p *vm.Program) {
+		if p != nil {
+			for _, name := range identifiers(p) {
+				in.reads[name] = true
+			}
+		}
+	}
+	for _, it := range in.items {
+		add(it.when)
+	}
+	for _, s := range in.scores {
+		add(s.prog)
+	}
+	for _, t := range in.texts {
+		add(t.prog)
+	}
+	for _, set := range in.bands {
+		for _, b := range set.bands {
+			add(b.min.prog)
+			add(b.max.prog)
+		}
+	}
+	for _, r := range in.rules {
+		add(r.prog)
+	}
+	for _, c := range in.checks {
+		add(c.prog)
+	}
+	for i := range in.items {
+		in.items[i].read = in.reads[in.items[i].id]
 	}
 }
 

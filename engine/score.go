@@ -134,16 +134,20 @@ func (r *Result) HighestLevel() int {
 // scorer is one goroutine's working state: a VM and an environment that
 // are reused across calls, so scoring allocates little.
 type scorer struct {
+	in        *Instrument
 	vm        vm.VM
 	env       map[string]any
 	items     []float64
 	responses []float64
+	sex       string
+	age       float64
 }
 
 var boxedZero any = 0.0
 
 func (in *Instrument) newScorer() any {
 	sc := &scorer{
+		in:        in,
 		env:       make(map[string]any, len(in.items)+len(in.scores)+len(in.texts)+8),
 		items:     make([]float64, len(in.items)),
 		responses: make([]float64, len(in.items)),
@@ -191,20 +195,41 @@ func (sc *scorer) bool(p *vm.Program) (bool, error) {
 	return b, nil
 }
 
-func (sc *scorer) setItem(in *Instrument, i int, o *option) {
+// Names no expression reads are not written: each map write costs a hash
+// and a write barrier, and scoring is on every submit's path.
+
+func (sc *scorer) setItem(i int, o *option) {
+	it := &sc.in.items[i]
 	if o == nil {
 		sc.items[i], sc.responses[i] = 0, 0
-		sc.env[in.items[i].id] = boxedZero
+		if it.read {
+			sc.env[it.id] = boxedZero
+		}
 		return
 	}
 	sc.items[i], sc.responses[i] = o.score, o.value
-	sc.env[in.items[i].id] = o.boxed
+	if it.read {
+		sc.env[it.id] = o.boxed
+	}
 }
 
 func (sc *scorer) setRespondent(sex string, age, seconds float64) {
-	sc.env[envSex] = sex
-	sc.env[envAge] = age
-	sc.env[envSeconds] = seconds
+	sc.sex, sc.age = sex, age
+	if sc.in.reads[envSex] {
+		sc.env[envSex] = sex
+	}
+	if sc.in.reads[envAge] {
+		sc.env[envAge] = age
+	}
+	if sc.in.reads[envSeconds] {
+		sc.env[envSeconds] = seconds
+	}
+}
+
+func (sc *scorer) set(name string, v any) {
+	if sc.in.reads[name] {
+		sc.env[name] = v
+	}
 }
 
 func checkRespondent(sex string, age, seconds float64) error {
@@ -236,30 +261,32 @@ type visit func(i int, shown bool) (*option, error)
 // walk decides each item's visibility in order, from the respondent and the
 // answers before it, and loads the answers into the environment. It returns
 // the shown items left unanswered.
-func (in *Instrument) walk(sc *scorer, answer visit) (shown []bool, missing []int, err error) {
-	shown = make([]bool, len(in.items))
+// If shown is not nil it records each item's visibility.
+func (in *Instrument) walk(sc *scorer, shown []bool, answer visit) (missing []int, err error) {
 	for i := range in.items {
 		it := &in.items[i]
 		show := true
 		if it.when != nil {
 			if show, err = sc.bool(it.when); err != nil {
-				return nil, nil, fmt.Errorf("items[%d].when: %w", i, err)
+				return nil, fmt.Errorf("items[%d].when: %w", i, err)
 			}
 		}
-		shown[i] = show
+		if shown != nil {
+			shown[i] = show
+		}
 		o, err := answer(i, show)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if !show {
 			o = nil
 		}
-		sc.setItem(in, i, o)
+		sc.setItem(i, o)
 		if show && o == nil {
 			missing = append(missing, i)
 		}
 	}
-	return shown, missing, nil
+	return missing, nil
 }
 
 func (in *Instrument) borrow() *scorer   { return in.pool.Get().(*scorer) }
@@ -270,20 +297,17 @@ func (in *Instrument) Score(inp Input) (*Result, error) {
 	if err := checkRespondent(inp.Sex, inp.Age, inp.Seconds); err != nil {
 		return nil, err
 	}
-	for id := range inp.Answers {
-		if _, ok := in.itemIdx[id]; !ok {
-			return nil, &InputError{Code: CodeUnknownItem, Item: id, Message: fmt.Sprintf("%s has no item %q", in.Doc.ID, id)}
-		}
-	}
 	sc := in.borrow()
 	defer in.release(sc)
 	sc.setRespondent(inp.Sex, inp.Age, inp.Seconds)
-	_, missing, err := in.walk(sc, func(i int, shown bool) (*option, error) {
+	known := 0
+	missing, err := in.walk(sc, nil, func(i int, shown bool) (*option, error) {
 		it := &in.items[i]
 		v, has := inp.Answers[it.id]
 		if !has {
 			return nil, nil
 		}
+		known++
 		if !shown {
 			return nil, &InputError{Code: CodeItemHidden, Item: it.id, Message: fmt.Sprintf("item %q is not shown to this respondent and must not be answered", it.id)}
 		}
@@ -296,6 +320,13 @@ func (in *Instrument) Score(inp Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if known != len(inp.Answers) {
+		for id := range inp.Answers {
+			if _, ok := in.itemIdx[id]; !ok {
+				return nil, &InputError{Code: CodeUnknownItem, Item: id, Message: fmt.Sprintf("%s has no item %q", in.Doc.ID, id)}
+			}
+		}
+	}
 	return in.evaluate(sc, missing, inp.Answers)
 }
 
@@ -303,7 +334,7 @@ func (in *Instrument) Score(inp Input) (*Result, error) {
 func (in *Instrument) evaluate(sc *scorer, missing []int, answers map[string]float64) (*Result, error) {
 	res := &Result{Instrument: in.Doc.ID, Version: in.Doc.Version, Hash: in.Hash, Complete: true}
 	answered := float64(len(answers))
-	sc.env[envAnswered] = answered
+	sc.set(envAnswered, answered)
 	if len(missing) > 0 {
 		if !in.prorate || len(missing) > in.maxMissing || answered == 0 {
 			res.Complete = false
@@ -316,6 +347,9 @@ func (in *Instrument) evaluate(sc *scorer, missing []int, answers map[string]flo
 	}
 
 	res.Scores = make([]ScoreValue, len(in.scores))
+	if len(in.bands) > 0 {
+		res.Bands = make([]BandResult, 0, len(in.bands))
+	}
 	for i, s := range in.scores {
 		v, err := sc.float(s.prog)
 		if err != nil {
@@ -324,7 +358,7 @@ func (in *Instrument) evaluate(sc *scorer, missing []int, answers map[string]flo
 		if !finite(v) {
 			return nil, fmt.Errorf("%s: scores[%d] %s is %v", in.Doc.ID, i, s.id, v)
 		}
-		sc.env[s.id] = v
+		sc.set(s.id, v)
 		res.Scores[i] = ScoreValue{ID: s.id, Value: v}
 	}
 	for i, t := range in.texts {
@@ -333,7 +367,7 @@ func (in *Instrument) evaluate(sc *scorer, missing []int, answers map[string]flo
 			return nil, fmt.Errorf("%s: texts[%d] %s: %w", in.Doc.ID, i, t.id, err)
 		}
 		str, _ := out.(string)
-		sc.env[t.id] = str
+		sc.set(t.id, str)
 		res.Texts = append(res.Texts, TextValue{ID: t.id, Value: str})
 	}
 	for si := range in.bands {
@@ -348,7 +382,7 @@ func (in *Instrument) evaluate(sc *scorer, missing []int, answers map[string]flo
 		}
 	}
 	for _, n := range in.norms {
-		if nr, ok := n.place(res.Scores[n.scoreIdx].Value, sc.env[envSex].(string), sc.env[envAge].(float64)); ok {
+		if nr, ok := n.place(res.Scores[n.scoreIdx].Value, sc.sex, sc.age); ok {
 			res.Norms = append(res.Norms, nr)
 		}
 	}
@@ -373,24 +407,102 @@ func (r *rule) warning() Warning {
 	return Warning{Level: r.level, Rule: r.id, Reason: r.reason, FollowUp: r.followUp}
 }
 
-// fireRules evaluates the warning rules. Item rules that read a missing
-// item are skipped; with onlyItemRules (an incomplete result) the rest are
-// skipped too, so that a positive risk item still counts when the
-// respondent stopped before the end.
+// fireRules evaluates the warning rules. A rule that reads only items
+// (and the respondent) may read items that are missing, on an incomplete or
+// pro-rated result: it fires only if it would fire however those items were
+// answered. So "q9 > 0" never fires on an unanswered or imputed item 9, but
+// "q1 == 1 || q2 == 1" fires on a yes to q1 even if q2 was skipped. With
+// onlyItemRules (an incomplete result) every other rule is skipped.
 func (in *Instrument) fireRules(sc *scorer, res *Result, missing []int, onlyItemRules bool) error {
-	for _, r := range in.rules {
+	first := len(res.Warnings)
+	for ri := range in.rules {
+		r := &in.rules[ri]
 		if onlyItemRules && !r.itemOnly {
 			continue
 		}
-		if r.itemOnly && slices.ContainsFunc(r.items, func(i int) bool { return slices.Contains(missing, i) }) {
-			continue
+		var open []int
+		if r.itemOnly {
+			for _, i := range r.items {
+				if slices.Contains(missing, i) {
+					open = append(open, i)
+				}
+			}
 		}
-		fired, err := sc.bool(r.prog)
+		fired, err := in.firesForAll(sc, r, open)
 		if err != nil {
 			return fmt.Errorf("%s: warning %s: %w", in.Doc.ID, r.id, err)
 		}
 		if fired {
 			res.Warnings = append(res.Warnings, r.warning())
+		}
+	}
+	in.applySupersedes(res, first)
+	return nil
+}
+
+// maxCompletions bounds the answer combinations tried for missing items;
+// past it a rule over missing items does not fire, as before this check.
+const maxCompletions = 4096
+
+// firesForAll evaluates r for every combination of answers to the open
+// (missing) items it reads, and restores their values afterwards.
+func (in *Instrument) firesForAll(sc *scorer, r *rule, open []int) (bool, error) {
+	if len(open) == 0 {
+		return sc.bool(r.prog)
+	}
+	combos := 1
+	for _, i := range open {
+		combos *= len(in.items[i].options)
+		if combos > maxCompletions {
+			return false, nil
+		}
+	}
+	saved := make([]any, len(open))
+	for k, i := range open {
+		saved[k] = sc.env[in.items[i].id]
+	}
+	defer func() {
+		for k, i := range open {
+			sc.env[in.items[i].id] = saved[k]
+		}
+	}()
+	var try func(k int) (bool, error)
+	try = func(k int) (bool, error) {
+		if k == len(open) {
+			return sc.bool(r.prog)
+		}
+		it := &in.items[open[k]]
+		for j := range it.options {
+			sc.env[it.id] = it.options[j].boxed
+			ok, err := try(k + 1)
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	return try(0)
+}
+
+// applySupersedes drops warnings (from index first on) that a fired rule
+// supersedes, so that "acute" replaces "positive" rather than joining it.
+func (in *Instrument) applySupersedes(res *Result, first int) {
+	var drop []string
+	for _, w := range res.Warnings[first:] {
+		if r := in.rule(w.Rule); r != nil {
+			drop = append(drop, r.supersedes...)
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	res.Warnings = slices.DeleteFunc(res.Warnings, func(w Warning) bool { return slices.Contains(drop, w.Rule) })
+}
+
+func (in *Instrument) rule(id string) *rule {
+	for i := range in.rules {
+		if in.rules[i].id == id {
+			return &in.rules[i]
 		}
 	}
 	return nil
@@ -410,7 +522,9 @@ func (in *Instrument) impute(sc *scorer, missing []int, res *Result) {
 	mean := total / float64(n)
 	for _, i := range missing {
 		sc.items[i], sc.responses[i] = mean, mean
-		sc.env[in.items[i].id] = mean
+		if in.items[i].read {
+			sc.env[in.items[i].id] = mean
+		}
 		res.Prorated = append(res.Prorated, in.items[i].id)
 	}
 }
@@ -513,7 +627,7 @@ func (in *Instrument) AnswersInOrder(values []float64, sex string, age float64) 
 	sc.setRespondent(sex, age, 0)
 	answers := make(map[string]float64, len(values))
 	next := 0
-	_, missing, err := in.walk(sc, func(i int, shown bool) (*option, error) {
+	missing, err := in.walk(sc, nil, func(i int, shown bool) (*option, error) {
 		if !shown || next >= len(values) {
 			return nil, nil
 		}
@@ -547,7 +661,8 @@ func (in *Instrument) Shown(answers map[string]float64, sex string, age float64)
 	sc := in.borrow()
 	defer in.release(sc)
 	sc.setRespondent(sex, age, 0)
-	shown, _, err := in.walk(sc, func(i int, _ bool) (*option, error) {
+	shown := make([]bool, len(in.items))
+	_, err := in.walk(sc, shown, func(i int, _ bool) (*option, error) {
 		it := &in.items[i]
 		v, has := answers[it.id]
 		if !has {

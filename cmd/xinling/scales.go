@@ -101,9 +101,9 @@ type document struct {
 }
 
 // loadDocuments loads the named files and directories, or the built-ins.
-func loadDocuments(paths []string) ([]document, error) {
+func loadDocuments(paths []string, compile compileFunc) ([]document, error) {
 	if len(paths) == 0 {
-		return loadFromFS(scales.FS, ".")
+		return loadFromFS(scales.FS, ".", compile)
 	}
 	var docs []document
 	for _, p := range paths {
@@ -112,7 +112,7 @@ func loadDocuments(paths []string) ([]document, error) {
 			return nil, usagef("%v", err)
 		}
 		if st.IsDir() {
-			sub, err := loadFromFS(os.DirFS(p), ".")
+			sub, err := loadFromFS(os.DirFS(p), ".", compile)
 			if err != nil {
 				return nil, err
 			}
@@ -122,17 +122,22 @@ func loadDocuments(paths []string) ([]document, error) {
 			docs = append(docs, sub...)
 			continue
 		}
-		docs = append(docs, loadFile(p))
+		docs = append(docs, loadFileWith(p, compile))
 	}
 	return docs, nil
 }
 
-func loadFile(name string) document {
+// compileFunc is engine.Load, or engine.Compile where vectors are reported one by one.
+type compileFunc func(file string, data []byte) (*engine.Instrument, error)
+
+func loadFile(name string) document { return loadFileWith(name, engine.Load) }
+
+func loadFileWith(name string, compile compileFunc) document {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return document{file: name, problems: engine.Problems{{File: name, Line: 1, Col: 1, Message: err.Error()}}}
 	}
-	in, err := engine.Load(name, data)
+	in, err := compile(name, data)
 	if err != nil {
 		ps, ok := engine.AsProblems(err)
 		if !ok {
@@ -143,7 +148,7 @@ func loadFile(name string) document {
 	return document{file: name, inst: in}
 }
 
-func loadFromFS(fsys fs.FS, dir string) ([]document, error) {
+func loadFromFS(fsys fs.FS, dir string, compile compileFunc) ([]document, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
@@ -161,7 +166,7 @@ func loadFromFS(fsys fs.FS, dir string) ([]document, error) {
 		if fsys != fs.FS(scales.FS) {
 			name = e.Name()
 		}
-		in, err := engine.Load(name, data)
+		in, err := compile(name, data)
 		if err != nil {
 			ps, _ := engine.AsProblems(err)
 			docs = append(docs, document{file: name, problems: ps})
@@ -183,7 +188,11 @@ func scalesValidate(args []string, stdout, stderr io.Writer, vectors bool) error
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return err
 	}
-	docs, err := loadDocuments(fs.Args())
+	compile := engine.Load
+	if vectors {
+		compile = engine.Compile
+	}
+	docs, err := loadDocuments(fs.Args(), compile)
 	if err != nil {
 		return err
 	}
@@ -216,18 +225,22 @@ func scalesValidate(args []string, stdout, stderr io.Writer, vectors bool) error
 			for _, p := range ps {
 				fmt.Fprintln(stderr, p.String())
 			}
-			failed += vectorFailures(ps)
 			continue
 		}
 		if vectors {
+			docFailed := false
 			for _, o := range d.inst.RunVectors() {
 				if len(o.Failures) == 0 {
 					passed++
 					fmt.Fprintf(stdout, "ok   %s: %s\n", d.inst.ID(), o.Name)
 				} else {
 					failed++
+					docFailed = true
 					fmt.Fprintf(stdout, "FAIL %s: %s: %s\n", d.inst.ID(), o.Name, strings.Join(o.Failures, "; "))
 				}
+			}
+			if docFailed {
+				bad++
 			}
 			continue
 		}
@@ -251,14 +264,4 @@ func referenceProblems(lib *engine.Library, in *engine.Instrument) engine.Proble
 		}
 	}
 	return out
-}
-
-func vectorFailures(ps engine.Problems) int {
-	n := 0
-	for _, p := range ps {
-		if strings.HasPrefix(p.Path, "vectors[") {
-			n++
-		}
-	}
-	return n
 }

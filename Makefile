@@ -1,0 +1,46 @@
+# Everything a fresh clone needs goes through here; .ci/run calls `make test`.
+GO          ?= go
+BIN         := bin/xinling
+GOBIN       := $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
+# Pinned so that a new release cannot turn main red on its own.
+STATICCHECK_VERSION := 2026.2.2
+FUZZTIME    ?= 15s
+
+.PHONY: build run test vet lint unit bench fuzz tools clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/xinling
+
+# Until the server lands (issue 5), run shows the built-in library and one scoring.
+run: build
+	./$(BIN) scales list
+	./$(BIN) score --scale phq9 --answers 1,1,0,2,1,0,0,1,0 --locale zh-CN
+
+test: vet lint unit
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+tools: $(STATICCHECK)
+
+lint: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./engine/...
+
+# Bounded fuzzing of every fuzz target; FUZZTIME sets the time per target.
+fuzz:
+	$(GO) test ./engine -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./engine -run '^$$' -fuzz '^FuzzScore$$' -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin
