@@ -74,6 +74,7 @@ func (p path) with(segs ...any) path {
 // source keeps the parsed YAML so that problems found after decoding can
 // still point at a line and column.
 type source struct {
+	lines    []string
 	file     string
 	root     ast.Node
 	problems Problems
@@ -84,7 +85,7 @@ func parseSource(file string, data []byte) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &source{file: file}
+	s := &source{file: file, lines: strings.Split(string(data), "\n")}
 	if len(f.Docs) > 0 {
 		s.root = f.Docs[0].Body
 	}
@@ -155,8 +156,17 @@ func (s *source) lookup(p path) (ast.Node, bool) {
 // position is the line and column of p, or of its nearest existing parent.
 func (s *source) position(p path) (int, int) {
 	n, _ := s.lookup(p)
+	return nodePosition(n)
+}
+
+// nodePosition is where a node starts; a mapping starts at its first key,
+// not at the colon that the parser files it under.
+func nodePosition(n ast.Node) (int, int) {
 	if n == nil {
 		return 1, 1
+	}
+	if pairs := mapPairs(n); len(pairs) > 0 {
+		n = pairs[0].Key
 	}
 	if t := n.GetToken(); t != nil && t.Position != nil {
 		return t.Position.Line, t.Position.Column
@@ -174,6 +184,9 @@ func (s *source) add(p path, format string, args ...any) {
 func (s *source) addExpr(p path, exprLine, exprCol int, msg string) {
 	n, found := s.lookup(p)
 	line, col := s.position(p)
+	if found && s.unquotedHash(line, col) {
+		msg += ` (a " #" in an unquoted YAML value starts a comment: quote the expression)`
+	}
 	if found && n != nil {
 		if t := n.GetToken(); t != nil {
 			switch {
@@ -189,6 +202,20 @@ func (s *source) addExpr(p path, exprLine, exprCol int, msg string) {
 		}
 	}
 	s.problems = append(s.problems, Problem{File: s.file, Line: line, Col: col, Path: p.String(), Message: msg})
+}
+
+// unquotedHash reports whether a plain value starting at line:col is cut
+// short by a YAML comment, the usual cause of "unexpected token EOF" in
+// expressions such as count(items, # >= 2).
+func (s *source) unquotedHash(line, col int) bool {
+	if line < 1 || line > len(s.lines) {
+		return false
+	}
+	text := []rune(s.lines[line-1])
+	if col < 1 || col > len(text) || text[col-1] == '"' || text[col-1] == '\'' {
+		return false
+	}
+	return strings.Contains(string(text[col-1:]), " #")
 }
 
 // addYAMLError converts a decoder error into a located problem.
@@ -227,7 +254,8 @@ func (s *source) checkFields(n ast.Node, t reflect.Type, p path) {
 			k := keyString(mv)
 			ft, ok := fields[k]
 			if !ok {
-				s.add(p.with(k), "unknown field %q", k)
+				line, col := nodePosition(mv.Key)
+				s.problems = append(s.problems, Problem{File: s.file, Line: line, Col: col, Path: p.with(k).String(), Message: fmt.Sprintf("unknown field %q", k)})
 				continue
 			}
 			s.checkFields(mv.Value, ft, p.with(k))
