@@ -56,9 +56,6 @@ func (in *Instrument) checkCoverage(src *source) {
 	for _, p := range patterns {
 		answers, err := in.generate(p, rng)
 		if err == nil {
-			_, err = in.Score(Input{Answers: answers, Sex: p.sex, Age: p.age})
-		}
-		if err == nil {
 			continue
 		}
 		where := path{"scoring"}
@@ -95,7 +92,9 @@ func extreme(it *item, high bool) *option {
 }
 
 // generate answers the shown items of a pattern, deciding visibility as a
-// respondent's screen would.
+// respondent's screen would, and scores them. A complete pattern is scored
+// in the scorer that generated it (the coverage check is most of a load's
+// time); one with answers dropped goes through Score.
 func (in *Instrument) generate(p pattern, rng *rand.Rand) (map[string]float64, error) {
 	sc := in.borrow()
 	defer in.release(sc)
@@ -112,6 +111,13 @@ func (in *Instrument) generate(p pattern, rng *rand.Rand) (map[string]float64, e
 		shownIDs = append(shownIDs, it.id)
 		return o, nil
 	})
+	if err != nil {
+		return answers, err
+	}
+	if p.missing == 0 {
+		_, err = in.evaluate(sc, nil, answers)
+		return answers, err
+	}
 	// Dropping answers after the walk can only reveal more items if a later
 	// display condition read a dropped one; those stay unanswered, which
 	// Score treats as missing like any other.
@@ -120,6 +126,7 @@ func (in *Instrument) generate(p pattern, rng *rand.Rand) (map[string]float64, e
 		delete(answers, shownIDs[k])
 		shownIDs = slices.Delete(shownIDs, k, k+1)
 	}
+	_, err = in.Score(Input{Answers: answers, Sex: p.sex, Age: p.age})
 	return answers, err
 }
 

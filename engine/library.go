@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io/fs"
 	pathpkg "path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/semver"
 )
@@ -104,27 +106,47 @@ func LoadFS(fsys fs.FS, dir string) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && (strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
+			names = append(names, pathpkg.Join(dir, e.Name()))
+		}
+	}
+	// Documents load in parallel: each load scores thousands of patterns.
+	type loaded struct {
+		in  *Instrument
+		err error
+	}
+	results := make([]loaded, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				results[i].err = err
+				return
+			}
+			results[i].in, results[i].err = Load(name, data)
+		}()
+	}
+	wg.Wait()
 	lib := NewLibrary()
 	var ps Problems
-	for _, e := range entries {
-		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
-			continue
-		}
-		name := pathpkg.Join(dir, e.Name())
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		in, err := Load(name, data)
-		if err != nil {
-			if p, ok := AsProblems(err); ok {
+	for i, r := range results {
+		if r.err != nil {
+			if p, ok := AsProblems(r.err); ok {
 				ps = append(ps, p...)
 				continue
 			}
-			return nil, err
+			return nil, r.err
 		}
-		if err := lib.Add(in); err != nil {
-			ps = append(ps, Problem{File: name, Line: 1, Col: 1, Message: err.Error()})
+		if err := lib.Add(r.in); err != nil {
+			ps = append(ps, Problem{File: names[i], Line: 1, Col: 1, Message: err.Error()})
 		}
 	}
 	ps = append(ps, lib.CheckReferences()...)

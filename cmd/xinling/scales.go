@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"xinling/engine"
@@ -48,11 +49,11 @@ func parseFlags(fs *flag.FlagSet, args []string) (helped bool, err error) {
 	return false, nil
 }
 
-// builtins loads the embedded library; a broken built-in is a build bug,
-// but it is still reported rather than panicking.
-func builtins() (*engine.Library, error) {
+// builtins loads the embedded library once per process; a broken built-in
+// is a build bug, but it is still reported rather than panicking.
+var builtins = sync.OnceValues(func() (*engine.Library, error) {
 	return engine.LoadFS(scales.FS, ".")
-}
+})
 
 func scalesList(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("scales list", stderr)
