@@ -15,6 +15,10 @@ import (
 // scores, on top of the extreme patterns.
 const RandomPatterns = 10000
 
+// randomPatterns is RandomPatterns except in the fuzz target, which needs
+// thousands of loads a second to find anything (export_test.go).
+var randomPatterns = RandomPatterns
+
 type pattern struct {
 	sex     string
 	age     float64
@@ -41,7 +45,7 @@ func (in *Instrument) checkCoverage(src *source) {
 		}
 	}
 	random := func(_ int, it *item) *option { return &it.options[rng.IntN(len(it.options))] }
-	for n := 0; n < RandomPatterns; n++ {
+	for n := 0; n < randomPatterns; n++ {
 		p := pattern{sex: []string{"", "m", "f"}[rng.IntN(3)], pick: random}
 		if rng.IntN(3) > 0 {
 			p.age = float64(6 + rng.IntN(95))
