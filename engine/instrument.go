@@ -71,6 +71,7 @@ type bound struct {
 type band struct {
 	def      *Band
 	min, max bound
+	ruleID   string // "<score>.<code>", the id of the band's warning
 }
 
 type bandSet struct {
@@ -396,7 +397,7 @@ func (in *Instrument) compileBands(src *source, shape envShape, scoreIdx map[str
 				src.add(bp.with("code"), "duplicate band code %q (also [%d])", d.Code, prev)
 			}
 			codes[d.Code] = j
-			b := band{def: d, min: src.compileBound(bp.with("min"), d.Min, shape), max: src.compileBound(bp.with("max"), d.Max, shape)}
+			b := band{def: d, ruleID: key + "." + d.Code, min: src.compileBound(bp.with("min"), d.Min, shape), max: src.compileBound(bp.with("max"), d.Max, shape)}
 			if d.Warning != nil && d.Warning.FollowUp != "" {
 				in.noteFollowUp(src, bp.with("warning", "follow_up"), d.Warning.FollowUp)
 			}

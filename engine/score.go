@@ -350,6 +350,9 @@ func (in *Instrument) evaluate(sc *scorer, missing []int, answers map[string]flo
 	if len(in.bands) > 0 {
 		res.Bands = make([]BandResult, 0, len(in.bands))
 	}
+	if n := len(in.bands) + len(in.rules); n > 0 {
+		res.Warnings = make([]Warning, 0, n)
+	}
 	for i, s := range in.scores {
 		v, err := sc.float(s.prog)
 		if err != nil {
@@ -378,7 +381,7 @@ func (in *Instrument) evaluate(sc *scorer, missing []int, answers map[string]flo
 		}
 		res.Bands = append(res.Bands, BandResult{Score: set.score, Code: b.def.Code, Label: b.def.Label, Feedback: b.def.Feedback})
 		if w := b.def.Warning; w != nil {
-			res.Warnings = append(res.Warnings, Warning{Level: w.Level, Rule: set.score + "." + b.def.Code, Reason: w.Reason, FollowUp: w.FollowUp})
+			res.Warnings = append(res.Warnings, Warning{Level: w.Level, Rule: b.ruleID, Reason: w.Reason, FollowUp: w.FollowUp})
 		}
 	}
 	for _, n := range in.norms {
@@ -399,6 +402,9 @@ func (in *Instrument) evaluate(sc *scorer, missing []int, answers map[string]flo
 		if flagged {
 			res.Validity = append(res.Validity, Flag{ID: c.def.ID, Message: c.def.Message})
 		}
+	}
+	if len(res.Warnings) == 0 {
+		res.Warnings = nil // the same result whether or not space was reserved
 	}
 	return res, nil
 }
