@@ -1,0 +1,75 @@
+package scales_test
+
+import (
+	"strings"
+	"testing"
+
+	"xinling/engine"
+	"xinling/scales"
+)
+
+// What every built-in document owes its readers, beyond scoring correctly.
+func TestBuiltinDocumentsAreComplete(t *testing.T) {
+	lib, err := engine.LoadFS(scales.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, in := range lib.Latest() {
+		ids[in.ID()] = true
+		d := in.Doc
+		t.Run(d.ID, func(t *testing.T) {
+			if in.File != "scales/"+d.ID+".yaml" && in.File != d.ID+".yaml" {
+				t.Errorf("document %s is in %s; name the file after the id", d.ID, in.File)
+			}
+			if len(d.Vectors) < 5 {
+				t.Errorf("%d vectors, want at least 5", len(d.Vectors))
+			}
+			for field, text := range map[string]string{"source": d.Source, "license": d.License} {
+				if len(strings.TrimSpace(text)) < 20 {
+					t.Errorf("%s is too thin to cite: %q", field, text)
+				}
+			}
+			for score, bands := range d.Scoring.Bands {
+				for _, b := range bands {
+					if len(b.Feedback) == 0 {
+						t.Errorf("band %s.%s has no respondent feedback", score, b.Code)
+					}
+					if b.Warning != nil && strings.TrimSpace(b.Warning.Rationale) == "" {
+						t.Errorf("band %s.%s raises a level %d warning without saying why", score, b.Code, b.Warning.Level)
+					}
+				}
+			}
+			for _, r := range d.Scoring.Warnings {
+				if strings.TrimSpace(r.Rationale) == "" {
+					t.Errorf("warning %s has no rationale", r.ID)
+				}
+			}
+			// A vector for every band, so each cut-off is pinned by the document itself.
+			for score, bands := range d.Scoring.Bands {
+				for _, b := range bands {
+					if !vectorReaches(d, score, b.Code) {
+						t.Errorf("no vector lands in band %s.%s", score, b.Code)
+					}
+				}
+			}
+		})
+	}
+	for _, id := range []string{"phq9", "gad7", "phq15", "k10", "who5", "sds", "sas", "dass21", "pss10", "gds15", "asq", "riasec", "mini_ipip"} {
+		if !ids[id] {
+			t.Errorf("built-in %s is missing", id)
+		}
+	}
+	if len(ids) != 13 {
+		t.Errorf("%d built-ins, want 13", len(ids))
+	}
+}
+
+func vectorReaches(d *engine.Document, score, code string) bool {
+	for _, v := range d.Vectors {
+		if v.Expect.Bands[score] == code {
+			return true
+		}
+	}
+	return false
+}
