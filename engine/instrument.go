@@ -245,10 +245,7 @@ func (in *Instrument) compile(src *source) {
 	for i := range doc.Scoring.Warnings {
 		r := &doc.Scoring.Warnings[i]
 		p := path{"scoring", "warnings", i}
-		if ruleIDs[r.ID] {
-			src.add(p.with("id"), "duplicate warning id %q", r.ID)
-		}
-		ruleIDs[r.ID] = true
+		src.once(ruleIDs, p.with("id"), r.ID, "warning")
 		prog := src.compileExpr(p.with("when"), r.When, shape, reflect.Bool)
 		if r.FollowUp != "" {
 			in.noteFollowUp(src, p.with("follow_up"), r.FollowUp)
@@ -264,10 +261,7 @@ func (in *Instrument) compile(src *source) {
 	for i := range doc.Scoring.Validity {
 		c := &doc.Scoring.Validity[i]
 		p := path{"scoring", "validity", i}
-		if checkIDs[c.ID] {
-			src.add(p.with("id"), "duplicate validity check id %q", c.ID)
-		}
-		checkIDs[c.ID] = true
+		src.once(checkIDs, p.with("id"), c.ID, "validity check")
 		in.checks = append(in.checks, check{def: c, prog: src.compileExpr(p.with("when"), c.When, shape, reflect.Bool)})
 	}
 }
@@ -463,6 +457,14 @@ func (in *Instrument) noteReads() {
 func (in *Instrument) noteFollowUp(src *source, p path, target string) {
 	line, col := src.position(p)
 	in.followUps = append(in.followUps, Problem{File: src.file, Line: line, Col: col, Path: p.String(), Message: target})
+}
+
+// once reports id at p if seen already holds it, and records it.
+func (s *source) once(seen map[string]bool, p path, id, kind string) {
+	if seen[id] {
+		s.add(p, "duplicate %s id %q", kind, id)
+	}
+	seen[id] = true
 }
 
 func (b bound) constant() bool { return b.set && b.prog == nil }
