@@ -223,6 +223,11 @@ func TestLoadRejects(t *testing.T) {
 			problems: []string{`level 3 warning cannot supersede the more urgent level 1 warning "risk"`},
 		},
 		{
+			name:     "duplicate warning id",
+			doc:      mutate(t, "      reason: {zh-CN: 风险, en: Risk}", "      reason: {zh-CN: 风险, en: Risk}\n    - id: risk\n      level: 2\n      when: a1 > 1\n      reason: {zh-CN: 风险, en: Risk}"),
+			problems: []string{`scoring.warnings[1].id: duplicate warning id "risk"`},
+		},
+		{
 			name:     "prorate with a max that allows no answers",
 			doc:      mutate(t, "scoring:\n", "scoring:\n  missing: {policy: prorate, max: 3}\n"),
 			problems: []string{"scoring.missing.max: prorate needs max between 1 and 2"},
