@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -135,4 +136,9 @@ func MergeLevel(a, b int) int {
 		return b
 	}
 	return a
+}
+
+// SortCounts orders unit counts by unit id, so both backends answer alike.
+func SortCounts(c []UnitCounts) {
+	sort.Slice(c, func(i, j int) bool { return c[i].UnitID < c[j].UnitID })
 }
