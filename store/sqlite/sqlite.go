@@ -48,11 +48,13 @@ type Options struct {
 
 // DB is the sqlite Store.
 type DB struct {
-	path  string
-	rdb   *sql.DB // read pool
-	wdb   *sql.DB // owns the single writer connection
-	wconn *sql.Conn
-	stmts map[string]*sql.Stmt // writer's prepared statements
+	path           string
+	rdb            *sql.DB // read pool
+	wdb            *sql.DB // owns the single writer connection
+	wconn          *sql.Conn
+	ckdb           *sql.DB // checkpointer's connection
+	ckStop, ckDone chan struct{}
+	stmts          map[string]*sql.Stmt // writer's prepared statements
 
 	queue   chan *writeOp
 	closing sync.Once
@@ -112,8 +114,47 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 	}
 	db.rdb.SetMaxOpenConns(opt.Readers)
 	db.rdb.SetMaxIdleConns(opt.Readers)
+	// The writer must only ever fsync the WAL on its path: a checkpoint
+	// (copying the WAL into the database file and fsyncing that) would stall
+	// every queued caller. So automatic checkpoints are off on the writer and
+	// a background goroutine checkpoints through its own connection instead.
+	if _, err := db.wconn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = 0"); err != nil {
+		db.closeConns()
+		return nil, fmt.Errorf("sqlite: pragma: %w", err)
+	}
+	db.ckdb, err = sql.Open(driverName, dsn(path, true))
+	if err != nil {
+		db.closeConns()
+		return nil, fmt.Errorf("sqlite: open checkpointer: %w", err)
+	}
+	db.ckdb.SetMaxOpenConns(1)
+	db.ckStop = make(chan struct{})
+	db.ckDone = make(chan struct{})
+	go db.checkpointer()
 	go db.writer()
 	return db, nil
+}
+
+// checkpointer copies the WAL into the database in the background. PASSIVE
+// never blocks the writer or readers; it does what it can and the next
+// round does the rest. The WAL file restarts from its beginning once a
+// checkpoint completes, which keeps it from growing without bound.
+func (db *DB) checkpointer() {
+	defer close(db.ckDone)
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	last := db.commits.Load()
+	for {
+		select {
+		case <-db.ckStop:
+			return
+		case <-t.C:
+		}
+		if c := db.commits.Load(); c != last {
+			last = c
+			_, _ = db.ckdb.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }
 
 // checkPragmas refuses to run with weaker durability than promised, should a
@@ -222,6 +263,10 @@ func (db *DB) Close() error {
 		close(db.queue)
 		db.closeMu.Unlock()
 		<-db.done
+		if db.ckStop != nil {
+			close(db.ckStop)
+			<-db.ckDone
+		}
 	})
 	return db.closeConns()
 }
@@ -243,6 +288,10 @@ func (db *DB) closeConns() error {
 	if db.rdb != nil {
 		errs = append(errs, db.rdb.Close())
 		db.rdb = nil
+	}
+	if db.ckdb != nil {
+		errs = append(errs, db.ckdb.Close())
+		db.ckdb = nil
 	}
 	return errors.Join(errs...)
 }
