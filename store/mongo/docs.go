@@ -1,0 +1,189 @@
+package mongo
+
+import (
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"xinling/store"
+)
+
+// Documents embed the store records, so the mapping is the driver's default
+// (lower-cased field names) plus an explicit _id. Keeping records and
+// documents one type means a new field needs no mapping code; the price is
+// that the record's own id is stored twice (_id and id).
+
+type unitDoc struct {
+	Key        string `bson:"_id"`
+	store.Unit `bson:",inline"`
+}
+
+type staffDoc struct {
+	Key         string `bson:"_id"`
+	store.Staff `bson:",inline"`
+}
+
+type personDoc struct {
+	Key          string `bson:"_id"`
+	store.Person `bson:",inline"`
+	// RosterKey is "school\x00index" for roster persons and absent
+	// otherwise, so a sparse unique index enforces one person per student
+	// number within a school.
+	RosterKey string `bson:"rosterkey,omitempty"`
+}
+
+func newPersonDoc(p store.Person) personDoc {
+	d := personDoc{Key: p.ID, Person: p}
+	if p.StudentNoIndex != "" {
+		d.RosterKey = p.SchoolID + "\x00" + p.StudentNoIndex
+	}
+	return d
+}
+
+type identityDoc struct {
+	Key       string    `bson:"_id"` // kind + "\x00" + key
+	PersonID  string    `bson:"personid"`
+	CreatedAt time.Time `bson:"createdat"`
+}
+
+type sessionDoc struct {
+	Key           string `bson:"_id"`
+	store.Session `bson:",inline"`
+	WarningID     string `bson:"warningid"`
+}
+
+// answerDoc is keyed by session and item so that a save is one
+// single-document upsert.
+type answerDoc struct {
+	Key          string `bson:"_id"`
+	store.Answer `bson:",inline"`
+}
+
+func answerKey(session, item string) string { return session + "\x00" + item }
+
+type resultDoc struct {
+	Key          string `bson:"_id"`
+	store.Result `bson:",inline"`
+}
+
+type warningDoc struct {
+	Key           string `bson:"_id"`
+	store.Warning `bson:",inline"`
+}
+
+type referralDoc struct {
+	Key            string `bson:"_id"`
+	store.Referral `bson:",inline"`
+}
+
+type caseDoc struct {
+	Key        string `bson:"_id"`
+	store.Case `bson:",inline"`
+}
+
+type campaignDoc struct {
+	Key            string `bson:"_id"`
+	store.Campaign `bson:",inline"`
+}
+
+type codeDoc struct {
+	Key              string `bson:"_id"`
+	store.AccessCode `bson:",inline"`
+}
+
+type instrumentDoc struct {
+	Key                 string `bson:"_id"` // id + "\x00" + version
+	store.InstrumentDoc `bson:",inline"`
+}
+
+type auditDoc struct {
+	Key              string `bson:"_id"`
+	store.AuditEntry `bson:",inline"`
+}
+
+type activityDoc struct {
+	Key            string `bson:"_id"`
+	store.Activity `bson:",inline"`
+}
+
+// Filter building. These functions are pure, so their tests run without a
+// server.
+
+// subtree adds the range condition for a materialized-path subtree.
+func subtree(f bson.D, field, path string) bson.D {
+	if lo, hi, ok := store.PathRange(path); ok {
+		f = append(f, bson.E{Key: field, Value: bson.D{{Key: "$gte", Value: lo}, {Key: "$lt", Value: hi}}})
+	}
+	return f
+}
+
+func eq(f bson.D, field, v string) bson.D {
+	if v != "" {
+		f = append(f, bson.E{Key: field, Value: v})
+	}
+	return f
+}
+
+func timeRange(f bson.D, field string, from, to time.Time) bson.D {
+	var r bson.D
+	if !from.IsZero() {
+		r = append(r, bson.E{Key: "$gte", Value: store.Millis(from)})
+	}
+	if !to.IsZero() {
+		r = append(r, bson.E{Key: "$lt", Value: store.Millis(to)})
+	}
+	if len(r) > 0 {
+		f = append(f, bson.E{Key: field, Value: r})
+	}
+	return f
+}
+
+// after adds the keyset condition for lists sorted by (timeField, _id).
+func after(f bson.D, timeField string, p store.Page) (bson.D, error) {
+	c, ok, err := store.DecodeCursor(p.After)
+	if err != nil || !ok {
+		return f, err
+	}
+	t := time.UnixMilli(c.At).UTC()
+	return append(f, bson.E{Key: "$or", Value: bson.A{
+		bson.D{{Key: timeField, Value: bson.D{{Key: "$gt", Value: t}}}},
+		bson.D{{Key: timeField, Value: t}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: c.ID}}}},
+	}}), nil
+}
+
+// warningFilter builds the queue query: the org-path prefix first, then
+// level, state and time, matching the index (unitpath, level, createdat).
+func warningFilter(wf store.WarningFilter, p store.Page) (bson.D, error) {
+	f := subtree(bson.D{}, "unitpath", wf.UnitPath)
+	if len(wf.Levels) > 0 {
+		f = append(f, bson.E{Key: "level", Value: bson.D{{Key: "$in", Value: wf.Levels}}})
+	}
+	if len(wf.States) > 0 {
+		states := make(bson.A, len(wf.States))
+		for i, s := range wf.States {
+			states[i] = string(s)
+		}
+		f = append(f, bson.E{Key: "state", Value: bson.D{{Key: "$in", Value: states}}})
+	}
+	f = eq(f, "assigneeid", wf.AssigneeID)
+	f = eq(f, "personid", wf.PersonID)
+	if !wf.OverdueAt.IsZero() {
+		f = append(f, bson.E{Key: "dueat", Value: bson.D{{Key: "$gt", Value: time.Time{}}, {Key: "$lt", Value: store.Millis(wf.OverdueAt)}}})
+	}
+	c, ok, err := store.DecodeCursor(p.After)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		t := time.UnixMilli(c.At).UTC()
+		f = append(f, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "level", Value: bson.D{{Key: "$gt", Value: c.Level}}}},
+			bson.D{{Key: "level", Value: c.Level}, {Key: "createdat", Value: bson.D{{Key: "$gt", Value: t}}}},
+			bson.D{{Key: "level", Value: c.Level}, {Key: "createdat", Value: t}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: c.ID}}}},
+		}})
+	}
+	return f, nil
+}
+
+func key2(a, b string) string { return fmt.Sprintf("%s\x00%s", a, b) }

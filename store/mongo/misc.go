@@ -1,0 +1,331 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"xinling/store"
+)
+
+// Campaigns.
+
+func (db *DB) CreateCampaign(ctx context.Context, c store.Campaign) (store.Campaign, error) {
+	if c.ID == "" || c.UnitID == "" {
+		return c, invalid("campaign needs id and unit")
+	}
+	p, err := db.unitPath(ctx, c.UnitID)
+	if err != nil {
+		return c, err
+	}
+	c.UnitPath, c.State, c.Version = p, store.CampaignDraft, 1
+	c.CreatedAt, c.StartsAt, c.EndsAt = store.Millis(c.CreatedAt), store.Millis(c.StartsAt), store.Millis(c.EndsAt)
+	c.UpdatedAt = c.CreatedAt
+	_, err = db.c[cCampaigns].InsertOne(ctx, campaignDoc{Key: c.ID, Campaign: c})
+	return c, mapErr(err)
+}
+
+func (db *DB) GetCampaign(ctx context.Context, cid string) (store.Campaign, error) {
+	d, err := get[campaignDoc](ctx, db.c[cCampaigns], id(cid), "campaign", cid)
+	return d.Campaign, err
+}
+
+func (db *DB) UpdateCampaign(ctx context.Context, c store.Campaign) (store.Campaign, error) {
+	cur, err := db.GetCampaign(ctx, c.ID)
+	if err != nil {
+		return c, err
+	}
+	if cur.Version != c.Version {
+		return c, fmt.Errorf("%w: campaign %s changed since read", store.ErrConflict, c.ID)
+	}
+	if cur.State != store.CampaignDraft {
+		return c, fmt.Errorf("%w: edit a %s campaign", store.ErrInvalidTransition, cur.State)
+	}
+	n := cur
+	n.Name, n.UnitIDs, n.Battery, n.Mode, n.Visibility = c.Name, c.UnitIDs, c.Battery, c.Mode, c.Visibility
+	n.StartsAt, n.EndsAt, n.UpdatedAt, n.Version = store.Millis(c.StartsAt), store.Millis(c.EndsAt), store.Millis(c.UpdatedAt), c.Version+1
+	// The state condition keeps an edit from landing on a campaign that was
+	// activated between the read and the write.
+	res, err := db.c[cCampaigns].ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: c.Version},
+		{Key: "state", Value: string(store.CampaignDraft)}}, campaignDoc{Key: c.ID, Campaign: n})
+	if err != nil {
+		return c, err
+	}
+	if res.MatchedCount == 0 {
+		return c, fmt.Errorf("%w: campaign %s changed since read", store.ErrConflict, c.ID)
+	}
+	return n, nil
+}
+
+func (db *DB) SetCampaignState(ctx context.Context, cid string, to store.CampaignState, at time.Time) (store.Campaign, error) {
+	d, err := cas(ctx, db.c[cCampaigns], cid, "campaign", func(d *campaignDoc) *int64 { return &d.Version },
+		func(d *campaignDoc) (bson.D, error) {
+			if !store.CanMoveCampaign(d.State, to) {
+				return nil, fmt.Errorf("%w: campaign %s → %s", store.ErrInvalidTransition, d.State, to)
+			}
+			d.State, d.UpdatedAt = to, store.Millis(at)
+			return bson.D{{Key: "state", Value: string(to)}, {Key: "updatedat", Value: d.UpdatedAt}}, nil
+		})
+	return d.Campaign, err
+}
+
+func (db *DB) ListCampaigns(ctx context.Context, f store.CampaignFilter, p store.Page) ([]store.Campaign, string, error) {
+	q := eq(subtree(bson.D{}, "unitpath", f.UnitPath), "state", string(f.State))
+	q, err := after(q, "createdat", p)
+	if err != nil {
+		return nil, "", err
+	}
+	return list(ctx, db.c[cCampaigns], q, byTime("createdat"), p, func(d campaignDoc) (store.Campaign, store.Cursor) {
+		return d.Campaign, cursor(d.CreatedAt, d.Key)
+	})
+}
+
+// Access codes.
+
+func (db *DB) CreateAccessCodes(ctx context.Context, codes []store.AccessCode) error {
+	for _, c := range codes {
+		if c.Code == "" || c.CampaignID == "" || c.UnitID == "" {
+			return invalid("access code needs code, campaign and unit")
+		}
+	}
+	docs := make([]any, len(codes))
+	paths := map[string]string{}
+	for i, c := range codes {
+		if _, ok := paths[c.UnitID]; !ok {
+			p, err := db.unitPath(ctx, c.UnitID)
+			if err != nil {
+				return err
+			}
+			paths[c.UnitID] = p
+		}
+		if i == 0 || codes[i-1].CampaignID != c.CampaignID {
+			if _, err := db.GetCampaign(ctx, c.CampaignID); err != nil {
+				return err
+			}
+		}
+		c.UnitPath, c.SessionID, c.CreatedAt = paths[c.UnitID], "", store.Millis(c.CreatedAt)
+		docs[i] = codeDoc{Key: c.Code, AccessCode: c}
+	}
+	return db.txn(ctx, func(ctx context.Context) error {
+		_, err := db.c[cCodes].InsertMany(ctx, docs)
+		return mapErr(err)
+	})
+}
+
+func (db *DB) GetAccessCode(ctx context.Context, code string) (store.AccessCode, error) {
+	d, err := get[codeDoc](ctx, db.c[cCodes], id(code), "access code", "")
+	return d.AccessCode, err
+}
+
+func (db *DB) ListAccessCodes(ctx context.Context, campaignID string, p store.Page) ([]store.AccessCode, string, error) {
+	q, err := after(bson.D{{Key: "campaignid", Value: campaignID}}, "createdat", p)
+	if err != nil {
+		return nil, "", err
+	}
+	return list(ctx, db.c[cCodes], q, byTime("createdat"), p, func(d codeDoc) (store.AccessCode, store.Cursor) {
+		return d.AccessCode, cursor(d.CreatedAt, d.Key)
+	})
+}
+
+func (db *DB) BindAccessCode(ctx context.Context, code, sessionID string) (store.AccessCode, error) {
+	if sessionID == "" {
+		return store.AccessCode{}, invalid("bind needs a session")
+	}
+	// Only an unbound code takes the session; everyone then reads the winner.
+	if _, err := db.c[cCodes].UpdateOne(ctx, bson.D{{Key: "_id", Value: code}, {Key: "sessionid", Value: ""}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sessionid", Value: sessionID}}}}); err != nil {
+		return store.AccessCode{}, err
+	}
+	return db.GetAccessCode(ctx, code)
+}
+
+// Instruments.
+
+func (db *DB) SaveInstrumentDraft(ctx context.Context, d store.InstrumentDoc) (store.InstrumentDoc, error) {
+	if d.ID == "" || d.Version == "" {
+		return d, invalid("instrument needs id and version")
+	}
+	d.State, d.CreatedAt, d.PublishedAt = store.InstrumentDraft, store.Millis(d.CreatedAt), time.Time{}
+	k := key2(d.ID, d.Version)
+	// Replace only a draft; an upsert over a published version collides on
+	// _id and so reports it immutable.
+	_, err := db.c[cInstruments].ReplaceOne(ctx, bson.D{{Key: "_id", Value: k}, {Key: "state", Value: string(store.InstrumentDraft)}},
+		instrumentDoc{Key: k, InstrumentDoc: d}, options.Replace().SetUpsert(true))
+	if err != nil && errors.Is(mapErr(err), store.ErrConflict) {
+		return d, fmt.Errorf("%w: %s %s", store.ErrImmutable, d.ID, d.Version)
+	}
+	return d, err
+}
+
+func (db *DB) PublishInstrument(ctx context.Context, iid, version string, at time.Time) (store.InstrumentDoc, error) {
+	k := key2(iid, version)
+	cur, err := get[instrumentDoc](ctx, db.c[cInstruments], id(k), "instrument", iid+" "+version)
+	if err != nil {
+		return store.InstrumentDoc{}, err
+	}
+	if cur.State == store.InstrumentPublished {
+		return cur.InstrumentDoc, fmt.Errorf("%w: %s %s", store.ErrImmutable, iid, version)
+	}
+	at = store.Millis(at)
+	res, err := db.c[cInstruments].UpdateOne(ctx, bson.D{{Key: "_id", Value: k}, {Key: "state", Value: string(store.InstrumentDraft)},
+		{Key: "contenthash", Value: cur.ContentHash}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: string(store.InstrumentPublished)}, {Key: "publishedat", Value: at}}}})
+	if err != nil {
+		return store.InstrumentDoc{}, err
+	}
+	if res.MatchedCount == 0 {
+		return store.InstrumentDoc{}, fmt.Errorf("%w: %s %s changed while publishing", store.ErrConflict, iid, version)
+	}
+	cur.State, cur.PublishedAt = store.InstrumentPublished, at
+	return cur.InstrumentDoc, nil
+}
+
+func (db *DB) GetInstrument(ctx context.Context, iid, version string) (store.InstrumentDoc, error) {
+	d, err := get[instrumentDoc](ctx, db.c[cInstruments], id(key2(iid, version)), "instrument", iid+" "+version)
+	return d.InstrumentDoc, err
+}
+
+func (db *DB) ListInstruments(ctx context.Context, f store.InstrumentFilter) ([]store.InstrumentDoc, error) {
+	q := eq(eq(bson.D{}, "id", f.ID), "state", string(f.State))
+	cur, err := db.c[cInstruments].Find(ctx, q, options.Find().SetProjection(bson.D{{Key: "source", Value: 0}}).
+		SetSort(bson.D{{Key: "id", Value: 1}, {Key: "version", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var docs []instrumentDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]store.InstrumentDoc, len(docs))
+	for i, d := range docs {
+		out[i] = d.InstrumentDoc
+	}
+	return out, nil
+}
+
+// Audit.
+
+func (db *DB) AppendAudit(ctx context.Context, e store.AuditEntry) error {
+	if e.Action == "" {
+		return invalid("audit entry needs an action")
+	}
+	if e.ID == "" {
+		e.ID = store.NewID()
+	}
+	e.At = store.Millis(e.At)
+	_, err := db.c[cAudit].InsertOne(ctx, auditDoc{Key: e.ID, AuditEntry: e})
+	return mapErr(err)
+}
+
+func (db *DB) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) ([]store.AuditEntry, string, error) {
+	q := eq(eq(eq(eq(bson.D{}, "actorid", f.ActorID), "targetkind", f.TargetKind), "targetid", f.TargetID), "action", f.Action)
+	q = timeRange(q, "at", f.From, f.To)
+	q, err := after(q, "at", p)
+	if err != nil {
+		return nil, "", err
+	}
+	return list(ctx, db.c[cAudit], q, byTime("at"), p, func(d auditDoc) (store.AuditEntry, store.Cursor) {
+		return d.AuditEntry, cursor(d.At, d.Key)
+	})
+}
+
+// Activities and counts.
+
+func (db *DB) AddActivity(ctx context.Context, a store.Activity) (store.Activity, error) {
+	if a.ID == "" || a.UnitID == "" || a.Type == "" {
+		return a, invalid("activity needs id, unit and type")
+	}
+	p, err := db.unitPath(ctx, a.UnitID)
+	if err != nil {
+		return a, err
+	}
+	a.UnitPath, a.Date, a.CreatedAt = p, store.Millis(a.Date), store.Millis(a.CreatedAt)
+	_, err = db.c[cActivities].InsertOne(ctx, activityDoc{Key: a.ID, Activity: a})
+	return a, mapErr(err)
+}
+
+func (db *DB) ListActivities(ctx context.Context, f store.ActivityFilter, p store.Page) ([]store.Activity, string, error) {
+	q := timeRange(subtree(bson.D{}, "unitpath", f.UnitPath), "date", f.From, f.To)
+	q, err := after(q, "date", p)
+	if err != nil {
+		return nil, "", err
+	}
+	return list(ctx, db.c[cActivities], q, byTime("date"), p, func(d activityDoc) (store.Activity, store.Cursor) {
+		return d.Activity, cursor(d.Date, d.Key)
+	})
+}
+
+// countRow is one group of an aggregation in UnitCounts.
+type countRow struct {
+	ID struct {
+		Unit  string `bson:"u"`
+		Level int    `bson:"l"`
+		Type  string `bson:"t"`
+	} `bson:"_id"`
+	N         int `bson:"n"`
+	Reached   int `bson:"r"`
+	Materials int `bson:"m"`
+}
+
+func (db *DB) UnitCounts(ctx context.Context, path string, from, to time.Time) ([]store.UnitCounts, error) {
+	byUnit := map[string]*store.UnitCounts{}
+	get := func(id string) *store.UnitCounts {
+		c, ok := byUnit[id]
+		if !ok {
+			c = &store.UnitCounts{UnitID: id, WarningsByLevel: map[int]int{}, Activities: map[string]int{}, ActivityReached: map[string]int{}}
+			byUnit[id] = c
+		}
+		return c
+	}
+	type agg struct {
+		coll, pathField, timeField string
+		extra                      bson.D
+		group                      bson.D
+		add                        func(countRow)
+	}
+	aggs := []agg{
+		{cResults, "unitpath", "createdat", nil, bson.D{{Key: "u", Value: "$unitid"}}, func(r countRow) { get(r.ID.Unit).Results += r.N }},
+		{cWarnings, "unitpath", "createdat", nil, bson.D{{Key: "u", Value: "$unitid"}, {Key: "l", Value: "$level"}},
+			func(r countRow) { get(r.ID.Unit).WarningsByLevel[r.ID.Level] += r.N }},
+		{cReferrals, "fromunitpath", "createdat", nil, bson.D{{Key: "u", Value: "$fromunitid"}}, func(r countRow) { get(r.ID.Unit).Referrals += r.N }},
+		{cCases, "unitpath", "at", nil, bson.D{{Key: "u", Value: "$unitid"}}, func(r countRow) { get(r.ID.Unit).Cases += r.N }},
+		{cCases, "unitpath", "closedat", bson.D{{Key: "closed", Value: true}}, bson.D{{Key: "u", Value: "$unitid"}},
+			func(r countRow) { get(r.ID.Unit).CasesClosed += r.N }},
+		{cActivities, "unitpath", "date", nil, bson.D{{Key: "u", Value: "$unitid"}, {Key: "t", Value: "$type"}}, func(r countRow) {
+			c := get(r.ID.Unit)
+			c.Activities[r.ID.Type] += r.N
+			c.ActivityReached[r.ID.Type] += r.Reached
+			c.MaterialsHandout += r.Materials
+		}},
+	}
+	for _, a := range aggs {
+		match := timeRange(subtree(bson.D{}, a.pathField, path), a.timeField, from, to)
+		match = append(match, a.extra...)
+		pipe := bson.A{
+			bson.D{{Key: "$match", Value: match}},
+			bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: a.group}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}},
+				{Key: "r", Value: bson.D{{Key: "$sum", Value: "$reached"}}}, {Key: "m", Value: bson.D{{Key: "$sum", Value: "$materials"}}}}}},
+		}
+		cur, err := db.c[a.coll].Aggregate(ctx, pipe)
+		if err != nil {
+			return nil, err
+		}
+		var rows []countRow
+		if err := cur.All(ctx, &rows); err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			a.add(r)
+		}
+	}
+	out := make([]store.UnitCounts, 0, len(byUnit))
+	for _, c := range byUnit {
+		out = append(out, *c)
+	}
+	store.SortCounts(out)
+	return out, nil
+}

@@ -1,0 +1,224 @@
+// Package mongo is the MongoDB store, for deployments that outgrow one
+// machine. Writes use majority write concern, reads majority read concern.
+// Most operations are single-document (conditional updates, optimistic
+// versions, upserts keyed so that a retry is harmless); transactions are
+// used only where one write spans documents: Submit, ReferWarning,
+// UpsertRoster, CreateAccessCodes and AnonymisePerson.
+//
+// Sessions, answers and results have random (or session-prefixed) ids that
+// suit a hashed shard key; queue queries use the unit-path prefix plus
+// level, state and time.
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+
+	"xinling/store"
+)
+
+// DB is the MongoDB Store.
+type DB struct {
+	client *mongo.Client
+	db     *mongo.Database
+	c      map[string]*mongo.Collection
+}
+
+var _ store.Store = (*DB)(nil)
+
+const (
+	cUnits, cStaff, cPersons, cIdentities = "units", "staff", "persons", "identities"
+	cSessions, cAnswers, cResults         = "sessions", "answers", "results"
+	cWarnings, cReferrals, cCases         = "warnings", "referrals", "cases"
+	cCampaigns, cCodes, cInstruments      = "campaigns", "access_codes", "instruments"
+	cAudit, cActivities                   = "audit", "activities"
+	maxCASRetries                         = 50
+)
+
+// Open connects to uri, uses database name, and creates the indexes.
+func Open(ctx context.Context, uri, name string) (*DB, error) {
+	opts := options.Client().ApplyURI(uri).
+		SetWriteConcern(writeconcern.Majority()).
+		SetReadConcern(readconcern.Majority())
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: connect: %w", err)
+	}
+	db := &DB{client: client, db: client.Database(name), c: map[string]*mongo.Collection{}}
+	for _, n := range []string{cUnits, cStaff, cPersons, cIdentities, cSessions, cAnswers, cResults, cWarnings,
+		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities} {
+		db.c[n] = db.db.Collection(n)
+	}
+	if err := db.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, err
+	}
+	return db, nil
+}
+
+// indexes lists every index the store needs, by collection. It is data so
+// that a unit test can check the queue's index without a server.
+func indexes() map[string][]mongo.IndexModel {
+	ix := func(unique bool, keys ...string) mongo.IndexModel {
+		d := bson.D{}
+		for _, k := range keys {
+			d = append(d, bson.E{Key: k, Value: 1})
+		}
+		m := mongo.IndexModel{Keys: d}
+		if unique {
+			m.Options = options.Index().SetUnique(true)
+		}
+		return m
+	}
+	return map[string][]mongo.IndexModel{
+		cUnits:       {ix(true, "path")},
+		cStaff:       {ix(true, "login"), ix(false, "unitpath", "createdat", "_id")},
+		cPersons:     {{Keys: bson.D{{Key: "rosterkey", Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true)}, ix(false, "unitpath", "createdat", "_id"), ix(false, "schoolid", "createdat", "_id")},
+		cIdentities:  {ix(false, "personid")},
+		cSessions:    {ix(false, "campaignid", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), ix(false, "unitpath", "createdat", "_id"), ix(false, "lastactiveat")},
+		cAnswers:     {ix(false, "sessionid", "item")},
+		cResults:     {ix(false, "sessionid"), ix(false, "personid", "createdat", "_id"), ix(false, "campaignid", "createdat", "_id"), ix(false, "unitpath", "createdat", "_id")},
+		cWarnings:    {ix(true, "key"), ix(false, "unitpath", "level", "createdat", "_id"), ix(false, "level", "createdat", "_id"), ix(false, "state", "dueat"), ix(false, "personid")},
+		cReferrals:   {ix(false, "tounitpath", "createdat", "_id"), ix(false, "fromunitpath", "createdat", "_id"), ix(false, "warningid")},
+		cCases:       {ix(false, "unitpath", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), ix(false, "warningid")},
+		cCampaigns:   {ix(false, "unitpath", "createdat", "_id")},
+		cCodes:       {ix(false, "campaignid", "createdat", "_id")},
+		cInstruments: {ix(false, "id", "version")},
+		cAudit:       {ix(false, "at", "_id"), ix(false, "actorid", "at", "_id"), ix(false, "targetid", "at", "_id")},
+		cActivities:  {ix(false, "unitpath", "date", "_id")},
+	}
+}
+
+func (db *DB) ensureIndexes(ctx context.Context) error {
+	for coll, models := range indexes() {
+		if _, err := db.c[coll].Indexes().CreateMany(ctx, models); err != nil {
+			return fmt.Errorf("mongo: indexes on %s: %w", coll, err)
+		}
+	}
+	return nil
+}
+
+// Drop removes the database (tests only).
+func (db *DB) Drop(ctx context.Context) error { return db.db.Drop(ctx) }
+
+func (db *DB) Ping(ctx context.Context) error { return db.client.Ping(ctx, nil) }
+
+func (db *DB) Close() error {
+	err := db.client.Disconnect(context.Background())
+	if errors.Is(err, mongo.ErrClientDisconnected) {
+		return nil
+	}
+	return err
+}
+
+// txn runs fn in a transaction (retried by the driver on transient errors).
+func (db *DB) txn(ctx context.Context, fn func(ctx context.Context) error) error {
+	sess, err := db.client.StartSession()
+	if err != nil {
+		return err
+	}
+	defer sess.EndSession(ctx)
+	_, err = sess.WithTransaction(ctx, func(ctx context.Context) (any, error) {
+		return nil, fn(ctx)
+	})
+	return err
+}
+
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return store.ErrNotFound
+	case mongo.IsDuplicateKeyError(err):
+		return fmt.Errorf("%w: %v", store.ErrConflict, err)
+	}
+	return err
+}
+
+func notFound(kind, id string) error { return fmt.Errorf("%w: %s %s", store.ErrNotFound, kind, id) }
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{store.ErrInvalid}, args...)...)
+}
+
+// get decodes one document into D.
+func get[D any](ctx context.Context, c *mongo.Collection, filter any, kind, id string) (D, error) {
+	var d D
+	err := c.FindOne(ctx, filter).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return d, notFound(kind, id)
+	}
+	return d, err
+}
+
+// list runs a keyset-paginated find.
+func list[D, T any](ctx context.Context, c *mongo.Collection, filter bson.D, sort bson.D, p store.Page,
+	conv func(D) (T, store.Cursor)) ([]T, string, error) {
+	n := p.Size()
+	cur, err := c.Find(ctx, filter, options.Find().SetSort(sort).SetLimit(int64(n+1)))
+	if err != nil {
+		return nil, "", err
+	}
+	var docs []D
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, "", err
+	}
+	out := make([]T, 0, min(len(docs), n))
+	var last store.Cursor
+	for i, d := range docs {
+		if i == n {
+			return out, last.Encode(), nil
+		}
+		v, c := conv(d)
+		out = append(out, v)
+		last = c
+	}
+	return out, "", nil
+}
+
+func byTime(field string) bson.D { return bson.D{{Key: field, Value: 1}, {Key: "_id", Value: 1}} }
+
+func cursor(t time.Time, id string) store.Cursor { return store.Cursor{At: t.UnixMilli(), ID: id} }
+
+func (db *DB) unitPath(ctx context.Context, id string) (string, error) {
+	u, err := get[unitDoc](ctx, db.c[cUnits], bson.D{{Key: "_id", Value: id}}, "unit", id)
+	return u.Path, err
+}
+
+// cas applies an optimistic read-modify-write to one document: read, let
+// change decide (or refuse), write only if the version is unchanged, else
+// retry. Concurrent callers thus serialize per document without locks.
+func cas[D any](ctx context.Context, c *mongo.Collection, id, kind string, version func(*D) *int64,
+	change func(*D) (bson.D, error)) (D, error) {
+	for i := 0; i < maxCASRetries; i++ {
+		d, err := get[D](ctx, c, bson.D{{Key: "_id", Value: id}}, kind, id)
+		if err != nil {
+			return d, err
+		}
+		v := version(&d)
+		old := *v
+		set, err := change(&d)
+		if err != nil {
+			return d, err
+		}
+		*v = old + 1
+		set = append(set, bson.E{Key: "version", Value: old + 1})
+		res, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: old}}, bson.D{{Key: "$set", Value: set}})
+		if err != nil {
+			return d, mapErr(err)
+		}
+		if res.MatchedCount == 1 {
+			return d, nil
+		}
+	}
+	return *new(D), fmt.Errorf("%w: %s %s is too contended", store.ErrConflict, kind, id)
+}

@@ -1,0 +1,302 @@
+package mongo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"xinling/store"
+)
+
+func noHistory() *options.FindOptionsBuilder {
+	return options.Find().SetProjection(bson.D{{Key: "history", Value: 0}})
+}
+
+func (db *DB) GetWarning(ctx context.Context, wid string) (store.Warning, error) {
+	d, err := get[warningDoc](ctx, db.c[cWarnings], id(wid), "warning", wid)
+	return d.Warning, err
+}
+
+func (db *DB) ListWarnings(ctx context.Context, f store.WarningFilter, p store.Page) ([]store.Warning, string, error) {
+	q, err := warningFilter(f, p)
+	if err != nil {
+		return nil, "", err
+	}
+	n := p.Size()
+	cur, err := db.c[cWarnings].Find(ctx, q, noHistory().SetLimit(int64(n+1)).
+		SetSort(bson.D{{Key: "level", Value: 1}, {Key: "createdat", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, "", err
+	}
+	var docs []warningDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, "", err
+	}
+	var out []store.Warning
+	for i, d := range docs {
+		if i == n {
+			l := out[n-1]
+			return out, store.Cursor{Level: l.Level, At: l.CreatedAt.UnixMilli(), ID: l.ID}.Encode(), nil
+		}
+		out = append(out, d.Warning)
+	}
+	return out, "", nil
+}
+
+// moveWarning runs one optimistic read-check-write of an entry. change
+// mutates the entry and returns the event to append; the version condition
+// makes exactly one of concurrent movers win each round, and the losers
+// re-check against the winner's state.
+func (db *DB) moveWarning(ctx context.Context, wid string, change func(*store.Warning) (store.WarningEvent, error)) (store.Warning, error) {
+	for i := 0; i < maxCASRetries; i++ {
+		d, err := get[warningDoc](ctx, db.c[cWarnings], id(wid), "warning", wid)
+		if err != nil {
+			return store.Warning{}, err
+		}
+		w := d.Warning
+		old := w.Version
+		e, err := change(&w)
+		if err != nil {
+			return store.Warning{}, err
+		}
+		w.Version, w.UpdatedAt = old+1, e.At
+		res, err := db.c[cWarnings].UpdateOne(ctx, bson.D{{Key: "_id", Value: wid}, {Key: "version", Value: old}}, bson.D{
+			{Key: "$set", Value: bson.D{{Key: "unitid", Value: w.UnitID}, {Key: "unitpath", Value: w.UnitPath}, {Key: "state", Value: string(w.State)},
+				{Key: "assigneeid", Value: w.AssigneeID}, {Key: "leaseuntil", Value: w.LeaseUntil}, {Key: "dueat", Value: w.DueAt},
+				{Key: "escalations", Value: w.Escalations}, {Key: "outcome", Value: w.Outcome}, {Key: "updatedat", Value: w.UpdatedAt},
+				{Key: "version", Value: w.Version}}},
+			{Key: "$push", Value: bson.D{{Key: "history", Value: e}}}})
+		if err != nil {
+			return store.Warning{}, err
+		}
+		if res.MatchedCount == 1 {
+			w.History = append(w.History, e)
+			return w, nil
+		}
+	}
+	return store.Warning{}, fmt.Errorf("%w: warning %s is too contended", store.ErrConflict, wid)
+}
+
+func (db *DB) ClaimWarning(ctx context.Context, wid, staffID string, at, leaseUntil time.Time) (store.Warning, error) {
+	if staffID == "" {
+		return store.Warning{}, invalid("claim needs a staff id")
+	}
+	at, leaseUntil = store.Millis(at), store.Millis(leaseUntil)
+	w, err := db.moveWarning(ctx, wid, func(w *store.Warning) (store.WarningEvent, error) {
+		if err := store.CheckClaim(*w, staffID, at); err != nil {
+			return store.WarningEvent{}, err
+		}
+		from := w.State
+		if w.State == store.WarningOpen {
+			w.State = store.WarningClaimed
+		}
+		w.AssigneeID, w.LeaseUntil = staffID, leaseUntil
+		return store.WarningEvent{At: at, ActorID: staffID, Kind: store.EventClaimed, From: from, To: w.State}, nil
+	})
+	w.History = nil
+	return w, err
+}
+
+func (db *DB) AssignWarning(ctx context.Context, wid, actorID, assigneeID string, at, leaseUntil time.Time, note string) (store.Warning, error) {
+	if assigneeID == "" {
+		return store.Warning{}, invalid("assign needs an assignee")
+	}
+	at, leaseUntil = store.Millis(at), store.Millis(leaseUntil)
+	w, err := db.moveWarning(ctx, wid, func(w *store.Warning) (store.WarningEvent, error) {
+		from := w.State
+		switch w.State {
+		case store.WarningOpen:
+			w.State = store.WarningClaimed
+		case store.WarningClaimed, store.WarningFollowingUp:
+		default:
+			return store.WarningEvent{}, fmt.Errorf("%w: assign a %s entry", store.ErrInvalidTransition, w.State)
+		}
+		w.AssigneeID, w.LeaseUntil = assigneeID, leaseUntil
+		return store.WarningEvent{At: at, ActorID: actorID, Kind: store.EventAssigned, From: from, To: w.State, Note: note + " → " + assigneeID}, nil
+	})
+	w.History = nil
+	return w, err
+}
+
+func (db *DB) TransitionWarning(ctx context.Context, wid string, ch store.WarningChange) (store.Warning, error) {
+	ch.At = store.Millis(ch.At)
+	w, err := db.moveWarning(ctx, wid, func(w *store.Warning) (store.WarningEvent, error) {
+		from := w.State
+		if err := store.ApplyChange(w, ch); err != nil {
+			return store.WarningEvent{}, err
+		}
+		return store.WarningEvent{At: ch.At, ActorID: ch.ActorID, Kind: store.EventTransition, From: from, To: w.State, Note: ch.Note, Outcome: ch.Outcome}, nil
+	})
+	w.History = nil
+	return w, err
+}
+
+func (db *DB) EscalateWarning(ctx context.Context, wid, toUnitID string, at, newDue time.Time, note string) (store.Warning, error) {
+	at, newDue = store.Millis(at), store.Millis(newDue)
+	if _, err := db.GetWarning(ctx, wid); err != nil {
+		return store.Warning{}, err
+	}
+	w, err := db.moveWarning(ctx, wid, func(w *store.Warning) (store.WarningEvent, error) {
+		if w.State != store.WarningOpen {
+			return store.WarningEvent{}, fmt.Errorf("%w: escalate a %s entry", store.ErrInvalidTransition, w.State)
+		}
+		path, err := db.unitPath(ctx, toUnitID)
+		if err != nil {
+			return store.WarningEvent{}, err
+		}
+		w.UnitID, w.UnitPath, w.DueAt = toUnitID, path, newDue
+		w.Escalations++
+		return store.WarningEvent{At: at, Kind: store.EventEscalated, From: w.State, To: w.State, Note: note, UnitID: toUnitID}, nil
+	})
+	w.History = nil
+	return w, err
+}
+
+func (db *DB) ScanOverdue(ctx context.Context, now time.Time, limit int) ([]store.Warning, error) {
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	cur, err := db.c[cWarnings].Find(ctx, bson.D{{Key: "state", Value: string(store.WarningOpen)},
+		{Key: "dueat", Value: bson.D{{Key: "$gt", Value: time.Time{}}, {Key: "$lt", Value: store.Millis(now)}}}},
+		noHistory().SetSort(bson.D{{Key: "dueat", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	var docs []warningDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]store.Warning, len(docs))
+	for i, d := range docs {
+		out[i] = d.Warning
+	}
+	return out, nil
+}
+
+// Referrals.
+
+func (db *DB) ReferWarning(ctx context.Context, warningID string, r store.Referral) (store.Referral, error) {
+	if r.ID == "" || r.ToUnitID == "" || r.SenderID == "" {
+		return r, invalid("referral needs id, target unit and sender")
+	}
+	r.CreatedAt = store.Millis(r.CreatedAt)
+	r.UpdatedAt, r.State, r.WarningID = r.CreatedAt, store.ReferralSent, warningID
+	err := db.txn(ctx, func(ctx context.Context) error {
+		d, err := get[warningDoc](ctx, db.c[cWarnings], id(warningID), "warning", warningID)
+		if err != nil {
+			return err
+		}
+		w := d.Warning
+		from := w.State
+		if err := store.ApplyChange(&w, store.WarningChange{ActorID: r.SenderID, To: store.WarningReferred, At: r.CreatedAt}); err != nil {
+			return err
+		}
+		if r.ToUnitPath, err = db.unitPath(ctx, r.ToUnitID); err != nil {
+			return err
+		}
+		r.PersonID, r.FromUnitID, r.FromUnitPath = w.PersonID, w.UnitID, w.UnitPath
+		if _, err := db.c[cReferrals].InsertOne(ctx, referralDoc{Key: r.ID, Referral: r}); err != nil {
+			return mapErr(err)
+		}
+		e := store.WarningEvent{At: r.CreatedAt, ActorID: r.SenderID, Kind: store.EventReferred, From: from, To: w.State, UnitID: r.ToUnitID}
+		res, err := db.c[cWarnings].UpdateOne(ctx, bson.D{{Key: "_id", Value: warningID}, {Key: "version", Value: d.Version}}, bson.D{
+			{Key: "$set", Value: bson.D{{Key: "state", Value: string(w.State)}, {Key: "updatedat", Value: r.CreatedAt}, {Key: "version", Value: d.Version + 1}}},
+			{Key: "$push", Value: bson.D{{Key: "history", Value: e}}}})
+		if err != nil {
+			return err
+		}
+		if res.MatchedCount == 0 {
+			return fmt.Errorf("%w: warning %s changed during referral", store.ErrConflict, warningID)
+		}
+		return nil
+	})
+	return r, err
+}
+
+func (db *DB) GetReferral(ctx context.Context, rid string) (store.Referral, error) {
+	d, err := get[referralDoc](ctx, db.c[cReferrals], id(rid), "referral", rid)
+	return d.Referral, err
+}
+
+func (db *DB) SetReferralState(ctx context.Context, rid string, to store.ReferralState, at time.Time) (store.Referral, error) {
+	cur, err := db.GetReferral(ctx, rid)
+	if err != nil {
+		return cur, err
+	}
+	if !store.CanMoveReferral(cur.State, to) {
+		return cur, fmt.Errorf("%w: referral %s → %s", store.ErrInvalidTransition, cur.State, to)
+	}
+	at = store.Millis(at)
+	res, err := db.c[cReferrals].UpdateOne(ctx, bson.D{{Key: "_id", Value: rid}, {Key: "state", Value: string(cur.State)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: string(to)}, {Key: "updatedat", Value: at}}}})
+	if err != nil {
+		return cur, err
+	}
+	if res.MatchedCount == 0 {
+		return cur, fmt.Errorf("%w: referral %s moved meanwhile", store.ErrConflict, rid)
+	}
+	cur.State, cur.UpdatedAt = to, at
+	return cur, nil
+}
+
+func (db *DB) ListReferrals(ctx context.Context, f store.ReferralFilter, p store.Page) ([]store.Referral, string, error) {
+	q := subtree(subtree(bson.D{}, "tounitpath", f.ToUnitPath), "fromunitpath", f.FromUnitPath)
+	q = eq(eq(eq(q, "warningid", f.WarningID), "personid", f.PersonID), "state", string(f.State))
+	q, err := after(q, "createdat", p)
+	if err != nil {
+		return nil, "", err
+	}
+	return list(ctx, db.c[cReferrals], q, byTime("createdat"), p, func(d referralDoc) (store.Referral, store.Cursor) {
+		return d.Referral, cursor(d.CreatedAt, d.Key)
+	})
+}
+
+// Cases.
+
+func (db *DB) CreateCase(ctx context.Context, c store.Case) (store.Case, error) {
+	if c.ID == "" || c.PersonID == "" || c.UnitID == "" {
+		return c, invalid("case needs id, person and unit")
+	}
+	if _, err := db.GetPerson(ctx, c.PersonID); err != nil {
+		return c, err
+	}
+	p, err := db.unitPath(ctx, c.UnitID)
+	if err != nil {
+		return c, err
+	}
+	c.UnitPath, c.CreatedAt, c.At, c.ClosedAt, c.Version = p, store.Millis(c.CreatedAt), store.Millis(c.At), store.Millis(c.ClosedAt), 1
+	c.UpdatedAt = c.CreatedAt
+	_, err = db.c[cCases].InsertOne(ctx, caseDoc{Key: c.ID, Case: c})
+	return c, mapErr(err)
+}
+
+func (db *DB) GetCase(ctx context.Context, cid string) (store.Case, error) {
+	d, err := get[caseDoc](ctx, db.c[cCases], id(cid), "case", cid)
+	return d.Case, err
+}
+
+func (db *DB) UpdateCase(ctx context.Context, c store.Case) (store.Case, error) {
+	cur, err := db.GetCase(ctx, c.ID)
+	if err != nil {
+		return c, err
+	}
+	n := cur
+	n.WarningID, n.CounsellorID, n.SelfEvaluation, n.LifeEvents, n.OtherProblems, n.Advice = c.WarningID, c.CounsellorID, c.SelfEvaluation, c.LifeEvents, c.OtherProblems, c.Advice
+	n.GroupNotified, n.At, n.Closed, n.ClosedAt, n.Outcome, n.UpdatedAt = c.GroupNotified, store.Millis(c.At), c.Closed, store.Millis(c.ClosedAt), c.Outcome, store.Millis(c.UpdatedAt)
+	n.Version = c.Version + 1
+	return n, replaceVersioned(ctx, db.c[cCases], c.ID, c.Version, caseDoc{Key: c.ID, Case: n}, "cases")
+}
+
+func (db *DB) ListCases(ctx context.Context, f store.CaseFilter, p store.Page) ([]store.Case, string, error) {
+	q := eq(eq(subtree(bson.D{}, "unitpath", f.UnitPath), "personid", f.PersonID), "warningid", f.WarningID)
+	q, err := after(q, "createdat", p)
+	if err != nil {
+		return nil, "", err
+	}
+	return list(ctx, db.c[cCases], q, byTime("createdat"), p, func(d caseDoc) (store.Case, store.Cursor) {
+		return d.Case, cursor(d.CreatedAt, d.Key)
+	})
+}

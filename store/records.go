@@ -1,0 +1,416 @@
+package store
+
+import "time"
+
+// Times: every backend keeps times at millisecond precision in UTC (MongoDB
+// cannot hold more), and returns the zero time for "unset". Callers pass the
+// times (their clock is injectable); the store never reads the wall clock.
+
+// Sealed is a value encrypted by the caller (AES-GCM with a key id, issue 9).
+// The store keeps it as opaque bytes and never sees the plaintext, so no
+// backend can leak a name into a query log or a raw database file.
+type Sealed []byte
+
+// Unit is a node of the org tree. Path is materialized as "/" + the ids from
+// the root down, each followed by "/" (for example "/city/county/school/"),
+// so that a subtree is one indexed range query. The store computes Path.
+type Unit struct {
+	ID        string
+	ParentID  string // empty for a root
+	Kind      string // city, county, township, village, school, grade, class, station, enterprise...
+	Name      string
+	Path      string
+	CreatedAt time.Time
+}
+
+// Role of a staff account.
+type Role string
+
+const (
+	RoleAdmin              Role = "admin"
+	RoleCounsellor         Role = "counsellor"
+	RoleSchoolPsychologist Role = "school_psychologist"
+	RoleTeacher            Role = "teacher"
+	RoleViewer             Role = "viewer"
+)
+
+// Staff is a console account. UnitPath is copied from the unit at write time
+// so that scope filters need no join.
+type Staff struct {
+	ID           string
+	Login        string // unique
+	Name         string
+	Role         Role
+	UnitID       string
+	UnitPath     string // set by the store
+	PasswordHash []byte
+	FailedLogins int
+	LockedUntil  time.Time
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Version      int64 // set by the store; UpdateStaff must carry the current one
+}
+
+// Person is a respondent. Personal identifiers are Sealed; StudentNoIndex is
+// a keyed blind index (HMAC) of the student number, unique within SchoolID.
+type Person struct {
+	ID             string
+	UnitID         string // class, village, ... where the person belongs
+	UnitPath       string // set by the store
+	SchoolID       string // roster key scope; empty for residents
+	StudentNoIndex string
+	Name           Sealed
+	Phone          Sealed
+	StudentNo      Sealed
+	Sex            string // "m", "f" or ""
+	BirthMonth     string // "2010-05" or ""
+	Age            int    // when only the age is known
+	Anonymised     bool   // PIPL erasure: identifiers gone, aggregates kept
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Version        int64
+}
+
+// Identity kinds link an external key to a person.
+const (
+	IdentityRoster = "roster" // school id + student number blind index
+	IdentityDevice = "device" // hash of an anonymous device token
+	IdentityPhone  = "phone"  // blind index of a phone number
+)
+
+// SessionState: open → submitted; open|submitted → purged (retention).
+type SessionState string
+
+const (
+	SessionOpen      SessionState = "open"
+	SessionSubmitted SessionState = "submitted"
+	SessionPurged    SessionState = "purged"
+)
+
+// Session is one sitting of an instrument or a battery.
+type Session struct {
+	ID           string // random, suits a hashed shard key
+	TokenHash    []byte // hash of the respondent's bearer token
+	PersonID     string // empty for an anonymous self-test
+	CampaignID   string
+	AccessCode   string
+	UnitID       string
+	UnitPath     string // set by the store when UnitID is given
+	FollowUpOf   string // session whose level-1 rule chained this one
+	Instruments  []string
+	Sex          string
+	Age          int
+	Consent      bool
+	Locale       string
+	State        SessionState // set by the store
+	CreatedAt    time.Time
+	LastActiveAt time.Time // advanced by every saved answer
+	SubmittedAt  time.Time
+}
+
+// Answer is the stored answer to one item. Item is the caller's item key; in
+// a battery it should name the instrument too ("phq9/q9").
+type Answer struct {
+	SessionID string
+	Item      string
+	Value     float64
+	Seq       int64
+	At        time.Time
+}
+
+// AnswerStatus says what an answer save did.
+type AnswerStatus string
+
+const (
+	AnswerSaved  AnswerStatus = "saved"  // new, or a newer seq replaced the old value
+	AnswerReplay AnswerStatus = "replay" // equal seq: nothing written, same outcome as before
+	AnswerStale  AnswerStatus = "stale"  // older seq: ignored
+)
+
+// AnswerOutcome reports a save. Current is what the store holds afterwards.
+type AnswerOutcome struct {
+	Status  AnswerStatus
+	Current Answer
+}
+
+// Result is one scored instrument. The store knows nothing of the engine:
+// scores, bands and the full result travel as plain data. Instrument, Version
+// and ContentHash let the result be rescored with the exact document.
+type Result struct {
+	ID          string
+	SessionID   string
+	PersonID    string // copied from the session by the store
+	CampaignID  string // copied from the session by the store
+	UnitID      string // copied from the session by the store
+	UnitPath    string
+	Instrument  string
+	Version     string
+	ContentHash string
+	Scores      map[string]float64
+	Bands       map[string]string
+	Flags       []string // validity flags (too fast, straight-lining...)
+	Payload     []byte   // JSON of the engine's full result
+	CreatedAt   time.Time
+}
+
+// Submission is what Submit writes in one atomic, durable step: the session
+// becomes submitted, its results are stored, and its warning (if any rule
+// fired) is created or merged. Nothing of it exists unless all of it does.
+type Submission struct {
+	SessionID string
+	At        time.Time
+	Results   []Result
+	Warning   *WarningDraft // nil when no warning rule fired
+}
+
+// WarningDraft is the warning part of a submission. All reasons of one
+// person from one battery go into one draft. Key groups entries: it defaults
+// to the session id; a follow-up session passes the key of the session that
+// chained it, so both results land in one entry.
+type WarningDraft struct {
+	ID      string // used when a new entry is created
+	Key     string
+	Level   int // 1 (critical) .. 3; the entry keeps the most severe
+	DueAt   time.Time
+	Reasons []Reason
+}
+
+// Reason is one fired warning rule.
+type Reason struct {
+	ResultID   string
+	Instrument string
+	Rule       string
+	Level      int
+	Text       map[string]string // by locale
+}
+
+// SubmitOutcome is returned by Submit. Replayed is true when the session was
+// already submitted: the stored results and warning are returned and nothing
+// is written, so a retried submit creates no second warning.
+type SubmitOutcome struct {
+	Results  []Result
+	Warning  *Warning
+	Replayed bool
+}
+
+// WarningState of a queue entry:
+//
+//	open → claimed → following_up → referred | closed
+//
+// with release (claimed|following_up → open) and claimed → referred|closed.
+type WarningState string
+
+const (
+	WarningOpen        WarningState = "open"
+	WarningClaimed     WarningState = "claimed"
+	WarningFollowingUp WarningState = "following_up"
+	WarningReferred    WarningState = "referred"
+	WarningClosed      WarningState = "closed"
+)
+
+// Warning is a queue entry.
+type Warning struct {
+	ID          string
+	Key         string
+	PersonID    string
+	SessionID   string
+	ResultIDs   []string
+	UnitID      string
+	UnitPath    string
+	Level       int
+	Reasons     []Reason
+	State       WarningState
+	AssigneeID  string
+	LeaseUntil  time.Time
+	DueAt       time.Time
+	Escalations int
+	Outcome     string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64
+	History     []WarningEvent // filled by GetWarning only
+}
+
+// WarningEvent kinds.
+const (
+	EventCreated    = "created"
+	EventMerged     = "merged"
+	EventClaimed    = "claimed"
+	EventAssigned   = "assigned"
+	EventTransition = "transition"
+	EventEscalated  = "escalated"
+	EventReferred   = "referred"
+)
+
+// WarningEvent is one line of an entry's append-only history.
+type WarningEvent struct {
+	At      time.Time
+	ActorID string // empty for the system
+	Kind    string
+	From    WarningState
+	To      WarningState
+	Note    string
+	Outcome string
+	UnitID  string // escalation or referral target
+}
+
+// WarningChange moves an entry along its state machine (TransitionWarning).
+// To = open releases the entry. Closing needs an Outcome.
+type WarningChange struct {
+	ActorID string
+	To      WarningState
+	Note    string
+	Outcome string
+	At      time.Time
+}
+
+// Case is a counselling record (心理辅导个案记录). Free text is Sealed.
+type Case struct {
+	ID             string
+	PersonID       string
+	WarningID      string // optional link to a queue entry
+	UnitID         string
+	UnitPath       string // set by the store
+	CounsellorID   string
+	SelfEvaluation Sealed
+	LifeEvents     Sealed
+	OtherProblems  Sealed
+	Advice         Sealed
+	GroupNotified  bool // 是否通报综合管理小组
+	At             time.Time
+	Closed         bool
+	ClosedAt       time.Time
+	Outcome        string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Version        int64
+}
+
+// ReferralState: sent → accepted → completed.
+type ReferralState string
+
+const (
+	ReferralSent      ReferralState = "sent"
+	ReferralAccepted  ReferralState = "accepted"
+	ReferralCompleted ReferralState = "completed"
+)
+
+// Referral sends a warning's person to a unit higher in the tree.
+type Referral struct {
+	ID           string
+	WarningID    string
+	PersonID     string // copied from the warning
+	FromUnitID   string // the warning's unit at referral time
+	FromUnitPath string
+	ToUnitID     string
+	ToUnitPath   string // set by the store
+	SenderID     string
+	Note         Sealed
+	State        ReferralState
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// CampaignState: draft → active → closed, draft → closed.
+type CampaignState string
+
+const (
+	CampaignDraft  CampaignState = "draft"
+	CampaignActive CampaignState = "active"
+	CampaignClosed CampaignState = "closed"
+)
+
+// Campaign is a screening in one school (or other unit).
+type Campaign struct {
+	ID         string
+	Name       string
+	UnitID     string // the owning unit (a school)
+	UnitPath   string // set by the store
+	UnitIDs    []string
+	Battery    []string
+	Mode       string // "roster" or "open"
+	Visibility string // "nothing", "thanks", "bands"
+	State      CampaignState
+	StartsAt   time.Time
+	EndsAt     time.Time
+	CreatedBy  string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Version    int64
+}
+
+// AccessCode opens a campaign: a personal code (roster mode, PersonID set)
+// or a class code (open mode, PersonID empty).
+type AccessCode struct {
+	Code       string
+	CampaignID string
+	PersonID   string
+	UnitID     string
+	UnitPath   string // set by the store
+	SessionID  string // the session a personal code started
+	CreatedAt  time.Time
+}
+
+// InstrumentState of a custom instrument version.
+type InstrumentState string
+
+const (
+	InstrumentDraft     InstrumentState = "draft"
+	InstrumentPublished InstrumentState = "published"
+)
+
+// InstrumentDoc is a custom instrument document version. Once published it
+// never changes.
+type InstrumentDoc struct {
+	ID          string
+	Version     string
+	ContentHash string
+	Source      []byte // the YAML document
+	State       InstrumentState
+	UnitID      string // the unit that owns it
+	CreatedBy   string
+	CreatedAt   time.Time
+	PublishedAt time.Time
+}
+
+// AuditEntry is one line of the append-only audit log.
+type AuditEntry struct {
+	ID         string
+	At         time.Time
+	ActorID    string
+	Action     string // login, login_failed, read_person, transition, export, account_change...
+	TargetKind string
+	TargetID   string
+	UnitPath   string
+	IP         string
+	Detail     string
+}
+
+// Activity is an outreach record of a station (publicity, lecture, clinic).
+type Activity struct {
+	ID        string
+	UnitID    string
+	UnitPath  string // set by the store
+	Date      time.Time
+	Type      string // "publicity", "lecture", "clinic"
+	Reached   int
+	Materials int
+	Note      string
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// UnitCounts are one unit's own figures for a period (not rolled up: assess
+// sums a subtree into the rows of the monthly table).
+type UnitCounts struct {
+	UnitID           string
+	Results          int         // assessments completed
+	WarningsByLevel  map[int]int // new entries by level
+	Referrals        int         // referrals sent from the unit
+	Cases            int         // counselling sessions (辅导人次数)
+	CasesClosed      int
+	Activities       map[string]int // count by activity type
+	ActivityReached  map[string]int // people reached by activity type
+	MaterialsHandout int
+}

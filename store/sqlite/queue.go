@@ -1,0 +1,429 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"xinling/store"
+)
+
+const warningCols = "id, key, person_id, session_id, result_ids, unit_id, unit_path, level, reasons, state, assignee_id, lease_until, due_at, escalations, outcome, created_at, updated_at, version"
+
+func scanWarning(r interface{ Scan(...any) error }) (store.Warning, error) {
+	var v store.Warning
+	var ids, reasons string
+	var lease, due, created, updated int64
+	err := r.Scan(&v.ID, &v.Key, &v.PersonID, &v.SessionID, &ids, &v.UnitID, &v.UnitPath, &v.Level, &reasons, &v.State,
+		&v.AssigneeID, &lease, &due, &v.Escalations, &v.Outcome, &created, &updated, &v.Version)
+	if err != nil {
+		return v, err
+	}
+	v.LeaseUntil, v.DueAt, v.CreatedAt, v.UpdatedAt = tm(lease), tm(due), tm(created), tm(updated)
+	return v, errors.Join(fromJSON(ids, &v.ResultIDs), fromJSON(reasons, &v.Reasons))
+}
+
+// loadWarning reads an entry by "id" or "key" on the writer connection.
+func (w *wtx) loadWarning(col, v string) (store.Warning, error) {
+	wr, err := scanWarning(w.queryRow("SELECT "+warningCols+" FROM warnings WHERE "+col+" = ?", v))
+	if errors.Is(err, sql.ErrNoRows) {
+		return wr, notFound("warning", v)
+	}
+	return wr, err
+}
+
+func (w *wtx) event(id string, e store.WarningEvent) error {
+	_, err := w.exec(`INSERT INTO warning_events(warning_id, seq, at, actor_id, kind, from_state, to_state, note, outcome, unit_id)
+		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM warning_events WHERE warning_id = ?), ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, id, ms(e.At), e.ActorID, e.Kind, string(e.From), string(e.To), e.Note, e.Outcome, e.UnitID)
+	return err
+}
+
+// setWarning writes an entry's mutable fields back and appends the event.
+func (w *wtx) setWarning(v *store.Warning, e store.WarningEvent) error {
+	v.UpdatedAt = e.At
+	v.Version++
+	if _, err := w.exec(`UPDATE warnings SET unit_id=?, unit_path=?, state=?, assignee_id=?, lease_until=?, due_at=?,
+		escalations=?, outcome=?, updated_at=?, version=? WHERE id=?`,
+		v.UnitID, v.UnitPath, string(v.State), v.AssigneeID, ms(v.LeaseUntil), ms(v.DueAt), v.Escalations, v.Outcome,
+		ms(v.UpdatedAt), v.Version, v.ID); err != nil {
+		return err
+	}
+	return w.event(v.ID, e)
+}
+
+func (db *DB) GetWarning(ctx context.Context, id string) (store.Warning, error) {
+	// One read transaction, so the entry and its history agree.
+	tx, err := db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.Warning{}, err
+	}
+	defer tx.Rollback()
+	v, err := scanWarning(tx.QueryRowContext(ctx, "SELECT "+warningCols+" FROM warnings WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound("warning", id)
+	}
+	if err != nil {
+		return v, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT at, actor_id, kind, from_state, to_state, note, outcome, unit_id
+		FROM warning_events WHERE warning_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return v, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e store.WarningEvent
+		var at int64
+		if err := rows.Scan(&at, &e.ActorID, &e.Kind, &e.From, &e.To, &e.Note, &e.Outcome, &e.UnitID); err != nil {
+			return v, err
+		}
+		e.At = tm(at)
+		v.History = append(v.History, e)
+	}
+	return v, rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func (db *DB) ListWarnings(ctx context.Context, f store.WarningFilter, p store.Page) ([]store.Warning, string, error) {
+	var w where
+	w.subtree("unit_path", f.UnitPath)
+	if len(f.Levels) > 0 {
+		args := make([]any, len(f.Levels))
+		for i, l := range f.Levels {
+			args[i] = l
+		}
+		w.add("level IN ("+placeholders(len(args))+")", args...)
+	}
+	if len(f.States) > 0 {
+		args := make([]any, len(f.States))
+		for i, s := range f.States {
+			args[i] = string(s)
+		}
+		w.add("state IN ("+placeholders(len(args))+")", args...)
+	}
+	w.eq("assignee_id", f.AssigneeID)
+	w.eq("person_id", f.PersonID)
+	if !f.OverdueAt.IsZero() {
+		w.add("due_at > 0 AND due_at < ?", ms(store.Millis(f.OverdueAt)))
+	}
+	c, ok, err := store.DecodeCursor(p.After)
+	if err != nil {
+		return nil, "", err
+	}
+	if ok {
+		w.add("(level, created_at, id) > (?, ?, ?)", c.Level, c.At, c.ID)
+	}
+	return list(ctx, db, "SELECT "+warningCols+" FROM warnings", &w, "level, created_at, id", p,
+		func(r *sql.Rows) (store.Warning, store.Cursor, error) {
+			v, err := scanWarning(r)
+			return v, store.Cursor{Level: v.Level, At: ms(v.CreatedAt), ID: v.ID}, err
+		})
+}
+
+func (db *DB) ClaimWarning(ctx context.Context, id, staffID string, at, leaseUntil time.Time) (store.Warning, error) {
+	if staffID == "" {
+		return store.Warning{}, invalid("claim needs a staff id")
+	}
+	at, leaseUntil = store.Millis(at), store.Millis(leaseUntil)
+	var out store.Warning
+	err := db.write(ctx, func(w *wtx) error {
+		v, err := w.loadWarning("id", id)
+		if err != nil {
+			return err
+		}
+		from := v.State
+		if err := store.CheckClaim(v, staffID, at); err != nil {
+			return err
+		}
+		if v.State == store.WarningOpen {
+			v.State = store.WarningClaimed
+		}
+		v.AssigneeID, v.LeaseUntil = staffID, leaseUntil
+		if err := w.setWarning(&v, store.WarningEvent{At: at, ActorID: staffID, Kind: store.EventClaimed, From: from, To: v.State}); err != nil {
+			return err
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}
+
+func (db *DB) AssignWarning(ctx context.Context, id, actorID, assigneeID string, at, leaseUntil time.Time, note string) (store.Warning, error) {
+	if assigneeID == "" {
+		return store.Warning{}, invalid("assign needs an assignee")
+	}
+	at, leaseUntil = store.Millis(at), store.Millis(leaseUntil)
+	var out store.Warning
+	err := db.write(ctx, func(w *wtx) error {
+		v, err := w.loadWarning("id", id)
+		if err != nil {
+			return err
+		}
+		from := v.State
+		switch v.State {
+		case store.WarningOpen:
+			v.State = store.WarningClaimed
+		case store.WarningClaimed, store.WarningFollowingUp:
+		default:
+			return fmt.Errorf("%w: assign a %s entry", store.ErrInvalidTransition, v.State)
+		}
+		v.AssigneeID, v.LeaseUntil = assigneeID, leaseUntil
+		if err := w.setWarning(&v, store.WarningEvent{At: at, ActorID: actorID, Kind: store.EventAssigned, From: from, To: v.State,
+			Note: note + " → " + assigneeID}); err != nil {
+			return err
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}
+
+func (db *DB) TransitionWarning(ctx context.Context, id string, ch store.WarningChange) (store.Warning, error) {
+	ch.At = store.Millis(ch.At)
+	var out store.Warning
+	err := db.write(ctx, func(w *wtx) error {
+		v, err := w.loadWarning("id", id)
+		if err != nil {
+			return err
+		}
+		from := v.State
+		if err := store.ApplyChange(&v, ch); err != nil {
+			return err
+		}
+		if err := w.setWarning(&v, store.WarningEvent{At: ch.At, ActorID: ch.ActorID, Kind: store.EventTransition,
+			From: from, To: v.State, Note: ch.Note, Outcome: ch.Outcome}); err != nil {
+			return err
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}
+
+func (db *DB) EscalateWarning(ctx context.Context, id, toUnitID string, at, newDue time.Time, note string) (store.Warning, error) {
+	at, newDue = store.Millis(at), store.Millis(newDue)
+	var out store.Warning
+	err := db.write(ctx, func(w *wtx) error {
+		v, err := w.loadWarning("id", id)
+		if err != nil {
+			return err
+		}
+		if v.State != store.WarningOpen {
+			return fmt.Errorf("%w: escalate a %s entry", store.ErrInvalidTransition, v.State)
+		}
+		path, err := w.unitPath(toUnitID)
+		if err != nil {
+			return err
+		}
+		v.UnitID, v.UnitPath, v.DueAt = toUnitID, path, newDue
+		v.Escalations++
+		if err := w.setWarning(&v, store.WarningEvent{At: at, Kind: store.EventEscalated, From: v.State, To: v.State,
+			Note: note, UnitID: toUnitID}); err != nil {
+			return err
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}
+
+func (db *DB) ScanOverdue(ctx context.Context, now time.Time, limit int) ([]store.Warning, error) {
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	rows, err := db.rdb.QueryContext(ctx, "SELECT "+warningCols+
+		" FROM warnings WHERE state = 'open' AND due_at > 0 AND due_at < ? ORDER BY due_at, id LIMIT ?", ms(store.Millis(now)), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Warning
+	for rows.Next() {
+		v, err := scanWarning(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Referrals.
+
+const referralCols = "id, warning_id, person_id, from_unit_id, from_unit_path, to_unit_id, to_unit_path, sender_id, note, state, created_at, updated_at"
+
+func scanReferral(r interface{ Scan(...any) error }) (store.Referral, error) {
+	var v store.Referral
+	var note []byte
+	var created, updated int64
+	err := r.Scan(&v.ID, &v.WarningID, &v.PersonID, &v.FromUnitID, &v.FromUnitPath, &v.ToUnitID, &v.ToUnitPath, &v.SenderID,
+		&note, &v.State, &created, &updated)
+	v.Note, v.CreatedAt, v.UpdatedAt = note, tm(created), tm(updated)
+	return v, err
+}
+
+func (db *DB) ReferWarning(ctx context.Context, warningID string, r store.Referral) (store.Referral, error) {
+	if r.ID == "" || r.ToUnitID == "" || r.SenderID == "" {
+		return r, invalid("referral needs id, target unit and sender")
+	}
+	r.CreatedAt = store.Millis(r.CreatedAt)
+	r.UpdatedAt, r.State, r.WarningID = r.CreatedAt, store.ReferralSent, warningID
+	err := db.write(ctx, func(w *wtx) error {
+		v, err := w.loadWarning("id", warningID)
+		if err != nil {
+			return err
+		}
+		from := v.State
+		if err := store.ApplyChange(&v, store.WarningChange{ActorID: r.SenderID, To: store.WarningReferred, At: r.CreatedAt}); err != nil {
+			return err
+		}
+		if r.ToUnitPath, err = w.unitPath(r.ToUnitID); err != nil {
+			return err
+		}
+		r.PersonID, r.FromUnitID, r.FromUnitPath = v.PersonID, v.UnitID, v.UnitPath
+		if _, err := w.exec("INSERT INTO referrals("+referralCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+			r.ID, r.WarningID, r.PersonID, r.FromUnitID, r.FromUnitPath, r.ToUnitID, r.ToUnitPath, r.SenderID, []byte(r.Note),
+			string(r.State), ms(r.CreatedAt), ms(r.UpdatedAt)); err != nil {
+			return mapErr(err)
+		}
+		return w.setWarning(&v, store.WarningEvent{At: r.CreatedAt, ActorID: r.SenderID, Kind: store.EventReferred,
+			From: from, To: v.State, UnitID: r.ToUnitID})
+	})
+	return r, err
+}
+
+func (db *DB) GetReferral(ctx context.Context, id string) (store.Referral, error) {
+	v, err := scanReferral(db.rdb.QueryRowContext(ctx, "SELECT "+referralCols+" FROM referrals WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound("referral", id)
+	}
+	return v, err
+}
+
+func (db *DB) SetReferralState(ctx context.Context, id string, to store.ReferralState, at time.Time) (store.Referral, error) {
+	var out store.Referral
+	err := db.write(ctx, func(w *wtx) error {
+		v, err := scanReferral(w.queryRow("SELECT "+referralCols+" FROM referrals WHERE id = ?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("referral", id)
+		}
+		if err != nil {
+			return err
+		}
+		if !store.CanMoveReferral(v.State, to) {
+			return fmt.Errorf("%w: referral %s → %s", store.ErrInvalidTransition, v.State, to)
+		}
+		v.State, v.UpdatedAt = to, store.Millis(at)
+		if _, err := w.exec("UPDATE referrals SET state = ?, updated_at = ? WHERE id = ?", string(to), ms(v.UpdatedAt), id); err != nil {
+			return err
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}
+
+func (db *DB) ListReferrals(ctx context.Context, f store.ReferralFilter, p store.Page) ([]store.Referral, string, error) {
+	var w where
+	w.subtree("to_unit_path", f.ToUnitPath)
+	w.subtree("from_unit_path", f.FromUnitPath)
+	w.eq("warning_id", f.WarningID)
+	w.eq("person_id", f.PersonID)
+	w.eq("state", string(f.State))
+	if err := w.after("created_at", "id", p); err != nil {
+		return nil, "", err
+	}
+	return list(ctx, db, "SELECT "+referralCols+" FROM referrals", &w, "created_at, id", p,
+		func(r *sql.Rows) (store.Referral, store.Cursor, error) {
+			v, err := scanReferral(r)
+			return v, store.Cursor{At: ms(v.CreatedAt), ID: v.ID}, err
+		})
+}
+
+// Cases.
+
+const caseCols = "id, person_id, warning_id, unit_id, unit_path, counsellor_id, self_evaluation, life_events, other_problems, advice, group_notified, at, closed, closed_at, outcome, created_at, updated_at, version"
+
+func scanCase(r interface{ Scan(...any) error }) (store.Case, error) {
+	var c store.Case
+	var se, le, op, ad []byte
+	var notified, closed int
+	var at, closedAt, created, updated int64
+	err := r.Scan(&c.ID, &c.PersonID, &c.WarningID, &c.UnitID, &c.UnitPath, &c.CounsellorID, &se, &le, &op, &ad,
+		&notified, &at, &closed, &closedAt, &c.Outcome, &created, &updated, &c.Version)
+	c.SelfEvaluation, c.LifeEvents, c.OtherProblems, c.Advice = se, le, op, ad
+	c.GroupNotified, c.Closed = notified != 0, closed != 0
+	c.At, c.ClosedAt, c.CreatedAt, c.UpdatedAt = tm(at), tm(closedAt), tm(created), tm(updated)
+	return c, err
+}
+
+func (db *DB) CreateCase(ctx context.Context, c store.Case) (store.Case, error) {
+	if c.ID == "" || c.PersonID == "" || c.UnitID == "" {
+		return c, invalid("case needs id, person and unit")
+	}
+	c.CreatedAt = store.Millis(c.CreatedAt)
+	c.UpdatedAt, c.At, c.ClosedAt, c.Version = c.CreatedAt, store.Millis(c.At), store.Millis(c.ClosedAt), 1
+	err := db.write(ctx, func(w *wtx) error {
+		p, err := w.unitPath(c.UnitID)
+		if err != nil {
+			return err
+		}
+		c.UnitPath = p
+		_, err = w.exec("INSERT INTO cases("+caseCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			c.ID, c.PersonID, c.WarningID, c.UnitID, c.UnitPath, c.CounsellorID, []byte(c.SelfEvaluation), []byte(c.LifeEvents),
+			[]byte(c.OtherProblems), []byte(c.Advice), b2i(c.GroupNotified), ms(c.At), b2i(c.Closed), ms(c.ClosedAt), c.Outcome,
+			ms(c.CreatedAt), ms(c.UpdatedAt), c.Version)
+		return mapErr(err)
+	})
+	return c, err
+}
+
+func (db *DB) GetCase(ctx context.Context, id string) (store.Case, error) {
+	c, err := scanCase(db.rdb.QueryRowContext(ctx, "SELECT "+caseCols+" FROM cases WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, notFound("case", id)
+	}
+	return c, err
+}
+
+func (db *DB) UpdateCase(ctx context.Context, c store.Case) (store.Case, error) {
+	var out store.Case
+	err := db.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`UPDATE cases SET warning_id=?, counsellor_id=?, self_evaluation=?, life_events=?, other_problems=?,
+			advice=?, group_notified=?, at=?, closed=?, closed_at=?, outcome=?, updated_at=?, version=version+1 WHERE id=? AND version=?`,
+			c.WarningID, c.CounsellorID, []byte(c.SelfEvaluation), []byte(c.LifeEvents), []byte(c.OtherProblems), []byte(c.Advice),
+			b2i(c.GroupNotified), ms(store.Millis(c.At)), b2i(c.Closed), ms(store.Millis(c.ClosedAt)), c.Outcome,
+			ms(store.Millis(c.UpdatedAt)), c.ID, c.Version)
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return w.versionMiss("cases", c.ID)
+		}
+		out, err = scanCase(w.queryRow("SELECT "+caseCols+" FROM cases WHERE id = ?", c.ID))
+		return err
+	})
+	return out, err
+}
+
+func (db *DB) ListCases(ctx context.Context, f store.CaseFilter, p store.Page) ([]store.Case, string, error) {
+	var w where
+	w.subtree("unit_path", f.UnitPath)
+	w.eq("person_id", f.PersonID)
+	w.eq("warning_id", f.WarningID)
+	if err := w.after("created_at", "id", p); err != nil {
+		return nil, "", err
+	}
+	return list(ctx, db, "SELECT "+caseCols+" FROM cases", &w, "created_at, id", p,
+		func(r *sql.Rows) (store.Case, store.Cursor, error) {
+			v, err := scanCase(r)
+			return v, store.Cursor{At: ms(v.CreatedAt), ID: v.ID}, err
+		})
+}

@@ -1,0 +1,390 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"xinling/store"
+)
+
+const sessionCols = "id, token_hash, person_id, campaign_id, access_code, unit_id, unit_path, follow_up_of, instruments, sex, age, consent, locale, state, created_at, last_active_at, submitted_at"
+
+func scanSession(r interface{ Scan(...any) error }) (store.Session, error) {
+	var s store.Session
+	var instr string
+	var consent int
+	var created, active, submitted int64
+	err := r.Scan(&s.ID, &s.TokenHash, &s.PersonID, &s.CampaignID, &s.AccessCode, &s.UnitID, &s.UnitPath, &s.FollowUpOf,
+		&instr, &s.Sex, &s.Age, &consent, &s.Locale, &s.State, &created, &active, &submitted)
+	if err != nil {
+		return s, err
+	}
+	s.Consent, s.CreatedAt, s.LastActiveAt, s.SubmittedAt = consent != 0, tm(created), tm(active), tm(submitted)
+	return s, fromJSON(instr, &s.Instruments)
+}
+
+func (db *DB) CreateSession(ctx context.Context, s store.Session) (store.Session, error) {
+	if s.ID == "" {
+		return s, invalid("session id")
+	}
+	s.State = store.SessionOpen
+	s.CreatedAt = store.Millis(s.CreatedAt)
+	s.LastActiveAt, s.SubmittedAt = s.CreatedAt, time.Time{}
+	err := db.write(ctx, func(w *wtx) error {
+		s.UnitPath = ""
+		if s.UnitID != "" {
+			p, err := w.unitPath(s.UnitID)
+			if err != nil {
+				return err
+			}
+			s.UnitPath = p
+		}
+		_, err := w.exec("INSERT INTO sessions("+sessionCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			s.ID, s.TokenHash, s.PersonID, s.CampaignID, s.AccessCode, s.UnitID, s.UnitPath, s.FollowUpOf,
+			jsonText(s.Instruments), s.Sex, s.Age, b2i(s.Consent), s.Locale, string(s.State),
+			ms(s.CreatedAt), ms(s.LastActiveAt), 0)
+		return mapErr(err)
+	})
+	return s, err
+}
+
+func (db *DB) GetSession(ctx context.Context, id string) (store.Session, error) {
+	s, err := scanSession(db.rdb.QueryRowContext(ctx, "SELECT "+sessionCols+" FROM sessions WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, notFound("session", id)
+	}
+	return s, err
+}
+
+func (db *DB) ListSessions(ctx context.Context, f store.SessionFilter, p store.Page) ([]store.Session, string, error) {
+	var w where
+	w.subtree("unit_path", f.UnitPath)
+	w.eq("campaign_id", f.CampaignID)
+	w.eq("person_id", f.PersonID)
+	w.eq("state", string(f.State))
+	if err := w.after("created_at", "id", p); err != nil {
+		return nil, "", err
+	}
+	return list(ctx, db, "SELECT "+sessionCols+" FROM sessions", &w, "created_at, id", p,
+		func(r *sql.Rows) (store.Session, store.Cursor, error) {
+			v, err := scanSession(r)
+			return v, store.Cursor{At: ms(v.CreatedAt), ID: v.ID}, err
+		})
+}
+
+func (db *DB) SaveAnswer(ctx context.Context, a store.Answer) (store.AnswerOutcome, error) {
+	out, err := db.SaveAnswers(ctx, a.SessionID, []store.Answer{a})
+	if err != nil {
+		return store.AnswerOutcome{}, err
+	}
+	if out[0].Status == store.AnswerStale {
+		return out[0], store.ErrStaleSeq
+	}
+	return out[0], nil
+}
+
+func (db *DB) SaveAnswers(ctx context.Context, sessionID string, answers []store.Answer) ([]store.AnswerOutcome, error) {
+	if len(answers) == 0 {
+		return nil, nil
+	}
+	var last int64
+	for i := range answers {
+		a := &answers[i]
+		if a.Item == "" || (a.SessionID != "" && a.SessionID != sessionID) {
+			return nil, invalid("answer item or session")
+		}
+		a.SessionID = sessionID
+		a.At = store.Millis(a.At)
+		last = max(last, ms(a.At))
+	}
+	out := make([]store.AnswerOutcome, len(answers))
+	err := db.write(ctx, func(w *wtx) error {
+		// One statement both proves the session open and records activity,
+		// which keeps the hot path to two statements per answer.
+		res, err := w.exec("UPDATE sessions SET last_active_at = max(last_active_at, ?) WHERE id = ? AND state = 'open'", last, sessionID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return w.sessionNotOpen(sessionID)
+		}
+		for i, a := range answers {
+			res, err := w.exec(`INSERT INTO answers(session_id, item, value, seq, at) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT(session_id, item) DO UPDATE SET value = excluded.value, seq = excluded.seq, at = excluded.at
+				WHERE excluded.seq > answers.seq`, sessionID, a.Item, a.Value, a.Seq, ms(a.At))
+			if err != nil {
+				return mapErr(err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				out[i] = store.AnswerOutcome{Status: store.AnswerSaved, Current: a}
+				continue
+			}
+			cur := store.Answer{SessionID: sessionID, Item: a.Item}
+			var at int64
+			if err := w.queryRow("SELECT value, seq, at FROM answers WHERE session_id = ? AND item = ?", sessionID, a.Item).
+				Scan(&cur.Value, &cur.Seq, &at); err != nil {
+				return err
+			}
+			cur.At = tm(at)
+			st := store.AnswerReplay
+			if cur.Seq > a.Seq {
+				st = store.AnswerStale
+			}
+			out[i] = store.AnswerOutcome{Status: st, Current: cur}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sessionNotOpen explains why a session accepted no write.
+func (w *wtx) sessionNotOpen(id string) error {
+	var st string
+	err := w.queryRow("SELECT state FROM sessions WHERE id = ?", id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("session", id)
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: session %s is %s", store.ErrSessionClosed, id, st)
+}
+
+func (db *DB) ListAnswers(ctx context.Context, sessionID string) ([]store.Answer, error) {
+	var n int
+	if err := db.rdb.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE id = ?", sessionID).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, notFound("session", sessionID)
+	}
+	rows, err := db.rdb.QueryContext(ctx, "SELECT item, value, seq, at FROM answers WHERE session_id = ? ORDER BY item", sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Answer
+	for rows.Next() {
+		a := store.Answer{SessionID: sessionID}
+		var at int64
+		if err := rows.Scan(&a.Item, &a.Value, &a.Seq, &at); err != nil {
+			return nil, err
+		}
+		a.At = tm(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) PurgeAnonymousSessions(ctx context.Context, before time.Time) (int, error) {
+	var n int
+	err := db.write(ctx, func(w *wtx) error {
+		cut := ms(store.Millis(before))
+		if _, err := w.exec(`DELETE FROM answers WHERE session_id IN (SELECT id FROM sessions
+			WHERE person_id = '' AND state <> 'purged' AND last_active_at < ?)`, cut); err != nil {
+			return err
+		}
+		res, err := w.exec(`UPDATE sessions SET state = 'purged', token_hash = NULL
+			WHERE person_id = '' AND state <> 'purged' AND last_active_at < ?`, cut)
+		if err != nil {
+			return err
+		}
+		c, _ := res.RowsAffected()
+		n = int(c)
+		return nil
+	})
+	return n, err
+}
+
+// Results and submit.
+
+const resultCols = "id, session_id, person_id, campaign_id, unit_id, unit_path, instrument, version, content_hash, scores, bands, flags, payload, created_at"
+
+func scanResult(r interface{ Scan(...any) error }) (store.Result, error) {
+	var v store.Result
+	var scores, bands, flags string
+	var at int64
+	err := r.Scan(&v.ID, &v.SessionID, &v.PersonID, &v.CampaignID, &v.UnitID, &v.UnitPath, &v.Instrument, &v.Version,
+		&v.ContentHash, &scores, &bands, &flags, &v.Payload, &at)
+	if err != nil {
+		return v, err
+	}
+	v.CreatedAt = tm(at)
+	return v, errors.Join(fromJSON(scores, &v.Scores), fromJSON(bands, &v.Bands), fromJSON(flags, &v.Flags))
+}
+
+func (db *DB) GetResult(ctx context.Context, id string) (store.Result, error) {
+	v, err := scanResult(db.rdb.QueryRowContext(ctx, "SELECT "+resultCols+" FROM results WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound("result", id)
+	}
+	return v, err
+}
+
+func (db *DB) ListResults(ctx context.Context, f store.ResultFilter, p store.Page) ([]store.Result, string, error) {
+	var w where
+	w.subtree("unit_path", f.UnitPath)
+	w.eq("campaign_id", f.CampaignID)
+	w.eq("person_id", f.PersonID)
+	w.eq("session_id", f.SessionID)
+	w.eq("instrument", f.Instrument)
+	w.timeRange("created_at", f.From, f.To)
+	if err := w.after("created_at", "id", p); err != nil {
+		return nil, "", err
+	}
+	return list(ctx, db, "SELECT "+resultCols+" FROM results", &w, "created_at, id", p,
+		func(r *sql.Rows) (store.Result, store.Cursor, error) {
+			v, err := scanResult(r)
+			return v, store.Cursor{At: ms(v.CreatedAt), ID: v.ID}, err
+		})
+}
+
+func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOutcome, error) {
+	if sub.SessionID == "" {
+		return store.SubmitOutcome{}, invalid("submission session")
+	}
+	for _, r := range sub.Results {
+		if r.ID == "" || r.Instrument == "" {
+			return store.SubmitOutcome{}, invalid("result needs id and instrument")
+		}
+	}
+	if d := sub.Warning; d != nil && (d.Level < 1 || d.Level > 3 || len(d.Reasons) == 0) {
+		return store.SubmitOutcome{}, invalid("warning needs a level 1..3 and reasons")
+	}
+	at := store.Millis(sub.At)
+	var out store.SubmitOutcome
+	err := db.write(ctx, func(w *wtx) error {
+		out = store.SubmitOutcome{}
+		s, err := scanSession(w.queryRow("SELECT "+sessionCols+" FROM sessions WHERE id = ?", sub.SessionID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("session", sub.SessionID)
+		}
+		if err != nil {
+			return err
+		}
+		var warningID string
+		if err := w.queryRow("SELECT warning_id FROM sessions WHERE id = ?", s.ID).Scan(&warningID); err != nil {
+			return err
+		}
+		switch s.State {
+		case store.SessionPurged:
+			return fmt.Errorf("%w: session %s is purged", store.ErrSessionClosed, s.ID)
+		case store.SessionSubmitted:
+			out.Replayed = true
+			return w.loadSubmission(s.ID, warningID, &out)
+		}
+		for _, r := range sub.Results {
+			r.SessionID, r.PersonID, r.CampaignID, r.UnitID, r.UnitPath = s.ID, s.PersonID, s.CampaignID, s.UnitID, s.UnitPath
+			r.CreatedAt = at
+			if _, err := w.exec("INSERT INTO results("+resultCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+				r.ID, r.SessionID, r.PersonID, r.CampaignID, r.UnitID, r.UnitPath, r.Instrument, r.Version, r.ContentHash,
+				jsonText(nonNilMap(r.Scores)), jsonText(nonNilMap(r.Bands)), jsonText(nonNilSlice(r.Flags)), r.Payload, ms(at)); err != nil {
+				return mapErr(err)
+			}
+		}
+		if d := sub.Warning; d != nil {
+			if warningID, err = w.putWarning(s, sub, at); err != nil {
+				return err
+			}
+		}
+		if _, err := w.exec("UPDATE sessions SET state = 'submitted', submitted_at = ?, warning_id = ? WHERE id = ?",
+			ms(at), warningID, s.ID); err != nil {
+			return err
+		}
+		return w.loadSubmission(s.ID, warningID, &out)
+	})
+	return out, err
+}
+
+func nonNilMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return map[string]V{}
+	}
+	return m
+}
+
+func nonNilSlice[V any](s []V) []V {
+	if s == nil {
+		return []V{}
+	}
+	return s
+}
+
+// putWarning creates the submission's queue entry or merges it into the
+// entry with the same key, and returns the entry id.
+func (w *wtx) putWarning(s store.Session, sub store.Submission, at time.Time) (string, error) {
+	d := sub.Warning
+	key := d.Key
+	if key == "" {
+		key = s.ID
+	}
+	level := d.Level
+	for _, r := range d.Reasons {
+		level = store.MergeLevel(level, r.Level)
+	}
+	ids := make([]string, 0, len(sub.Results))
+	for _, r := range sub.Results {
+		ids = append(ids, r.ID)
+	}
+	cur, err := w.loadWarning("key", key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		id := d.ID
+		if id == "" {
+			id = store.NewID()
+		}
+		_, err := w.exec("INSERT INTO warnings("+warningCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			id, key, s.PersonID, s.ID, jsonText(ids), s.UnitID, s.UnitPath, level, jsonText(d.Reasons), string(store.WarningOpen),
+			"", 0, ms(store.Millis(d.DueAt)), 0, "", ms(at), ms(at), 1)
+		if err != nil {
+			return "", mapErr(err)
+		}
+		return id, w.event(id, store.WarningEvent{At: at, Kind: store.EventCreated, To: store.WarningOpen})
+	case err != nil:
+		return "", err
+	}
+	due := cur.DueAt
+	if nd := store.Millis(d.DueAt); !nd.IsZero() && (due.IsZero() || nd.Before(due)) {
+		due = nd
+	}
+	_, err = w.exec(`UPDATE warnings SET result_ids = ?, reasons = ?, level = ?, due_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+		jsonText(append(cur.ResultIDs, ids...)), jsonText(append(cur.Reasons, d.Reasons...)), store.MergeLevel(cur.Level, level),
+		ms(due), ms(at), cur.ID)
+	if err != nil {
+		return "", err
+	}
+	return cur.ID, w.event(cur.ID, store.WarningEvent{At: at, Kind: store.EventMerged, From: cur.State, To: cur.State,
+		Note: "session " + s.ID})
+}
+
+func (w *wtx) loadSubmission(sessionID, warningID string, out *store.SubmitOutcome) error {
+	rows, err := w.query("SELECT "+resultCols+" FROM results WHERE session_id = ? ORDER BY id", sessionID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanResult(rows)
+		if err != nil {
+			return err
+		}
+		out.Results = append(out.Results, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if warningID != "" {
+		wr, err := w.loadWarning("id", warningID)
+		if err != nil {
+			return err
+		}
+		out.Warning = &wr
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"xinling/store"
+	"xinling/store/storetest"
+)
+
+func open(t *testing.T) store.Store {
+	db, err := Open(context.Background(), t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, open)
+}
+
+// A write that fails after writing inside a batch must roll back alone and
+// not take the other writes of its batch with it.
+func TestBadWriteInBatchLosesNothing(t *testing.T) {
+	ctx := context.Background()
+	db := open(t).(*DB)
+	sess, err := db.CreateSession(ctx, store.Session{ID: "s1", CreatedAt: storetest.T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	const n = 200
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if i%10 == 0 {
+				// Writes, then fails: its row must vanish with its savepoint.
+				errs[i] = db.write(ctx, func(w *wtx) error {
+					if _, err := w.exec("INSERT INTO answers(session_id, item, value, seq, at) VALUES ('s1', ?, 0, 1, 0)", "bad"+string(rune('A'+i/10))); err != nil {
+						return err
+					}
+					return boom
+				})
+				return
+			}
+			_, errs[i] = db.SaveAnswer(ctx, store.Answer{SessionID: sess.ID, Item: string(rune(0x4e00 + i)), Value: 1, Seq: 1, At: storetest.T0})
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i%10 == 0 {
+			if !errors.Is(err, boom) {
+				t.Fatalf("bad write %d returned %v", i, err)
+			}
+		} else if err != nil {
+			t.Fatalf("good write %d failed: %v", i, err)
+		}
+	}
+	answers, err := db.ListAnswers(ctx, sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(answers) != n-n/10 {
+		t.Fatalf("%d answers stored, want %d", len(answers), n-n/10)
+	}
+	if s := db.Stats(); s.Commits == 0 || s.Ops < int64(len(answers)) {
+		t.Fatalf("stats = %+v", s)
+	}
+}
+
+// A panicking write fails alone; the writer keeps serving.
+func TestPanickingWrite(t *testing.T) {
+	ctx := context.Background()
+	db := open(t).(*DB)
+	err := db.write(ctx, func(*wtx) error { panic("bug") })
+	if err == nil {
+		t.Fatal("panic not reported")
+	}
+	if _, err := db.CreateSession(ctx, store.Session{ID: "s1", CreatedAt: storetest.T0}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Acknowledged writes survive a reopen; migrations run once.
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateSession(ctx, store.Session{ID: "s1", CreatedAt: storetest.T0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SaveAnswer(ctx, store.Answer{SessionID: "s1", Item: "q1", Value: 3, Seq: 1, At: storetest.T0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a, err := db.ListAnswers(ctx, "s1")
+	if err != nil || len(a) != 1 || a[0].Value != 3 {
+		t.Fatalf("after reopen: %v %+v", err, a)
+	}
+	var n int
+	if err := db.rdb.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("schema_migrations rows = %d (%v)", n, err)
+	}
+}
+
+// Backup under concurrent writes yields a consistent, openable copy.
+func TestBackup(t *testing.T) {
+	ctx := context.Background()
+	db := open(t).(*DB)
+	if _, err := db.CreateSession(ctx, store.Session{ID: "s1", CreatedAt: storetest.T0}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := int64(1); ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := db.SaveAnswer(ctx, store.Answer{SessionID: "s1", Item: "q", Value: float64(i), Seq: i, At: storetest.T0}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	dst := filepath.Join(t.TempDir(), "copy", FileName)
+	if err := db.Backup(ctx, filepath.Join(filepath.Dir(filepath.Dir(dst)), FileName)); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	wg.Wait()
+	if err := db.Backup(ctx, filepath.Join(filepath.Dir(filepath.Dir(dst)), FileName)); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("backup over an existing file: %v", err)
+	}
+	cp, err := Open(ctx, filepath.Dir(filepath.Dir(dst)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	a, err := cp.ListAnswers(ctx, "s1")
+	if err != nil || len(a) != 1 {
+		t.Fatalf("backup copy: %v %+v", err, a)
+	}
+}

@@ -1,0 +1,209 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+var errClosed = errors.New("sqlite: store closed")
+
+// writeOp is one caller's write. fn runs on the writer connection inside the
+// batch transaction and a savepoint of its own; it may run twice (see run),
+// so it must set its outputs afresh each time.
+type writeOp struct {
+	ctx  context.Context
+	fn   func(*wtx) error
+	done chan error
+}
+
+// wtx gives an operation the writer connection with cached statements.
+type wtx struct {
+	db *DB
+}
+
+func (w *wtx) stmt(q string) (*sql.Stmt, error) {
+	if s, ok := w.db.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := w.db.wconn.PrepareContext(context.Background(), q)
+	if err != nil {
+		return nil, err
+	}
+	w.db.stmts[q] = s
+	return s, nil
+}
+
+func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	s, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.Exec(args...)
+}
+
+func (w *wtx) queryRow(q string, args ...any) *sql.Row {
+	s, err := w.stmt(q)
+	if err != nil {
+		// Surface the prepare error through Scan.
+		return w.db.wconn.QueryRowContext(context.Background(), q, args...)
+	}
+	return s.QueryRow(args...)
+}
+
+func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	s, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.Query(args...)
+}
+
+// write queues fn and waits until its batch has committed (or failed). A
+// cancelled ctx releases the caller early, but an operation that already
+// reached the writer may still commit: only a nil return is an
+// acknowledgement.
+func (db *DB) write(ctx context.Context, fn func(*wtx) error) error {
+	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	db.closeMu.RLock()
+	if db.closed {
+		db.closeMu.RUnlock()
+		return errClosed
+	}
+	select {
+	case db.queue <- op:
+		db.closeMu.RUnlock()
+	case <-ctx.Done():
+		db.closeMu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case err := <-op.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (db *DB) writer() {
+	defer close(db.done)
+	batch := make([]*writeOp, 0, db.maxBatch)
+	for op := range db.queue {
+		batch = append(batch[:0], op)
+	drain:
+		for len(batch) < db.maxBatch {
+			select {
+			case op, ok := <-db.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, op)
+			default:
+				break drain
+			}
+		}
+		errs := db.run(batch)
+		for i, op := range batch {
+			op.done <- errs[i]
+			batch[i] = nil
+		}
+	}
+}
+
+// run commits a batch and returns each operation's error.
+//
+// The fast path runs every operation straight in the batch transaction. If
+// any of them fails, the transaction is rolled back unseen and the batch is
+// run again with a savepoint around each operation, so the failing one
+// rolls back alone. Savepoints cost two statements per operation, and
+// failures are rare on the hot path (a stale answer is an outcome, not an
+// error), so paying them only when needed nearly halves the writer's work.
+//
+// If COMMIT itself fails, nothing of the batch was written; each operation
+// is then retried in a transaction of its own, so one poisoned write cannot
+// take the others down with it.
+func (db *DB) run(batch []*writeOp) []error {
+	errs, err := db.runTx(batch, false)
+	if errors.Is(err, errOpFailed) {
+		errs, err = db.runTx(batch, true)
+	}
+	if err == nil {
+		return errs
+	}
+	if len(batch) == 1 {
+		return []error{err}
+	}
+	errs = make([]error, len(batch))
+	for i := range batch {
+		one, err := db.runTx(batch[i:i+1], true)
+		if err != nil {
+			errs[i] = err
+		} else {
+			errs[i] = one[0]
+		}
+	}
+	return errs
+}
+
+// errOpFailed aborts a fast-path transaction in which an operation failed.
+var errOpFailed = errors.New("sqlite: an operation failed without savepoints")
+
+func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error) {
+	ctx := context.Background()
+	c := db.wconn
+	errs = make([]error, len(batch))
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	abort := func(err error) ([]error, error) {
+		_, _ = c.ExecContext(ctx, "ROLLBACK")
+		return nil, err
+	}
+	w := &wtx{db: db}
+	n := 0
+	for i, op := range batch {
+		if err := op.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if !savepoints {
+			if errs[i] = call(op.fn, w); errs[i] != nil {
+				return abort(errOpFailed)
+			}
+			n++
+			continue
+		}
+		if _, err := w.exec("SAVEPOINT op"); err != nil {
+			return abort(fmt.Errorf("sqlite: savepoint: %w", err))
+		}
+		errs[i] = call(op.fn, w)
+		if errs[i] != nil {
+			if _, err := w.exec("ROLLBACK TO op"); err != nil {
+				return abort(fmt.Errorf("sqlite: rollback to savepoint: %w", err))
+			}
+		} else {
+			n++
+		}
+		if _, err := w.exec("RELEASE op"); err != nil {
+			return abort(fmt.Errorf("sqlite: release savepoint: %w", err))
+		}
+	}
+	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+		return abort(fmt.Errorf("sqlite: commit: %w", err))
+	}
+	db.commits.Add(1)
+	db.ops.Add(int64(n))
+	return errs, nil
+}
+
+// call runs fn and turns a panic into that operation's error, so a bug in
+// one write cannot kill the writer and strand every other caller.
+func call(fn func(*wtx) error, w *wtx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlite: write panicked: %v", r)
+		}
+	}()
+	return fn(w)
+}

@@ -1,0 +1,307 @@
+// Package store defines xinling's persistence: one interface of domain
+// operations, the records it moves, and the errors it returns. Backends live
+// in store/sqlite (embedded default) and store/mongo; store/storetest is the
+// contract both must pass.
+//
+// Every write method returns only once the write is durable (fsynced on
+// sqlite, majority-acknowledged on MongoDB): an acknowledgement to a
+// respondent may rest on it. Scope (which staff may see what) is decided in
+// assess; the store offers subtree filters (UnitPath) to make it cheap.
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Page asks for one page of a list. After is the Next of the previous page
+// (empty for the first). Limit <= 0 means DefaultLimit; it is capped at
+// MaxLimit. Pages are keyset-based, so inserts between calls never make a
+// row appear twice or an existing row disappear.
+type Page struct {
+	After string
+	Limit int
+}
+
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+)
+
+// Size returns the effective page size.
+func (p Page) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultLimit
+	case p.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return p.Limit
+}
+
+// StaffFilter selects staff accounts. UnitPath selects a subtree.
+type StaffFilter struct {
+	UnitPath string
+	Role     Role
+}
+
+// PersonFilter selects persons.
+type PersonFilter struct {
+	UnitPath string
+	SchoolID string
+}
+
+// SessionFilter selects sessions.
+type SessionFilter struct {
+	UnitPath   string
+	CampaignID string
+	PersonID   string
+	State      SessionState
+}
+
+// ResultFilter selects results.
+type ResultFilter struct {
+	UnitPath   string
+	CampaignID string
+	PersonID   string
+	SessionID  string
+	Instrument string
+	From, To   time.Time // CreatedAt in [From, To); zero means unbounded
+}
+
+// WarningFilter selects queue entries. Results are ordered by level, then
+// age (oldest first), then id.
+type WarningFilter struct {
+	UnitPath   string // subtree
+	Levels     []int
+	States     []WarningState
+	AssigneeID string
+	PersonID   string
+	OverdueAt  time.Time // if set: only entries whose DueAt is before it
+}
+
+// CaseFilter selects case records.
+type CaseFilter struct {
+	UnitPath  string
+	PersonID  string
+	WarningID string
+}
+
+// ReferralFilter selects referrals. ToUnitPath finds what was referred into
+// a subtree (a centre's incoming queue); FromUnitPath what a subtree sent.
+type ReferralFilter struct {
+	ToUnitPath   string
+	FromUnitPath string
+	WarningID    string
+	PersonID     string
+	State        ReferralState
+}
+
+// CampaignFilter selects campaigns.
+type CampaignFilter struct {
+	UnitPath string
+	State    CampaignState
+}
+
+// InstrumentFilter selects custom instrument versions.
+type InstrumentFilter struct {
+	ID    string
+	State InstrumentState
+}
+
+// AuditFilter selects audit entries, ordered by time then id.
+type AuditFilter struct {
+	ActorID    string
+	TargetKind string
+	TargetID   string
+	Action     string
+	From, To   time.Time
+}
+
+// ActivityFilter selects activity records by subtree and date.
+type ActivityFilter struct {
+	UnitPath string
+	From, To time.Time
+}
+
+// RosterOutcome counts what UpsertRoster did.
+type RosterOutcome struct {
+	Created int
+	Updated int
+}
+
+// Store is the whole of xinling's persistence. Methods are safe for
+// concurrent use.
+type Store interface {
+	// Org tree.
+
+	// CreateUnit adds a unit under ParentID (or a root) and fills Path.
+	// ErrNotFound: no such parent. ErrConflict: the id exists.
+	// ErrInvalid: the id is not [A-Za-z0-9_-]+.
+	CreateUnit(ctx context.Context, u Unit) (Unit, error)
+	GetUnit(ctx context.Context, id string) (Unit, error)
+	// ListUnits returns the subtree under path (inclusive), ordered by path.
+	ListUnits(ctx context.Context, path string) ([]Unit, error)
+
+	// Staff.
+
+	// CreateStaff: ErrConflict on a taken id or login; ErrNotFound on an
+	// unknown unit.
+	CreateStaff(ctx context.Context, s Staff) (Staff, error)
+	GetStaff(ctx context.Context, id string) (Staff, error)
+	GetStaffByLogin(ctx context.Context, login string) (Staff, error)
+	// UpdateStaff replaces the mutable fields (name, role, unit, password
+	// hash, failed logins, lock, disabled) when s.Version is current;
+	// ErrConflict otherwise.
+	UpdateStaff(ctx context.Context, s Staff) (Staff, error)
+	ListStaff(ctx context.Context, f StaffFilter, p Page) ([]Staff, string, error)
+
+	// Persons and identities.
+
+	// CreatePerson: ErrConflict on a taken id or (SchoolID, StudentNoIndex).
+	CreatePerson(ctx context.Context, p Person) (Person, error)
+	GetPerson(ctx context.Context, id string) (Person, error)
+	// UpdatePerson replaces the mutable fields when p.Version is current.
+	UpdatePerson(ctx context.Context, p Person) (Person, error)
+	ListPersons(ctx context.Context, f PersonFilter, p Page) ([]Person, string, error)
+	// UpsertRoster creates or updates (keyed by StudentNoIndex within
+	// schoolID) every person in one atomic write: all or nothing. Each
+	// person's UnitID must lie in the school's subtree (ErrInvalid).
+	UpsertRoster(ctx context.Context, schoolID string, people []Person, at time.Time) (RosterOutcome, error)
+	// LinkIdentity binds (kind, key) to a person. Linking the same pair
+	// again is a no-op; a key bound to another person is ErrConflict.
+	LinkIdentity(ctx context.Context, kind, key, personID string, at time.Time) error
+	// FindIdentity returns the person bound to (kind, key).
+	FindIdentity(ctx context.Context, kind, key string) (Person, error)
+	// AnonymisePerson erases identifiers and identity links (PIPL) and
+	// keeps results, warnings and cases for the statistics.
+	AnonymisePerson(ctx context.Context, id string, at time.Time) error
+
+	// Sessions and answers.
+
+	// CreateSession stores an open session. ErrConflict on a taken id.
+	CreateSession(ctx context.Context, s Session) (Session, error)
+	GetSession(ctx context.Context, id string) (Session, error)
+	ListSessions(ctx context.Context, f SessionFilter, p Page) ([]Session, string, error)
+	// SaveAnswer stores one answer, idempotently by (session, item, seq):
+	// a higher seq than stored replaces it (AnswerSaved), an equal seq is a
+	// no-op (AnswerReplay), a lower seq is ignored and returns ErrStaleSeq
+	// along with the outcome. ErrNotFound: no session. ErrSessionClosed.
+	SaveAnswer(ctx context.Context, a Answer) (AnswerOutcome, error)
+	// SaveAnswers is the batch form: one durable write, one outcome per
+	// answer (stale ones are reported in the outcome, not as an error).
+	SaveAnswers(ctx context.Context, sessionID string, answers []Answer) ([]AnswerOutcome, error)
+	// ListAnswers returns a session's answers ordered by item.
+	ListAnswers(ctx context.Context, sessionID string) ([]Answer, error)
+	// Submit writes a Submission atomically; see SubmitOutcome for replays.
+	// ErrNotFound: no session. ErrSessionClosed: purged.
+	Submit(ctx context.Context, sub Submission) (SubmitOutcome, error)
+	// PurgeAnonymousSessions deletes the answers of sessions without a
+	// person whose last activity is before the cutoff and marks them
+	// purged; results stay (they hold no identifier). Returns the count.
+	PurgeAnonymousSessions(ctx context.Context, before time.Time) (int, error)
+
+	// Results.
+
+	GetResult(ctx context.Context, id string) (Result, error)
+	ListResults(ctx context.Context, f ResultFilter, p Page) ([]Result, string, error)
+
+	// Warning queue.
+
+	// GetWarning returns an entry with its history.
+	GetWarning(ctx context.Context, id string) (Warning, error)
+	// ListWarnings returns entries without history.
+	ListWarnings(ctx context.Context, f WarningFilter, p Page) ([]Warning, string, error)
+	// ClaimWarning gives the entry to staffID until leaseUntil. It succeeds
+	// on an open entry, on a claimed one whose lease expired, and renews
+	// the caller's own claim. Of concurrent claimers exactly one wins; the
+	// others get ErrLeaseHeld. ErrInvalidTransition past claimed.
+	ClaimWarning(ctx context.Context, id, staffID string, at, leaseUntil time.Time) (Warning, error)
+	// AssignWarning hands the entry to assigneeID (open → claimed; claimed
+	// and following_up keep their state). Permission is assess's business.
+	AssignWarning(ctx context.Context, id, actorID, assigneeID string, at, leaseUntil time.Time, note string) (Warning, error)
+	// TransitionWarning moves the entry; only the assignee may
+	// (ErrLeaseHeld), and only along the state machine
+	// (ErrInvalidTransition). Closing needs an outcome (ErrInvalid).
+	TransitionWarning(ctx context.Context, id string, ch WarningChange) (Warning, error)
+	// EscalateWarning moves an open entry to another unit (the parent) with
+	// a new due time. ErrInvalidTransition if it is no longer open.
+	EscalateWarning(ctx context.Context, id, toUnitID string, at, newDue time.Time, note string) (Warning, error)
+	// ScanOverdue returns open entries due before now, most overdue first.
+	ScanOverdue(ctx context.Context, now time.Time, limit int) ([]Warning, error)
+
+	// Referrals.
+
+	// ReferWarning moves the entry to referred and creates the referral to
+	// r.ToUnitID in one atomic write. Same rules as TransitionWarning.
+	ReferWarning(ctx context.Context, warningID string, r Referral) (Referral, error)
+	GetReferral(ctx context.Context, id string) (Referral, error)
+	// SetReferralState moves sent → accepted → completed.
+	SetReferralState(ctx context.Context, id string, to ReferralState, at time.Time) (Referral, error)
+	ListReferrals(ctx context.Context, f ReferralFilter, p Page) ([]Referral, string, error)
+
+	// Cases.
+
+	CreateCase(ctx context.Context, c Case) (Case, error)
+	GetCase(ctx context.Context, id string) (Case, error)
+	// UpdateCase replaces the mutable fields when c.Version is current.
+	UpdateCase(ctx context.Context, c Case) (Case, error)
+	ListCases(ctx context.Context, f CaseFilter, p Page) ([]Case, string, error)
+
+	// Campaigns and access codes.
+
+	CreateCampaign(ctx context.Context, c Campaign) (Campaign, error)
+	GetCampaign(ctx context.Context, id string) (Campaign, error)
+	// UpdateCampaign replaces name, units, battery, mode, visibility and
+	// window when c.Version is current and the campaign is a draft
+	// (ErrInvalidTransition otherwise).
+	UpdateCampaign(ctx context.Context, c Campaign) (Campaign, error)
+	// SetCampaignState moves draft → active → closed (or draft → closed).
+	SetCampaignState(ctx context.Context, id string, to CampaignState, at time.Time) (Campaign, error)
+	ListCampaigns(ctx context.Context, f CampaignFilter, p Page) ([]Campaign, string, error)
+	// CreateAccessCodes inserts all codes or none (ErrConflict if any code
+	// is taken).
+	CreateAccessCodes(ctx context.Context, codes []AccessCode) error
+	GetAccessCode(ctx context.Context, code string) (AccessCode, error)
+	ListAccessCodes(ctx context.Context, campaignID string, p Page) ([]AccessCode, string, error)
+	// BindAccessCode records the session a personal code started, unless
+	// one is already bound: it returns the code as stored, so concurrent
+	// starts all resume the same session.
+	BindAccessCode(ctx context.Context, code, sessionID string) (AccessCode, error)
+
+	// Custom instruments.
+
+	// SaveInstrumentDraft creates or replaces a draft version; ErrImmutable
+	// if that version is published.
+	SaveInstrumentDraft(ctx context.Context, d InstrumentDoc) (InstrumentDoc, error)
+	// PublishInstrument freezes a draft; ErrImmutable if already published.
+	PublishInstrument(ctx context.Context, id, version string, at time.Time) (InstrumentDoc, error)
+	GetInstrument(ctx context.Context, id, version string) (InstrumentDoc, error)
+	// ListInstruments returns versions ordered by id then version, without
+	// their source.
+	ListInstruments(ctx context.Context, f InstrumentFilter) ([]InstrumentDoc, error)
+
+	// Audit log (append-only: there is no update or delete).
+
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	ListAudit(ctx context.Context, f AuditFilter, p Page) ([]AuditEntry, string, error)
+
+	// Activities and monthly figures.
+
+	AddActivity(ctx context.Context, a Activity) (Activity, error)
+	ListActivities(ctx context.Context, f ActivityFilter, p Page) ([]Activity, string, error)
+	// UnitCounts returns, for every unit in the subtree under path that has
+	// any figure in [from, to), its own counts.
+	UnitCounts(ctx context.Context, path string, from, to time.Time) ([]UnitCounts, error)
+
+	// Ping reports whether the store is reachable (readiness).
+	Ping(ctx context.Context) error
+	// Close flushes pending writes and releases the backend.
+	Close() error
+}
+
+// Backuper is implemented by backends that can write a consistent online
+// copy of themselves to a file (sqlite; MongoDB has its own tools).
+type Backuper interface {
+	Backup(ctx context.Context, dst string) error
+}

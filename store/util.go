@@ -1,0 +1,144 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// NewID returns a random 128-bit id in lower-case base32 (26 characters). It
+// is unguessable and spreads evenly under a hashed shard key, and it fits
+// the id alphabet that materialized paths need.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return strings.ToLower(b32.EncodeToString(b[:]))
+}
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// ValidID reports whether id may be stored as a unit id (and so appear in a
+// path): letters, digits, '_' and '-', at most 64 characters. Paths use '/'
+// as the separator, so it must never occur inside an id.
+func ValidID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ChildPath is the materialized path of id under parent ("" for a root).
+func ChildPath(parent, id string) string {
+	if parent == "" {
+		return "/" + id + "/"
+	}
+	return parent + id + "/"
+}
+
+// PathRange returns [lo, hi) such that a path p lies in the subtree of path
+// exactly when lo <= p < hi. Because paths end in '/' and '0' is the byte
+// after '/', the range is a plain index scan in both backends and needs no
+// LIKE escaping. An empty path means everything (ok is false).
+func PathRange(path string) (lo, hi string, ok bool) {
+	if path == "" {
+		return "", "", false
+	}
+	if !strings.HasSuffix(path, "/") {
+		path += "/"
+	}
+	return path, path[:len(path)-1] + "0", true
+}
+
+// InSubtree reports whether p lies in the subtree of path.
+func InSubtree(p, path string) bool {
+	lo, hi, ok := PathRange(path)
+	return !ok || (p >= lo && p < hi)
+}
+
+// Millis normalizes a time to what every backend keeps: UTC, milliseconds.
+func Millis(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+// Cursor is the keyset position of a row in a list: its sort key. Lists that
+// sort by time use At and ID; the warning queue also uses Level.
+type Cursor struct {
+	Level int    `json:"l,omitempty"`
+	At    int64  `json:"t"`
+	ID    string `json:"i"`
+}
+
+// Encode returns the opaque form of c.
+func (c Cursor) Encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor parses an After value; "" gives the zero cursor and ok false.
+func DecodeCursor(s string) (c Cursor, ok bool, err error) {
+	if s == "" {
+		return Cursor{}, false, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, false, fmt.Errorf("%w: cursor", ErrInvalid)
+	}
+	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" {
+		return Cursor{}, false, fmt.Errorf("%w: cursor", ErrInvalid)
+	}
+	return c, true, nil
+}
+
+// CanTransition reports whether a warning entry may move from one state to
+// another through TransitionWarning (claims and assignment have their own
+// methods).
+func CanTransition(from, to WarningState) bool {
+	switch from {
+	case WarningClaimed:
+		return to == WarningOpen || to == WarningFollowingUp || to == WarningReferred || to == WarningClosed
+	case WarningFollowingUp:
+		return to == WarningOpen || to == WarningReferred || to == WarningClosed
+	}
+	return false
+}
+
+// CanMoveReferral reports whether a referral may move from one state to another.
+func CanMoveReferral(from, to ReferralState) bool {
+	return from == ReferralSent && to == ReferralAccepted || from == ReferralAccepted && to == ReferralCompleted
+}
+
+// CanMoveCampaign reports whether a campaign may move from one state to another.
+func CanMoveCampaign(from, to CampaignState) bool {
+	return from == CampaignDraft && (to == CampaignActive || to == CampaignClosed) ||
+		from == CampaignActive && to == CampaignClosed
+}
+
+// MergeLevel returns the more severe of two warning levels (1 is the most
+// severe; 0 means none yet).
+func MergeLevel(a, b int) int {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// SortCounts orders unit counts by unit id, so both backends answer alike.
+func SortCounts(c []UnitCounts) {
+	sort.Slice(c, func(i, j int) bool { return c[i].UnitID < c[j].UnitID })
+}
