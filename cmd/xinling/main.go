@@ -28,6 +28,9 @@ commands:
   scales validate [PATH...]      check documents (built-ins by default)
   scales test [PATH...]          run documents' test vectors
   score --scale ID ...           score one set of answers (xinling score --help)
+  serve                          run the server (xinling serve --help)
+  loadtest --target URL ...      drive virtual respondents against a server
+  verify --data DIR --ack-log F  check that every acknowledged answer is stored
 `
 
 func main() {
@@ -61,6 +64,12 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return scalesCommand(args[1:], stdout, stderr)
 	case "score":
 		return scoreCommand(args[1:], stdout, stderr)
+	case "serve":
+		return serveCommand(args[1:], stdout, stderr)
+	case "loadtest":
+		return loadtestCommand(args[1:], stdout, stderr)
+	case "verify":
+		return verifyCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
