@@ -79,7 +79,7 @@ func FuzzScore(f *testing.F) {
 		answers := map[string]float64{}
 		if shown, err := in.Shown(nil, "", 0); err == nil {
 			for _, item := range shown {
-				answers[item] = *optionsOf(in, item)[0].Value
+				answers[item] = *in.Options(item)[0].Value
 			}
 		}
 		answers[k1], answers[k2] = v1, v2
@@ -102,16 +102,4 @@ func FuzzScore(f *testing.F) {
 			}
 		}
 	})
-}
-
-func optionsOf(in *engine.Instrument, item string) []engine.Option {
-	for _, it := range in.Doc.Items {
-		if it.ID == item {
-			if len(it.Options) > 0 {
-				return it.Options
-			}
-			return in.Doc.Options
-		}
-	}
-	return nil
 }

@@ -690,3 +690,29 @@ func (in *Instrument) Shown(answers map[string]float64, sex string, age float64)
 	}
 	return ids, nil
 }
+
+// CheckAnswer reports whether item exists and accepts v, as Score would,
+// so that an answer can be refused when it is saved rather than at submit.
+func (in *Instrument) CheckAnswer(item string, v float64) error {
+	i, ok := in.itemIdx[item]
+	if !ok {
+		return &InputError{Code: CodeUnknownItem, Item: item, Message: fmt.Sprintf("%s has no item %q", in.Doc.ID, item)}
+	}
+	it := &in.items[i]
+	if it.option(v) == nil {
+		return &InputError{Code: CodeAnswerOutOfRange, Item: item, Message: fmt.Sprintf("item %q accepts %s, not %v", item, it.describeOptions(), v)}
+	}
+	return nil
+}
+
+// Options returns an item's response options as written, or nil.
+func (in *Instrument) Options(item string) []Option {
+	i, ok := in.itemIdx[item]
+	if !ok {
+		return nil
+	}
+	if opts := in.Doc.Items[i].Options; len(opts) > 0 {
+		return opts
+	}
+	return in.Doc.Options
+}

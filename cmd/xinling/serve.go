@@ -1,7 +1,183 @@
 package main
 
-import "io"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"xinling/api"
+	"xinling/assess"
+	"xinling/store"
+	"xinling/store/mongo"
+	"xinling/store/sqlite"
+)
+
+// envDefaults lets XINLING_* variables set a flag's default; an explicit
+// flag still wins. Bad values fail at start, with the variable's name.
+type envDefaults struct {
+	fs   *flag.FlagSet
+	errs []string
+}
+
+func (e *envDefaults) lookup(flagName string) (string, string, bool) {
+	env := "XINLING_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+	v, ok := os.LookupEnv(env)
+	return env, v, ok
+}
+
+func (e *envDefaults) String(name, def, usage string) *string {
+	if _, v, ok := e.lookup(name); ok {
+		def = v
+	}
+	return e.fs.String(name, def, usage+" [env "+envName(name)+"]")
+}
+
+func (e *envDefaults) Int(name string, def int, usage string) *int {
+	if env, v, ok := e.lookup(name); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a whole number", env, v))
+		}
+		def = n
+	}
+	return e.fs.Int(name, def, usage+" [env "+envName(name)+"]")
+}
+
+func (e *envDefaults) Duration(name string, def time.Duration, usage string) *time.Duration {
+	if env, v, ok := e.lookup(name); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a duration such as 72h", env, v))
+		}
+		def = d
+	}
+	return e.fs.Duration(name, def, usage+" [env "+envName(name)+"]")
+}
+
+func envName(flagName string) string {
+	return "XINLING_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+type serveConfig struct {
+	addr, data, mongoURI, mongoDB string
+	api                           api.Config
+	sessions                      assess.Config
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error) {
+	fs := newFlags("serve", stderr)
+	env := &envDefaults{fs: fs}
+	apiDef, sessDef := api.DefaultConfig(), assess.DefaultConfig()
+	addr := env.String("addr", "127.0.0.1:8080", "address to listen on")
+	data := env.String("data", "./data", "directory of the embedded store")
+	mongoURI := env.String("mongo-uri", "", "use MongoDB at this URI instead of the embedded store")
+	mongoDB := env.String("mongo-db", "xinling", "MongoDB database name")
+	idle := env.Duration("session-idle", sessDef.IdleTimeout, "how long an unanswered session stays open")
+	hotline := env.String("crisis-hotline", sessDef.Hotline, "hotline shown when a level-1 warning fires")
+	sla := env.String("sla", "1h,24h,72h", "follow-up deadlines of warning levels 1,2,3")
+	rateIP := env.Int("rate-ip", apiDef.RatePerIP, "requests per minute per client address (0: no limit)")
+	rateToken := env.Int("rate-token", apiDef.RatePerToken, "requests per minute per session token (0: no limit)")
+	bodyLimit := env.Int("body-limit", apiDef.BodyLimit, "largest request body in bytes")
+	cors := env.String("cors-origins", "", "comma-separated origins allowed to call the API from browsers")
+	proxy := env.String("proxy-header", "", "header with the client address when behind a proxy (X-Forwarded-For)")
+	if helped, err := parseFlags(fs, args); helped || err != nil {
+		return nil, helped, err
+	}
+	if len(env.errs) > 0 {
+		return nil, false, usagef("%s", strings.Join(env.errs, "; "))
+	}
+	if fs.NArg() > 0 {
+		return nil, false, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	cfg := &serveConfig{addr: *addr, data: *data, mongoURI: *mongoURI, mongoDB: *mongoDB, api: apiDef, sessions: sessDef}
+	if *idle <= 0 {
+		return nil, false, usagef("--session-idle must be positive")
+	}
+	if *rateIP < 0 || *rateToken < 0 || *bodyLimit < 1024 {
+		return nil, false, usagef("rate limits must be 0 or more and --body-limit at least 1024")
+	}
+	levels := strings.Split(*sla, ",")
+	if len(levels) != 3 {
+		return nil, false, usagef("--sla needs three durations, for levels 1,2,3: %q", *sla)
+	}
+	for i, l := range levels {
+		d, err := time.ParseDuration(strings.TrimSpace(l))
+		if err != nil || d <= 0 {
+			return nil, false, usagef("--sla level %d: %q is not a positive duration", i+1, l)
+		}
+		cfg.sessions.SLA[i+1] = d
+	}
+	cfg.sessions.IdleTimeout, cfg.sessions.Hotline = *idle, *hotline
+	cfg.api.RatePerIP, cfg.api.RatePerToken, cfg.api.BodyLimit, cfg.api.ProxyHeader = *rateIP, *rateToken, *bodyLimit, *proxy
+	if *cors != "" {
+		cfg.api.CORSOrigins = strings.Split(*cors, ",")
+	}
+	return cfg, false, nil
+}
 
 func serveCommand(args []string, stdout, stderr io.Writer) error {
-	return usagef("serve is not built yet")
+	cfg, helped, err := parseServeFlags(args, stderr)
+	if helped || err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	lib, err := builtins()
+	if err != nil {
+		return fmt.Errorf("built-in instruments: %w", err)
+	}
+	st, where, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	sessions := assess.NewSessions(st, lib, cfg.sessions)
+	cfg.api.Log = log
+	app := api.New(cfg.api, api.Services{Sessions: sessions, Ready: st.Ping})
+
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listen(cfg.addr) }()
+	log.Info("xinling is serving", "url", "http://"+cfg.addr, "store", where, "instruments", len(lib.Latest()))
+	fmt.Fprintf(stdout, "xinling is serving on http://%s (store: %s)\n", cfg.addr, where)
+
+	select {
+	case err = <-errc:
+		// Listen failed (address in use...): nothing was served.
+	case <-ctx.Done():
+		log.Info("shutting down: finishing requests in flight")
+		err = app.ShutdownWithTimeout(30 * time.Second)
+	}
+	// Close flushes the store's writer: every acknowledged answer is on disk.
+	if cerr := st.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	if err == nil {
+		log.Info("stopped")
+	}
+	return err
+}
+
+func openStore(ctx context.Context, cfg *serveConfig) (store.Store, string, error) {
+	if cfg.mongoURI != "" {
+		st, err := mongo.Open(ctx, cfg.mongoURI, cfg.mongoDB)
+		if err != nil {
+			return nil, "", fmt.Errorf("MongoDB: %w", err)
+		}
+		return st, "mongodb (" + cfg.mongoDB + ")", nil
+	}
+	st, err := sqlite.Open(ctx, cfg.data, sqlite.Options{})
+	if err != nil {
+		return nil, "", fmt.Errorf("embedded store in %s: %w", cfg.data, err)
+	}
+	return st, "embedded, " + cfg.data, nil
 }

@@ -1,0 +1,140 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"xinling/assess"
+)
+
+// Config is the HTTP layer's settings.
+type Config struct {
+	// BodyLimit caps request bodies in bytes.
+	BodyLimit int
+	// RatePerIP and RatePerToken cap requests per minute; 0 disables. The
+	// per-address limit must allow a whole school behind one NAT.
+	RatePerIP    int
+	RatePerToken int
+	// CORSOrigins lists origins allowed to call the API from a browser;
+	// empty means same-origin only.
+	CORSOrigins []string
+	// ProxyHeader, when set (X-Forwarded-For), is where the client address
+	// is read from; only set it behind a proxy that overwrites the header.
+	ProxyHeader string
+	Log         *slog.Logger
+}
+
+// DefaultConfig returns settings that suit one server facing the internet.
+func DefaultConfig() Config {
+	return Config{BodyLimit: 64 << 10, RatePerIP: 60_000, RatePerToken: 600}
+}
+
+// Services are the workflows the API exposes.
+type Services struct {
+	Sessions *assess.Sessions
+	// Ready reports whether the server can serve: the store is reachable
+	// and the instruments are loaded.
+	Ready func(ctx context.Context) error
+}
+
+// New builds the Fiber app with every route and middleware.
+func New(cfg Config, svc Services) *fiber.App {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = DefaultConfig().BodyLimit
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "xinling",
+		BodyLimit:             cfg.BodyLimit,
+		ErrorHandler:          errorHandler(cfg.Log),
+		DisableStartupMessage: true,
+		// Strings from a request must outlive it: session ids are kept as
+		// cache keys. Immutable copies them instead of aliasing buffers.
+		Immutable:    true,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		ProxyHeader:  cfg.ProxyHeader,
+	})
+	app.Use(recover.New())
+	app.Use(requestid.New())
+	if len(cfg.CORSOrigins) > 0 {
+		app.Use(cors.New(cors.Config{AllowOrigins: strings.Join(cfg.CORSOrigins, ","), AllowHeaders: "Authorization, Content-Type"}))
+	}
+
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
+	app.Get("/readyz", func(c *fiber.Ctx) error {
+		if svc.Ready != nil {
+			if err := svc.Ready(c.UserContext()); err != nil {
+				cfg.Log.Warn("not ready", "err", err)
+				return c.Status(fiber.StatusServiceUnavailable).JSON(errorBody{Error: errorDetail{Code: assess.CodeUnavailable, Message: "not ready"}})
+			}
+		}
+		return c.JSON(fiber.Map{"ok": true})
+	})
+
+	v1 := app.Group("/api/v1", rateLimit(cfg.RatePerIP, func(c *fiber.Ctx) string { return c.IP() }))
+	v1.Get("/ping", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
+	v1.Get("/openapi.json", serveOpenAPI)
+
+	r := respondent{svc.Sessions}
+	v1.Get("/instruments", r.catalogue)
+	v1.Post("/sessions", r.create)
+	sessions := v1.Group("/sessions/:id", rateLimit(cfg.RatePerToken, tokenKey))
+	sessions.Get("", r.get)
+	sessions.Put("/answers/:item", r.answer)
+	sessions.Post("/answers", r.answers)
+	sessions.Post("/submit", r.submit)
+	return app
+}
+
+// rateLimit allows max requests per minute per key; 0 turns it off.
+func rateLimit(max int, key func(*fiber.Ctx) string) fiber.Handler {
+	return limiter.New(limiter.Config{
+		Next:         func(*fiber.Ctx) bool { return max <= 0 },
+		Max:          max,
+		Expiration:   time.Minute,
+		KeyGenerator: key,
+		LimitReached: func(c *fiber.Ctx) error {
+			return sendError(c, codeRateLimited, "too many requests; please slow down", "")
+		},
+	})
+}
+
+// tokenKey limits per session token; the token itself is not kept in
+// the limiter's memory, only its hash.
+func tokenKey(c *fiber.Ctx) string {
+	sum := sha256.Sum256([]byte(bearer(c)))
+	return hex.EncodeToString(sum[:8])
+}
+
+func bearer(c *fiber.Ctx) string {
+	h := c.Get(fiber.HeaderAuthorization)
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}
+
+// locale picks zh-CN or en from ?locale= or Accept-Language.
+func locale(c *fiber.Ctx) string {
+	if l := c.Query("locale"); l == "en" || l == "zh-CN" {
+		return l
+	}
+	if strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderAcceptLanguage)), "en") {
+		return "en"
+	}
+	return "zh-CN"
+}

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/gofiber/fiber/v2"
+
+	"xinling/assess"
+)
+
+var validate = func() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	// Report fields by their JSON names, as the client wrote them.
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	return v
+}()
+
+// decode reads a JSON body strictly (unknown fields and trailing data are
+// errors) and validates it. Both kinds of failure name the field at fault.
+func decode(c *fiber.Ctx, dst any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &assess.Error{Code: codeMalformedJSON, Message: "the request needs a JSON body"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &assess.Error{Code: codeMalformedJSON, Message: "the body has data after the JSON value"}
+	}
+	if err := validate.Struct(dst); err != nil {
+		return validationError(err)
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return &assess.Error{Code: codeMalformedJSON, Message: fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)}
+	case errors.As(err, &typ):
+		return &assess.Error{Code: assess.CodeValidation, Field: typ.Field, Message: fmt.Sprintf("%s must be %s, not %s", fieldName(typ.Field), jsonKind(typ.Type), typ.Value)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &assess.Error{Code: codeMalformedJSON, Message: "the body ends in the middle of the JSON value"}
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f := strings.Trim(name, `"`)
+		return &assess.Error{Code: assess.CodeValidation, Field: f, Message: fmt.Sprintf("unknown field %q", f)}
+	}
+	return &assess.Error{Code: codeMalformedJSON, Message: "the body is not valid JSON: " + err.Error()}
+}
+
+func fieldName(f string) string {
+	if f == "" {
+		return "the body"
+	}
+	return f
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return t.String()
+}
+
+func validationError(err error) error {
+	var fes validator.ValidationErrors
+	if !errors.As(err, &fes) || len(fes) == 0 {
+		return &assess.Error{Code: assess.CodeValidation, Message: err.Error()}
+	}
+	fe := fes[0]
+	field := strings.TrimPrefix(fe.Namespace(), strings.SplitN(fe.Namespace(), ".", 2)[0]+".")
+	var msg string
+	switch fe.Tag() {
+	case "required":
+		msg = field + " is required"
+	case "required_without", "excluded_with":
+		msg = fmt.Sprintf("give exactly one of %s and %s", fe.Field(), strings.ToLower(fe.Param()))
+	case "oneof":
+		msg = fmt.Sprintf("%s must be one of: %s", field, fe.Param())
+	case "min", "gte":
+		msg = fmt.Sprintf("%s must be at least %s", field, fe.Param())
+	case "max", "lte":
+		msg = fmt.Sprintf("%s must be at most %s", field, fe.Param())
+	default:
+		msg = fmt.Sprintf("%s is not valid (%s)", field, fe.Tag())
+	}
+	return &assess.Error{Code: assess.CodeValidation, Field: field, Message: msg}
+}

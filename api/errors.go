@@ -1,0 +1,95 @@
+// Package api is xinling's HTTP surface: routes, request decoding and
+// validation, error mapping and middleware. Handlers translate HTTP into
+// assess calls and back, and nothing more.
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+
+	"xinling/assess"
+)
+
+// API-level codes that assess does not produce.
+const (
+	codeMalformedJSON = "malformed_json"
+	codeBodyTooLarge  = "body_too_large"
+	codeRateLimited   = "rate_limited"
+	codeNotFound      = "not_found"
+	codeMethod        = "method_not_allowed"
+	codeInternal      = "internal"
+)
+
+// statusOf maps every error code to its HTTP status.
+var statusOf = map[string]int{
+	codeMalformedJSON:            http.StatusBadRequest,
+	assess.CodeValidation:        http.StatusBadRequest,
+	assess.CodeTokenInvalid:      http.StatusUnauthorized,
+	assess.CodeInstrumentUnknown: http.StatusNotFound,
+	assess.CodeSessionNotFound:   http.StatusNotFound,
+	assess.CodeItemUnknown:       http.StatusNotFound,
+	codeNotFound:                 http.StatusNotFound,
+	codeMethod:                   http.StatusMethodNotAllowed,
+	assess.CodeSessionSubmitted:  http.StatusConflict,
+	assess.CodeSessionExpired:    http.StatusGone,
+	codeBodyTooLarge:             http.StatusRequestEntityTooLarge,
+	assess.CodeConsentRequired:   http.StatusUnprocessableEntity,
+	assess.CodeOutOfRange:        http.StatusUnprocessableEntity,
+	assess.CodeIncomplete:        http.StatusUnprocessableEntity,
+	codeRateLimited:              http.StatusTooManyRequests,
+	assess.CodeUnavailable:       http.StatusServiceUnavailable,
+	codeInternal:                 http.StatusInternalServerError,
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func sendError(c *fiber.Ctx, code, message, field string) error {
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: message, Field: field}})
+}
+
+// errorHandler is the one place errors become responses. Errors that are
+// not the caller's fault are logged with the request id and answered with
+// a generic message, so internals never leak.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		var ae *assess.Error
+		if errors.As(err, &ae) {
+			return sendError(c, ae.Code, ae.Message, ae.Field)
+		}
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			switch fe.Code {
+			case fiber.StatusRequestEntityTooLarge:
+				return sendError(c, codeBodyTooLarge, "the request body is larger than this server accepts", "")
+			case fiber.StatusNotFound:
+				return sendError(c, codeNotFound, "no such endpoint", "")
+			case fiber.StatusMethodNotAllowed:
+				return sendError(c, codeMethod, "this endpoint does not accept "+c.Method(), "")
+			case fiber.StatusTooManyRequests:
+				return sendError(c, codeRateLimited, "too many requests; please slow down", "")
+			case fiber.StatusBadRequest:
+				return sendError(c, codeMalformedJSON, fe.Message, "")
+			}
+			if fe.Code < 500 {
+				return c.Status(fe.Code).JSON(errorBody{Error: errorDetail{Code: http.StatusText(fe.Code), Message: fe.Message}})
+			}
+		}
+		log.Error("request failed", "request_id", c.Locals("requestid"), "method", c.Method(), "route", c.Route().Path, "err", err)
+		return sendError(c, codeInternal, "something went wrong on our side; your saved answers are safe, please try again", "")
+	}
+}

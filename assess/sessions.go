@@ -1,0 +1,559 @@
+package assess
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"xinling/engine"
+	"xinling/store"
+)
+
+// Config holds the workflow's settings.
+type Config struct {
+	// IdleTimeout is how long an open session may go without an answer
+	// before it expires. Residents come back hours later, so it is long.
+	IdleTimeout time.Duration
+	// SLA is the follow-up deadline of a warning, by level (index 1..3).
+	SLA [4]time.Duration
+	// Hotline is the crisis line shown when a level-1 rule fires.
+	Hotline string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// CacheSize bounds the sessions kept in memory.
+	CacheSize int
+	// MaxBattery bounds the instruments in one session.
+	MaxBattery int
+}
+
+// DefaultHotline is China's national psychological assistance line.
+const DefaultHotline = "12356"
+
+// DefaultConfig returns the settings used when none are given.
+func DefaultConfig() Config {
+	return Config{
+		IdleTimeout: 72 * time.Hour,
+		SLA:         [4]time.Duration{0, time.Hour, 24 * time.Hour, 72 * time.Hour},
+		Hotline:     DefaultHotline,
+		Now:         time.Now,
+		CacheSize:   200_000,
+		MaxBattery:  8,
+	}
+}
+
+// Sessions runs respondents' sessions: create, answer, resume, submit.
+type Sessions struct {
+	store store.Store
+	lib   *engine.Library
+	cfg   Config
+	// live caches sessions, so that saving an answer costs one durable
+	// write and no read. Only fields that never change after creation are
+	// trusted from it; the store itself refuses answers to closed sessions.
+	live *lru.Cache[string, *liveSession]
+}
+
+type liveSession struct {
+	mu         sync.Mutex
+	sess       store.Session
+	insts      []*engine.Instrument
+	lastActive time.Time
+}
+
+// NewSessions returns the session service.
+func NewSessions(st store.Store, lib *engine.Library, cfg Config) *Sessions {
+	def := DefaultConfig()
+	if cfg.Now == nil {
+		cfg.Now = def.Now
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = def.IdleTimeout
+	}
+	for lvl := 1; lvl <= 3; lvl++ {
+		if cfg.SLA[lvl] <= 0 {
+			cfg.SLA[lvl] = def.SLA[lvl]
+		}
+	}
+	if cfg.Hotline == "" {
+		cfg.Hotline = def.Hotline
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = def.CacheSize
+	}
+	if cfg.MaxBattery <= 0 {
+		cfg.MaxBattery = def.MaxBattery
+	}
+	live, _ := lru.New[string, *liveSession](cfg.CacheSize)
+	return &Sessions{store: st, lib: lib, cfg: cfg, live: live}
+}
+
+// CreateRequest starts a self-test session.
+type CreateRequest struct {
+	Instruments []string
+	Sex         string
+	Age         int
+	Consent     bool
+	Locale      string
+	// FollowUpOf chains this session to an earlier one whose crisis block
+	// named this instrument; FollowUpToken must be that session's token.
+	FollowUpOf    string
+	FollowUpToken string
+}
+
+// Create starts a session and returns it with its token. The token is shown
+// once; only its hash is stored.
+func (s *Sessions) Create(ctx context.Context, req CreateRequest, locale string) (*SessionView, error) {
+	if !req.Consent {
+		return nil, errorf(CodeConsentRequired, "consent", "consent is required before starting an assessment")
+	}
+	if len(req.Instruments) == 0 || len(req.Instruments) > s.cfg.MaxBattery {
+		return nil, errorf(CodeValidation, "battery", "a session has between 1 and %d instruments", s.cfg.MaxBattery)
+	}
+	var insts []*engine.Instrument
+	var pinned []string
+	for _, id := range req.Instruments {
+		in, ok := s.lib.Get(id, "")
+		if !ok || !in.Doc.Public {
+			return nil, errorf(CodeInstrumentUnknown, "instrument", "no self-test instrument %q", id)
+		}
+		if slices.Contains(pinned, pin(in)) {
+			return nil, errorf(CodeValidation, "battery", "instrument %q is listed twice", id)
+		}
+		insts = append(insts, in)
+		pinned = append(pinned, pin(in))
+	}
+	now := s.cfg.Now()
+	sess := store.Session{
+		ID: store.NewID(), Instruments: pinned, Sex: req.Sex, Age: req.Age, Consent: true,
+		Locale: req.Locale, CreatedAt: now,
+	}
+	if req.FollowUpOf != "" {
+		prev, err := s.authorize(ctx, req.FollowUpOf, req.FollowUpToken)
+		if err != nil {
+			return nil, err
+		}
+		// Chain to the first session, so a whole chain shares one queue entry.
+		sess.FollowUpOf = prev.sess.ID
+		if prev.sess.FollowUpOf != "" {
+			sess.FollowUpOf = prev.sess.FollowUpOf
+		}
+		sess.PersonID, sess.UnitID, sess.CampaignID = prev.sess.PersonID, prev.sess.UnitID, prev.sess.CampaignID
+		if sess.Sex == "" {
+			sess.Sex, sess.Age = prev.sess.Sex, prev.sess.Age
+		}
+	}
+	token := newToken()
+	sess.TokenHash = hashToken(token)
+	stored, err := s.store.CreateSession(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
+	ls := &liveSession{sess: stored, insts: insts, lastActive: stored.LastActiveAt}
+	s.live.Add(stored.ID, ls)
+	v, err := s.view(ls, nil, locale)
+	if err != nil {
+		return nil, err
+	}
+	v.Token = token
+	return v, nil
+}
+
+// pin names an instrument version, so a session is scored with the document
+// it was started with even after a newer version is loaded.
+func pin(in *engine.Instrument) string { return in.ID() + "@" + in.Version() }
+
+func newToken() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// load returns a session from the cache or the store.
+func (s *Sessions) load(ctx context.Context, id string) (*liveSession, error) {
+	if ls, ok := s.live.Get(id); ok {
+		return ls, nil
+	}
+	sess, err := s.store.GetSession(ctx, id)
+	if err != nil {
+		return nil, fromStore(err, id)
+	}
+	insts := make([]*engine.Instrument, len(sess.Instruments))
+	for i, p := range sess.Instruments {
+		id, version, _ := strings.Cut(p, "@")
+		in, ok := s.lib.Get(id, version)
+		if !ok {
+			return nil, errorf(CodeUnavailable, "", "instrument %s of this session is no longer loaded", p)
+		}
+		insts[i] = in
+	}
+	ls := &liveSession{sess: sess, insts: insts, lastActive: sess.LastActiveAt}
+	s.live.Add(id, ls)
+	return ls, nil
+}
+
+// authorize loads a session and checks the bearer token against it. A
+// wrong token and an unknown session are told apart, since session ids are
+// unguessable and the respondent needs to know which is wrong.
+func (s *Sessions) authorize(ctx context.Context, id, token string) (*liveSession, error) {
+	if token == "" {
+		return nil, errorf(CodeTokenInvalid, "", "this call needs the session's token (Authorization: Bearer …)")
+	}
+	ls, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(hashToken(token), ls.sess.TokenHash) != 1 {
+		return nil, errorf(CodeTokenInvalid, "", "the token is not valid for this session")
+	}
+	return ls, nil
+}
+
+// checkOpen refuses calls that would change a submitted or expired session.
+func (s *Sessions) checkOpen(ctx context.Context, ls *liveSession) error {
+	ls.mu.Lock()
+	state, last := ls.sess.State, ls.lastActive
+	ls.mu.Unlock()
+	if state != store.SessionOpen {
+		return errorf(CodeSessionSubmitted, "", "this session was already submitted")
+	}
+	if s.cfg.Now().Sub(last) <= s.cfg.IdleTimeout {
+		return nil
+	}
+	// Another instance may have seen activity this one did not: ask the
+	// store before turning the respondent away.
+	fresh, err := s.store.GetSession(ctx, ls.sess.ID)
+	if err != nil {
+		return fromStore(err, ls.sess.ID)
+	}
+	ls.mu.Lock()
+	ls.sess.State, ls.lastActive = fresh.State, fresh.LastActiveAt
+	ls.mu.Unlock()
+	if fresh.State != store.SessionOpen {
+		return errorf(CodeSessionSubmitted, "", "this session was already submitted")
+	}
+	if s.cfg.Now().Sub(fresh.LastActiveAt) > s.cfg.IdleTimeout {
+		return errorf(CodeSessionExpired, "", "this session expired after %s without an answer; please start again", s.cfg.IdleTimeout)
+	}
+	return nil
+}
+
+// AnswerInput is one answer as a client sends it.
+type AnswerInput struct {
+	Item  string
+	Value float64
+	Seq   int64
+}
+
+// AnswerView is what a save did.
+type AnswerView struct {
+	Item   string  `json:"item"`
+	Value  float64 `json:"value"`
+	Seq    int64   `json:"seq"`
+	Status string  `json:"status"`
+}
+
+// resolveItem splits "phq9.q1" and checks the value against the item.
+func (ls *liveSession) resolveItem(item string, v float64) error {
+	instID, itemID, ok := strings.Cut(item, ".")
+	if ok {
+		for _, in := range ls.insts {
+			if in.ID() == instID {
+				return fromInput(in.CheckAnswer(itemID, v), item)
+			}
+		}
+	}
+	return errorf(CodeItemUnknown, "item", "this session has no item %q", item)
+}
+
+// SaveAnswers stores answers durably, in one write. Every answer is checked
+// first, so a bad one saves nothing and the client can retry the batch whole.
+func (s *Sessions) SaveAnswers(ctx context.Context, id, token string, in []AnswerInput) ([]AnswerView, error) {
+	ls, err := s.authorize(ctx, id, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkOpen(ctx, ls); err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	answers := make([]store.Answer, len(in))
+	for i, a := range in {
+		if err := ls.resolveItem(a.Item, a.Value); err != nil {
+			return nil, err
+		}
+		answers[i] = store.Answer{SessionID: id, Item: a.Item, Value: a.Value, Seq: a.Seq, At: now}
+	}
+	outs, err := s.store.SaveAnswers(ctx, id, answers)
+	if err != nil {
+		return nil, fromStore(err, id)
+	}
+	ls.mu.Lock()
+	ls.lastActive = now
+	ls.mu.Unlock()
+	views := make([]AnswerView, len(outs))
+	for i, o := range outs {
+		views[i] = AnswerView{Item: o.Current.Item, Value: o.Current.Value, Seq: o.Current.Seq, Status: string(o.Status)}
+	}
+	return views, nil
+}
+
+// SaveAnswer stores one answer durably.
+func (s *Sessions) SaveAnswer(ctx context.Context, id, token string, a AnswerInput) (*AnswerView, error) {
+	views, err := s.SaveAnswers(ctx, id, token, []AnswerInput{a})
+	if err != nil {
+		return nil, err
+	}
+	return &views[0], nil
+}
+
+// Get returns the resume state: answers so far, the items now shown, the
+// next item, and the result once submitted.
+func (s *Sessions) Get(ctx context.Context, id, token, locale string) (*SessionView, error) {
+	ls, err := s.authorize(ctx, id, token)
+	if err != nil {
+		return nil, err
+	}
+	ls.mu.Lock()
+	submitted := ls.sess.State != store.SessionOpen
+	ls.mu.Unlock()
+	if !submitted {
+		if err := s.checkOpen(ctx, ls); err != nil && !isCode(err, CodeSessionSubmitted) {
+			return nil, err
+		}
+	}
+	answers, err := s.store.ListAnswers(ctx, id)
+	if err != nil {
+		return nil, fromStore(err, id)
+	}
+	v, err := s.view(ls, answers, locale)
+	if err != nil {
+		return nil, err
+	}
+	if v.State != string(store.SessionOpen) {
+		sub, err := s.storedSubmission(ctx, ls, locale)
+		if err != nil {
+			return nil, err
+		}
+		v.Result = &sub.Result
+	}
+	return v, nil
+}
+
+func isCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// Submit scores every instrument of the session and stores the results and
+// their warning in one durable write. Submitting again returns what the
+// first submit stored.
+func (s *Sessions) Submit(ctx context.Context, id, token, locale string) (*SubmitView, error) {
+	ls, err := s.authorize(ctx, id, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkOpen(ctx, ls); err != nil {
+		if isCode(err, CodeSessionSubmitted) {
+			return s.storedSubmission(ctx, ls, locale)
+		}
+		return nil, err
+	}
+	answers, err := s.store.ListAnswers(ctx, id)
+	if err != nil {
+		return nil, fromStore(err, id)
+	}
+	byInst := groupAnswers(answers)
+	now := s.cfg.Now()
+	sub := store.Submission{SessionID: id, At: now}
+	var draft *store.WarningDraft
+	for _, in := range ls.insts {
+		res, err := s.score(ls, in, byInst[in.ID()])
+		if err != nil {
+			return nil, err
+		}
+		payload, err := json.Marshal(res)
+		if err != nil {
+			return nil, err
+		}
+		rec := store.Result{
+			ID: store.NewID(), SessionID: id, Instrument: in.ID(), Version: in.Version(), ContentHash: in.Hash,
+			Scores: map[string]float64{}, Bands: map[string]string{}, Payload: payload, CreatedAt: now,
+		}
+		for _, sc := range res.Scores {
+			rec.Scores[sc.ID] = sc.Value
+		}
+		for _, b := range res.Bands {
+			rec.Bands[b.Score] = b.Code
+		}
+		for _, f := range res.Validity {
+			rec.Flags = append(rec.Flags, f.ID)
+		}
+		sub.Results = append(sub.Results, rec)
+		for _, w := range res.Warnings {
+			if draft == nil {
+				draft = &store.WarningDraft{ID: store.NewID(), Key: ls.warningKey(), Level: w.Level}
+			}
+			draft.Level = min(draft.Level, w.Level)
+			draft.Reasons = append(draft.Reasons, store.Reason{ResultID: rec.ID, Instrument: in.ID(), Rule: w.Rule, Level: w.Level, Text: w.Reason})
+		}
+	}
+	if draft != nil {
+		draft.DueAt = now.Add(s.cfg.SLA[draft.Level])
+		sub.Warning = draft
+	}
+	out, err := s.store.Submit(ctx, sub)
+	if err != nil {
+		return nil, fromStore(err, id)
+	}
+	ls.mu.Lock()
+	ls.sess.State = store.SessionSubmitted
+	ls.mu.Unlock()
+	return s.render(ls, out.Results, locale)
+}
+
+// warningKey groups a follow-up's warning with the session that chained it.
+func (ls *liveSession) warningKey() string {
+	if ls.sess.FollowUpOf != "" {
+		return ls.sess.FollowUpOf
+	}
+	return ls.sess.ID
+}
+
+// score runs one instrument over the session's answers. Answers to items
+// that the respondent's later choices hid are dropped, as the screen did.
+func (s *Sessions) score(ls *liveSession, in *engine.Instrument, answers map[string]float64) (*engine.Result, error) {
+	sex, age := ls.sess.Sex, float64(ls.sess.Age)
+	shown, err := in.Shown(answers, sex, age)
+	if err != nil {
+		return nil, fromInput(err, "")
+	}
+	visible := make(map[string]float64, len(shown))
+	for _, item := range shown {
+		if v, ok := answers[item]; ok {
+			visible[item] = v
+		}
+	}
+	res, err := in.Score(engine.Input{Answers: visible, Sex: sex, Age: age})
+	if err != nil {
+		return nil, fromInput(err, "")
+	}
+	if !res.Complete {
+		first := in.ID() + "." + res.Missing[0]
+		return nil, errorf(CodeIncomplete, first, "%d items of %s are not answered yet, starting with %s", len(res.Missing), in.ID(), first)
+	}
+	return res, nil
+}
+
+// groupAnswers splits "phq9.q1" answers by instrument.
+func groupAnswers(answers []store.Answer) map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	for _, a := range answers {
+		inst, item, ok := strings.Cut(a.Item, ".")
+		if !ok {
+			continue
+		}
+		if out[inst] == nil {
+			out[inst] = map[string]float64{}
+		}
+		out[inst][item] = a.Value
+	}
+	return out
+}
+
+// storedSubmission rebuilds the submit response from the stored results.
+func (s *Sessions) storedSubmission(ctx context.Context, ls *liveSession, locale string) (*SubmitView, error) {
+	results, _, err := s.store.ListResults(ctx, store.ResultFilter{SessionID: ls.sess.ID}, store.Page{Limit: store.MaxLimit})
+	if err != nil {
+		return nil, err
+	}
+	if len(results) == 0 {
+		return nil, fmt.Errorf("session %s is submitted but has no results", ls.sess.ID)
+	}
+	return s.render(ls, results, locale)
+}
+
+// render turns stored results into what the respondent may see: scores,
+// band labels and feedback, and the crisis block. Rule ids and reasons
+// stay with staff.
+func (s *Sessions) render(ls *liveSession, results []store.Result, locale string) (*SubmitView, error) {
+	v := &SubmitView{ID: ls.sess.ID, State: string(store.SessionSubmitted), Result: ResultView{Instruments: []InstrumentResult{}}}
+	var followUps []string
+	crisis := false
+	for _, inst := range ls.insts {
+		for _, rec := range results {
+			if rec.Instrument != inst.ID() {
+				continue
+			}
+			var res engine.Result
+			if err := json.Unmarshal(rec.Payload, &res); err != nil {
+				return nil, fmt.Errorf("result %s: %w", rec.ID, err)
+			}
+			v.Result.Instruments = append(v.Result.Instruments, instrumentResult(inst, &res, locale))
+			for _, w := range res.Warnings {
+				if w.Level == 1 {
+					crisis = true
+					if w.FollowUp != "" {
+						followUps = append(followUps, w.FollowUp)
+					}
+				}
+			}
+		}
+	}
+	if crisis {
+		v.Crisis = s.crisis(ls, followUps, locale)
+	}
+	return v, nil
+}
+
+func instrumentResult(in *engine.Instrument, res *engine.Result, locale string) InstrumentResult {
+	ir := InstrumentResult{ID: in.ID(), Title: in.Doc.Title.Get(locale), Scores: map[string]float64{}, Bands: map[string]BandView{}}
+	for _, sc := range res.Scores {
+		ir.Scores[sc.ID] = sc.Value
+	}
+	for _, b := range res.Bands {
+		ir.Bands[b.Score] = BandView{Code: b.Code, Label: b.Label.Get(locale), Feedback: b.Feedback.Get(locale)}
+	}
+	for _, t := range res.Texts {
+		if ir.Texts == nil {
+			ir.Texts = map[string]string{}
+		}
+		ir.Texts[t.ID] = t.Value
+	}
+	return ir
+}
+
+var crisisMessage = engine.Text{
+	"zh-CN": "你并不孤单，我们很关心你现在的安全。如果你有伤害自己的想法，请现在就拨打心理援助热线 %s，或拨打 120 / 110，也请告诉一位你信任的人。",
+	"en":    "You are not alone, and your safety right now matters to us. If you are thinking of harming yourself, please call the psychological assistance line %s now, or 120 / 110, and tell someone you trust.",
+}
+
+// crisis builds the block shown when a level-1 rule fired. The follow-up
+// is the first named instrument that the session has not already taken.
+func (s *Sessions) crisis(ls *liveSession, followUps []string, locale string) *Crisis {
+	c := &Crisis{Hotline: s.cfg.Hotline, Message: fmt.Sprintf(crisisMessage.Get(locale), s.cfg.Hotline)}
+	for _, id := range followUps {
+		taken := slices.ContainsFunc(ls.insts, func(in *engine.Instrument) bool { return in.ID() == id })
+		if in, ok := s.lib.Get(id, ""); ok && !taken {
+			c.FollowUp = &FollowUp{Instrument: id, Title: in.Doc.Title.Get(locale)}
+			break
+		}
+	}
+	return c
+}
