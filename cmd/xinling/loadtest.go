@@ -1,7 +1,55 @@
 package main
 
-import "io"
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"xinling/loadgen"
+)
 
 func loadtestCommand(args []string, stdout, stderr io.Writer) error {
-	return usagef("loadtest is not built yet")
+	def := loadgen.Defaults()
+	fs := newFlags("loadtest", stderr)
+	target := fs.String("target", def.Target, "base URL of the server; loopback addresses only")
+	respondents := fs.Int("respondents", def.Respondents, "virtual respondents")
+	ramp := fs.Duration("ramp", def.Ramp, "start the respondents spread evenly over this time")
+	think := fs.Duration("think", def.Think, "mean pause before each answer and submit (uniform ±50%); 0 for flat out")
+	duration := fs.Duration("duration", def.Duration, "stop after this long")
+	mix := fs.String("mix", "phq9,gad7", "sessions to cycle through: instruments, or batteries joined by + (phq9+gad7+asq)")
+	ackLog := fs.String("ack-log", "", "append every acknowledged answer to this file as JSON lines, for xinling verify")
+	baseline := fs.Bool("baseline", false, "first hit GET /api/v1/ping for the same duration and report baseline_per_s")
+	conns := fs.Int("conns", def.Conns, "most connections and requests in flight at once")
+	timeout := fs.Duration("timeout", def.Timeout, "per-request timeout")
+	seed := fs.Uint64("seed", 0, "random seed for answers, sex and age (0: random)")
+	if helped, err := parseFlags(fs, args); helped || err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("loadtest takes no arguments, got %q", fs.Args())
+	}
+	m, err := loadgen.ParseMix(*mix)
+	if err != nil {
+		return usagef("--mix: %v", err)
+	}
+	if _, err := loadgen.CheckTarget(*target); err != nil {
+		return usagef("%v", err)
+	}
+	cfg := loadgen.Config{Target: *target, Respondents: *respondents, Ramp: *ramp, Think: *think,
+		Duration: *duration, Mix: m, AckLog: *ackLog, Baseline: *baseline, Conns: *conns,
+		Timeout: *timeout, Seed: *seed}
+	// Ctrl-C ends the run early but still prints the report and flushes the
+	// ack log: a partial run's figures are still worth reading.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := loadgen.Run(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
 }

@@ -1,0 +1,121 @@
+// Package loadgen drives virtual respondents against a xinling server over
+// the public API (docs/api.md) and checks, afterwards, that every answer the
+// server acknowledged is in its store (Verify).
+//
+// The generator has to stay cheap next to the server it measures: both share
+// one 2-core machine in the targets of issue 5. So respondents are plain
+// structs in a slice, not goroutines; one scheduler goroutine keeps them in a
+// min-heap by the time of their next action and hands due ones to a bounded
+// pool of workers, each of which owns one keep-alive connection's worth of
+// concurrency.
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is one load run. The zero value is not usable; see Defaults.
+type Config struct {
+	Target      string        // base URL, e.g. http://127.0.0.1:8080
+	Respondents int           // virtual respondents
+	Ramp        time.Duration // respondents start spread evenly over this
+	Think       time.Duration // mean pause before each answer and submit (uniform ±50%)
+	Duration    time.Duration // the run stops this long after its start
+	Mix         []Battery     // sessions cycle through these
+	AckLog      string        // append acknowledged answers here, if set
+	Baseline    bool          // measure GET /api/v1/ping first, for the same duration
+	Conns       int           // most connections (and requests in flight) at once
+	Timeout     time.Duration // per request
+	Seed        uint64        // for answer values, sex and age; 0 picks one
+}
+
+// Battery is the instruments of one session: one for a self-test, several
+// for a battery ("phq9+gad7" in --mix).
+type Battery []string
+
+// Defaults returns a config with the defaults of `xinling loadtest`.
+func Defaults() Config {
+	return Config{
+		Target:      "http://127.0.0.1:8080",
+		Respondents: 100,
+		Think:       3 * time.Second,
+		Duration:    30 * time.Second,
+		Mix:         []Battery{{"phq9"}, {"gad7"}},
+		Conns:       4096,
+		Timeout:     30 * time.Second,
+	}
+}
+
+// ParseMix reads "phq9,gad7,phq9+gad7+asq": comma-separated sessions, each
+// one instrument or a "+"-joined battery.
+func ParseMix(s string) ([]Battery, error) {
+	var mix []Battery
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		var b Battery
+		for _, id := range strings.Split(part, "+") {
+			if id = strings.TrimSpace(id); id == "" {
+				return nil, fmt.Errorf("mix %q: empty instrument in %q", s, part)
+			}
+			b = append(b, id)
+		}
+		mix = append(mix, b)
+	}
+	if len(mix) == 0 {
+		return nil, fmt.Errorf("mix %q names no instrument", s)
+	}
+	return mix, nil
+}
+
+// ErrNotLoopback refuses a target off this machine.
+var ErrNotLoopback = errors.New("this workplace forbids load on other addresses: --target must be localhost, 127.0.0.0/8 or ::1")
+
+// CheckTarget accepts only http(s) URLs whose host is a loopback address.
+// A name other than "localhost" is refused without being resolved: a
+// resolver could point it anywhere.
+func CheckTarget(target string) (*url.URL, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, fmt.Errorf("--target: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("--target %q: want an http:// or https:// URL", target)
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return u, nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return u, nil
+	}
+	return nil, fmt.Errorf("--target %q: %w", target, ErrNotLoopback)
+}
+
+func (c *Config) check() error {
+	if _, err := CheckTarget(c.Target); err != nil {
+		return err
+	}
+	switch {
+	case c.Respondents < 1:
+		return errors.New("--respondents must be at least 1")
+	case c.Duration <= 0:
+		return errors.New("--duration must be positive")
+	case c.Ramp < 0 || c.Think < 0:
+		return errors.New("--ramp and --think must not be negative")
+	case len(c.Mix) == 0:
+		return errors.New("--mix names no instrument")
+	case c.Conns < 1:
+		return errors.New("--conns must be at least 1")
+	case c.Timeout <= 0:
+		return errors.New("--timeout must be positive")
+	}
+	return nil
+}

@@ -1,0 +1,465 @@
+package loadgen
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"xinling/engine"
+)
+
+// Report is what `xinling loadtest` prints. Field names are a contract with
+// the issue and with scripts that read it.
+type Report struct {
+	Target             string           `json:"target"`
+	Respondents        int              `json:"respondents"`
+	Conns              int              `json:"conns"`
+	ElapsedS           float64          `json:"elapsed_s"`
+	SessionsStarted    int64            `json:"sessions_started"`
+	SessionsCompleted  int64            `json:"sessions_completed"`
+	AnswersAcked       int64            `json:"answers_acked"`
+	AnswersPerS        float64          `json:"answers_per_s"`
+	BaselinePerS       *float64         `json:"baseline_per_s,omitempty"`
+	Endpoints          map[string]Stats `json:"endpoints"`
+	Errors             map[string]int64 `json:"errors"`
+	WarningsExpected   int64            `json:"warnings_expected"`
+	WarningsConfirmed  int64            `json:"warnings_confirmed"`
+	WarningsUnexpected int64            `json:"warnings_unexpected"`
+	// ScheduleLag is how late respondents' actions started against their
+	// plan. Small means the generator delivered the load it promised; large
+	// means workers or connections ran out (raise --conns) or the machine
+	// is saturated, and the latencies above understate what users would see.
+	ScheduleLag Stats         `json:"schedule_lag"`
+	Generator   GeneratorCost `json:"generator"`
+}
+
+// GeneratorCost is the generator's own CPU, so every run shows whether the
+// generator could have been the bottleneck.
+type GeneratorCost struct {
+	CPUS             float64 `json:"cpu_s"`
+	Requests         int64   `json:"requests"`
+	CPUMicrosPerReq  float64 `json:"cpu_us_per_request"`
+	CPUShareOfHost   float64 `json:"cpu_share_of_host"` // cpu_s / (elapsed × NumCPU)
+	NumCPU           int     `json:"num_cpu"`
+	FileLimit        uint64  `json:"file_limit,omitempty"`
+	BaselineRequests int64   `json:"baseline_requests,omitempty"`
+}
+
+// metrics are shared by all workers; every field is updated atomically.
+type metrics struct {
+	create, answer, resume, submit, ping Histogram
+	lag                                  Histogram
+
+	started, completed, acked           atomic.Int64
+	expected, confirmed, unexpected     atomic.Int64
+	requests, pings                     atomic.Int64
+	errMu                               sync.Mutex
+	errors                              map[string]int64
+}
+
+func (m *metrics) fail(code string) {
+	m.errMu.Lock()
+	m.errors[code]++
+	m.errMu.Unlock()
+}
+
+type phase uint8
+
+const (
+	phaseCreate phase = iota
+	phaseAnswer
+	phaseSubmit
+)
+
+// respondent is one virtual respondent's state between actions.
+type respondent struct {
+	phase   phase
+	battery int // index into the mix of the current session
+	id      string
+	token   string
+	items   []apiItem
+	next    int // index into items of the next to answer
+	seq     int64
+	answers map[string]float64
+	sex     string
+	age     int
+}
+
+// Run drives the load and returns the report. It stops by itself after
+// cfg.Duration (plus the baseline phase, if asked), or when ctx ends; at
+// most one request per worker is then still in flight, bounded by
+// cfg.Timeout. Warnings go to logw.
+func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	u, _ := CheckTarget(cfg.Target)
+	limit := raiseFileLimit()
+	workers := min(cfg.Conns, cfg.Respondents)
+	// Each connection is a descriptor; keep some for everything else.
+	if limit > 0 && uint64(workers)+64 > limit {
+		workers = max(1, int(limit)-64)
+		fmt.Fprintf(logw, "loadgen: open-file limit %d: using %d connections\n", limit, workers)
+	}
+	cfg.Conns = workers
+
+	lib, err := library()
+	if err != nil {
+		fmt.Fprintf(logw, "loadgen: built-in library: %v; warnings will not be predicted\n", err)
+		lib = nil
+	}
+	cond := make([]bool, len(cfg.Mix))
+	bodies := make([][]byte, len(cfg.Mix))
+	for i, b := range cfg.Mix {
+		for _, id := range b {
+			cond[i] = cond[i] || conditional(lib, id)
+		}
+		bodies[i] = createPrefix(b)
+	}
+
+	var ack *ackWriter
+	if cfg.AckLog != "" {
+		f, err := os.OpenFile(cfg.AckLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("--ack-log: %w", err)
+		}
+		ack = &ackWriter{f: f, w: bufio.NewWriterSize(f, 1<<20)}
+	}
+
+	cl := newClient(u, workers, cfg.Timeout)
+	defer cl.close()
+	m := &metrics{errors: map[string]int64{}}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	cpu0 := cpuTime()
+	rep := &Report{Target: cfg.Target, Respondents: cfg.Respondents, Conns: workers}
+
+	if cfg.Baseline {
+		n, el := runBaseline(ctx, cl, workers, cfg.Duration, m)
+		v := round2(float64(n) / el.Seconds())
+		rep.BaselinePerS = &v
+	}
+
+	start := time.Now()
+	initial := make([]entry, cfg.Respondents)
+	for i := range initial {
+		var due time.Duration
+		if cfg.Respondents > 1 {
+			due = time.Duration(int64(cfg.Ramp) * int64(i) / int64(cfg.Respondents))
+		}
+		initial[i] = entry{due: due, id: int32(i)}
+	}
+	sch := newScheduler(start, cfg.Duration, initial)
+	resp := make([]respondent, cfg.Respondents)
+	for i := range resp {
+		resp[i].battery = i % len(cfg.Mix)
+	}
+	// Requests are not cancelled at the end of the run: one that was sent
+	// gets its answer (or its timeout), so that the ack log and the counts
+	// agree with what the server did.
+	reqCtx := context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wk := &worker{cfg: &cfg, conn: cl.conn(), m: m, ack: ack, lib: lib, cond: cond, bodies: bodies,
+				rng: rand.New(rand.NewPCG(seed, uint64(w))), start: start}
+			for e := range sch.ready {
+				now := time.Since(start)
+				if now >= cfg.Duration {
+					continue
+				}
+				m.lag.Record(now - e.due)
+				think := wk.step(reqCtx, &resp[e.id])
+				sch.resched <- entry{due: time.Since(start) + think, id: e.id}
+			}
+		}()
+	}
+	sch.run(ctx.Done())
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	if ack != nil {
+		if err := ack.close(); err != nil {
+			return nil, fmt.Errorf("--ack-log: %w", err)
+		}
+	}
+
+	rep.ElapsedS = round2(elapsed.Seconds())
+	rep.SessionsStarted = m.started.Load()
+	rep.SessionsCompleted = m.completed.Load()
+	rep.AnswersAcked = m.acked.Load()
+	rep.AnswersPerS = round2(float64(rep.AnswersAcked) / elapsed.Seconds())
+	rep.Endpoints = map[string]Stats{"create": m.create.Stats(), "answer": m.answer.Stats(), "submit": m.submit.Stats()}
+	if m.resume.Count() > 0 {
+		rep.Endpoints["resume"] = m.resume.Stats()
+	}
+	if m.ping.Count() > 0 {
+		rep.Endpoints["ping"] = m.ping.Stats()
+	}
+	rep.Errors = m.errors
+	rep.WarningsExpected = m.expected.Load()
+	rep.WarningsConfirmed = m.confirmed.Load()
+	rep.WarningsUnexpected = m.unexpected.Load()
+	rep.ScheduleLag = m.lag.Stats()
+	cpu := cpuTime() - cpu0
+	total := m.requests.Load() + m.pings.Load()
+	wall := elapsed
+	if rep.BaselinePerS != nil {
+		wall += cfg.Duration
+	}
+	rep.Generator = GeneratorCost{CPUS: round2(cpu.Seconds()), Requests: m.requests.Load(),
+		NumCPU: runtime.NumCPU(), FileLimit: limit, BaselineRequests: m.pings.Load()}
+	if total > 0 {
+		rep.Generator.CPUMicrosPerReq = round2(float64(cpu.Microseconds()) / float64(total))
+	}
+	rep.Generator.CPUShareOfHost = round2(cpu.Seconds() / wall.Seconds() / float64(runtime.NumCPU()))
+	return rep, nil
+}
+
+func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+
+// runBaseline hits GET /api/v1/ping from workers in a closed loop for d,
+// before the respondents start. It runs alone rather than alongside the
+// respondents: sharing the CPU would make each figure depend on the other,
+// while alone it is the framework floor that the answer rate is compared to.
+func runBaseline(ctx context.Context, cl *client, workers int, d time.Duration, m *metrics) (int64, time.Duration) {
+	start := time.Now()
+	deadline := start.Add(d)
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := cl.conn()
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				r := c.do(context.WithoutCancel(ctx), "GET", "/api/v1/ping", "", nil, 200)
+				m.pings.Add(1)
+				m.ping.Record(r.latency)
+				if !r.ok() {
+					m.fail("ping_" + r.code)
+					if r.code == "transport" {
+						// Do not spin on a refused connection.
+						time.Sleep(10 * time.Millisecond)
+					}
+					continue
+				}
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return ok.Load(), time.Since(start)
+}
+
+// worker performs respondents' actions, one request (two for a re-read) at
+// a time. Its random source and request buffers are its own.
+type worker struct {
+	cfg    *Config
+	conn   *conn
+	m      *metrics
+	ack    *ackWriter
+	lib    *engine.Library
+	cond   []bool
+	bodies [][]byte
+	rng    *rand.Rand
+	start  time.Time
+	buf    []byte
+	down   bool // the last request failed in transport
+}
+
+func (w *worker) think() time.Duration {
+	t := w.cfg.Think
+	if t <= 0 {
+		return 0
+	}
+	return t/2 + time.Duration(w.rng.Int64N(int64(t)+1))
+}
+
+// step performs r's next action and returns how long r thinks before the
+// one after. Any failure abandons the session, as a person would, and the
+// respondent starts a new one after thinking.
+func (w *worker) step(ctx context.Context, r *respondent) time.Duration {
+	switch r.phase {
+	case phaseCreate:
+		w.create(ctx, r)
+	case phaseAnswer:
+		w.answer(ctx, r)
+	case phaseSubmit:
+		w.submit(ctx, r)
+	}
+	if w.down {
+		// A server that is down (or restarting, in the crash test) is
+		// retried at a person's pace, not in a busy loop.
+		w.down = false
+		return max(w.think(), 100*time.Millisecond)
+	}
+	return w.think()
+}
+
+func (w *worker) abandon(r *respondent, code string) {
+	w.m.fail(code)
+	w.down = code == "transport"
+	r.phase, r.items, r.answers = phaseCreate, nil, nil
+	r.battery = (r.battery + 1) % len(w.cfg.Mix)
+}
+
+func (w *worker) create(ctx context.Context, r *respondent) {
+	r.sex = "f"
+	if w.rng.IntN(2) == 0 {
+		r.sex = "m"
+	}
+	r.age = 12 + w.rng.IntN(69)
+	body := append(w.buf[:0], w.bodies[r.battery]...)
+	body = append(body, `,"sex":"`...)
+	body = append(body, r.sex...)
+	body = append(body, `","age":`...)
+	body = strconv.AppendInt(body, int64(r.age), 10)
+	body = append(body, `,"consent":true}`...)
+	w.buf = body
+	cl := w.conn.do(ctx, "POST", "/api/v1/sessions", "", body, 201)
+	w.m.requests.Add(1)
+	w.m.create.Record(cl.latency)
+	var s apiSession
+	if cl.ok() && decode(&cl, &s) && (s.ID == "" || s.Token == "") {
+		cl.code = errBadResponse.Error()
+	}
+	if !cl.ok() {
+		w.abandon(r, cl.code)
+		return
+	}
+	w.m.started.Add(1)
+	r.id, r.token, r.items, r.seq = s.ID, s.Token, s.Items, 0
+	r.answers = make(map[string]float64, len(s.Items)+1)
+	r.next = firstUnanswered(r)
+	r.phase = phaseAnswer
+	if r.next >= len(r.items) {
+		r.phase = phaseSubmit
+	}
+}
+
+func firstUnanswered(r *respondent) int {
+	for i, it := range r.items {
+		if _, done := r.answers[it.ID]; !done {
+			return i
+		}
+	}
+	return len(r.items)
+}
+
+func (w *worker) answer(ctx context.Context, r *respondent) {
+	it := &r.items[r.next]
+	if len(it.Options) == 0 {
+		w.abandon(r, "item_without_options")
+		return
+	}
+	v := it.Options[w.rng.IntN(len(it.Options))].Value
+	r.seq++
+	body := append(w.buf[:0], `{"value":`...)
+	body = strconv.AppendFloat(body, v, 'g', -1, 64)
+	body = append(body, `,"seq":`...)
+	body = strconv.AppendInt(body, r.seq, 10)
+	body = append(body, '}')
+	w.buf = body
+	cl := w.conn.do(ctx, "PUT", "/api/v1/sessions/"+r.id+"/answers/"+it.ID, r.token, body, 200)
+	w.m.requests.Add(1)
+	w.m.answer.Record(cl.latency)
+	var a apiAnswer
+	if cl.ok() && decode(&cl, &a) && a.Status != "saved" && a.Status != "replay" {
+		// Fresh sequence numbers can only be saved; anything else means the
+		// server lost track of this session's counter.
+		cl.code = "answer_" + a.Status
+	}
+	if !cl.ok() {
+		w.abandon(r, cl.code)
+		return
+	}
+	w.m.acked.Add(1)
+	if w.ack != nil {
+		w.ack.write(r.id, it.ID, v, r.seq)
+	}
+	r.answers[it.ID] = v
+	if w.cond[r.battery] {
+		// The answer may show or hide later items: read them back as the
+		// web app would, right after saving and before the next question.
+		cl := w.conn.do(ctx, "GET", "/api/v1/sessions/"+r.id, r.token, nil, 200)
+		w.m.requests.Add(1)
+		w.m.resume.Record(cl.latency)
+		var s apiSession
+		if !cl.ok() || !decode(&cl, &s) {
+			w.abandon(r, cl.code)
+			return
+		}
+		r.items = s.Items
+		r.next = len(r.items)
+		if s.Next != nil {
+			r.next = slices.IndexFunc(r.items, func(it apiItem) bool { return it.ID == *s.Next })
+			if r.next < 0 {
+				w.abandon(r, errBadResponse.Error())
+				return
+			}
+		}
+	} else {
+		r.next = firstUnanswered(r)
+	}
+	if r.next >= len(r.items) {
+		r.phase = phaseSubmit
+	}
+}
+
+func (w *worker) submit(ctx context.Context, r *respondent) {
+	cl := w.conn.do(ctx, "POST", "/api/v1/sessions/"+r.id+"/submit", r.token, nil, 200)
+	w.m.requests.Add(1)
+	w.m.submit.Record(cl.latency)
+	var s apiSubmit
+	if !cl.ok() || !decode(&cl, &s) {
+		w.abandon(r, cl.code)
+		return
+	}
+	w.m.completed.Add(1)
+	crisis := len(s.Crisis) > 0 && string(s.Crisis) != "null"
+	if want, known := expectCrisis(w.lib, r.answers, r.sex, r.age); known {
+		switch {
+		case want && crisis:
+			w.m.expected.Add(1)
+			w.m.confirmed.Add(1)
+		case want:
+			w.m.expected.Add(1)
+		case crisis:
+			w.m.unexpected.Add(1)
+		}
+	}
+	r.phase, r.items, r.answers = phaseCreate, nil, nil
+	r.battery = (r.battery + 1) % len(w.cfg.Mix)
+}
+
+// createPrefix is the start of a create body for a battery, without the
+// closing brace: {"instrument":"phq9" or {"battery":["phq9","gad7"].
+func createPrefix(b Battery) []byte {
+	out := []byte(`{`)
+	if len(b) == 1 {
+		out = append(out, `"instrument":`...)
+		return appendJSONString(out, b[0])
+	}
+	out = append(out, `"battery":[`...)
+	for i, id := range b {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, id)
+	}
+	return append(out, ']')
+}
