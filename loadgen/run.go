@@ -59,11 +59,11 @@ type metrics struct {
 	create, answer, resume, submit, ping Histogram
 	lag                                  Histogram
 
-	started, completed, acked           atomic.Int64
-	expected, confirmed, unexpected     atomic.Int64
-	requests, pings                     atomic.Int64
-	errMu                               sync.Mutex
-	errors                              map[string]int64
+	started, completed, acked       atomic.Int64
+	expected, confirmed, unexpected atomic.Int64
+	requests, pings                 atomic.Int64
+	errMu                           sync.Mutex
+	errors                          map[string]int64
 }
 
 func (m *metrics) fail(code string) {
