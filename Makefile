@@ -12,10 +12,9 @@ FUZZTIME    ?= 15s
 build:
 	$(GO) build -o $(BIN) ./cmd/xinling
 
-# Until the server lands (issue 5), run shows the built-in library and one scoring.
+# The server with the embedded store in ./data, on http://127.0.0.1:8080.
 run: build
-	./$(BIN) scales list
-	./$(BIN) score --scale phq9 --answers 1,1,0,2,1,0,0,1,0 --locale zh-CN
+	./$(BIN) serve
 
 test: vet lint unit
 
