@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	_ "net/http/pprof" // served only with --pprof-addr, on loopback
 	"os"
 	"os/signal"
 	"strconv"
@@ -69,6 +72,7 @@ func envName(flagName string) string {
 
 type serveConfig struct {
 	addr, data, mongoURI, mongoDB string
+	pprof                         string
 	api                           api.Config
 	sessions                      assess.Config
 }
@@ -89,6 +93,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	bodyLimit := env.Int("body-limit", apiDef.BodyLimit, "largest request body in bytes")
 	cors := env.String("cors-origins", "", "comma-separated origins allowed to call the API from browsers")
 	proxy := env.String("proxy-header", "", "header with the client address when behind a proxy (X-Forwarded-For)")
+	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return nil, helped, err
 	}
@@ -98,7 +103,10 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	if fs.NArg() > 0 {
 		return nil, false, usagef("unexpected argument %q", fs.Arg(0))
 	}
-	cfg := &serveConfig{addr: *addr, data: *data, mongoURI: *mongoURI, mongoDB: *mongoDB, api: apiDef, sessions: sessDef}
+	cfg := &serveConfig{addr: *addr, data: *data, mongoURI: *mongoURI, mongoDB: *mongoDB, api: apiDef, sessions: sessDef, pprof: *pprofAddr}
+	if cfg.pprof != "" && !isLoopback(cfg.pprof) {
+		return nil, false, usagef("--pprof-addr must be a loopback address: profiles expose memory contents")
+	}
 	if *idle <= 0 {
 		return nil, false, usagef("--session-idle must be positive")
 	}
@@ -145,6 +153,14 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	cfg.api.Log = log
 	app := api.New(cfg.api, api.Services{Sessions: sessions, Ready: st.Ping})
 
+	if cfg.pprof != "" {
+		go func() {
+			log.Info("profiles", "url", "http://"+cfg.pprof+"/debug/pprof/")
+			if err := http.ListenAndServe(cfg.pprof, nil); err != nil {
+				log.Error("pprof server", "err", err)
+			}
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.addr) }()
 	log.Info("xinling is serving", "url", "http://"+cfg.addr, "store", where, "instruments", len(lib.Latest()))
@@ -165,6 +181,15 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 		log.Info("stopped")
 	}
 	return err
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 func openStore(ctx context.Context, cfg *serveConfig) (store.Store, string, error) {
