@@ -88,6 +88,12 @@ const (
 	SessionPurged    SessionState = "purged"
 )
 
+// ActivityResolution is how far a session's LastActiveAt may lag its
+// latest answer. Idle timeouts and retention are hours and days long, and
+// not rewriting the session on every answer halves the embedded store's
+// work per answer.
+const ActivityResolution = 30 * time.Second
+
 // Session is one sitting of an instrument or a battery.
 type Session struct {
 	ID           string // random, suits a hashed shard key
@@ -105,7 +111,7 @@ type Session struct {
 	Locale       string
 	State        SessionState // set by the store
 	CreatedAt    time.Time
-	LastActiveAt time.Time // advanced by every saved answer
+	LastActiveAt time.Time // advanced by saved answers, to within ActivityResolution
 	SubmittedAt  time.Time
 }
 

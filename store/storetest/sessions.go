@@ -38,6 +38,16 @@ func testSessions(t *testing.T, s store.Store) {
 	if !got.LastActiveAt.Equal(at(time.Minute)) {
 		t.Fatalf("LastActiveAt = %v, want %v", got.LastActiveAt, at(time.Minute))
 	}
+	// Within ActivityResolution a backend may skip the update, never more.
+	_, err = s.SaveAnswer(ctx, store.Answer{SessionID: sess.ID, Item: "q2", Value: 1, Seq: 1, At: at(time.Minute + 10*time.Second)})
+	must(t, err)
+	_, err = s.SaveAnswer(ctx, store.Answer{SessionID: sess.ID, Item: "q3", Value: 1, Seq: 1, At: at(2 * time.Minute)})
+	must(t, err)
+	got, err = s.GetSession(ctx, sess.ID)
+	must(t, err)
+	if lag := at(2 * time.Minute).Sub(got.LastActiveAt); lag < 0 || lag > store.ActivityResolution {
+		t.Fatalf("LastActiveAt = %v lags the last answer at %v by more than %v", got.LastActiveAt, at(2*time.Minute), store.ActivityResolution)
+	}
 	_, err = s.SaveAnswer(ctx, store.Answer{SessionID: "nope", Item: "q1", Seq: 1, At: T0})
 	wantErr(t, err, store.ErrNotFound)
 	_, err = s.ListAnswers(ctx, "nope")
