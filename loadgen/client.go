@@ -43,7 +43,7 @@ func newClient(u *url.URL, conns int, timeout time.Duration) *client {
 		// every attempt must be counted, and a PUT retried after a lost
 		// response could be acknowledged without being logged twice.
 		RetryIf: func(*fasthttp.Request) bool { return false },
-		Dial: (&fasthttp.TCPDialer{Concurrency: 0}).Dial,
+		Dial:    (&fasthttp.TCPDialer{Concurrency: 0}).Dial,
 	}
 	prefix := strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/api/v1")
 	return &client{hc: hc, scheme: u.Scheme, host: u.Host, prefix: prefix}
