@@ -66,7 +66,7 @@ func TestRunCountsAgreeWithServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{Target: srv.URL, Respondents: 30, Ramp: 50 * time.Millisecond, Think: 2 * time.Millisecond,
-		Duration: 600 * time.Millisecond, Mix: mustMix(t, "phq9,asq,phq9+gad7"), AckLog: ackPath,
+		Duration: 600 * time.Millisecond, Mix: mustMix(t, "phq9,asq,phq9+gad7+asq"), AckLog: ackPath,
 		Conns: 8, Timeout: 10 * time.Second, Seed: 7}
 	rep, err := Run(context.Background(), cfg, io.Discard)
 	if err != nil {
@@ -132,6 +132,17 @@ func TestRunCountsAgreeWithServer(t *testing.T) {
 			t.Fatalf("seq %d after %d in session %s", a.Seq, lastSeq[a.Session], a.Session)
 		}
 		lastSeq[a.Session] = a.Seq
+	}
+	// Sessions are re-read only after answers to instruments whose items
+	// depend on answers (ASQ here), and after every one of those.
+	asq := int64(0)
+	for _, a := range acks[1:] {
+		if strings.HasPrefix(a.Item, "asq.") {
+			asq++
+		}
+	}
+	if asq != f.gets.Load() {
+		t.Errorf("%d ASQ answers, %d re-reads", asq, f.gets.Load())
 	}
 	if int64(len(seen)) != f.saved.Load() {
 		t.Fatalf("%d distinct acks, server saved %d", len(seen), f.saved.Load())

@@ -117,11 +117,11 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 		fmt.Fprintf(logw, "loadgen: built-in library: %v; warnings will not be predicted\n", err)
 		lib = nil
 	}
-	cond := make([]bool, len(cfg.Mix))
+	cond := map[string]bool{}
 	bodies := make([][]byte, len(cfg.Mix))
 	for i, b := range cfg.Mix {
 		for _, id := range b {
-			cond[i] = cond[i] || conditional(lib, id)
+			cond[id] = conditional(lib, id)
 		}
 		bodies[i] = createPrefix(b)
 	}
@@ -273,7 +273,7 @@ type worker struct {
 	m      *metrics
 	ack    *ackWriter
 	lib    *engine.Library
-	cond   []bool
+	cond   map[string]bool // instrument → its items depend on answers
 	bodies [][]byte
 	rng    *rand.Rand
 	start  time.Time
@@ -392,7 +392,7 @@ func (w *worker) answer(ctx context.Context, r *respondent) {
 		w.ack.write(r.id, it.ID, v, r.seq)
 	}
 	r.answers[it.ID] = v
-	if w.cond[r.battery] {
+	if c, known := w.cond[it.Instrument]; c || !known {
 		// The answer may show or hide later items: read them back as the
 		// web app would, right after saving and before the next question.
 		cl := w.conn.do(ctx, "GET", "/api/v1/sessions/"+r.id, r.token, nil, 200)
