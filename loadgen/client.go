@@ -39,9 +39,9 @@ func newClient(u *url.URL, conns int, timeout time.Duration) *client {
 		WriteBufferSize:               4 << 10,
 		NoDefaultUserAgentHeader:      true,
 		DisableHeaderNamesNormalizing: true,
-		// A request that failed is not retried behind the generator's back:
-		// every attempt must be counted, and a PUT retried after a lost
-		// response could be acknowledged without being logged twice.
+		// fasthttp would retry idempotent requests (GET, PUT) on a broken
+		// connection; every attempt must be counted and timed on its own,
+		// and a crash must show as errors, so nothing is retried.
 		RetryIf: func(*fasthttp.Request) bool { return false },
 		Dial:    (&fasthttp.TCPDialer{Concurrency: 0}).Dial,
 	}
