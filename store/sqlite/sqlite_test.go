@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -164,5 +166,47 @@ func TestBackup(t *testing.T) {
 	a, err := cp.ListAnswers(ctx, "s1")
 	if err != nil || len(a) != 1 {
 		t.Fatalf("backup copy: %v %+v", err, a)
+	}
+}
+
+// Under a steady stream of commits the WAL must still start over: a log
+// that only grows makes every read slower and fills the disk.
+func TestWALStaysBoundedUnderSustainedWrites(t *testing.T) {
+	old := walRestartFrames
+	walRestartFrames = 256 // 1 MiB, so the test needs little data
+	defer func() { walRestartFrames = old }()
+	dir := t.TempDir()
+	db, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := store.NewID()
+			if _, err := db.CreateSession(ctx, store.Session{ID: id, Instruments: []string{"x"}, CreatedAt: time.Now()}); err != nil {
+				t.Error(err)
+				return
+			}
+			for n := 0; n < 400; n++ {
+				a := store.Answer{SessionID: id, Item: fmt.Sprintf("q%d", n), Value: 1, Seq: 1, At: time.Now()}
+				if _, err := db.SaveAnswer(ctx, a); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(500 * time.Millisecond) // one more checkpointer round
+	if db.walRestarts.Load() == 0 {
+		t.Fatal("the WAL never started over during sustained writes")
+	}
+	if st, err := os.Stat(filepath.Join(dir, FileName+"-wal")); err == nil && st.Size() > 64<<20 {
+		t.Fatalf("WAL is %d bytes, beyond journal_size_limit", st.Size())
 	}
 }

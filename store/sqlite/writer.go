@@ -108,6 +108,13 @@ func (db *DB) writer() {
 			op.done <- errs[i]
 			batch[i] = nil
 		}
+		if db.walRestart.CompareAndSwap(true, false) {
+			// Callers are already released; writes queued meanwhile wait
+			// for this, which PASSIVE has mostly done already.
+			if _, err := db.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(RESTART)"); err == nil {
+				db.walRestarts.Add(1)
+			}
+		}
 	}
 }
 
