@@ -65,7 +65,8 @@ type DB struct {
 	maxBatch    int
 	commits     atomic.Int64
 	ops         atomic.Int64
-	walRestart  atomic.Bool // set by the checkpointer, done by the writer
+	walRestart  atomic.Bool      // set by the checkpointer, done by the writer
+	activity    map[string]int64 // last activity written per session; the writer's own
 	walRestarts atomic.Int64
 }
 
@@ -99,7 +100,7 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	db := &DB{path: path, wdb: wdb, wconn: wconn, stmts: map[string]*sql.Stmt{},
+	db := &DB{path: path, wdb: wdb, wconn: wconn, stmts: map[string]*sql.Stmt{}, activity: map[string]int64{},
 		queue: make(chan *writeOp, opt.QueueLen), done: make(chan struct{}), maxBatch: opt.MaxBatch}
 	if err := db.checkPragmas(ctx); err != nil {
 		db.closeConns()

@@ -165,6 +165,9 @@ func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error)
 	}
 	abort := func(err error) ([]error, error) {
 		_, _ = c.ExecContext(ctx, "ROLLBACK")
+		// What the writer remembers of written activity may have been
+		// rolled back with the rest.
+		clear(db.activity)
 		return nil, err
 	}
 	w := &wtx{db: db}
@@ -186,6 +189,7 @@ func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error)
 		}
 		errs[i] = call(op.fn, w)
 		if errs[i] != nil {
+			clear(db.activity)
 			if _, err := w.exec("ROLLBACK TO op"); err != nil {
 				return abort(fmt.Errorf("sqlite: rollback to savepoint: %w", err))
 			}
