@@ -552,26 +552,41 @@ func (e *BandError) Error() string {
 
 func (in *Instrument) classify(sc *scorer, set *bandSet, v float64) (*band, error) {
 	var found *band
-	var matches []string
+	n := 0
 	for j := range set.bands {
 		b := &set.bands[j]
-		lo, err := sc.bound(b.min, math.Inf(-1))
+		ok, err := sc.inBand(b, v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: bands.%s[%d].min: %w", in.Doc.ID, set.score, j, err)
+			return nil, fmt.Errorf("%s: bands.%s[%d].%w", in.Doc.ID, set.score, j, err)
 		}
-		hi, err := sc.bound(b.max, math.Inf(1))
-		if err != nil {
-			return nil, fmt.Errorf("%s: bands.%s[%d].max: %w", in.Doc.ID, set.score, j, err)
-		}
-		if v >= lo && v <= hi {
+		if ok {
 			found = b
-			matches = append(matches, b.def.Code)
+			n++
 		}
 	}
-	if len(matches) != 1 {
-		return nil, &BandError{Score: set.score, Value: v, Matches: matches}
+	if n == 1 {
+		return found, nil
 	}
-	return found, nil
+	// Only a broken document gets here: say which bands matched.
+	var matches []string
+	for j := range set.bands {
+		if ok, _ := sc.inBand(&set.bands[j], v); ok {
+			matches = append(matches, set.bands[j].def.Code)
+		}
+	}
+	return nil, &BandError{Score: set.score, Value: v, Matches: matches}
+}
+
+func (sc *scorer) inBand(b *band, v float64) (bool, error) {
+	lo, err := sc.bound(b.min, math.Inf(-1))
+	if err != nil {
+		return false, fmt.Errorf("min: %w", err)
+	}
+	hi, err := sc.bound(b.max, math.Inf(1))
+	if err != nil {
+		return false, fmt.Errorf("max: %w", err)
+	}
+	return v >= lo && v <= hi, nil
 }
 
 func (sc *scorer) bound(b bound, open float64) (float64, error) {
