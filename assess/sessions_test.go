@@ -1,0 +1,120 @@
+package assess_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"xinling/assess"
+	"xinling/engine"
+	"xinling/scales"
+	"xinling/store/sqlite"
+)
+
+var library = sync.OnceValues(func() (*engine.Library, error) { return engine.LoadFS(scales.FS, ".") })
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func code(err error) string {
+	var e *assess.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// Two services over one store stand for two server instances behind a load
+// balancer: each caches sessions, and neither cache may mislead it.
+func TestTwoInstancesShareOneStore(t *testing.T) {
+	lib, err := library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clk := &clock{now: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}
+	cfg := assess.DefaultConfig()
+	cfg.Now, cfg.IdleTimeout = clk.Now, time.Hour
+	a, b := assess.NewSessions(st, lib, cfg), assess.NewSessions(st, lib, cfg)
+	ctx := context.Background()
+
+	v, err := a.Create(ctx, assess.CreateRequest{Instruments: []string{"gad7"}, Consent: true}, "zh-CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Instance a caches the session; all further activity goes through b.
+	for i, item := range []string{"gad7.q1", "gad7.q2", "gad7.q3"} {
+		clk.Add(40 * time.Minute)
+		if _, err := b.SaveAnswer(ctx, v.ID, v.Token, assess.AnswerInput{Item: item, Value: 1, Seq: int64(i + 1)}); err != nil {
+			t.Fatalf("answer %d via b: %v", i+1, err)
+		}
+	}
+	// 120 minutes since a last saw activity, 0 since the last answer: a must
+	// ask the store rather than expire the session on its stale cache.
+	if _, err := a.SaveAnswer(ctx, v.ID, v.Token, assess.AnswerInput{Item: "gad7.q4", Value: 1, Seq: 4}); err != nil {
+		t.Fatalf("a expired a live session from its cache: %v", err)
+	}
+	for i, item := range []string{"gad7.q5", "gad7.q6", "gad7.q7"} {
+		if _, err := b.SaveAnswer(ctx, v.ID, v.Token, assess.AnswerInput{Item: item, Value: 0, Seq: int64(i + 5)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Submit(ctx, v.ID, v.Token, "zh-CN"); err != nil {
+		t.Fatal(err)
+	}
+	// a still believes the session open; the store must refuse the answer.
+	if _, err := a.SaveAnswer(ctx, v.ID, v.Token, assess.AnswerInput{Item: "gad7.q1", Value: 3, Seq: 99}); code(err) != assess.CodeSessionSubmitted {
+		t.Fatalf("answer after submit on another instance: %v", err)
+	}
+	// And a's submit returns b's stored result rather than scoring again.
+	sub, err := a.Submit(ctx, v.ID, v.Token, "zh-CN")
+	if err != nil || len(sub.Result.Instruments) != 1 || sub.Result.Instruments[0].Scores["total"] != 4 {
+		t.Fatalf("submit on a after b: %+v, %v", sub, err)
+	}
+	clk.Add(2 * time.Hour)
+	if _, err := a.Get(ctx, v.ID, v.Token, "en"); err != nil {
+		t.Fatalf("a submitted session stays readable after the idle time: %v", err)
+	}
+}
+
+func TestInstrumentVersionIsPinned(t *testing.T) {
+	lib, err := library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := assess.NewSessions(st, lib, assess.DefaultConfig())
+	v, err := s.Create(context.Background(), assess.CreateRequest{Instruments: []string{"phq9"}, Consent: true}, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := st.GetSession(context.Background(), v.ID)
+	if err != nil || len(sess.Instruments) != 1 || sess.Instruments[0] != "phq9@1.0.0" {
+		t.Fatalf("stored instruments %v, %v; want the version pinned", sess.Instruments, err)
+	}
+	if len(sess.TokenHash) != 32 || string(sess.TokenHash) == v.Token {
+		t.Fatal("the token must be stored only as its hash")
+	}
+}
