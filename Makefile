@@ -35,6 +35,7 @@ unit:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/...
+	$(GO) test -run '^$$' -bench DurableAnswers -benchtime 20000x ./store/sqlite/
 
 # Bounded fuzzing of every fuzz target; FUZZTIME sets the time per target.
 fuzz:
