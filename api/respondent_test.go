@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,26 +16,10 @@ import (
 
 	"xinling/api"
 	"xinling/assess"
-	"xinling/engine"
-	"xinling/scales"
+	"xinling/internal/testkit"
 	"xinling/store"
 	"xinling/store/sqlite"
 )
-
-var library = sync.OnceValues(func() (*engine.Library, error) { return engine.LoadFS(scales.FS, ".") })
-
-// clock is a settable time source, to expire sessions without waiting.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // server runs the app on a real loopback listener, so tests go through
 // HTTP as clients do (body limits, for one, act before any handler).
@@ -45,12 +28,12 @@ type server struct {
 	app   *fiber.App
 	base  string
 	store store.Store
-	clock *clock
+	clock *testkit.Clock
 }
 
 func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *server {
 	t.Helper()
-	lib, err := library()
+	lib, err := testkit.Library()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +42,7 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clk := &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	acfg, scfg := api.DefaultConfig(), assess.DefaultConfig()
 	scfg.Now = clk.Now
 	for _, m := range mutate {

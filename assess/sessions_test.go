@@ -3,29 +3,13 @@ package assess_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"xinling/assess"
-	"xinling/engine"
-	"xinling/scales"
+	"xinling/internal/testkit"
 	"xinling/store/sqlite"
 )
-
-var library = sync.OnceValues(func() (*engine.Library, error) { return engine.LoadFS(scales.FS, ".") })
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 func code(err error) string {
 	var e *assess.Error
@@ -41,7 +25,7 @@ func code(err error) string {
 // Two services over one store stand for two server instances behind a load
 // balancer: each caches sessions, and neither cache may mislead it.
 func TestTwoInstancesShareOneStore(t *testing.T) {
-	lib, err := library()
+	lib, err := testkit.Library()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +34,7 @@ func TestTwoInstancesShareOneStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	clk := &clock{now: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
 	cfg := assess.DefaultConfig()
 	cfg.Now, cfg.IdleTimeout = clk.Now, time.Hour
 	a, b := assess.NewSessions(st, lib, cfg), assess.NewSessions(st, lib, cfg)
@@ -96,7 +80,7 @@ func TestTwoInstancesShareOneStore(t *testing.T) {
 }
 
 func TestInstrumentVersionIsPinned(t *testing.T) {
-	lib, err := library()
+	lib, err := testkit.Library()
 	if err != nil {
 		t.Fatal(err)
 	}

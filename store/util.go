@@ -142,3 +142,15 @@ func MergeLevel(a, b int) int {
 func SortCounts(c []UnitCounts) {
 	sort.Slice(c, func(i, j int) bool { return c[i].UnitID < c[j].UnitID })
 }
+
+// OneAnswer turns a one-answer SaveAnswers call into SaveAnswer's result,
+// so every backend gives a stale seq the same documented error.
+func OneAnswer(out []AnswerOutcome, err error) (AnswerOutcome, error) {
+	if err != nil {
+		return AnswerOutcome{}, err
+	}
+	if out[0].Status == AnswerStale {
+		return out[0], ErrStaleSeq
+	}
+	return out[0], nil
+}

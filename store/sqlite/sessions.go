@@ -80,14 +80,7 @@ func (db *DB) ListSessions(ctx context.Context, f store.SessionFilter, p store.P
 }
 
 func (db *DB) SaveAnswer(ctx context.Context, a store.Answer) (store.AnswerOutcome, error) {
-	out, err := db.SaveAnswers(ctx, a.SessionID, []store.Answer{a})
-	if err != nil {
-		return store.AnswerOutcome{}, err
-	}
-	if out[0].Status == store.AnswerStale {
-		return out[0], store.ErrStaleSeq
-	}
-	return out[0], nil
+	return store.OneAnswer(db.SaveAnswers(ctx, a.SessionID, []store.Answer{a}))
 }
 
 func (db *DB) SaveAnswers(ctx context.Context, sessionID string, answers []store.Answer) ([]store.AnswerOutcome, error) {
