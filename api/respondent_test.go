@@ -157,6 +157,10 @@ func TestSessionLifecycle(t *testing.T) {
 	if sub.status != 200 || res["scores"].(map[string]any)["total"] != 10.0 || band["code"] != "moderate" || band["feedback"] == "" || sub.body["crisis"] != nil {
 		t.Fatalf("submit: %d %s", sub.status, sub.raw)
 	}
+	flat := sub.body["result"].(map[string]any)
+	if flat["scores"].(map[string]any)["total"] != 10.0 || flat["bands"].(map[string]any)["total"].(map[string]any)["code"] != "moderate" {
+		t.Fatalf("result.scores and result.bands: %s", sub.raw)
+	}
 	if strings.Contains(sub.raw, "total.moderate") || strings.Contains(sub.raw, "reason") {
 		t.Fatalf("a warning rule reached the respondent: %s", sub.raw)
 	}
@@ -269,6 +273,16 @@ func TestBatteryAndLocale(t *testing.T) {
 	if r.status != 201 || len(items) != 16 || first["text"] != "Little interest or pleasure in doing things" ||
 		first["options"].([]any)[0].(map[string]any)["label"] != "Not at all" || items[9].(map[string]any)["id"] != "gad7.q1" {
 		t.Fatalf("battery in English: %d %s", r.status, r.raw[:min(400, len(r.raw))])
+	}
+	sess := session{id: r.body["id"].(string), token: r.body["token"].(string)}
+	for _, it := range items {
+		sess.items = append(sess.items, it.(map[string]any)["id"].(string))
+	}
+	s.answerAll(sess, 1, 1, 1, 1, 1, 1, 1, 1, 0, 2, 2, 2, 2, 2, 0, 0)
+	sub := s.do("POST", "/api/v1/sessions/"+sess.id+"/submit?locale=en", sess.token, nil)
+	flat := sub.body["result"].(map[string]any)["scores"].(map[string]any)
+	if sub.status != 200 || flat["phq9.total"] != 8.0 || flat["gad7.total"] != 10.0 || len(sub.body["result"].(map[string]any)["instruments"].([]any)) != 2 {
+		t.Fatalf("battery submit: %s", sub.raw)
 	}
 	cat := s.do("GET", "/api/v1/instruments", "", nil)
 	for _, e := range cat.body["instruments"].([]any) {
@@ -392,6 +406,24 @@ func openAPIPath(p string) string {
 		}
 	}
 	return strings.TrimSuffix(strings.Join(parts, "/"), "/")
+}
+
+func TestCORS(t *testing.T) {
+	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.CORSOrigins = []string{"https://m.example.cn"} })
+	for origin, allowed := range map[string]bool{"https://m.example.cn": true, "https://evil.example": false} {
+		req, _ := http.NewRequest("OPTIONS", s.base+"/api/v1/sessions", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get("Access-Control-Allow-Origin")
+		if (got == origin) != allowed {
+			t.Errorf("origin %s: Access-Control-Allow-Origin %q", origin, got)
+		}
+	}
 }
 
 func TestHealth(t *testing.T) {

@@ -516,6 +516,7 @@ func (s *Sessions) render(ls *liveSession, results []store.Result, locale string
 			}
 		}
 	}
+	v.Result.flatten()
 	if crisis {
 		v.Crisis = s.crisis(ls, followUps, locale)
 	}

@@ -61,8 +61,33 @@ type SubmitView struct {
 }
 
 // ResultView holds what the respondent may see of each instrument's result.
+// Scores and Bands repeat the instruments' ones in one map for clients
+// that want them flat: keyed by score id for a single instrument, and by
+// "<instrument>.<score>" for a battery.
 type ResultView struct {
-	Instruments []InstrumentResult `json:"instruments"`
+	Scores      map[string]float64  `json:"scores"`
+	Bands       map[string]BandView `json:"bands"`
+	Instruments []InstrumentResult  `json:"instruments"`
+}
+
+// flatten fills Scores and Bands from Instruments.
+func (r *ResultView) flatten() {
+	r.Scores, r.Bands = map[string]float64{}, map[string]BandView{}
+	prefix := len(r.Instruments) > 1
+	key := func(inst, id string) string {
+		if prefix {
+			return inst + "." + id
+		}
+		return id
+	}
+	for _, ir := range r.Instruments {
+		for id, v := range ir.Scores {
+			r.Scores[key(ir.ID, id)] = v
+		}
+		for id, b := range ir.Bands {
+			r.Bands[key(ir.ID, id)] = b
+		}
+	}
 }
 
 // InstrumentResult is one instrument's visible result.
