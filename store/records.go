@@ -393,6 +393,17 @@ type AuditEntry struct {
 	Detail     string
 }
 
+// Login is one signed-in console session. ID is the SHA-256 (hex) of the
+// cookie's token, so a copy of the database signs no one in.
+type Login struct {
+	ID        string
+	StaffID   string
+	CSRF      string // anti-forgery token the console echoes in a header
+	IP        string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // Activity is an outreach record of a station (publicity, lecture, clinic).
 type Activity struct {
 	ID        string

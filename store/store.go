@@ -156,6 +156,19 @@ type Store interface {
 	UpdateStaff(ctx context.Context, s Staff) (Staff, error)
 	ListStaff(ctx context.Context, f StaffFilter, p Page) ([]Staff, string, error)
 
+	// Console sign-ins.
+
+	// CreateLogin stores a signed-in session; ErrConflict on a taken id.
+	CreateLogin(ctx context.Context, l Login) error
+	// GetLogin returns a session, expired or not (the caller checks
+	// ExpiresAt); ErrNotFound once it is deleted.
+	GetLogin(ctx context.Context, id string) (Login, error)
+	// DeleteLogin signs one session out; an absent one is not an error.
+	DeleteLogin(ctx context.Context, id string) error
+	// DeleteLogins signs out every session of a staff member (password
+	// change or reset, disabling) and returns how many there were.
+	DeleteLogins(ctx context.Context, staffID string) (int, error)
+
 	// Persons and identities.
 
 	// CreatePerson: ErrConflict on a taken id or (SchoolID, StudentNoIndex).

@@ -39,7 +39,7 @@ const (
 	cSessions, cAnswers, cResults         = "sessions", "answers", "results"
 	cWarnings, cReferrals, cCases         = "warnings", "referrals", "cases"
 	cCampaigns, cCodes, cInstruments      = "campaigns", "access_codes", "instruments"
-	cAudit, cActivities                   = "audit", "activities"
+	cAudit, cActivities, cLogins          = "audit", "activities", "logins"
 	maxCASRetries                         = 50
 )
 
@@ -54,7 +54,7 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 	}
 	db := &DB{client: client, db: client.Database(name), c: map[string]*mongo.Collection{}}
 	for _, n := range []string{cUnits, cStaff, cPersons, cIdentities, cSessions, cAnswers, cResults, cWarnings,
-		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities} {
+		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins} {
 		db.c[n] = db.db.Collection(n)
 	}
 	if err := db.ensureIndexes(ctx); err != nil {
@@ -94,6 +94,8 @@ func indexes() map[string][]mongo.IndexModel {
 		cInstruments: {ix(false, "id", "version")},
 		cAudit:       {ix(false, "at", "_id"), ix(false, "actorid", "at", "_id"), ix(false, "targetid", "at", "_id")},
 		cActivities:  {ix(false, "unitpath", "date", "_id")},
+		// Expired sign-ins are removed by the server; the caller still checks expiry.
+		cLogins: {ix(false, "staffid"), {Keys: bson.D{{Key: "expiresat", Value: 1}}, Options: options.Index().SetExpireAfterSeconds(0)}},
 	}
 }
 

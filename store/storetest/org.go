@@ -230,3 +230,39 @@ func testRoster(t *testing.T, s store.Store) {
 	_, err = s.UpsertRoster(ctx, "nope", people[:1], T0)
 	wantErr(t, err, store.ErrNotFound)
 }
+
+func testLogins(t *testing.T, s store.Store) {
+	tree(t, s)
+	for _, id := range []string{"st1", "st2"} {
+		_, err := s.CreateStaff(ctx, store.Staff{ID: id, Login: id, Role: store.RoleCounsellor, UnitID: "county", CreatedAt: T0})
+		must(t, err)
+	}
+	l := store.Login{ID: "h1", StaffID: "st1", CSRF: "c1", IP: "127.0.0.1", CreatedAt: T0, ExpiresAt: at(8 * time.Hour)}
+	must(t, s.CreateLogin(ctx, l))
+	wantErr(t, s.CreateLogin(ctx, l), store.ErrConflict)
+	wantErr(t, s.CreateLogin(ctx, store.Login{ID: "h9"}), store.ErrInvalid)
+	must(t, s.CreateLogin(ctx, store.Login{ID: "h2", StaffID: "st1", CreatedAt: T0, ExpiresAt: at(time.Hour)}))
+	must(t, s.CreateLogin(ctx, store.Login{ID: "h3", StaffID: "st2", CreatedAt: T0, ExpiresAt: at(time.Hour)}))
+	got, err := s.GetLogin(ctx, "h1")
+	must(t, err)
+	if got != l {
+		t.Fatalf("GetLogin = %+v, want %+v", got, l)
+	}
+	_, err = s.GetLogin(ctx, "nope")
+	wantErr(t, err, store.ErrNotFound)
+	must(t, s.DeleteLogin(ctx, "h2"))
+	must(t, s.DeleteLogin(ctx, "h2")) // signing out twice is fine
+	_, err = s.GetLogin(ctx, "h2")
+	wantErr(t, err, store.ErrNotFound)
+	must(t, s.CreateLogin(ctx, store.Login{ID: "h4", StaffID: "st1", CreatedAt: T0, ExpiresAt: at(time.Hour)}))
+	n, err := s.DeleteLogins(ctx, "st1")
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("DeleteLogins removed %d sessions, want 2", n)
+	}
+	_, err = s.GetLogin(ctx, "h1")
+	wantErr(t, err, store.ErrNotFound)
+	if _, err := s.GetLogin(ctx, "h3"); err != nil {
+		t.Fatalf("another staff member's session went too: %v", err)
+	}
+}

@@ -24,6 +24,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"Units", testUnits},
 		{"Staff", testStaff},
+		{"Logins", testLogins},
 		{"Persons", testPersons},
 		{"Roster", testRoster},
 		{"Sessions", testSessions},
