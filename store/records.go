@@ -47,9 +47,12 @@ type Staff struct {
 	FailedLogins int
 	LockedUntil  time.Time
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Version      int64 // set by the store; UpdateStaff must carry the current one
+	// MustChangePassword is set with a one-time password: the account can
+	// do nothing else until it chooses its own.
+	MustChangePassword bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	Version            int64 // set by the store; UpdateStaff must carry the current one
 }
 
 // Person is a respondent. Personal identifiers are Sealed; StudentNoIndex is

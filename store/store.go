@@ -151,7 +151,7 @@ type Store interface {
 	GetStaff(ctx context.Context, id string) (Staff, error)
 	GetStaffByLogin(ctx context.Context, login string) (Staff, error)
 	// UpdateStaff replaces the mutable fields (name, role, unit, password
-	// hash, failed logins, lock, disabled) when s.Version is current;
+	// hash, must-change flag, failed logins, lock, disabled) when s.Version is current;
 	// ErrConflict otherwise.
 	UpdateStaff(ctx context.Context, s Staff) (Staff, error)
 	ListStaff(ctx context.Context, f StaffFilter, p Page) ([]Staff, string, error)

@@ -113,6 +113,7 @@ func (db *DB) UpdateStaff(ctx context.Context, s store.Staff) (store.Staff, erro
 	n := cur
 	n.Name, n.Role, n.UnitID, n.UnitPath, n.PasswordHash = s.Name, s.Role, s.UnitID, p, s.PasswordHash
 	n.FailedLogins, n.LockedUntil, n.Disabled, n.UpdatedAt = s.FailedLogins, store.Millis(s.LockedUntil), s.Disabled, store.Millis(s.UpdatedAt)
+	n.MustChangePassword = s.MustChangePassword
 	n.Version = s.Version + 1
 	return n, replaceVersioned(ctx, db.c[cStaff], s.ID, s.Version, staffDoc{Key: s.ID, Staff: n}, "staff")
 }

@@ -72,9 +72,10 @@ func testStaff(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 
 	got.FailedLogins, got.LockedUntil, got.UnitID, got.UpdatedAt = 3, at(time.Hour), "station", at(time.Minute)
+	got.MustChangePassword = true
 	up, err := s.UpdateStaff(ctx, got)
 	must(t, err)
-	if up.FailedLogins != 3 || !up.LockedUntil.Equal(at(time.Hour)) || up.UnitPath != "/city/county2/station/" || up.Version != got.Version+1 {
+	if up.FailedLogins != 3 || !up.LockedUntil.Equal(at(time.Hour)) || up.UnitPath != "/city/county2/station/" || up.Version != got.Version+1 || !up.MustChangePassword {
 		t.Fatalf("UpdateStaff = %+v", up)
 	}
 	_, err = s.UpdateStaff(ctx, got) // stale version
