@@ -31,17 +31,23 @@ type Config struct {
 	// ProxyHeader, when set (X-Forwarded-For), is where the client address
 	// is read from; only set it behind a proxy that overwrites the header.
 	ProxyHeader string
-	Log         *slog.Logger
+	// CookieSecure marks the session cookie Secure even when TLS ends at a
+	// proxy the server cannot see.
+	CookieSecure bool
+	// RateLogin caps sign-in attempts per minute per client address.
+	RateLogin int
+	Log       *slog.Logger
 }
 
 // DefaultConfig returns settings that suit one server facing the internet.
 func DefaultConfig() Config {
-	return Config{BodyLimit: 64 << 10, RatePerIP: 60_000, RatePerToken: 600}
+	return Config{BodyLimit: 64 << 10, RatePerIP: 60_000, RatePerToken: 600, RateLogin: 20}
 }
 
 // Services are the workflows the API exposes.
 type Services struct {
 	Sessions *assess.Sessions
+	Staff    *assess.Staff
 	// Ready reports whether the server can serve: the store is reachable
 	// and the instruments are loaded.
 	Ready func(ctx context.Context) error
@@ -97,6 +103,23 @@ func New(cfg Config, svc Services) *fiber.App {
 	sessions.Put("/answers/:item", r.answer)
 	sessions.Post("/answers", r.answers)
 	sessions.Post("/submit", r.submit)
+
+	if svc.Staff != nil {
+		st := staffAPI{staff: svc.Staff, cookieSecure: cfg.CookieSecure}
+		v1.Post("/auth/login", rateLimit(cfg.RateLogin, func(c *fiber.Ctx) string { return c.IP() }), st.login)
+		// Each staff route names the check itself: a prefix group would
+		// also catch unknown paths and answer 401 for a 404.
+		auth := st.requireStaff
+		v1.Post("/auth/logout", auth, st.logout)
+		v1.Get("/auth/me", auth, st.me)
+		v1.Post("/auth/password", auth, st.changePassword)
+		v1.Get("/staff", auth, st.listAccounts)
+		v1.Post("/staff", auth, st.createAccount)
+		v1.Post("/staff/:id/reset-password", auth, st.resetPassword)
+		v1.Get("/units", auth, st.units)
+		v1.Post("/units", auth, st.createUnit)
+		v1.Get("/audit", auth, st.audit)
+	}
 	return app
 }
 

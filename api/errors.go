@@ -42,6 +42,13 @@ var statusOf = map[string]int{
 	codeRateLimited:              http.StatusTooManyRequests,
 	assess.CodeUnavailable:       http.StatusServiceUnavailable,
 	codeInternal:                 http.StatusInternalServerError,
+	assess.CodeUnauthenticated:   http.StatusUnauthorized,
+	assess.CodeLoginFailed:       http.StatusUnauthorized,
+	assess.CodeAccountLocked:     http.StatusLocked,
+	assess.CodeForbidden:         http.StatusForbidden,
+	assess.CodeCSRF:              http.StatusForbidden,
+	assess.CodeMustChange:        http.StatusForbidden,
+	assess.CodeConflict:          http.StatusConflict,
 }
 
 type errorBody struct {

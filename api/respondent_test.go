@@ -28,6 +28,7 @@ type server struct {
 	app   *fiber.App
 	base  string
 	store store.Store
+	staff *assess.Staff
 	clock *testkit.Clock
 }
 
@@ -48,14 +49,15 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	for _, m := range mutate {
 		m(&acfg, &scfg)
 	}
-	app := api.New(acfg, api.Services{Sessions: assess.NewSessions(st, lib, scfg), Ready: st.Ping})
+	staff := assess.NewStaff(st, assess.AuthConfig{Now: clk.Now})
+	app := api.New(acfg, api.Services{Sessions: assess.NewSessions(st, lib, scfg), Staff: staff, Ready: st.Ping})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
-	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, clock: clk}
+	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, clock: clk}
 }
 
 type response struct {
