@@ -12,8 +12,10 @@ FUZZTIME    ?= 15s
 build:
 	$(GO) build -o $(BIN) ./cmd/xinling
 
-# The server with the embedded store in ./data, on http://127.0.0.1:8080.
+# The server with the embedded store in ./data, on http://127.0.0.1:8080,
+# after seeding the demo org tree and printing its sign-ins.
 run: build
+	./$(BIN) demo
 	./$(BIN) serve
 
 test: vet lint unit

@@ -301,6 +301,44 @@ func (a *Staff) Bootstrap(ctx context.Context, login, name, unitID, unitKind str
 	return s, otp, nil
 }
 
+// CreateByOperator creates an account from the command line, where the
+// operator of the machine is trusted; the unit must exist.
+func (a *Staff) CreateByOperator(ctx context.Context, req NewStaffRequest) (store.Staff, string, error) {
+	if !slices.Contains(Roles, req.Role) {
+		return store.Staff{}, "", errorf(CodeValidation, "role", "role must be one of admin, counsellor, school_psychologist, teacher, viewer")
+	}
+	if _, err := a.store.GetUnit(ctx, req.UnitID); errors.Is(err, store.ErrNotFound) {
+		return store.Staff{}, "", errorf(CodeNotFound, "unit_id", "no unit %q", req.UnitID)
+	} else if err != nil {
+		return store.Staff{}, "", err
+	}
+	s, otp, err := a.create(ctx, req)
+	if err != nil {
+		return store.Staff{}, "", err
+	}
+	a.audit(ctx, "", "account_create", "staff", s.ID, s.UnitPath, "cli", fmt.Sprintf("role %s", s.Role))
+	return s, otp, nil
+}
+
+// ResetByOperator gives an account a new one-time password from the
+// command line (a forgotten admin password, the demo).
+func (a *Staff) ResetByOperator(ctx context.Context, login string) (string, error) {
+	s, err := a.store.GetStaffByLogin(ctx, login)
+	if err != nil {
+		return "", err
+	}
+	otp := oneTimePassword()
+	s.PasswordHash, s.MustChangePassword, s.FailedLogins, s.LockedUntil, s.UpdatedAt = hashPassword(otp), true, 0, time.Time{}, a.cfg.Now()
+	if _, err := a.store.UpdateStaff(ctx, s); err != nil {
+		return "", err
+	}
+	if _, err := a.store.DeleteLogins(ctx, s.ID); err != nil {
+		return "", err
+	}
+	a.audit(ctx, "", "password_reset", "staff", s.ID, s.UnitPath, "cli", "")
+	return otp, nil
+}
+
 // ResetPassword gives an account in the admin's subtree a new one-time
 // password and signs all its sessions out.
 func (a *Staff) ResetPassword(ctx context.Context, p *Principal, staffID, ip string) (string, error) {

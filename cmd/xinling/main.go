@@ -31,6 +31,8 @@ commands:
   serve                          run the server (xinling serve --help)
   loadtest --target URL ...      drive virtual respondents against a server
   verify --data DIR --ack-log F  check that every acknowledged answer is stored
+  user add --name N --role R --unit U   create a staff account (the first admin)
+  demo                           seed a demo org tree and accounts, print their logins
 `
 
 func main() {
@@ -70,6 +72,10 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return loadtestCommand(args[1:], stdout, stderr)
 	case "verify":
 		return verifyCommand(args[1:], stdout, stderr)
+	case "user":
+		return userCommand(args[1:], stdout, stderr)
+	case "demo":
+		return demoCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -150,3 +150,26 @@ func TestUnknownCommand(t *testing.T) {
 		t.Fatalf("no command: exit %d", code)
 	}
 }
+
+func TestUserAddAndDemo(t *testing.T) {
+	data := t.TempDir()
+	code, out, errs := runCLI(t, "user", "add", "--name", "王主任", "--role", "admin", "--unit", "city1", "--data", data)
+	if code != 0 || !strings.Contains(out, "one-time password: ") {
+		t.Fatalf("user add: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "user", "add", "--name", "王主任", "--role", "admin", "--unit", "city1", "--data", data); code != 2 || !strings.Contains(errs, "is taken") {
+		t.Fatalf("a second account with the same login: exit %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "user", "add", "--name", "x", "--role", "teacher", "--unit", "nowhere", "--data", data); code != 2 || !strings.Contains(errs, `no unit "nowhere"`) {
+		t.Fatalf("teacher in an unknown unit: exit %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "user", "add", "--name", "x", "--role", "root", "--unit", "city1", "--data", data); code != 2 || !strings.Contains(errs, "role must be one of") {
+		t.Fatalf("unknown role: exit %d %s", code, errs)
+	}
+	for run := 0; run < 2; run++ { // seeding twice gives fresh passwords, not an error
+		code, out, errs := runCLI(t, "demo", "--data", data)
+		if code != 0 || strings.Count(out, "demo-") < 10 {
+			t.Fatalf("demo run %d: exit %d\n%s%s", run, code, out, errs)
+		}
+	}
+}

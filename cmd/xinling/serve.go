@@ -75,6 +75,7 @@ type serveConfig struct {
 	pprof                         string
 	api                           api.Config
 	sessions                      assess.Config
+	auth                          assess.AuthConfig
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error) {
@@ -93,6 +94,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	bodyLimit := env.Int("body-limit", apiDef.BodyLimit, "largest request body in bytes")
 	cors := env.String("cors-origins", "", "comma-separated origins allowed to call the API from browsers")
 	proxy := env.String("proxy-header", "", "header with the client address when behind a proxy (X-Forwarded-For)")
+	cookieSecure := env.String("cookie-secure", "false", "mark the staff session cookie Secure (set true when TLS ends at a proxy)")
+	rateLogin := env.Int("rate-login", apiDef.RateLogin, "sign-in attempts per minute per client address (0: no limit)")
+	staffTTL := env.Duration("staff-session", assess.DefaultAuthConfig().SessionTTL, "how long a staff sign-in lasts")
 	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return nil, helped, err
@@ -125,6 +129,17 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 		cfg.sessions.SLA[i+1] = d
 	}
 	cfg.sessions.IdleTimeout, cfg.sessions.Hotline = *idle, *hotline
+	switch *cookieSecure {
+	case "true", "1":
+		cfg.api.CookieSecure = true
+	case "false", "0", "":
+	default:
+		return nil, false, usagef("--cookie-secure must be true or false, not %q", *cookieSecure)
+	}
+	if *rateLogin < 0 || *staffTTL <= 0 {
+		return nil, false, usagef("--rate-login must be 0 or more and --staff-session positive")
+	}
+	cfg.api.RateLogin, cfg.auth.SessionTTL = *rateLogin, *staffTTL
 	cfg.api.RatePerIP, cfg.api.RatePerToken, cfg.api.BodyLimit, cfg.api.ProxyHeader = *rateIP, *rateToken, *bodyLimit, *proxy
 	if *cors != "" {
 		cfg.api.CORSOrigins = strings.Split(*cors, ",")
@@ -151,7 +166,8 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	sessions := assess.NewSessions(st, lib, cfg.sessions)
 	cfg.api.Log = log
-	app := api.New(cfg.api, api.Services{Sessions: sessions, Ready: st.Ping})
+	staff := assess.NewStaff(st, cfg.auth)
+	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Ready: st.Ping})
 
 	if cfg.pprof != "" {
 		go func() {
