@@ -48,6 +48,7 @@ func DefaultConfig() Config {
 type Services struct {
 	Sessions *assess.Sessions
 	Staff    *assess.Staff
+	Records  *assess.Records
 	// Ready reports whether the server can serve: the store is reachable
 	// and the instruments are loaded.
 	Ready func(ctx context.Context) error
@@ -119,6 +120,9 @@ func New(cfg Config, svc Services) *fiber.App {
 		v1.Get("/units", auth, st.units)
 		v1.Post("/units", auth, st.createUnit)
 		v1.Get("/audit", auth, st.audit)
+		if svc.Records != nil {
+			registerRecords(v1, auth, svc.Records)
+		}
 	}
 	return app
 }

@@ -50,7 +50,8 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 		m(&acfg, &scfg)
 	}
 	staff := assess.NewStaff(st, assess.AuthConfig{Now: clk.Now})
-	app := api.New(acfg, api.Services{Sessions: assess.NewSessions(st, lib, scfg), Staff: staff, Ready: st.Ping})
+	app := api.New(acfg, api.Services{Sessions: assess.NewSessions(st, lib, scfg), Staff: staff,
+		Records: assess.NewRecords(st, lib, clk.Now), Ready: st.Ping})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

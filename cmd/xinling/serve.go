@@ -167,7 +167,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	sessions := assess.NewSessions(st, lib, cfg.sessions)
 	cfg.api.Log = log
 	staff := assess.NewStaff(st, cfg.auth)
-	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Ready: st.Ping})
+	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: assess.NewRecords(st, lib, nil), Ready: st.Ping})
 
 	if cfg.pprof != "" {
 		go func() {
