@@ -49,6 +49,8 @@ type Services struct {
 	Sessions *assess.Sessions
 	Staff    *assess.Staff
 	Records  *assess.Records
+	Queue    *assess.Queue
+	Hub      *assess.Hub
 	// Ready reports whether the server can serve: the store is reachable
 	// and the instruments are loaded.
 	Ready func(ctx context.Context) error
@@ -122,6 +124,9 @@ func New(cfg Config, svc Services) *fiber.App {
 		v1.Get("/audit", auth, st.audit)
 		if svc.Records != nil {
 			registerRecords(v1, auth, svc.Records)
+		}
+		if svc.Queue != nil {
+			registerQueue(v1, auth, queueAPI{queue: svc.Queue, hub: svc.Hub})
 		}
 	}
 	return app

@@ -29,6 +29,7 @@ type server struct {
 	base  string
 	store store.Store
 	staff *assess.Staff
+	queue *assess.Queue
 	clock *testkit.Clock
 }
 
@@ -50,15 +51,18 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 		m(&acfg, &scfg)
 	}
 	staff := assess.NewStaff(st, assess.AuthConfig{Now: clk.Now})
+	hub := assess.NewHub()
+	scfg.Hub = hub
+	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: scfg.SLA, Now: clk.Now, Hub: hub})
 	app := api.New(acfg, api.Services{Sessions: assess.NewSessions(st, lib, scfg), Staff: staff,
-		Records: assess.NewRecords(st, lib, clk.Now), Ready: st.Ping})
+		Records: assess.NewRecords(st, lib, clk.Now), Queue: queue, Hub: hub, Ready: st.Ping})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, clock: clk}
+	t.Cleanup(func() { hub.Close(); _ = app.Shutdown() })
+	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, queue: queue, clock: clk}
 }
 
 type response struct {

@@ -35,6 +35,12 @@ type Config struct {
 	CacheSize int
 	// MaxBattery bounds the instruments in one session.
 	MaxBattery int
+	// SelfTestUnit is the unit whose queue receives warnings from anonymous
+	// self-tests. Empty means the org tree's only root, once there is one:
+	// a warning in no unit would reach no counsellor.
+	SelfTestUnit string
+	// Hub, if set, is told of every new queue entry.
+	Hub *Hub
 }
 
 // DefaultHotline is China's national psychological assistance line.
@@ -61,6 +67,9 @@ type Sessions struct {
 	// write and no read. Only fields that never change after creation are
 	// trusted from it; the store itself refuses answers to closed sessions.
 	live *lru.Cache[string, *liveSession]
+
+	rootMu sync.Mutex
+	root   string // resolved SelfTestUnit
 }
 
 type liveSession struct {
@@ -132,6 +141,7 @@ func (s *Sessions) Create(ctx context.Context, req CreateRequest, locale string)
 		insts = append(insts, in)
 		pinned = append(pinned, pin(in))
 	}
+	var err error
 	now := s.cfg.Now()
 	sess := store.Session{
 		ID: store.NewID(), Instruments: pinned, Sex: req.Sex, Age: req.Age, Consent: true,
@@ -152,6 +162,11 @@ func (s *Sessions) Create(ctx context.Context, req CreateRequest, locale string)
 			sess.Sex, sess.Age = prev.sess.Sex, prev.sess.Age
 		}
 	}
+	if sess.UnitID == "" {
+		if sess.UnitID, err = s.selfTestUnit(ctx); err != nil {
+			return nil, err
+		}
+	}
 	token := newToken()
 	sess.TokenHash = hashToken(token)
 	stored, err := s.store.CreateSession(ctx, sess)
@@ -166,6 +181,34 @@ func (s *Sessions) Create(ctx context.Context, req CreateRequest, locale string)
 	}
 	v.Token = token
 	return v, nil
+}
+
+// selfTestUnit finds the unit for anonymous self-tests: the configured
+// one, or the tree's only root. With no tree yet it is empty, and such
+// warnings wait unassigned until staff set one up.
+func (s *Sessions) selfTestUnit(ctx context.Context) (string, error) {
+	if s.cfg.SelfTestUnit != "" {
+		return s.cfg.SelfTestUnit, nil
+	}
+	s.rootMu.Lock()
+	defer s.rootMu.Unlock()
+	if s.root != "" {
+		return s.root, nil
+	}
+	units, err := s.store.ListUnits(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	var roots []string
+	for _, u := range units {
+		if u.ParentID == "" {
+			roots = append(roots, u.ID)
+		}
+	}
+	if len(roots) == 1 {
+		s.root = roots[0]
+	}
+	return s.root, nil
 }
 
 // pin names an instrument version, so a session is scored with the document
@@ -421,6 +464,9 @@ func (s *Sessions) Submit(ctx context.Context, id, token, locale string) (*Submi
 	out, err := s.store.Submit(ctx, sub)
 	if err != nil {
 		return nil, fromStore(err, id)
+	}
+	if out.Warning != nil && !out.Replayed {
+		s.cfg.Hub.Publish(*out.Warning)
 	}
 	ls.mu.Lock()
 	ls.sess.State = store.SessionSubmitted

@@ -97,6 +97,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	cookieSecure := env.String("cookie-secure", "false", "mark the staff session cookie Secure (set true when TLS ends at a proxy)")
 	rateLogin := env.Int("rate-login", apiDef.RateLogin, "sign-in attempts per minute per client address (0: no limit)")
 	staffTTL := env.Duration("staff-session", assess.DefaultAuthConfig().SessionTTL, "how long a staff sign-in lasts")
+	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
 	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return nil, helped, err
@@ -128,7 +129,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 		}
 		cfg.sessions.SLA[i+1] = d
 	}
-	cfg.sessions.IdleTimeout, cfg.sessions.Hotline = *idle, *hotline
+	cfg.sessions.IdleTimeout, cfg.sessions.Hotline, cfg.sessions.SelfTestUnit = *idle, *hotline, *selfTestUnit
 	switch *cookieSecure {
 	case "true", "1":
 		cfg.api.CookieSecure = true
@@ -164,10 +165,15 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	hub := assess.NewHub()
+	cfg.sessions.Hub = hub
 	sessions := assess.NewSessions(st, lib, cfg.sessions)
+	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: cfg.sessions.SLA, Hub: hub, Log: log})
+	go queue.RunEscalation(ctx, 30*time.Second)
 	cfg.api.Log = log
 	staff := assess.NewStaff(st, cfg.auth)
-	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: assess.NewRecords(st, lib, nil), Ready: st.Ping})
+	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: assess.NewRecords(st, lib, nil),
+		Queue: queue, Hub: hub, Ready: st.Ping})
 
 	if cfg.pprof != "" {
 		go func() {
@@ -187,6 +193,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 		// Listen failed (address in use...): nothing was served.
 	case <-ctx.Done():
 		log.Info("shutting down: finishing requests in flight")
+		hub.Close() // consoles' live streams would otherwise hold the server open
 		err = app.ShutdownWithTimeout(30 * time.Second)
 	}
 	// Close flushes the store's writer: every acknowledged answer is on disk.

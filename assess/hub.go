@@ -1,0 +1,96 @@
+package assess
+
+import (
+	"strings"
+	"sync"
+
+	"xinling/store"
+)
+
+// Hub fans queue changes out to connected consoles, each filtered by the
+// subscriber's subtree. It is in-process: with several instances, each one
+// only tells its own consoles (see the note in docs/api.md).
+type Hub struct {
+	mu     sync.Mutex
+	subs   map[*Subscription]struct{}
+	closed bool
+}
+
+// Subscription is one console's stream.
+type Subscription struct {
+	// C carries changed entries; it is closed when the hub closes.
+	C    chan store.Warning
+	path string
+	// Lost is set when an event was dropped because the console was too
+	// slow; the console should reload its list.
+	lost bool
+	hub  *Hub
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{subs: map[*Subscription]struct{}{}} }
+
+// Subscribe starts a stream of changes under unitPath.
+func (h *Hub) Subscribe(unitPath string) *Subscription {
+	s := &Subscription{C: make(chan store.Warning, 64), path: unitPath, hub: h}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		close(s.C)
+		return s
+	}
+	h.subs[s] = struct{}{}
+	return s
+}
+
+// Cancel ends a subscription.
+func (s *Subscription) Cancel() {
+	h := s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.subs[s]; ok {
+		delete(h.subs, s)
+		close(s.C)
+	}
+}
+
+// TakeLost reports, once, whether events were dropped.
+func (s *Subscription) TakeLost() bool {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	lost := s.lost
+	s.lost = false
+	return lost
+}
+
+// Publish sends w to every subscriber whose subtree holds it. It never
+// blocks: a full stream loses the event and is told so.
+func (h *Hub) Publish(w store.Warning) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if w.UnitPath == "" || !strings.HasPrefix(w.UnitPath, s.path) {
+			continue
+		}
+		select {
+		case s.C <- w:
+		default:
+			s.lost = true
+		}
+	}
+}
+
+// Close ends every stream, so that a shutting-down server is not held open
+// by consoles.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for s := range h.subs {
+		delete(h.subs, s)
+		close(s.C)
+	}
+}

@@ -1,0 +1,319 @@
+package assess
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"xinling/engine"
+	"xinling/store"
+)
+
+// QueueConfig holds the warning queue's settings.
+type QueueConfig struct {
+	// Lease is how long a claim holds an entry without renewal.
+	Lease time.Duration
+	// SLA is the follow-up deadline by level (index 1..3); an escalated
+	// level-1 entry gets a fresh one at the parent unit.
+	SLA [4]time.Duration
+	Now func() time.Time
+	Hub *Hub
+	Log *slog.Logger
+}
+
+// Outcomes are the codes a closed entry may carry.
+var Outcomes = []string{
+	"no_risk",           // followed up; no current risk found
+	"counselled",        // counselled at this unit
+	"referred_medical",  // sent to a hospital or psychiatric service
+	"crisis_intervened", // emergency response (120/110, guardians)
+	"unreachable",       // repeated attempts failed
+	"declined",          // the person declined follow-up
+	"duplicate",         // already handled under another entry
+}
+
+// Queue is the warning queue workflow for staff.
+type Queue struct {
+	store store.Store
+	lib   *engine.Library
+	cfg   QueueConfig
+}
+
+// NewQueue returns the queue service.
+func NewQueue(st store.Store, lib *engine.Library, cfg QueueConfig) *Queue {
+	def := DefaultConfig()
+	if cfg.Lease <= 0 {
+		cfg.Lease = 30 * time.Minute
+	}
+	for lvl := 1; lvl <= 3; lvl++ {
+		if cfg.SLA[lvl] <= 0 {
+			cfg.SLA[lvl] = def.SLA[lvl]
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Queue{store: st, lib: lib, cfg: cfg}
+}
+
+// canWork: roles that follow individuals up. Teachers and viewers see
+// only anonymous aggregates.
+func canWork(p *Principal) error {
+	switch p.Role {
+	case store.RoleAdmin, store.RoleCounsellor, store.RoleSchoolPsychologist:
+		return nil
+	}
+	return errorf(CodeForbidden, "", "your role sees anonymous aggregates only")
+}
+
+// QueueFilter selects entries for a list.
+type QueueFilter struct {
+	Levels  []int
+	States  []store.WarningState
+	UnitID  string
+	Overdue bool
+}
+
+// List returns entries in the principal's subtree, most urgent first.
+func (q *Queue) List(ctx context.Context, p *Principal, f QueueFilter, page store.Page) ([]store.Warning, string, error) {
+	if err := canWork(p); err != nil {
+		return nil, "", err
+	}
+	sf := store.WarningFilter{UnitPath: p.UnitPath, Levels: f.Levels, States: f.States}
+	if f.UnitID != "" {
+		u, err := q.store.GetUnit(ctx, f.UnitID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !p.InScope(u.Path)) {
+			return nil, "", errorf(CodeNotFound, "unit", "no unit %q", f.UnitID)
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		sf.UnitPath = u.Path
+	}
+	if f.Overdue {
+		sf.OverdueAt = q.cfg.Now()
+	}
+	return q.store.ListWarnings(ctx, sf, page)
+}
+
+// load fetches an entry the principal may work on; out of scope is not found.
+func (q *Queue) load(ctx context.Context, p *Principal, id string) (store.Warning, error) {
+	if err := canWork(p); err != nil {
+		return store.Warning{}, err
+	}
+	w, err := q.store.GetWarning(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.InScope(w.UnitPath)) {
+		return store.Warning{}, errorf(CodeNotFound, "", "no warning %q", id)
+	}
+	return w, err
+}
+
+// Detail is an entry with what a counsellor needs to act on it.
+type Detail struct {
+	Warning store.Warning
+	Results []DetailResult
+	Answers []store.Answer
+}
+
+// DetailResult is one scored instrument behind an entry.
+type DetailResult struct {
+	ID         string
+	Instrument string
+	Version    string
+	Title      engine.Text
+	Scores     map[string]float64
+	Bands      map[string]string
+	Flags      []string
+	CreatedAt  time.Time
+}
+
+// Detail returns an entry with its history, results, answers and reasons.
+// Reading it is reading a person's record, so it is audited.
+func (q *Queue) Detail(ctx context.Context, p *Principal, id, ip string) (*Detail, error) {
+	w, err := q.load(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	d := &Detail{Warning: w}
+	for _, rid := range w.ResultIDs {
+		r, err := q.store.GetResult(ctx, rid)
+		if err != nil {
+			return nil, err
+		}
+		dr := DetailResult{ID: r.ID, Instrument: r.Instrument, Version: r.Version, Scores: r.Scores, Bands: r.Bands, Flags: r.Flags, CreatedAt: r.CreatedAt}
+		if in, ok := q.lib.Get(r.Instrument, r.Version); ok {
+			dr.Title = in.Doc.Title
+		}
+		d.Results = append(d.Results, dr)
+	}
+	sessions := []string{w.SessionID}
+	for _, r := range d.Results {
+		res, _ := q.store.GetResult(ctx, r.ID)
+		if !slices.Contains(sessions, res.SessionID) {
+			sessions = append(sessions, res.SessionID)
+		}
+	}
+	for _, sid := range sessions {
+		answers, err := q.store.ListAnswers(ctx, sid)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		d.Answers = append(d.Answers, answers...)
+	}
+	q.audit(ctx, p, "read_warning", w, ip, "")
+	return d, nil
+}
+
+func (q *Queue) audit(ctx context.Context, p *Principal, action string, w store.Warning, ip, detail string) {
+	if err := q.store.AppendAudit(ctx, store.AuditEntry{At: q.cfg.Now(), ActorID: p.StaffID, Action: action,
+		TargetKind: "warning", TargetID: w.ID, UnitPath: w.UnitPath, IP: ip, Detail: detail}); err != nil {
+		q.cfg.Log.Error("audit write failed", "action", action, "warning", w.ID, "err", err)
+	}
+}
+
+// mapQueueErr turns the store's queue errors into what a counsellor reads.
+func mapQueueErr(err error) error {
+	switch {
+	case errors.Is(err, store.ErrLeaseHeld):
+		return errorf(CodeConflict, "", "a colleague holds this entry; it can be taken over once their claim lapses")
+	case errors.Is(err, store.ErrInvalidTransition):
+		return errorf(CodeConflict, "state", "%s", err.Error())
+	case errors.Is(err, store.ErrInvalid):
+		return errorf(CodeValidation, "outcome", "%s", err.Error())
+	}
+	return err
+}
+
+// Claim takes an entry for the principal, with a lease.
+func (q *Queue) Claim(ctx context.Context, p *Principal, id, ip string) (store.Warning, error) {
+	if _, err := q.load(ctx, p, id); err != nil {
+		return store.Warning{}, err
+	}
+	now := q.cfg.Now()
+	w, err := q.store.ClaimWarning(ctx, id, p.StaffID, now, now.Add(q.cfg.Lease))
+	if err != nil {
+		return store.Warning{}, mapQueueErr(err)
+	}
+	q.audit(ctx, p, "claim", w, ip, "")
+	q.cfg.Hub.Publish(w)
+	return w, nil
+}
+
+// Change is a state transition asked for by staff.
+type Change struct {
+	To      store.WarningState
+	Note    string
+	Outcome string
+}
+
+// Transition moves an entry along its state machine; every move needs a
+// note, and closing needs an outcome code. To open releases the entry.
+func (q *Queue) Transition(ctx context.Context, p *Principal, id string, ch Change, ip string) (store.Warning, error) {
+	if _, err := q.load(ctx, p, id); err != nil {
+		return store.Warning{}, err
+	}
+	if ch.Note == "" {
+		return store.Warning{}, errorf(CodeValidation, "note", "every step needs a note")
+	}
+	if ch.To == store.WarningReferred {
+		return store.Warning{}, errorf(CodeValidation, "to", "refer an entry with POST /warnings/{id}/refer, naming the unit")
+	}
+	if ch.To == store.WarningClosed && !slices.Contains(Outcomes, ch.Outcome) {
+		return store.Warning{}, errorf(CodeValidation, "outcome", "closing needs an outcome: one of %v", Outcomes)
+	}
+	w, err := q.store.TransitionWarning(ctx, id, store.WarningChange{ActorID: p.StaffID, To: ch.To, Note: ch.Note, Outcome: ch.Outcome, At: q.cfg.Now()})
+	if err != nil {
+		return store.Warning{}, mapQueueErr(err)
+	}
+	q.audit(ctx, p, "transition", w, ip, string(ch.To))
+	q.cfg.Hub.Publish(w)
+	return w, nil
+}
+
+// Assign hands an entry to a colleague whose subtree holds it.
+func (q *Queue) Assign(ctx context.Context, p *Principal, id, assigneeID, note, ip string) (store.Warning, error) {
+	w, err := q.load(ctx, p, id)
+	if err != nil {
+		return store.Warning{}, err
+	}
+	a, err := q.store.GetStaff(ctx, assigneeID)
+	colleague := &Principal{Role: a.Role, UnitPath: a.UnitPath}
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!p.InScope(a.UnitPath) || !colleague.InScope(w.UnitPath) || canWork(colleague) != nil || a.Disabled)) {
+		return store.Warning{}, errorf(CodeNotFound, "assignee_id", "no colleague %q who can take this entry", assigneeID)
+	}
+	if err != nil {
+		return store.Warning{}, err
+	}
+	now := q.cfg.Now()
+	w, err = q.store.AssignWarning(ctx, id, p.StaffID, assigneeID, now, now.Add(q.cfg.Lease), note)
+	if err != nil {
+		return store.Warning{}, mapQueueErr(err)
+	}
+	q.audit(ctx, p, "assign", w, ip, assigneeID)
+	q.cfg.Hub.Publish(w)
+	return w, nil
+}
+
+// Escalate moves every level-1 entry left unclaimed past its deadline to
+// the parent unit, with a fresh deadline, and records it in the history.
+// It returns how many moved. An entry at a root unit stays and is logged:
+// there is no one further up.
+func (q *Queue) Escalate(ctx context.Context) (int, error) {
+	now := q.cfg.Now()
+	moved := 0
+	for {
+		due, err := q.store.ScanOverdue(ctx, now, store.DefaultLimit)
+		if err != nil {
+			return moved, err
+		}
+		progress := false
+		for _, w := range due {
+			if w.Level != 1 || w.State != store.WarningOpen {
+				continue
+			}
+			u, err := q.store.GetUnit(ctx, w.UnitID)
+			if err != nil || u.ParentID == "" {
+				q.cfg.Log.Warn("level-1 warning overdue at the top of the tree", "warning", w.ID, "unit", w.UnitID)
+				continue
+			}
+			note := fmt.Sprintf("unclaimed %s past its deadline: escalated from %s", now.Sub(w.DueAt).Round(time.Minute), u.ID)
+			ew, err := q.store.EscalateWarning(ctx, w.ID, u.ParentID, now, now.Add(q.cfg.SLA[1]), note)
+			if errors.Is(err, store.ErrInvalidTransition) {
+				continue // claimed in the meantime
+			}
+			if err != nil {
+				return moved, err
+			}
+			moved++
+			progress = true
+			q.cfg.Hub.Publish(ew)
+		}
+		if !progress || len(due) < store.DefaultLimit {
+			return moved, nil
+		}
+	}
+}
+
+// RunEscalation calls Escalate every interval until ctx ends.
+func (q *Queue) RunEscalation(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := q.Escalate(ctx); err != nil {
+				q.cfg.Log.Error("escalation", "err", err)
+			} else if n > 0 {
+				q.cfg.Log.Info("escalated overdue level-1 warnings", "count", n)
+			}
+		}
+	}
+}
