@@ -38,27 +38,22 @@ func (h recordsAPI) person(c *fiber.Ctx) error {
 	return c.JSON(rec)
 }
 
-// caseText is the free text of the record form. Each field is bounded so
-// that a whole form fits the body limit.
-type caseText struct {
-	SelfEvaluation string `json:"self_evaluation" validate:"max=4000"`
-	LifeEvents     string `json:"life_events" validate:"max=4000"`
-	OtherProblems  string `json:"other_problems" validate:"max=4000"`
-	Advice         string `json:"advice" validate:"max=4000"`
-	GroupNotified  *bool  `json:"group_notified" validate:"required"`
-}
-
-func (t caseText) fields() assess.CaseFields {
-	return assess.CaseFields{SelfEvaluation: t.SelfEvaluation, LifeEvents: t.LifeEvents, OtherProblems: t.OtherProblems,
-		Advice: t.Advice, GroupNotified: *t.GroupNotified}
+// caseFields builds the record form's fields; each free-text field is
+// bounded so that a whole form fits the body limit.
+func caseFields(selfEval, lifeEvents, other, advice string, notified *bool) assess.CaseFields {
+	return assess.CaseFields{SelfEvaluation: selfEval, LifeEvents: lifeEvents, OtherProblems: other, Advice: advice, GroupNotified: *notified}
 }
 
 type newCaseRequest struct {
-	PersonID  string     `json:"person_id" validate:"required,max=64"`
-	WarningID string     `json:"warning_id" validate:"omitempty,max=64"`
-	UnitID    string     `json:"unit_id" validate:"omitempty,max=64"`
-	At        *time.Time `json:"at"`
-	caseText
+	PersonID       string     `json:"person_id" validate:"required,max=64"`
+	WarningID      string     `json:"warning_id" validate:"omitempty,max=64"`
+	UnitID         string     `json:"unit_id" validate:"omitempty,max=64"`
+	At             *time.Time `json:"at"`
+	SelfEvaluation string     `json:"self_evaluation" validate:"max=4000"`
+	LifeEvents     string     `json:"life_events" validate:"max=4000"`
+	OtherProblems  string     `json:"other_problems" validate:"max=4000"`
+	Advice         string     `json:"advice" validate:"max=4000"`
+	GroupNotified  *bool      `json:"group_notified" validate:"required"`
 }
 
 func (h recordsAPI) createCase(c *fiber.Ctx) error {
@@ -66,7 +61,7 @@ func (h recordsAPI) createCase(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	in := assess.NewCase{PersonID: req.PersonID, WarningID: req.WarningID, UnitID: req.UnitID, CaseFields: req.fields()}
+	in := assess.NewCase{PersonID: req.PersonID, WarningID: req.WarningID, UnitID: req.UnitID, CaseFields: caseFields(req.SelfEvaluation, req.LifeEvents, req.OtherProblems, req.Advice, req.GroupNotified)}
 	if req.At != nil {
 		in.At = *req.At
 	}
@@ -86,10 +81,14 @@ func (h recordsAPI) getCase(c *fiber.Ctx) error {
 }
 
 type updateCaseRequest struct {
-	Version int64  `json:"version" validate:"required,gte=1"`
-	Closed  bool   `json:"closed"`
-	Outcome string `json:"outcome" validate:"max=64"`
-	caseText
+	Version        int64  `json:"version" validate:"required,gte=1"`
+	Closed         bool   `json:"closed"`
+	Outcome        string `json:"outcome" validate:"max=64"`
+	SelfEvaluation string `json:"self_evaluation" validate:"max=4000"`
+	LifeEvents     string `json:"life_events" validate:"max=4000"`
+	OtherProblems  string `json:"other_problems" validate:"max=4000"`
+	Advice         string `json:"advice" validate:"max=4000"`
+	GroupNotified  *bool  `json:"group_notified" validate:"required"`
 }
 
 func (h recordsAPI) updateCase(c *fiber.Ctx) error {
@@ -98,7 +97,7 @@ func (h recordsAPI) updateCase(c *fiber.Ctx) error {
 		return err
 	}
 	v, err := h.records.UpdateCase(c.UserContext(), principalOf(c), c.Params("id"),
-		assess.CaseUpdate{Version: req.Version, CaseFields: req.fields(), Closed: req.Closed, Outcome: req.Outcome}, c.IP())
+		assess.CaseUpdate{Version: req.Version, CaseFields: caseFields(req.SelfEvaluation, req.LifeEvents, req.OtherProblems, req.Advice, req.GroupNotified), Closed: req.Closed, Outcome: req.Outcome}, c.IP())
 	if err != nil {
 		return err
 	}

@@ -382,12 +382,12 @@ const (
 
 // Trend is the reliable-change verdict on one instrument's waves.
 type Trend struct {
-	Instrument  string   `json:"instrument"`
-	Score       string   `json:"score,omitempty"`
-	SD          float64  `json:"sd,omitempty"`
-	Reliability float64  `json:"reliability,omitempty"`
-	Source      string   `json:"source,omitempty"`
-	Trend       string   `json:"trend"` // the latest change's verdict
+	Instrument  string       `json:"instrument"`
+	Score       string       `json:"score,omitempty"`
+	SD          float64      `json:"sd,omitempty"`
+	Reliability float64      `json:"reliability,omitempty"`
+	Source      string       `json:"source,omitempty"`
+	Trend       string       `json:"trend"` // the latest change's verdict
 	Changes     []WaveChange `json:"changes"`
 }
 
