@@ -722,7 +722,7 @@ func referTarget(to store.Unit, parentPath, entryPath string) bool {
 	if strings.HasPrefix(entryPath, to.Path) {
 		return to.Path != entryPath // an ancestor, not the entry's own unit
 	}
-	return to.Kind == "station" && parentPath != "" && strings.HasPrefix(entryPath, parentPath)
+	return to.Kind == "station" && parentPath != "" && parentPath != entryPath && strings.HasPrefix(entryPath, parentPath)
 }
 
 // Refer sends a queue entry the principal holds to a unit above it. The
