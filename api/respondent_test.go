@@ -54,8 +54,10 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	hub := assess.NewHub()
 	scfg.Hub = hub
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: scfg.SLA, Now: clk.Now, Hub: hub})
+	records := assess.NewRecords(st, lib, clk.Now)
+	records.OnWarningChange(hub.Publish)
 	app := api.New(acfg, api.Services{Sessions: assess.NewSessions(st, lib, scfg), Staff: staff,
-		Records: assess.NewRecords(st, lib, clk.Now), Queue: queue, Hub: hub, Ready: st.Ping})
+		Records: records, Queue: queue, Hub: hub, Ready: st.Ping})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

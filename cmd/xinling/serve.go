@@ -172,7 +172,9 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	go queue.RunEscalation(ctx, 30*time.Second)
 	cfg.api.Log = log
 	staff := assess.NewStaff(st, cfg.auth)
-	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: assess.NewRecords(st, lib, nil),
+	records := assess.NewRecords(st, lib, nil)
+	records.OnWarningChange(hub.Publish) // a referral moves its entry: tell the consoles
+	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: records,
 		Queue: queue, Hub: hub, Ready: st.Ping})
 
 	if cfg.pprof != "" {
