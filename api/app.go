@@ -121,6 +121,7 @@ func New(cfg Config, svc Services) *fiber.App {
 		v1.Post("/staff/:id/reset-password", auth, st.resetPassword)
 		v1.Get("/units", auth, st.units)
 		v1.Post("/units", auth, st.createUnit)
+		v1.Get("/units/:id/summary", auth, st.summary)
 		v1.Get("/audit", auth, st.audit)
 		if svc.Records != nil {
 			registerRecords(v1, auth, svc.Records)

@@ -290,3 +290,32 @@ func TestStreamIsForCaseWorkersOnly(t *testing.T) {
 	o := newQueueOrg(t)
 	o.teacherA.do("GET", "/api/v1/warnings/stream", nil).expectError(t, 403, "forbidden")
 }
+
+// Teachers see anonymous aggregates of their own units, with small counts
+// suppressed, and nothing of other units.
+func TestTeacherSeesOnlyAnonymousAggregates(t *testing.T) {
+	o := newQueueOrg(t)
+	for i := 0; i < 3; i++ {
+		o.s.warning("schoolA", 3)
+	}
+	r := o.teacherA.do("GET", "/api/v1/units/schoolA/summary", nil)
+	if r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	w := r.body["warnings"].(map[string]any)
+	if w["3"] != 3.0 || w["2"] != nil || w["1"] != 0.0 {
+		t.Fatalf("teacher's warning counts: %s (level 2 has 1 entry and must be suppressed)", r.raw)
+	}
+	inst := r.body["instruments"].([]any)[0].(map[string]any)
+	if inst["instrument"] != "phq9" || inst["results"] != 4.0 || inst["bands"].([]any)[0].(map[string]any)["count"] != 4.0 {
+		t.Fatalf("teacher's band counts: %s", r.raw)
+	}
+	if strings.Contains(r.raw, "person") || strings.Contains(r.raw, "session") {
+		t.Fatalf("an aggregate mentions individuals: %s", r.raw)
+	}
+	o.teacherA.do("GET", "/api/v1/units/schoolB/summary", nil).expectError(t, 404, "not_found")
+	// A counsellor sees the small counts too.
+	if r := o.counsellor.do("GET", "/api/v1/units/schoolA/summary", nil); r.body["warnings"].(map[string]any)["2"] != 1.0 {
+		t.Fatalf("counsellor: %s", r.raw)
+	}
+}

@@ -226,3 +226,12 @@ func (s staffAPI) audit(c *fiber.Ctx) error {
 func page(c *fiber.Ctx) store.Page {
 	return store.Page{After: c.Query("after"), Limit: c.QueryInt("limit", store.DefaultLimit)}
 }
+
+// summary is the anonymous picture of a unit, for every staff role.
+func (s staffAPI) summary(c *fiber.Ctx) error {
+	sum, err := s.staff.Summary(c.UserContext(), principalOf(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(sum)
+}
