@@ -122,6 +122,9 @@ func New(cfg Config, svc Services) *fiber.App {
 		v1.Get("/units", auth, st.units)
 		v1.Post("/units", auth, st.createUnit)
 		v1.Get("/units/:id/summary", auth, st.summary)
+		v1.Put("/units/:id", auth, st.renameUnit)
+		v1.Post("/staff/:id/disable", auth, st.setDisabled(true))
+		v1.Post("/staff/:id/enable", auth, st.setDisabled(false))
 		v1.Get("/audit", auth, st.audit)
 		if svc.Records != nil {
 			registerRecords(v1, auth, svc.Records)

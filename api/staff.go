@@ -235,3 +235,30 @@ func (s staffAPI) summary(c *fiber.Ctx) error {
 	}
 	return c.JSON(sum)
 }
+
+type renameUnitRequest struct {
+	Name string `json:"name" validate:"required,max=128"`
+	Kind string `json:"kind" validate:"required"`
+}
+
+func (s staffAPI) renameUnit(c *fiber.Ctx) error {
+	var req renameUnitRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	u, err := s.staff.RenameUnit(c.UserContext(), principalOf(c), c.Params("id"), req.Name, req.Kind, c.IP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"unit": viewOfUnit(u)})
+}
+
+func (s staffAPI) setDisabled(disabled bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		st, err := s.staff.SetDisabled(c.UserContext(), principalOf(c), c.Params("id"), disabled, c.IP())
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"staff": viewOfStaff(st), "disabled": st.Disabled})
+	}
+}

@@ -209,3 +209,31 @@ func TestEveryNonPublicRouteNeedsAStaffSession(t *testing.T) {
 		t.Fatalf("only %d staff routes checked", checked)
 	}
 }
+
+func TestDisableAccountAndRenameUnit(t *testing.T) {
+	s := newServer(t)
+	admin := s.signIn("admin", s.org())
+	r := admin.do("POST", "/api/v1/staff", map[string]any{"login": "c1", "name": "咨询师", "role": "counsellor", "unit_id": "schoolA"})
+	c1 := s.signIn("c1", r.body["one_time_password"].(string))
+	id := r.body["staff"].(map[string]any)["id"].(string)
+	if r := admin.do("POST", "/api/v1/staff/"+id+"/disable", nil); r.status != 200 || r.body["disabled"] != true {
+		t.Fatal(r.raw)
+	}
+	c1.do("GET", "/api/v1/auth/me", nil).expectError(t, 401, "unauthenticated")
+	s.console().login("c1", "a-long-new-secret").expectError(t, 401, "login_failed")
+	admin.do("POST", "/api/v1/staff/"+id+"/enable", nil)
+	if r := s.console().login("c1", "a-long-new-secret"); r.status != 200 {
+		t.Fatalf("re-enabled account: %s", r.raw)
+	}
+	me := admin.do("GET", "/api/v1/auth/me", nil).body["staff"].(map[string]any)["id"].(string)
+	admin.do("POST", "/api/v1/staff/"+me+"/disable", nil).expectError(t, 400, "validation_failed")
+
+	if r := admin.do("PUT", "/api/v1/units/schoolA", map[string]any{"name": "第一中学", "kind": "school"}); r.status != 200 ||
+		r.body["unit"].(map[string]any)["name"] != "第一中学" || r.body["unit"].(map[string]any)["path"] != "/city/county/schoolA/" {
+		t.Fatal(r.raw)
+	}
+	r = admin.do("POST", "/api/v1/staff", map[string]any{"login": "adminB", "name": "B", "role": "admin", "unit_id": "schoolB"})
+	adminB := s.signIn("adminB", r.body["one_time_password"].(string))
+	adminB.do("PUT", "/api/v1/units/schoolA", map[string]any{"name": "x", "kind": "school"}).expectError(t, 404, "not_found")
+	adminB.do("POST", "/api/v1/staff/"+id+"/disable", nil).expectError(t, 404, "not_found")
+}

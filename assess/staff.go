@@ -406,6 +406,60 @@ func (a *Staff) CreateUnit(ctx context.Context, p *Principal, u store.Unit, ip s
 	return out, nil
 }
 
+// RenameUnit changes the name or kind of a unit in the admin's subtree.
+// Units do not move: every path below them would have to follow.
+func (a *Staff) RenameUnit(ctx context.Context, p *Principal, id, name, kind, ip string) (store.Unit, error) {
+	if err := requireAdmin(p); err != nil {
+		return store.Unit{}, err
+	}
+	if !slices.Contains(UnitKinds, kind) {
+		return store.Unit{}, errorf(CodeValidation, "kind", "kind must be one of %s", strings.Join(UnitKinds, ", "))
+	}
+	if _, err := a.unitInScope(ctx, p, id, "id"); err != nil {
+		return store.Unit{}, err
+	}
+	u, err := a.store.RenameUnit(ctx, id, name, kind)
+	if err != nil {
+		return store.Unit{}, err
+	}
+	a.audit(ctx, p.StaffID, "unit_rename", "unit", u.ID, u.Path, ip, name)
+	return u, nil
+}
+
+// SetDisabled disables or re-enables an account in the admin's subtree.
+// Disabling signs it out everywhere. Admins cannot disable themselves, so
+// a subtree is never left without its last admin by accident.
+func (a *Staff) SetDisabled(ctx context.Context, p *Principal, staffID string, disabled bool, ip string) (store.Staff, error) {
+	if err := requireAdmin(p); err != nil {
+		return store.Staff{}, err
+	}
+	s, err := a.store.GetStaff(ctx, staffID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.InScope(s.UnitPath)) {
+		return store.Staff{}, errorf(CodeNotFound, "", "no staff account %q", staffID)
+	}
+	if err != nil {
+		return store.Staff{}, err
+	}
+	if s.ID == p.StaffID {
+		return store.Staff{}, errorf(CodeValidation, "", "you cannot disable your own account")
+	}
+	s.Disabled, s.UpdatedAt = disabled, a.cfg.Now()
+	if s, err = a.store.UpdateStaff(ctx, s); err != nil {
+		return store.Staff{}, err
+	}
+	if disabled {
+		if _, err := a.store.DeleteLogins(ctx, s.ID); err != nil {
+			return store.Staff{}, err
+		}
+	}
+	action := "account_enable"
+	if disabled {
+		action = "account_disable"
+	}
+	a.audit(ctx, p.StaffID, action, "staff", s.ID, s.UnitPath, ip, "")
+	return s, nil
+}
+
 // Audit lists the audit entries an admin may read: those about units in
 // their subtree, and those tied to no unit (failed sign-ins by name).
 func (a *Staff) Audit(ctx context.Context, p *Principal, f store.AuditFilter, page store.Page) ([]store.AuditEntry, string, error) {

@@ -140,6 +140,9 @@ type Store interface {
 	// ErrInvalid: the id is not [A-Za-z0-9_-]+.
 	CreateUnit(ctx context.Context, u Unit) (Unit, error)
 	GetUnit(ctx context.Context, id string) (Unit, error)
+	// RenameUnit changes a unit's name and kind; its place in the tree (and
+	// so every path below it) never changes. ErrNotFound: no such unit.
+	RenameUnit(ctx context.Context, id, name, kind string) (Unit, error)
 	// ListUnits returns the subtree under path (inclusive), ordered by path.
 	ListUnits(ctx context.Context, path string) ([]Unit, error)
 

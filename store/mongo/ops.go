@@ -40,6 +40,17 @@ func (db *DB) GetUnit(ctx context.Context, uid string) (store.Unit, error) {
 	return d.Unit, err
 }
 
+func (db *DB) RenameUnit(ctx context.Context, uid, name, kind string) (store.Unit, error) {
+	res, err := db.c[cUnits].UpdateOne(ctx, id(uid), bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: name}, {Key: "kind", Value: kind}}}})
+	if err != nil {
+		return store.Unit{}, mapErr(err)
+	}
+	if res.MatchedCount == 0 {
+		return store.Unit{}, notFound("unit", uid)
+	}
+	return db.GetUnit(ctx, uid)
+}
+
 func (db *DB) ListUnits(ctx context.Context, path string) ([]store.Unit, error) {
 	cur, err := db.c[cUnits].Find(ctx, subtree(bson.D{}, "path", path), options.Find().SetSort(bson.D{{Key: "path", Value: 1}}))
 	if err != nil {

@@ -59,6 +59,22 @@ func (db *DB) GetUnit(ctx context.Context, id string) (store.Unit, error) {
 	return u, err
 }
 
+func (db *DB) RenameUnit(ctx context.Context, id, name, kind string) (store.Unit, error) {
+	var out store.Unit
+	err := db.write(ctx, func(w *wtx) error {
+		res, err := w.exec("UPDATE units SET name = ?, kind = ? WHERE id = ?", name, kind, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("unit", id)
+		}
+		out, err = scanUnit(w.queryRow("SELECT "+unitCols+" FROM units WHERE id = ?", id))
+		return err
+	})
+	return out, err
+}
+
 func (db *DB) ListUnits(ctx context.Context, path string) ([]store.Unit, error) {
 	var w where
 	w.subtree("path", path)

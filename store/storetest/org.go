@@ -15,6 +15,13 @@ func testUnits(t *testing.T, s store.Store) {
 	}
 	u, err := s.GetUnit(ctx, "school")
 	must(t, err)
+	renamed, err := s.RenameUnit(ctx, "school", "第一中学", "school")
+	must(t, err)
+	if renamed.Name != "第一中学" || renamed.Path != u.Path || renamed.ParentID != u.ParentID {
+		t.Fatalf("RenameUnit = %+v", renamed)
+	}
+	_, err = s.RenameUnit(ctx, "nope", "x", "school")
+	wantErr(t, err, store.ErrNotFound)
 	if u.ParentID != "county" || u.Name != "一中" || !u.CreatedAt.Equal(T0) {
 		t.Fatalf("GetUnit = %+v", u)
 	}
