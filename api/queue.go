@@ -27,6 +27,7 @@ func registerQueue(v1 fiber.Router, auth fiber.Handler, q queueAPI) {
 	v1.Get("/warnings/stream", auth, q.stream)
 	v1.Get("/warnings/:id", auth, q.detail)
 	v1.Post("/warnings/:id/claim", auth, q.claim)
+	v1.Post("/warnings/:id/release", auth, q.release)
 	v1.Post("/warnings/:id/transition", auth, q.transition)
 	v1.Post("/warnings/:id/assign", auth, q.assign)
 }
@@ -156,6 +157,24 @@ func (q queueAPI) transition(c *fiber.Ctx) error {
 	}
 	w, err := q.queue.Transition(c.UserContext(), principalOf(c), c.Params("id"),
 		assess.Change{To: store.WarningState(req.To), Note: req.Note, Outcome: req.Outcome}, c.IP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"warning": viewOfWarning(w, locale(c), time.Now())})
+}
+
+type releaseRequest struct {
+	Note string `json:"note" validate:"required,max=2000"`
+}
+
+// release hands a claimed entry back to the queue: the same as a
+// transition to open, named as counsellors say it.
+func (q queueAPI) release(c *fiber.Ctx) error {
+	var req releaseRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	w, err := q.queue.Transition(c.UserContext(), principalOf(c), c.Params("id"), assess.Change{To: store.WarningOpen, Note: req.Note}, c.IP())
 	if err != nil {
 		return err
 	}

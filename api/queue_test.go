@@ -148,6 +148,14 @@ func TestQueueWorkflow(t *testing.T) {
 		t.Fatal(r.raw)
 	}
 	o.counsellor.do("POST", base+"/claim", nil).expectError(t, 409, "conflict")
+	// Releasing hands it back; then the claim is taken again.
+	c.do("POST", base+"/release", map[string]any{}).expectError(t, 400, "validation_failed")
+	if r := c.do("POST", base+"/release", map[string]any{"note": "not mine after all"}); r.status != 200 || r.body["warning"].(map[string]any)["state"] != "open" {
+		t.Fatal(r.raw)
+	}
+	if r := c.do("POST", base+"/claim", nil); r.status != 200 {
+		t.Fatal(r.raw)
+	}
 	c.do("POST", base+"/transition", map[string]any{"to": "following_up"}).expectError(t, 400, "validation_failed")
 	if r := c.do("POST", base+"/transition", map[string]any{"to": "following_up", "note": "called the family"}); r.status != 200 {
 		t.Fatal(r.raw)
