@@ -70,6 +70,9 @@ type Sessions struct {
 
 	rootMu sync.Mutex
 	root   string // resolved SelfTestUnit
+
+	sweepMu sync.Mutex
+	sweptTo time.Time // idle sessions up to here have been looked at
 }
 
 type liveSession struct {
@@ -418,22 +421,38 @@ func (s *Sessions) Submit(ctx context.Context, id, token, locale string) (*Submi
 		}
 		return nil, err
 	}
+	sub, err := s.submission(ctx, ls, false)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.commit(ctx, ls, sub)
+	if err != nil {
+		return nil, err
+	}
+	return s.render(ls, out.Results, locale)
+}
+
+// submission scores every instrument of a session over its stored answers
+// and gathers the warnings into one draft. With incomplete, an instrument
+// short of answers still yields a result, carrying only its item warnings.
+func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete bool) (store.Submission, error) {
+	id := ls.sess.ID
 	answers, err := s.store.ListAnswers(ctx, id)
 	if err != nil {
-		return nil, fromStore(err, id)
+		return store.Submission{}, fromStore(err, id)
 	}
 	byInst := groupAnswers(answers)
 	now := s.cfg.Now()
 	sub := store.Submission{SessionID: id, At: now}
 	var draft *store.WarningDraft
 	for _, in := range ls.insts {
-		res, err := s.score(ls, in, byInst[in.ID()])
+		res, err := s.score(ls, in, byInst[in.ID()], incomplete)
 		if err != nil {
-			return nil, err
+			return store.Submission{}, err
 		}
 		payload, err := json.Marshal(res)
 		if err != nil {
-			return nil, err
+			return store.Submission{}, err
 		}
 		rec := store.Result{
 			ID: store.NewID(), SessionID: id, Instrument: in.ID(), Version: in.Version(), ContentHash: in.Hash,
@@ -448,6 +467,9 @@ func (s *Sessions) Submit(ctx context.Context, id, token, locale string) (*Submi
 		for _, f := range res.Validity {
 			rec.Flags = append(rec.Flags, f.ID)
 		}
+		if !res.Complete {
+			rec.Flags = append(rec.Flags, FlagIncomplete)
+		}
 		sub.Results = append(sub.Results, rec)
 		for _, w := range res.Warnings {
 			if draft == nil {
@@ -461,9 +483,18 @@ func (s *Sessions) Submit(ctx context.Context, id, token, locale string) (*Submi
 		draft.DueAt = now.Add(s.cfg.SLA[draft.Level])
 		sub.Warning = draft
 	}
+	return sub, nil
+}
+
+// FlagIncomplete marks a result filed for an abandoned session: it holds
+// item warnings but no scores, and reports leave it out of score figures.
+const FlagIncomplete = "incomplete"
+
+// commit stores a submission and tells the consoles of its warning.
+func (s *Sessions) commit(ctx context.Context, ls *liveSession, sub store.Submission) (store.SubmitOutcome, error) {
 	out, err := s.store.Submit(ctx, sub)
 	if err != nil {
-		return nil, fromStore(err, id)
+		return out, fromStore(err, sub.SessionID)
 	}
 	if out.Warning != nil && !out.Replayed {
 		s.cfg.Hub.Publish(*out.Warning)
@@ -471,7 +502,75 @@ func (s *Sessions) Submit(ctx context.Context, id, token, locale string) (*Submi
 	ls.mu.Lock()
 	ls.sess.State = store.SessionSubmitted
 	ls.mu.Unlock()
-	return s.render(ls, out.Results, locale)
+	return out, nil
+}
+
+// SweepAbandoned looks at the sessions whose idle time ran out since the
+// last sweep. One that holds an answer firing a warning on its own (PHQ-9
+// item 9, an ASQ "yes") is filed as submitted with its incomplete results
+// and that warning: a resident who answered "nearly every day" to item 9
+// and closed the browser must still reach a counsellor. Others are left
+// for retention. It returns how many were filed.
+func (s *Sessions) SweepAbandoned(ctx context.Context) (int, error) {
+	now := s.cfg.Now()
+	before := now.Add(-s.cfg.IdleTimeout)
+	s.sweepMu.Lock()
+	from := s.sweptTo
+	if from.IsZero() {
+		from = before.Add(-7 * 24 * time.Hour) // after a restart, catch up on a week
+	}
+	s.sweepMu.Unlock()
+	filed := 0
+	for {
+		idle, err := s.store.ListIdleSessions(ctx, from, before, 100)
+		if err != nil {
+			return filed, err
+		}
+		for _, sess := range idle {
+			from = sess.LastActiveAt
+			ls, err := s.load(ctx, sess.ID)
+			if err != nil {
+				return filed, err
+			}
+			sub, err := s.submission(ctx, ls, true)
+			if err != nil {
+				return filed, err
+			}
+			if sub.Warning == nil {
+				continue
+			}
+			if _, err := s.commit(ctx, ls, sub); err != nil && !isCode(err, CodeSessionSubmitted) {
+				return filed, err
+			}
+			filed++
+		}
+		if len(idle) < 100 {
+			break
+		}
+		from = from.Add(time.Millisecond)
+	}
+	s.sweepMu.Lock()
+	s.sweptTo = before
+	s.sweepMu.Unlock()
+	return filed, nil
+}
+
+// RunSweeper calls SweepAbandoned every interval until ctx ends.
+func (s *Sessions) RunSweeper(ctx context.Context, every time.Duration, log func(msg string, args ...any)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.SweepAbandoned(ctx); err != nil {
+				log("sweeping abandoned sessions", "err", err)
+			} else if n > 0 {
+				log("filed warnings of abandoned sessions", "count", n)
+			}
+		}
+	}
 }
 
 // warningKey groups a follow-up's warning with the session that chained it.
@@ -484,7 +583,7 @@ func (ls *liveSession) warningKey() string {
 
 // score runs one instrument over the session's answers. Answers to items
 // that the respondent's later choices hid are dropped, as the screen did.
-func (s *Sessions) score(ls *liveSession, in *engine.Instrument, answers map[string]float64) (*engine.Result, error) {
+func (s *Sessions) score(ls *liveSession, in *engine.Instrument, answers map[string]float64, incomplete bool) (*engine.Result, error) {
 	sex, age := ls.sess.Sex, float64(ls.sess.Age)
 	shown, err := in.Shown(answers, sex, age)
 	if err != nil {
@@ -500,7 +599,7 @@ func (s *Sessions) score(ls *liveSession, in *engine.Instrument, answers map[str
 	if err != nil {
 		return nil, fromInput(err, "")
 	}
-	if !res.Complete {
+	if !res.Complete && !incomplete {
 		first := in.ID() + "." + res.Missing[0]
 		return nil, errorf(CodeIncomplete, first, "%d items of %s are not answered yet, starting with %s", len(res.Missing), in.ID(), first)
 	}

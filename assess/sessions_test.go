@@ -8,6 +8,7 @@ import (
 
 	"xinling/assess"
 	"xinling/internal/testkit"
+	"xinling/store"
 	"xinling/store/sqlite"
 )
 
@@ -100,5 +101,61 @@ func TestInstrumentVersionIsPinned(t *testing.T) {
 	}
 	if len(sess.TokenHash) != 32 || string(sess.TokenHash) == v.Token {
 		t.Fatal("the token must be stored only as its hash")
+	}
+}
+
+// A resident who answers PHQ-9 item 9 and closes the browser must still
+// reach a counsellor once the session is abandoned.
+func TestAbandonedRiskAnswersAreFiled(t *testing.T) {
+	lib, err := testkit.Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clk := testkit.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
+	cfg := assess.DefaultConfig()
+	cfg.Now, cfg.IdleTimeout = clk.Now, 72*time.Hour
+	s := assess.NewSessions(st, lib, cfg)
+	ctx := context.Background()
+	start := func(answers map[string]float64) *assess.SessionView {
+		v, err := s.Create(ctx, assess.CreateRequest{Instruments: []string{"phq9"}, Consent: true}, "zh-CN")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq := int64(0)
+		for item, val := range answers {
+			seq++
+			if _, err := s.SaveAnswer(ctx, v.ID, v.Token, assess.AnswerInput{Item: item, Value: val, Seq: seq}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return v
+	}
+	risky := start(map[string]float64{"phq9.q1": 1, "phq9.q9": 2})
+	calm := start(map[string]float64{"phq9.q1": 1, "phq9.q2": 0})
+	if n, err := s.SweepAbandoned(ctx); err != nil || n != 0 {
+		t.Fatalf("before the idle time: %d filed, %v", n, err)
+	}
+	clk.Add(73 * time.Hour)
+	if n, err := s.SweepAbandoned(ctx); err != nil || n != 1 {
+		t.Fatalf("after the idle time: %d filed, %v; want the one with item 9", n, err)
+	}
+	ws, _, err := st.ListWarnings(ctx, store.WarningFilter{}, store.Page{})
+	if err != nil || len(ws) != 1 || ws[0].Level != 1 || ws[0].SessionID != risky.ID || ws[0].Reasons[0].Rule != "item9" {
+		t.Fatalf("queue after the sweep: %+v, %v", ws, err)
+	}
+	results, _, _ := st.ListResults(ctx, store.ResultFilter{SessionID: risky.ID}, store.Page{})
+	if len(results) != 1 || len(results[0].Scores) != 0 || results[0].Flags[len(results[0].Flags)-1] != assess.FlagIncomplete {
+		t.Fatalf("filed result: %+v", results)
+	}
+	if n, _ := s.SweepAbandoned(ctx); n != 0 {
+		t.Fatalf("a second sweep filed %d again", n)
+	}
+	if sess, _ := st.GetSession(ctx, calm.ID); sess.State != store.SessionOpen {
+		t.Fatalf("a session without a risk answer was filed: %s", sess.State)
 	}
 }

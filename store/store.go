@@ -212,6 +212,10 @@ type Store interface {
 	// Submit writes a Submission atomically; see SubmitOutcome for replays.
 	// ErrNotFound: no session. ErrSessionClosed: purged.
 	Submit(ctx context.Context, sub Submission) (SubmitOutcome, error)
+	// ListIdleSessions returns up to limit open sessions whose last activity
+	// is in [from, before), least recently active first: the abandoned ones,
+	// whose answers may still hold a risk nobody has seen.
+	ListIdleSessions(ctx context.Context, from, before time.Time, limit int) ([]Session, error)
 	// PurgeAnonymousSessions deletes the answers of sessions without a
 	// person whose last activity is before the cutoff and marks them
 	// purged; results stay (they hold no identifier). Returns the count.

@@ -170,6 +170,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	sessions := assess.NewSessions(st, lib, cfg.sessions)
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: cfg.sessions.SLA, Hub: hub, Log: log})
 	go queue.RunEscalation(ctx, 30*time.Second)
+	go sessions.RunSweeper(ctx, time.Minute, log.Info)
 	cfg.api.Log = log
 	staff := assess.NewStaff(st, cfg.auth)
 	records := assess.NewRecords(st, lib, nil)

@@ -411,6 +411,26 @@ func (db *DB) ListAnswers(ctx context.Context, sessionID string) ([]store.Answer
 	return out, nil
 }
 
+func (db *DB) ListIdleSessions(ctx context.Context, from, before time.Time, limit int) ([]store.Session, error) {
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	filter := bson.D{{Key: "state", Value: string(store.SessionOpen)}, {Key: "lastactiveat", Value: bson.D{{Key: "$gte", Value: store.Millis(from)}, {Key: "$lt", Value: store.Millis(before)}}}}
+	cur, err := db.c[cSessions].Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "lastactiveat", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	var docs []sessionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]store.Session, len(docs))
+	for i, d := range docs {
+		out[i] = d.Session
+	}
+	return out, nil
+}
+
 func (db *DB) PurgeAnonymousSessions(ctx context.Context, before time.Time) (int, error) {
 	filter := bson.D{{Key: "personid", Value: ""}, {Key: "state", Value: bson.D{{Key: "$ne", Value: string(store.SessionPurged)}}},
 		{Key: "lastactiveat", Value: bson.D{{Key: "$lt", Value: store.Millis(before)}}}}

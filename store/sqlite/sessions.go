@@ -202,6 +202,27 @@ func (db *DB) ListAnswers(ctx context.Context, sessionID string) ([]store.Answer
 	return out, rows.Err()
 }
 
+func (db *DB) ListIdleSessions(ctx context.Context, from, before time.Time, limit int) ([]store.Session, error) {
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	rows, err := db.rdb.QueryContext(ctx, "SELECT "+sessionCols+" FROM sessions WHERE state = 'open' AND last_active_at >= ? AND last_active_at < ? ORDER BY last_active_at, id LIMIT ?",
+		ms(store.Millis(from)), ms(store.Millis(before)), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
 func (db *DB) PurgeAnonymousSessions(ctx context.Context, before time.Time) (int, error) {
 	var n int
 	err := db.write(ctx, func(w *wtx) error {

@@ -209,3 +209,29 @@ func testPurge(t *testing.T, s store.Store) {
 	_, err = s.Submit(ctx, store.Submission{SessionID: old.ID, At: T0})
 	wantErr(t, err, store.ErrSessionClosed)
 }
+
+func testIdleSessions(t *testing.T, s store.Store) {
+	tree(t, s)
+	idle := session(t, s, "", "")
+	busy := session(t, s, "", "")
+	done := session(t, s, "", "")
+	_, err := s.SaveAnswer(ctx, store.Answer{SessionID: busy.ID, Item: "q1", Seq: 1, At: at(10 * time.Hour)})
+	must(t, err)
+	_, err = s.Submit(ctx, store.Submission{SessionID: done.ID, At: at(time.Minute), Results: []store.Result{{ID: store.NewID(), Instrument: "phq9"}}})
+	must(t, err)
+	got, err := s.ListIdleSessions(ctx, T0, at(5*time.Hour), 10)
+	must(t, err)
+	if len(got) != 1 || got[0].ID != idle.ID || got[0].State != store.SessionOpen {
+		t.Fatalf("ListIdleSessions = %+v, want only the idle open session", got)
+	}
+	got, err = s.ListIdleSessions(ctx, T0, at(11*time.Hour), 1)
+	must(t, err)
+	if len(got) != 1 || got[0].ID != idle.ID {
+		t.Fatalf("limit 1 = %+v, want the least recently active", got)
+	}
+	got, err = s.ListIdleSessions(ctx, at(time.Hour), at(11*time.Hour), 10)
+	must(t, err)
+	if len(got) != 1 || got[0].ID != busy.ID {
+		t.Fatalf("from 1h = %+v, want only the session active at 10h", got)
+	}
+}

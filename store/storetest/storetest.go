@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"AnswerBatch", testAnswerBatch},
 		{"ConcurrentAnswers", testConcurrentAnswers},
 		{"Purge", testPurge},
+		{"IdleSessions", testIdleSessions},
 		{"Submit", testSubmit},
 		{"SubmitAtomic", testSubmitAtomic},
 		{"SubmitMerge", testSubmitMerge},
