@@ -302,6 +302,17 @@ func (q *Queue) Escalate(ctx context.Context) (int, error) {
 
 // RunEscalation calls Escalate every interval until ctx ends.
 func (q *Queue) RunEscalation(ctx context.Context, every time.Duration) {
+	runEvery(ctx, every, q.Escalate, func(n int, err error) {
+		if err != nil {
+			q.cfg.Log.Error("escalation", "err", err)
+		} else if n > 0 {
+			q.cfg.Log.Info("escalated overdue level-1 warnings", "count", n)
+		}
+	})
+}
+
+// runEvery calls job every interval until ctx ends and reports each run.
+func runEvery(ctx context.Context, every time.Duration, job func(context.Context) (int, error), report func(int, error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -309,11 +320,7 @@ func (q *Queue) RunEscalation(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := q.Escalate(ctx); err != nil {
-				q.cfg.Log.Error("escalation", "err", err)
-			} else if n > 0 {
-				q.cfg.Log.Info("escalated overdue level-1 warnings", "count", n)
-			}
+			report(job(ctx))
 		}
 	}
 }

@@ -557,20 +557,13 @@ func (s *Sessions) SweepAbandoned(ctx context.Context) (int, error) {
 
 // RunSweeper calls SweepAbandoned every interval until ctx ends.
 func (s *Sessions) RunSweeper(ctx context.Context, every time.Duration, log func(msg string, args ...any)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.SweepAbandoned(ctx); err != nil {
-				log("sweeping abandoned sessions", "err", err)
-			} else if n > 0 {
-				log("filed warnings of abandoned sessions", "count", n)
-			}
+	runEvery(ctx, every, s.SweepAbandoned, func(n int, err error) {
+		if err != nil {
+			log("sweeping abandoned sessions", "err", err)
+		} else if n > 0 {
+			log("filed warnings of abandoned sessions", "count", n)
 		}
-	}
+	})
 }
 
 // warningKey groups a follow-up's warning with the session that chained it.

@@ -327,6 +327,12 @@ func (a *Staff) ResetByOperator(ctx context.Context, login string) (string, erro
 	if err != nil {
 		return "", err
 	}
+	return a.reissue(ctx, s, "", "cli")
+}
+
+// reissue gives an account a new one-time password, clears its lock and
+// signs it out everywhere.
+func (a *Staff) reissue(ctx context.Context, s store.Staff, actor, ip string) (string, error) {
 	otp := oneTimePassword()
 	s.PasswordHash, s.MustChangePassword, s.FailedLogins, s.LockedUntil, s.UpdatedAt = hashPassword(otp), true, 0, time.Time{}, a.cfg.Now()
 	if _, err := a.store.UpdateStaff(ctx, s); err != nil {
@@ -335,7 +341,7 @@ func (a *Staff) ResetByOperator(ctx context.Context, login string) (string, erro
 	if _, err := a.store.DeleteLogins(ctx, s.ID); err != nil {
 		return "", err
 	}
-	a.audit(ctx, "", "password_reset", "staff", s.ID, s.UnitPath, "cli", "")
+	a.audit(ctx, actor, "password_reset", "staff", s.ID, s.UnitPath, ip, "")
 	return otp, nil
 }
 
@@ -352,16 +358,7 @@ func (a *Staff) ResetPassword(ctx context.Context, p *Principal, staffID, ip str
 	if err != nil {
 		return "", err
 	}
-	otp := oneTimePassword()
-	s.PasswordHash, s.MustChangePassword, s.FailedLogins, s.LockedUntil, s.UpdatedAt = hashPassword(otp), true, 0, time.Time{}, a.cfg.Now()
-	if _, err := a.store.UpdateStaff(ctx, s); err != nil {
-		return "", err
-	}
-	if _, err := a.store.DeleteLogins(ctx, s.ID); err != nil {
-		return "", err
-	}
-	a.audit(ctx, p.StaffID, "password_reset", "staff", s.ID, s.UnitPath, ip, "")
-	return otp, nil
+	return a.reissue(ctx, s, p.StaffID, ip)
 }
 
 // ListAccounts lists the staff accounts in the admin's subtree.
