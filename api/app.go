@@ -46,11 +46,12 @@ func DefaultConfig() Config {
 
 // Services are the workflows the API exposes.
 type Services struct {
-	Sessions *assess.Sessions
-	Staff    *assess.Staff
-	Records  *assess.Records
-	Queue    *assess.Queue
-	Hub      *assess.Hub
+	Sessions  *assess.Sessions
+	Staff     *assess.Staff
+	Records   *assess.Records
+	Queue     *assess.Queue
+	Campaigns *assess.Campaigns
+	Hub       *assess.Hub
 	// Ready reports whether the server can serve: the store is reachable
 	// and the instruments are loaded.
 	Ready func(ctx context.Context) error
@@ -131,6 +132,9 @@ func New(cfg Config, svc Services) *fiber.App {
 		}
 		if svc.Queue != nil {
 			registerQueue(v1, auth, queueAPI{queue: svc.Queue, hub: svc.Hub})
+		}
+		if svc.Campaigns != nil {
+			registerCampaigns(v1, auth, campaignAPI{campaigns: svc.Campaigns})
 		}
 	}
 	return app

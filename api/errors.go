@@ -49,6 +49,8 @@ var statusOf = map[string]int{
 	assess.CodeCSRF:              http.StatusForbidden,
 	assess.CodeMustChange:        http.StatusForbidden,
 	assess.CodeConflict:          http.StatusConflict,
+	assess.CodeCampaignClosed:    http.StatusGone,
+	assess.CodeCodeUnknown:       http.StatusNotFound,
 }
 
 type errorBody struct {

@@ -24,13 +24,14 @@ import (
 // server runs the app on a real loopback listener, so tests go through
 // HTTP as clients do (body limits, for one, act before any handler).
 type server struct {
-	t     *testing.T
-	app   *fiber.App
-	base  string
-	store store.Store
-	staff *assess.Staff
-	queue *assess.Queue
-	clock *testkit.Clock
+	t         *testing.T
+	app       *fiber.App
+	base      string
+	store     store.Store
+	staff     *assess.Staff
+	queue     *assess.Queue
+	campaigns *assess.Campaigns
+	clock     *testkit.Clock
 }
 
 func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *server {
@@ -55,16 +56,17 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	scfg.Hub = hub
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: scfg.SLA, Now: clk.Now, Hub: hub})
 	records := assess.NewRecords(st, lib, clk.Now)
+	campaigns := assess.NewCampaigns(st, lib, clk.Now)
 	records.OnWarningChange(hub.Publish)
 	app := api.New(acfg, api.Services{Sessions: assess.NewSessions(st, lib, scfg), Staff: staff,
-		Records: records, Queue: queue, Hub: hub, Ready: st.Ping})
+		Records: records, Queue: queue, Hub: hub, Campaigns: campaigns, Ready: st.Ping})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { hub.Close(); _ = app.Shutdown() })
-	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, queue: queue, clock: clk}
+	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, queue: queue, campaigns: campaigns, clock: clk}
 }
 
 type response struct {
