@@ -198,6 +198,11 @@ type Store interface {
 	// CreateSession stores an open session. ErrConflict on a taken id.
 	CreateSession(ctx context.Context, s Session) (Session, error)
 	GetSession(ctx context.Context, id string) (Session, error)
+	// SetSessionToken replaces an open session's token hash, so that a
+	// student resuming with a personal access code on another device gets
+	// a fresh token (and the old device's one stops working).
+	// ErrNotFound: no session. ErrSessionClosed: not open.
+	SetSessionToken(ctx context.Context, id string, hash []byte) error
 	ListSessions(ctx context.Context, f SessionFilter, p Page) ([]Session, string, error)
 	// SaveAnswer stores one answer, idempotently by (session, item, seq):
 	// a higher seq than stored replaces it (AnswerSaved), an equal seq is a

@@ -332,6 +332,22 @@ func (db *DB) ListSessions(ctx context.Context, f store.SessionFilter, p store.P
 	})
 }
 
+func (db *DB) SetSessionToken(ctx context.Context, sid string, hash []byte) error {
+	res, err := db.c[cSessions].UpdateOne(ctx, append(id(sid), bson.E{Key: "state", Value: string(store.SessionOpen)}),
+		bson.D{{Key: "$set", Value: bson.D{{Key: "tokenhash", Value: hash}}}})
+	if err != nil {
+		return mapErr(err)
+	}
+	if res.MatchedCount == 0 {
+		s, err := db.GetSession(ctx, sid)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: session %s is %s", store.ErrSessionClosed, sid, s.State)
+	}
+	return nil
+}
+
 func (db *DB) SaveAnswer(ctx context.Context, a store.Answer) (store.AnswerOutcome, error) {
 	return store.OneAnswer(db.SaveAnswers(ctx, a.SessionID, []store.Answer{a}))
 }

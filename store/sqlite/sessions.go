@@ -63,6 +63,19 @@ func (db *DB) GetSession(ctx context.Context, id string) (store.Session, error) 
 	return s, err
 }
 
+func (db *DB) SetSessionToken(ctx context.Context, id string, hash []byte) error {
+	return db.write(ctx, func(w *wtx) error {
+		res, err := w.exec("UPDATE sessions SET token_hash = ? WHERE id = ? AND state = 'open'", hash, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return w.sessionOpen(id)
+		}
+		return nil
+	})
+}
+
 func (db *DB) ListSessions(ctx context.Context, f store.SessionFilter, p store.Page) ([]store.Session, string, error) {
 	var w where
 	w.subtree("unit_path", f.UnitPath)

@@ -235,3 +235,18 @@ func testIdleSessions(t *testing.T, s store.Store) {
 		t.Fatalf("from 1h = %+v, want only the session active at 10h", got)
 	}
 }
+
+func testSessionToken(t *testing.T, s store.Store) {
+	tree(t, s)
+	sess := session(t, s, "", "")
+	must(t, s.SetSessionToken(ctx, sess.ID, []byte("new")))
+	got, err := s.GetSession(ctx, sess.ID)
+	must(t, err)
+	if string(got.TokenHash) != "new" {
+		t.Fatalf("token hash %q, want the new one", got.TokenHash)
+	}
+	wantErr(t, s.SetSessionToken(ctx, "nope", []byte("x")), store.ErrNotFound)
+	_, err = s.Submit(ctx, store.Submission{SessionID: sess.ID, At: T0, Results: []store.Result{{ID: store.NewID(), Instrument: "phq9"}}})
+	must(t, err)
+	wantErr(t, s.SetSessionToken(ctx, sess.ID, []byte("x")), store.ErrSessionClosed)
+}

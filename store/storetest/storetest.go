@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentAnswers", testConcurrentAnswers},
 		{"Purge", testPurge},
 		{"IdleSessions", testIdleSessions},
+		{"SessionToken", testSessionToken},
 		{"Submit", testSubmit},
 		{"SubmitAtomic", testSubmitAtomic},
 		{"SubmitMerge", testSubmitMerge},
