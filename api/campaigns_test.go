@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,4 +92,91 @@ func errCode(err error) string {
 		return e.Code
 	}
 	return fmt.Sprint(err)
+}
+
+// campaignWith makes an active campaign over class a7-1 of school A.
+func campaignWith(t *testing.T, o *queueOrg, mode, visibility string) string {
+	t.Helper()
+	ctx := context.Background()
+	for _, u := range []store.Unit{{ID: "a7", ParentID: "schoolA", Kind: "grade"}, {ID: "a7-1", ParentID: "a7", Kind: "class"}} {
+		if _, err := o.s.store.CreateUnit(ctx, u); err != nil && !errors.Is(err, store.ErrConflict) {
+			t.Fatal(err)
+		}
+	}
+	now := o.s.clock.Now()
+	r := o.psychA.do("POST", "/api/v1/campaigns", map[string]any{"name": "筛查", "unit_id": "schoolA", "unit_ids": []string{"a7-1"},
+		"battery": []string{"phq9", "asq"}, "mode": mode, "visibility": visibility,
+		"starts_at": now.Format(time.RFC3339), "ends_at": now.Add(24 * time.Hour).Format(time.RFC3339)})
+	if r.status != 201 {
+		t.Fatal(r.raw)
+	}
+	id := r.body["campaign"].(map[string]any)["id"].(string)
+	o.psychA.do("POST", "/api/v1/campaigns/"+id+"/activate", nil)
+	return id
+}
+
+func TestClassCodeStartsAnAnonymousCampaignSession(t *testing.T) {
+	o := newQueueOrg(t)
+	s := o.s
+	id := campaignWith(t, o, "open", "thanks")
+	code := o.psychA.do("POST", "/api/v1/campaigns/"+id+"/class-codes", nil).body["codes"].([]any)[0].(map[string]any)["code"].(string)
+	r := s.do("POST", "/api/v1/sessions", "", map[string]any{"code": strings.ToLower(code), "consent": true})
+	if r.status != 201 || len(r.body["items"].([]any)) != 13 {
+		t.Fatalf("class code: %d %s", r.status, r.raw)
+	}
+	ss := session{id: r.body["id"].(string), token: r.body["token"].(string)}
+	for _, it := range r.body["items"].([]any) {
+		ss.items = append(ss.items, it.(map[string]any)["id"].(string))
+	}
+	s.answerAll(ss, 3, 3, 3, 3, 3, 3, 3, 3, 1, 0, 0, 0, 0)
+	sub := s.do("POST", "/api/v1/sessions/"+ss.id+"/submit", ss.token, nil)
+	res := sub.body["result"].(map[string]any)
+	if sub.status != 200 || sub.body["visibility"] != "thanks" || sub.body["message"] == "" || len(res["instruments"].([]any)) != 0 || len(res["scores"].(map[string]any)) != 0 {
+		t.Fatalf("a thanks-only campaign showed results: %s", sub.raw)
+	}
+	if sub.body["crisis"] == nil {
+		t.Fatalf("the crisis block must show whatever the visibility: %s", sub.raw)
+	}
+	// The entry lands in the class's queue, where school A sees it.
+	if r := o.psychA.do("GET", "/api/v1/warnings?level=1", nil); len(ids(r)) != 1 {
+		t.Fatalf("school A's queue: %s", r.raw)
+	}
+	s.do("POST", "/api/v1/sessions", "", map[string]any{"code": "ZZZZ2222", "consent": true}).expectError(t, 404, "code_unknown")
+	s.do("POST", "/api/v1/sessions", "", map[string]any{"code": code, "instrument": "phq9", "consent": true}).expectError(t, 400, "validation_failed")
+}
+
+func TestPersonalCodeResumesOnAnotherDevice(t *testing.T) {
+	o := newQueueOrg(t)
+	s := o.s
+	ctx := context.Background()
+	id := campaignWith(t, o, "roster", "bands")
+	p, err := s.store.CreatePerson(ctx, store.Person{ID: store.NewID(), UnitID: "a7-1", Sex: "f", BirthMonth: "2012-03", CreatedAt: s.clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.CreateAccessCodes(ctx, []store.AccessCode{{Code: "ABCD2345", CampaignID: id, PersonID: p.ID, UnitID: "a7-1", CreatedAt: s.clock.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	first := s.do("POST", "/api/v1/sessions", "", map[string]any{"code": "ABCD2345", "consent": true})
+	if first.status != 201 {
+		t.Fatal(first.raw)
+	}
+	sid, tok1 := first.body["id"].(string), first.body["token"].(string)
+	s.answer(session{id: sid, token: tok1}, "phq9.q1", 2, 1)
+	// The same code on another device resumes the same session.
+	second := s.do("POST", "/api/v1/sessions", "", map[string]any{"code": "ABCD2345", "consent": true})
+	if second.status != 201 || second.body["id"] != sid || second.body["answers"].(map[string]any)["phq9.q1"] != 2.0 || second.body["next"] != "phq9.q2" {
+		t.Fatalf("resume: %s", second.raw)
+	}
+	tok2 := second.body["token"].(string)
+	s.do("GET", "/api/v1/sessions/"+sid, tok1, nil).expectError(t, 401, "token_invalid")
+	if r := s.do("GET", "/api/v1/sessions/"+sid, tok2, nil); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	// Closing the campaign stops answers at once for a cached session too,
+	// after the recheck interval.
+	o.psychA.do("POST", "/api/v1/campaigns/"+id+"/close", nil)
+	s.clock.Add(time.Minute)
+	s.answer(session{id: sid, token: tok2}, "phq9.q2", 1, 2).expectError(t, 410, "campaign_closed")
+	s.do("POST", "/api/v1/sessions", "", map[string]any{"code": "ABCD2345", "consent": true}).expectError(t, 410, "campaign_closed")
 }

@@ -12,13 +12,15 @@ type respondent struct {
 }
 
 type createSessionRequest struct {
-	Instrument string   `json:"instrument" validate:"required_without=Battery,excluded_with=Battery,omitempty,max=64"`
+	Instrument string   `json:"instrument" validate:"omitempty,max=64"`
 	Battery    []string `json:"battery" validate:"omitempty,min=1,max=8,dive,required,max=64"`
 	Sex        string   `json:"sex" validate:"omitempty,oneof=f m"`
 	Age        int      `json:"age" validate:"gte=0,lte=150"`
 	Consent    bool     `json:"consent"`
 	Locale     string   `json:"locale" validate:"omitempty,oneof=zh-CN en"`
 	FollowUpOf string   `json:"follow_up_of" validate:"omitempty,max=64"`
+	// Code is a campaign access code, typed or from a QR link.
+	Code string `json:"code" validate:"omitempty,max=32"`
 }
 
 type answerRequest struct {
@@ -45,6 +47,15 @@ func (r respondent) create(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
+	given := 0
+	for _, set := range []bool{req.Instrument != "", len(req.Battery) > 0, req.Code != ""} {
+		if set {
+			given++
+		}
+	}
+	if given != 1 {
+		return &assess.Error{Code: assess.CodeValidation, Field: "instrument", Message: "give exactly one of instrument, battery and code"}
+	}
 	instruments := req.Battery
 	if req.Instrument != "" {
 		instruments = []string{req.Instrument}
@@ -55,7 +66,7 @@ func (r respondent) create(c *fiber.Ctx) error {
 	}
 	v, err := r.sessions.Create(c.UserContext(), assess.CreateRequest{
 		Instruments: instruments, Sex: req.Sex, Age: req.Age, Consent: req.Consent, Locale: loc,
-		FollowUpOf: req.FollowUpOf, FollowUpToken: bearer(c),
+		FollowUpOf: req.FollowUpOf, FollowUpToken: bearer(c), Code: req.Code,
 	}, loc)
 	if err != nil {
 		return err

@@ -57,6 +57,7 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: scfg.SLA, Now: clk.Now, Hub: hub})
 	records := assess.NewRecords(st, lib, clk.Now)
 	campaigns := assess.NewCampaigns(st, lib, clk.Now)
+	scfg.Campaigns = campaigns
 	records.OnWarningChange(hub.Publish)
 	app := api.New(acfg, api.Services{Sessions: assess.NewSessions(st, lib, scfg), Staff: staff,
 		Records: records, Queue: queue, Hub: hub, Campaigns: campaigns, Ready: st.Ping})

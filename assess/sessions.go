@@ -41,6 +41,8 @@ type Config struct {
 	SelfTestUnit string
 	// Hub, if set, is told of every new queue entry.
 	Hub *Hub
+	// Campaigns, if set, lets respondents enter with an access code.
+	Campaigns *Campaigns
 }
 
 // DefaultHotline is China's national psychological assistance line.
@@ -80,6 +82,10 @@ type liveSession struct {
 	sess       store.Session
 	insts      []*engine.Instrument
 	lastActive time.Time
+	// campaign is set for a campaign session; its state is re-read now and
+	// then, so that closing a campaign stops answers within moments.
+	campaign        *store.Campaign
+	campaignChecked time.Time
 }
 
 // NewSessions returns the session service.
@@ -120,6 +126,9 @@ type CreateRequest struct {
 	// named this instrument; FollowUpToken must be that session's token.
 	FollowUpOf    string
 	FollowUpToken string
+	// Code is a campaign access code: the campaign decides the battery and
+	// the unit, and a personal code the person.
+	Code string
 }
 
 // Create starts a session and returns it with its token. The token is shown
@@ -127,6 +136,9 @@ type CreateRequest struct {
 func (s *Sessions) Create(ctx context.Context, req CreateRequest, locale string) (*SessionView, error) {
 	if !req.Consent {
 		return nil, errorf(CodeConsentRequired, "consent", "consent is required before starting an assessment")
+	}
+	if req.Code != "" {
+		return s.createFromCode(ctx, req, locale)
 	}
 	if len(req.Instruments) == 0 || len(req.Instruments) > s.cfg.MaxBattery {
 		return nil, errorf(CodeValidation, "battery", "a session has between 1 and %d instruments", s.cfg.MaxBattery)
@@ -214,6 +226,111 @@ func (s *Sessions) selfTestUnit(ctx context.Context) (string, error) {
 	return s.root, nil
 }
 
+// createFromCode starts (or, with a personal code already used, resumes)
+// a campaign session.
+func (s *Sessions) createFromCode(ctx context.Context, req CreateRequest, locale string) (*SessionView, error) {
+	if s.cfg.Campaigns == nil {
+		return nil, errorf(CodeCodeUnknown, "code", "this server runs no campaigns")
+	}
+	entry, err := s.cfg.Campaigns.Open(ctx, req.Code)
+	if err != nil {
+		return nil, err
+	}
+	ac, cp := entry.Code, entry.Campaign
+	if ac.PersonID != "" && ac.SessionID != "" {
+		return s.resume(ctx, ac.SessionID, locale)
+	}
+	var insts []*engine.Instrument
+	var pinned []string
+	for _, id := range cp.Battery {
+		in, ok := s.lib.Get(id, "")
+		if !ok {
+			return nil, errorf(CodeUnavailable, "", "instrument %s of this campaign is not loaded", id)
+		}
+		insts = append(insts, in)
+		pinned = append(pinned, pin(in))
+	}
+	now := s.cfg.Now()
+	sess := store.Session{ID: store.NewID(), Instruments: pinned, PersonID: ac.PersonID, CampaignID: cp.ID, AccessCode: ac.Code,
+		UnitID: ac.UnitID, Sex: req.Sex, Age: req.Age, Consent: true, Locale: req.Locale, CreatedAt: now}
+	if ac.PersonID != "" {
+		// The roster knows the student: their own sex and age count.
+		if p, err := s.store.GetPerson(ctx, ac.PersonID); err == nil {
+			sess.Sex, sess.Age = p.Sex, personAge(p, now)
+		}
+	}
+	token := newToken()
+	sess.TokenHash = hashToken(token)
+	stored, err := s.store.CreateSession(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
+	if ac.PersonID != "" {
+		bound, err := s.store.BindAccessCode(ctx, ac.Code, stored.ID)
+		if err != nil {
+			return nil, err
+		}
+		if bound.SessionID != stored.ID {
+			// Another device started first: continue that session.
+			return s.resume(ctx, bound.SessionID, locale)
+		}
+	}
+	ls := &liveSession{sess: stored, insts: insts, lastActive: stored.LastActiveAt, campaign: &cp, campaignChecked: now}
+	s.live.Add(stored.ID, ls)
+	v, err := s.view(ls, nil, locale)
+	if err != nil {
+		return nil, err
+	}
+	v.Token = token
+	return v, nil
+}
+
+// resume hands a personal-code session to the device that just entered
+// the code: a fresh token, the answers so far. The old token stops working.
+func (s *Sessions) resume(ctx context.Context, id, locale string) (*SessionView, error) {
+	ls, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkOpen(ctx, ls); err != nil {
+		if isCode(err, CodeSessionSubmitted) {
+			return nil, errorf(CodeSessionSubmitted, "code", "this code was already used to complete the screening")
+		}
+		return nil, err
+	}
+	token := newToken()
+	if err := s.store.SetSessionToken(ctx, id, hashToken(token)); err != nil {
+		return nil, fromStore(err, id)
+	}
+	ls.mu.Lock()
+	ls.sess.TokenHash = hashToken(token)
+	ls.mu.Unlock()
+	answers, err := s.store.ListAnswers(ctx, id)
+	if err != nil {
+		return nil, fromStore(err, id)
+	}
+	v, err := s.view(ls, answers, locale)
+	if err != nil {
+		return nil, err
+	}
+	v.Token = token
+	return v, nil
+}
+
+// personAge is a roster person's age in years at now, from the birth
+// month when known.
+func personAge(p store.Person, now time.Time) int {
+	var y, m int
+	if _, err := fmt.Sscanf(p.BirthMonth, "%d-%d", &y, &m); err == nil && y > 1900 {
+		age := now.Year() - y
+		if int(now.Month()) < m {
+			age--
+		}
+		return max(age, 0)
+	}
+	return p.Age
+}
+
 // pin names an instrument version, so a session is scored with the document
 // it was started with even after a newer version is loaded.
 func pin(in *engine.Instrument) string { return in.ID() + "@" + in.Version() }
@@ -250,6 +367,13 @@ func (s *Sessions) load(ctx context.Context, id string) (*liveSession, error) {
 		insts[i] = in
 	}
 	ls := &liveSession{sess: sess, insts: insts, lastActive: sess.LastActiveAt}
+	if sess.CampaignID != "" {
+		cp, err := s.store.GetCampaign(ctx, sess.CampaignID)
+		if err != nil {
+			return nil, err
+		}
+		ls.campaign, ls.campaignChecked = &cp, s.cfg.Now()
+	}
 	s.live.Add(id, ls)
 	return ls, nil
 }
@@ -265,7 +389,10 @@ func (s *Sessions) authorize(ctx context.Context, id, token string) (*liveSessio
 	if err != nil {
 		return nil, err
 	}
-	if subtle.ConstantTimeCompare(hashToken(token), ls.sess.TokenHash) != 1 {
+	ls.mu.Lock()
+	want := ls.sess.TokenHash
+	ls.mu.Unlock()
+	if subtle.ConstantTimeCompare(hashToken(token), want) != 1 {
 		return nil, errorf(CodeTokenInvalid, "", "the token is not valid for this session")
 	}
 	return ls, nil
@@ -278,6 +405,9 @@ func (s *Sessions) checkOpen(ctx context.Context, ls *liveSession) error {
 	ls.mu.Unlock()
 	if state != store.SessionOpen {
 		return errorf(CodeSessionSubmitted, "", "this session was already submitted")
+	}
+	if err := s.checkCampaign(ctx, ls); err != nil {
+		return err
 	}
 	if s.cfg.Now().Sub(last) <= s.cfg.IdleTimeout {
 		return nil
@@ -296,6 +426,35 @@ func (s *Sessions) checkOpen(ctx context.Context, ls *liveSession) error {
 	}
 	if s.cfg.Now().Sub(fresh.LastActiveAt) > s.cfg.IdleTimeout {
 		return errorf(CodeSessionExpired, "", "this session expired after %s without an answer; please start again", s.cfg.IdleTimeout)
+	}
+	return nil
+}
+
+// campaignRecheck is how often a campaign session re-reads its campaign.
+const campaignRecheck = 30 * time.Second
+
+// checkCampaign refuses answers once a session's campaign is closed or its
+// window has ended.
+func (s *Sessions) checkCampaign(ctx context.Context, ls *liveSession) error {
+	ls.mu.Lock()
+	cp, checked := ls.campaign, ls.campaignChecked
+	ls.mu.Unlock()
+	if cp == nil {
+		return nil
+	}
+	now := s.cfg.Now()
+	if now.Sub(checked) > campaignRecheck {
+		fresh, err := s.store.GetCampaign(ctx, cp.ID)
+		if err != nil {
+			return err
+		}
+		cp = &fresh
+		ls.mu.Lock()
+		ls.campaign, ls.campaignChecked = cp, now
+		ls.mu.Unlock()
+	}
+	if cp.State == store.CampaignClosed || !now.Before(cp.EndsAt) {
+		return errorf(CodeCampaignClosed, "", "this screening has ended and takes no more answers")
 	}
 	return nil
 }
@@ -656,7 +815,19 @@ func (s *Sessions) render(ls *liveSession, results []store.Result, locale string
 	}
 	v.Result.flatten()
 	if crisis {
+		// The crisis block is about safety, not results: every campaign
+		// shows it, whatever it lets students see of their scores.
 		v.Crisis = s.crisis(ls, followUps, locale)
+	}
+	ls.mu.Lock()
+	cp := ls.campaign
+	ls.mu.Unlock()
+	if cp != nil && cp.Visibility != "bands" {
+		v.Result = ResultView{Scores: map[string]float64{}, Bands: map[string]BandView{}, Instruments: []InstrumentResult{}}
+		v.Visibility = cp.Visibility
+		if cp.Visibility == "thanks" {
+			v.Message = thanksMessage.Get(locale)
+		}
 	}
 	return v, nil
 }
@@ -676,6 +847,11 @@ func instrumentResult(in *engine.Instrument, res *engine.Result, locale string) 
 		ir.Texts[t.ID] = t.Value
 	}
 	return ir
+}
+
+var thanksMessage = engine.Text{
+	"zh-CN": "感谢你认真完成本次测评！如果你想和心理老师聊一聊，随时可以去找他们。",
+	"en":    "Thank you for completing this screening. If you would like to talk with the school psychologist, you are welcome at any time.",
 }
 
 var crisisMessage = engine.Text{

@@ -58,6 +58,10 @@ type SubmitView struct {
 	State  string     `json:"state"`
 	Result ResultView `json:"result"`
 	Crisis *Crisis    `json:"crisis"`
+	// Visibility is set for a campaign that shows students less than
+	// their bands: "thanks" (with Message) or "nothing".
+	Visibility string `json:"visibility,omitempty"`
+	Message    string `json:"message,omitempty"`
 }
 
 // ResultView holds what the respondent may see of each instrument's result.

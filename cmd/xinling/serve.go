@@ -166,7 +166,8 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	hub := assess.NewHub()
-	cfg.sessions.Hub = hub
+	campaigns := assess.NewCampaigns(st, lib, nil)
+	cfg.sessions.Hub, cfg.sessions.Campaigns = hub, campaigns
 	sessions := assess.NewSessions(st, lib, cfg.sessions)
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: cfg.sessions.SLA, Hub: hub, Log: log})
 	go queue.RunEscalation(ctx, 30*time.Second)
@@ -176,7 +177,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	records := assess.NewRecords(st, lib, nil)
 	records.OnWarningChange(hub.Publish) // a referral moves its entry: tell the consoles
 	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: records,
-		Queue: queue, Hub: hub, Campaigns: assess.NewCampaigns(st, lib, nil), Ready: st.Ping})
+		Queue: queue, Hub: hub, Campaigns: campaigns, Ready: st.Ping})
 
 	if cfg.pprof != "" {
 		go func() {
