@@ -165,14 +165,13 @@ type validator struct {
 	folded   map[string]string // class key → unit id; "" when two names collide
 	now      time.Time
 	date1904 bool
-	xlsx     bool
 	unknown  map[string]int
 	unkOrder []string
 }
 
-func newValidator(classes map[string]string, now time.Time, date1904, xlsx bool) *validator {
+func newValidator(classes map[string]string, now time.Time, date1904 bool) *validator {
 	v := &validator{classes: classes, folded: make(map[string]string), now: now,
-		date1904: date1904, xlsx: xlsx, unknown: make(map[string]int)}
+		date1904: date1904, unknown: make(map[string]int)}
 	for name, id := range classes {
 		k := classKey(name)
 		if prev, ok := v.folded[k]; ok && prev != id {
@@ -200,7 +199,7 @@ func (v *validator) row(line int, c [nFields]string, hasAge, hasBirth bool) (Row
 	var ps []Problem
 	add := func(f field, k Kind, zh, en string) { ps = append(ps, problem(line, f, k, zh, en)) }
 
-	no, zh, en := v.studentNo(c[fStudentNo])
+	no, zh, en := studentNo(c[fStudentNo])
 	switch {
 	case c[fStudentNo] == "":
 		add(fStudentNo, KindMissingStudentNo, "学号为空", "student number is empty")
@@ -307,7 +306,7 @@ var (
 // The number keys re-imports through an exact-match blind index, so every
 // spelling of one number must come out the same: full-width digits, case of
 // letters, spaces Excel users type inside numbers.
-func (v *validator) studentNo(s string) (no, zh, en string) {
+func studentNo(s string) (no, zh, en string) {
 	s = width.Narrow.String(s)
 	// ="00123" and a leading apostrophe are how people stop Excel from
 	// eating leading zeros; they are quoting, not part of the number.
@@ -322,14 +321,12 @@ func (v *validator) studentNo(s string) (no, zh, en string) {
 		return r
 	}, s))
 	if sciNotation.MatchString(s) {
-		// An .xlsx numeric cell holds the exact value up to 15 digits; a CSV
-		// holds what Excel displayed, which has already lost digits.
-		f, err := strconv.ParseFloat(s, 64)
-		if !v.xlsx || err != nil || f >= 1e15 || f != math.Trunc(f) {
-			return "", "学号被 Excel 显示成了科学计数法，数字已丢失，请把学号列设为文本格式后重新填写",
-				"the student number was turned into scientific notation by Excel and digits are lost; format the column as text and re-enter it"
-		}
-		s = strconv.FormatFloat(f, 'f', -1, 64)
+		// What Excel displayed, not the number: it shows long numbers as
+		// 2.02401E+11 and saves that text to CSV or pastes it as text, and
+		// the digits are gone. (An .xlsx number cell below 10^15 holds
+		// plain digits, so nothing exact is refused here.)
+		return "", "学号被 Excel 显示成了科学计数法，数字已丢失，请把学号列设为文本格式后重新填写",
+			"the student number was turned into scientific notation by Excel and digits are lost; format the column as text and re-enter it"
 	}
 	if s == "" {
 		return "", "", ""

@@ -29,7 +29,6 @@ type table struct {
 	rows     []rawRow
 	notices  []string
 	date1904 bool // serial day numbers count from 1904 (old Mac workbooks)
-	xlsx     bool // cells are raw .xlsx values, so numbers are exact
 }
 
 // maxUnzip bounds a workbook's uncompressed size. Setting the in-memory
@@ -60,7 +59,7 @@ func readXLSX(data []byte, limit int) (t *table, err error) {
 		return nil, errorf(CodeUnreadable, "无法读取这个 Excel 文件（%v）", "this Excel file cannot be read (%v)", err)
 	}
 	defer f.Close()
-	t = &table{xlsx: true}
+	t = &table{}
 	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
 		t.date1904 = *p.Date1904
 	}

@@ -200,7 +200,7 @@ func parseTable(t *table, classes map[string]string, opt Options) (*Roster, erro
 	if len(data) > opt.MaxRows {
 		return nil, errorf(CodeTooLarge, "名单超过 %d 行，请拆分后分批导入", "the roster has more than %d rows; split it and import in parts", opt.MaxRows)
 	}
-	v := newValidator(classes, opt.Now, t.date1904, t.xlsx)
+	v := newValidator(classes, opt.Now, t.date1904)
 	rows := make([]Row, 0, len(data))
 	bad := make(map[int]bool)
 	for _, rr := range data {
