@@ -105,7 +105,7 @@ func findHeader(rows []rawRow) (int, *columns, error) {
 		}
 	}
 	if best < 0 {
-		return 0, nil, errorf(CodeEmpty, "文件中没有内容", "the file has no content%s", "")
+		return 0, nil, errorf(CodeEmpty, "文件中没有内容", "the file has no content")
 	}
 	cols := &columns{}
 	for f := range cols.idx {
@@ -377,7 +377,7 @@ func (v *validator) birthMonth(raw string) (bm, zh, en string) {
 	case compact.MatchString(s):
 		g := compact.FindStringSubmatch(s)
 		y, m, d = atoi(g[1]), atoi(g[2]), atoi(g[3])
-	case len(s) != 4 && serialNum.MatchString(s):
+	case len(s) != 4 && serialNum.MatchString(s) && !yearAndMonth(s):
 		// A date cell read raw is a day count, and a CSV exported from a
 		// sheet whose date column lost its format shows the same number.
 		f, _ := strconv.ParseFloat(s, 64)
@@ -404,6 +404,13 @@ func (v *validator) birthMonth(raw string) (bm, zh, en string) {
 			fmt.Sprintf("birth month %04d-%02d is implausible (age must be 5 to 100)", y, m)
 	}
 	return fmt.Sprintf("%04d-%02d", y, m), "", ""
+}
+
+// yearAndMonth spots "20105" and "19998": someone's 2010-5 or 1999-8, which
+// as day counts would be plausible dates in the 1950s. Refusing them costs
+// only real serials from 1952 to 1957, which no school roster holds.
+func yearAndMonth(s string) bool {
+	return len(s) == 5 && (strings.HasPrefix(s, "19") || strings.HasPrefix(s, "20"))
 }
 
 func age(raw string) (int, bool) {

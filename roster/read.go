@@ -45,7 +45,7 @@ func readXLSX(data []byte, limit int) (t *table, err error) {
 	// become a refused upload, not a crashed request.
 	defer func() {
 		if p := recover(); p != nil {
-			t, err = nil, errorf(CodeUnreadable, "无法读取这个 Excel 文件", "this Excel file cannot be read%s", "")
+			t, err = nil, errorf(CodeUnreadable, "无法读取这个 Excel 文件", "this Excel file cannot be read")
 		}
 	}()
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
@@ -54,7 +54,7 @@ func readXLSX(data []byte, limit int) (t *table, err error) {
 	if err != nil {
 		if strings.Contains(err.Error(), "unzip size") {
 			return nil, errorf(CodeTooLarge, "Excel 文件解压后过大，请删除无关的工作表和格式后再上传",
-				"the workbook is too large once unpacked; remove other sheets and formatting%s", "")
+				"the workbook is too large once unpacked; remove other sheets and formatting")
 		}
 		return nil, errorf(CodeUnreadable, "无法读取这个 Excel 文件（%v）", "this Excel file cannot be read (%v)", err)
 	}
@@ -171,22 +171,22 @@ func decodeText(data []byte) (string, string, error) {
 		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
 		b, err := dec.Bytes(data)
 		if err != nil {
-			return "", "", errorf(CodeUnreadable, "无法按 UTF-16 读取文件", "the file cannot be read as UTF-16%s", "")
+			return "", "", errorf(CodeUnreadable, "无法按 UTF-16 读取文件", "the file cannot be read as UTF-16")
 		}
 		data = b
 	case !utf8.Valid(data):
 		b, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
 		if err != nil || bytes.ContainsRune(b, utf8.RuneError) {
 			return "", "", errorf(CodeUnreadable, "文件编码无法识别，请在 Excel 中另存为“CSV UTF-8”或 .xlsx",
-				"the file's encoding is not recognised; save it as \"CSV UTF-8\" or .xlsx%s", "")
+				"the file's encoding is not recognised; save it as \"CSV UTF-8\" or .xlsx")
 		}
 		if bytes.IndexByte(b, 0) >= 0 {
-			return "", "", errorf(CodeFormat, "这不是文本格式的 CSV 文件", "this is not a text CSV file%s", "")
+			return "", "", errorf(CodeFormat, "这不是文本格式的 CSV 文件", "this is not a text CSV file")
 		}
 		return string(b), "文件按 GB18030（GBK）编码读取 / the file was read as GB18030 (GBK)", nil
 	}
 	if bytes.IndexByte(data, 0) >= 0 {
-		return "", "", errorf(CodeFormat, "这不是文本格式的 CSV 文件", "this is not a text CSV file%s", "")
+		return "", "", errorf(CodeFormat, "这不是文本格式的 CSV 文件", "this is not a text CSV file")
 	}
 	return string(data), "", nil
 }

@@ -102,8 +102,12 @@ const (
 	CodeEmpty      = "roster_empty"
 )
 
+// errorf formats zh and en with the same arguments.
 func errorf(code, zh, en string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(zh, args...) + " / " + fmt.Sprintf(en, args...)}
+	if len(args) > 0 {
+		zh, en = fmt.Sprintf(zh, args...), fmt.Sprintf(en, args...)
+	}
+	return &Error{Code: code, Message: zh + " / " + en}
 }
 
 // Parse reads a roster. filename is only used for its extension; the content
@@ -145,7 +149,7 @@ func Parse(filename string, r io.Reader, classes map[string]string, opt Options)
 		return nil, errorf(CodeTooLarge, "文件超过 %d MB，请拆分后分批导入", "the file is over %d MB; split it and import in parts", opt.MaxBytes>>20)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errorf(CodeEmpty, "文件是空的", "the file is empty%s", "")
+		return nil, errorf(CodeEmpty, "文件是空的", "the file is empty")
 	}
 
 	var t *table
@@ -160,13 +164,13 @@ func Parse(filename string, r io.Reader, classes map[string]string, opt Options)
 	case bytes.HasPrefix(data, oleMagic):
 		return nil, errorf(CodeFormat,
 			"这是旧版 .xls 或加密的 Excel 文件，请另存为不加密的 .xlsx 或 .csv 后再上传",
-			"this is an old .xls or an encrypted Excel file; save it unencrypted as .xlsx or .csv%s", "")
+			"this is an old .xls or an encrypted Excel file; save it unencrypted as .xlsx or .csv")
 	case bytes.HasPrefix(data, pdfMagic):
 		return nil, errorf(CodeFormat, "这是 PDF 文件，请上传 .xlsx 或 .csv 名单",
-			"this is a PDF; upload the roster as .xlsx or .csv%s", "")
+			"this is a PDF; upload the roster as .xlsx or .csv")
 	case ext == ".xlsx":
 		return nil, errorf(CodeUnreadable, "文件扩展名是 .xlsx，但内容不是 Excel 工作簿",
-			"the file is named .xlsx but is not an Excel workbook%s", "")
+			"the file is named .xlsx but is not an Excel workbook")
 	default:
 		if t, err = readCSV(data, opt.MaxRows+headerScan+1); err != nil {
 			return nil, err
@@ -216,7 +220,7 @@ func parseTable(t *table, classes map[string]string, opt Options) (*Roster, erro
 		rows = append(rows, row)
 	}
 	if len(rows) == 0 {
-		return nil, errorf(CodeEmpty, "表头下面没有学生", "there are no students below the header%s", "")
+		return nil, errorf(CodeEmpty, "表头下面没有学生", "there are no students below the header")
 	}
 	for _, p := range duplicates(rows) {
 		bad[p.Line] = true

@@ -413,7 +413,7 @@ func TestBirthMonth(t *testing.T) {
 			t.Errorf("birthMonth(%q) = %q %q, want %q", in, got, zh, want)
 		}
 	}
-	for _, in := range []string{"2010", "2010-13", "2010-00", "2010-02-30", "201013", "abc", "2020-10", "1924-08", "0", "-5", "10/5/2010", "2010-5-"} {
+	for _, in := range []string{"2010", "2010-13", "2010-00", "2010-02-30", "201013", "abc", "2020-10", "1924-08", "0", "-5", "10/5/2010", "2010-5-", "20105", "19998"} {
 		if got, zh, en := v.birthMonth(in); got != "" || zh == "" || en == "" {
 			t.Errorf("birthMonth(%q) = %q, want a reason", in, got)
 		}
