@@ -1,11 +1,13 @@
 package api
 
 import (
+	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"xinling/assess"
+	"xinling/roster"
 	"xinling/store"
 )
 
@@ -21,6 +23,8 @@ func registerCampaigns(v1 fiber.Router, auth fiber.Handler, c campaignAPI) {
 	v1.Post("/campaigns/:id/activate", auth, c.state(store.CampaignActive))
 	v1.Post("/campaigns/:id/close", auth, c.state(store.CampaignClosed))
 	v1.Post("/campaigns/:id/class-codes", auth, c.classCodes)
+	v1.Post("/campaigns/:id/personal-codes", auth, c.personalCodes)
+	v1.Post("/units/:id/roster", auth, c.importRoster)
 }
 
 type campaignView struct {
@@ -103,6 +107,50 @@ func (c campaignAPI) classCodes(ctx *fiber.Ctx) error {
 	out := make([]fiber.Map, len(codes))
 	for i, ac := range codes {
 		out[i] = fiber.Map{"code": ac.Code, "unit_id": ac.UnitID}
+	}
+	return ctx.JSON(fiber.Map{"codes": out})
+}
+
+// importRoster takes a multipart upload (file, skip_bad_rows).
+func (c campaignAPI) importRoster(ctx *fiber.Ctx) error {
+	fh, err := ctx.FormFile("file")
+	if err != nil {
+		return &assess.Error{Code: assess.CodeValidation, Field: "file", Message: "upload the roster as the multipart field \"file\" (.xlsx or .csv)"}
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	res, err := c.campaigns.ImportRoster(ctx.UserContext(), principalOf(ctx), ctx.Params("id"), fh.Filename, f, ctx.FormValue("skip_bad_rows") == "true", ctx.IP())
+	var re *assess.RosterError
+	if errors.As(err, &re) {
+		return ctx.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{
+			"error":    errorDetail{Code: re.Code, Message: re.Message, Field: re.Field},
+			"problems": problemViews(re.Problems)})
+	}
+	if err != nil {
+		return err
+	}
+	return ctx.JSON(fiber.Map{"created": res.Created, "updated": res.Updated, "problems": problemViews(res.Problems), "notices": res.Notices})
+}
+
+func problemViews(ps []roster.Problem) []fiber.Map {
+	out := make([]fiber.Map, len(ps))
+	for i, p := range ps {
+		out[i] = fiber.Map{"row": p.Line, "column": p.Column, "kind": string(p.Kind), "message": p.Message}
+	}
+	return out
+}
+
+func (c campaignAPI) personalCodes(ctx *fiber.Ctx) error {
+	codes, err := c.campaigns.IssuePersonalCodes(ctx.UserContext(), principalOf(ctx), ctx.Params("id"))
+	if err != nil {
+		return err
+	}
+	out := make([]fiber.Map, len(codes))
+	for i, ac := range codes {
+		out[i] = fiber.Map{"code": ac.Code, "person_id": ac.PersonID, "unit_id": ac.UnitID}
 	}
 	return ctx.JSON(fiber.Map{"codes": out})
 }

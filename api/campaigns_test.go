@@ -1,9 +1,14 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -179,4 +184,67 @@ func TestPersonalCodeResumesOnAnotherDevice(t *testing.T) {
 	s.clock.Add(time.Minute)
 	s.answer(session{id: sid, token: tok2}, "phq9.q2", 1, 2).expectError(t, 410, "campaign_closed")
 	s.do("POST", "/api/v1/sessions", "", map[string]any{"code": "ABCD2345", "consent": true}).expectError(t, 410, "campaign_closed")
+}
+
+func (c *console) upload(path, filename, content string, fields map[string]string) response {
+	c.s.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", filename)
+	fw.Write([]byte(content))
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", c.s.base+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		c.s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+func TestRosterImportAndPersonalCodes(t *testing.T) {
+	o := newQueueOrg(t)
+	id := campaignWith(t, o, "roster", "thanks") // creates class a7-1 under school A
+	if _, err := o.s.store.RenameUnit(context.Background(), "a7-1", "七年级一班", "class"); err != nil {
+		t.Fatal(err)
+	}
+	good := "学号,姓名,性别,出生年月,班级\n2024001,张三,男,2012-03,七年级一班\n2024002,李四,女,2012-07,七年级一班\n"
+	bad := good + "2024002,王五,女,2012-01,七年级一班\n2024004,,男,2012-01,八年级\n"
+	r := o.psychA.upload("/api/v1/units/schoolA/roster", "roster.csv", bad, nil)
+	if r.status != 422 || r.body["error"].(map[string]any)["code"] != "roster_invalid" || len(r.body["problems"].([]any)) < 3 {
+		t.Fatalf("bad roster: %d %s", r.status, r.raw)
+	}
+	if people, _, _ := o.s.store.ListPersons(context.Background(), store.PersonFilter{SchoolID: "schoolA"}, store.Page{}); len(people) != 0 {
+		t.Fatalf("a rejected roster imported %d students", len(people))
+	}
+	if r := o.psychA.upload("/api/v1/units/schoolA/roster", "roster.csv", good, nil); r.status != 200 || r.body["created"] != 2.0 {
+		t.Fatalf("good roster: %s", r.raw)
+	}
+	// Re-importing updates in place, keyed by student number.
+	if r := o.psychA.upload("/api/v1/units/schoolA/roster", "roster.csv", strings.Replace(good, "李四", "李思", 1), nil); r.body["updated"] != 2.0 || r.body["created"] != 0.0 {
+		t.Fatalf("re-import: %s", r.raw)
+	}
+	o.psychB.upload("/api/v1/units/schoolA/roster", "roster.csv", good, nil).expectError(t, 404, "not_found")
+	o.teacherA.upload("/api/v1/units/schoolA/roster", "roster.csv", good, nil).expectError(t, 403, "forbidden")
+	o.psychA.upload("/api/v1/units/schoolA/roster", "roster.pdf", "%PDF-1.4", nil).expectError(t, 415, "roster_format")
+
+	codes := o.psychA.do("POST", "/api/v1/campaigns/"+id+"/personal-codes", nil).body["codes"].([]any)
+	if len(codes) != 2 {
+		t.Fatalf("%d personal codes for 2 students", len(codes))
+	}
+	if again := o.psychA.do("POST", "/api/v1/campaigns/"+id+"/personal-codes", nil); len(again.body["codes"].([]any)) != 0 {
+		t.Fatalf("codes issued twice: %s", again.raw)
+	}
+	code := codes[0].(map[string]any)["code"].(string)
+	if r := o.s.do("POST", "/api/v1/sessions", "", map[string]any{"code": code, "consent": true}); r.status != 201 {
+		t.Fatalf("entering with a personal code: %s", r.raw)
+	}
 }

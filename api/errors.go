@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"xinling/assess"
+	"xinling/roster"
 )
 
 // API-level codes that assess does not produce.
@@ -51,6 +52,11 @@ var statusOf = map[string]int{
 	assess.CodeConflict:          http.StatusConflict,
 	assess.CodeCampaignClosed:    http.StatusGone,
 	assess.CodeCodeUnknown:       http.StatusNotFound,
+	roster.CodeFormat:            http.StatusUnsupportedMediaType,
+	roster.CodeUnreadable:        http.StatusUnprocessableEntity,
+	roster.CodeTooLarge:          http.StatusRequestEntityTooLarge,
+	roster.CodeColumns:           http.StatusUnprocessableEntity,
+	roster.CodeEmpty:             http.StatusUnprocessableEntity,
 }
 
 type errorBody struct {
