@@ -24,6 +24,8 @@ func registerCampaigns(v1 fiber.Router, auth fiber.Handler, c campaignAPI) {
 	v1.Post("/campaigns/:id/close", auth, c.state(store.CampaignClosed))
 	v1.Post("/campaigns/:id/class-codes", auth, c.classCodes)
 	v1.Post("/campaigns/:id/personal-codes", auth, c.personalCodes)
+	v1.Get("/campaigns/:id/progress", auth, c.progress)
+	v1.Get("/campaigns/:id/report", auth, c.report)
 	v1.Post("/units/:id/roster", auth, c.importRoster)
 }
 
@@ -153,4 +155,20 @@ func (c campaignAPI) personalCodes(ctx *fiber.Ctx) error {
 		out[i] = fiber.Map{"code": ac.Code, "person_id": ac.PersonID, "unit_id": ac.UnitID}
 	}
 	return ctx.JSON(fiber.Map{"codes": out})
+}
+
+func (c campaignAPI) progress(ctx *fiber.Ctx) error {
+	pr, err := c.campaigns.Progress(ctx.UserContext(), principalOf(ctx), ctx.Params("id"))
+	if err != nil {
+		return err
+	}
+	return ctx.JSON(fiber.Map{"classes": pr})
+}
+
+func (c campaignAPI) report(ctx *fiber.Ctx) error {
+	rep, err := c.campaigns.Report(ctx.UserContext(), principalOf(ctx), ctx.Params("id"), ctx.Query("unit"))
+	if err != nil {
+		return err
+	}
+	return ctx.JSON(fiber.Map{"groups": rep})
 }

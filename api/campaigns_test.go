@@ -248,3 +248,53 @@ func TestRosterImportAndPersonalCodes(t *testing.T) {
 		t.Fatalf("entering with a personal code: %s", r.raw)
 	}
 }
+
+func TestCampaignProgressAndReport(t *testing.T) {
+	o := newQueueOrg(t)
+	id := campaignWith(t, o, "roster", "bands")
+	if _, err := o.s.store.RenameUnit(context.Background(), "a7-1", "七年级一班", "class"); err != nil {
+		t.Fatal(err)
+	}
+	roster := "学号,姓名,性别,出生年月,班级\n2024001,张三,男,2012-03,七年级一班\n2024002,李四,女,2012-07,七年级一班\n"
+	if r := o.psychA.upload("/api/v1/units/schoolA/roster", "r.csv", roster, nil); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	codes := o.psychA.do("POST", "/api/v1/campaigns/"+id+"/personal-codes", nil).body["codes"].([]any)
+	// One student finishes (PHQ-9 and ASQ all "no"), the other never starts.
+	r := o.s.do("POST", "/api/v1/sessions", "", map[string]any{"code": codes[0].(map[string]any)["code"], "consent": true})
+	ss := session{id: r.body["id"].(string), token: r.body["token"].(string)}
+	for _, it := range r.body["items"].([]any) {
+		ss.items = append(ss.items, it.(map[string]any)["id"].(string))
+	}
+	o.s.answerAll(ss, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0)
+	if sub := o.s.do("POST", "/api/v1/sessions/"+ss.id+"/submit", ss.token, nil); sub.status != 200 {
+		t.Fatal(sub.raw)
+	}
+	pr := o.psychA.do("GET", "/api/v1/campaigns/"+id+"/progress", nil)
+	class := pr.body["classes"].([]any)[0].(map[string]any)
+	if pr.status != 200 || class["finished"] != 1.0 || class["not_started"] != 1.0 || len(class["not_started_names"].([]any)) != 1 {
+		t.Fatalf("progress for the psychologist: %s", pr.raw)
+	}
+	tp := o.teacherA.do("GET", "/api/v1/campaigns/"+id+"/progress", nil)
+	if tp.status != 200 || strings.Contains(tp.raw, "not_started_names") || strings.Contains(tp.raw, "张三") || strings.Contains(tp.raw, "李四") {
+		t.Fatalf("a teacher saw names: %s", tp.raw)
+	}
+	o.psychB.do("GET", "/api/v1/campaigns/"+id+"/progress", nil).expectError(t, 404, "not_found")
+
+	rep := o.psychA.do("GET", "/api/v1/campaigns/"+id+"/report", nil)
+	var phq map[string]any
+	for _, g := range rep.body["groups"].([]any) {
+		g := g.(map[string]any)
+		if g["unit_id"] == "a7-1" && g["instrument"] == "phq9" {
+			phq = g
+		}
+	}
+	if phq == nil || phq["results"] != 1.0 || phq["scores"].([]any)[0].(map[string]any)["mean"] != 6.0 {
+		t.Fatalf("report: %s", rep.raw)
+	}
+	// For a teacher the single result's band count is suppressed.
+	trep := o.teacherA.do("GET", "/api/v1/campaigns/"+id+"/report", nil)
+	if trep.status != 200 || !strings.Contains(trep.raw, `"mild":null`) || !strings.Contains(trep.raw, `"suppressed":true`) || strings.Contains(trep.raw, `"mean":6`) {
+		t.Fatalf("teacher's report: %s", trep.raw)
+	}
+}
