@@ -51,6 +51,7 @@ type Services struct {
 	Records   *assess.Records
 	Queue     *assess.Queue
 	Campaigns *assess.Campaigns
+	Stats     *assess.Stats
 	Hub       *assess.Hub
 	// Ready reports whether the server can serve: the store is reachable
 	// and the instruments are loaded.
@@ -135,6 +136,9 @@ func New(cfg Config, svc Services) *fiber.App {
 		}
 		if svc.Campaigns != nil {
 			registerCampaigns(v1, auth, campaignAPI{campaigns: svc.Campaigns})
+		}
+		if svc.Stats != nil {
+			registerStats(v1, auth, statsAPI{stats: svc.Stats})
 		}
 	}
 	return app

@@ -60,7 +60,7 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	scfg.Campaigns = campaigns
 	records.OnWarningChange(hub.Publish)
 	app := api.New(acfg, api.Services{Sessions: assess.NewSessions(st, lib, scfg), Staff: staff,
-		Records: records, Queue: queue, Hub: hub, Campaigns: campaigns, Ready: st.Ping})
+		Records: records, Queue: queue, Hub: hub, Campaigns: campaigns, Stats: assess.NewStats(st, clk.Now), Ready: st.Ping})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

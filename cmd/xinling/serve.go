@@ -177,7 +177,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	records := assess.NewRecords(st, lib, nil)
 	records.OnWarningChange(hub.Publish) // a referral moves its entry: tell the consoles
 	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: records,
-		Queue: queue, Hub: hub, Campaigns: campaigns, Ready: st.Ping})
+		Queue: queue, Hub: hub, Campaigns: campaigns, Stats: assess.NewStats(st, nil), Ready: st.Ping})
 
 	if cfg.pprof != "" {
 		go func() {
