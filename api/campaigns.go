@@ -158,7 +158,7 @@ func (c campaignAPI) personalCodes(ctx *fiber.Ctx) error {
 }
 
 func (c campaignAPI) progress(ctx *fiber.Ctx) error {
-	pr, err := c.campaigns.Progress(ctx.UserContext(), principalOf(ctx), ctx.Params("id"))
+	pr, err := c.campaigns.Progress(ctx.UserContext(), principalOf(ctx), ctx.Params("id"), ctx.IP())
 	if err != nil {
 		return err
 	}

@@ -275,6 +275,9 @@ func TestCampaignProgressAndReport(t *testing.T) {
 	if pr.status != 200 || class["finished"] != 1.0 || class["not_started"] != 1.0 || len(class["not_started_names"].([]any)) != 1 {
 		t.Fatalf("progress for the psychologist: %s", pr.raw)
 	}
+	if entries, _, _ := o.s.store.ListAudit(context.Background(), store.AuditFilter{Action: "read_progress", TargetID: id}, store.Page{}); len(entries) != 1 {
+		t.Fatalf("%d audit entries for one read of pupils' names", len(entries))
+	}
 	tp := o.teacherA.do("GET", "/api/v1/campaigns/"+id+"/progress", nil)
 	if tp.status != 200 || strings.Contains(tp.raw, "not_started_names") || strings.Contains(tp.raw, "张三") || strings.Contains(tp.raw, "李四") {
 		t.Fatalf("a teacher saw names: %s", tp.raw)

@@ -77,7 +77,7 @@ func (c *Campaigns) reportUnits(ctx context.Context, p *Principal, cp store.Camp
 
 // Progress counts, per class of the campaign within p's subtree, who has
 // finished, who is part way and who has not started.
-func (c *Campaigns) Progress(ctx context.Context, p *Principal, id string) ([]ClassProgress, error) {
+func (c *Campaigns) Progress(ctx context.Context, p *Principal, id, ip string) ([]ClassProgress, error) {
 	cp, err := c.campaignForReport(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -126,6 +126,13 @@ func (c *Campaigns) Progress(ctx context.Context, p *Principal, id string) ([]Cl
 			sort.Strings(pr.NotStartedNames)
 		}
 		out = append(out, pr)
+	}
+	if canSeeNames(p) && cp.Mode == "roster" {
+		// Names of pupils are personal data: reading them is audited.
+		if err := c.store.AppendAudit(ctx, store.AuditEntry{At: c.now(), ActorID: p.StaffID, Action: "read_progress",
+			TargetKind: "campaign", TargetID: cp.ID, UnitPath: cp.UnitPath, IP: ip}); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
