@@ -3,10 +3,8 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"regexp"
@@ -199,15 +197,7 @@ func (c *console) upload(path, filename, content string, fields map[string]strin
 	req, _ := http.NewRequest("POST", c.s.base+path, &buf)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("X-CSRF-Token", c.csrf)
-	resp, err := c.client.Do(req)
-	if err != nil {
-		c.s.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := response{status: resp.StatusCode, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
+	return c.send(req)
 }
 
 func TestRosterImportAndPersonalCodes(t *testing.T) {

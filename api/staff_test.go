@@ -38,6 +38,12 @@ func (c *console) do(method, path string, body any) response {
 	if c.csrf != "" {
 		req.Header.Set("X-CSRF-Token", c.csrf)
 	}
+	return c.send(req)
+}
+
+// send runs a prepared request in this browser and reads the answer.
+func (c *console) send(req *http.Request) response {
+	c.s.t.Helper()
 	resp, err := c.client.Do(req)
 	if err != nil {
 		c.s.t.Fatal(err)

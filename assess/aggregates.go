@@ -13,6 +13,23 @@ import (
 // name someone; smaller counts are reported as suppressed.
 const MinCell = 3
 
+// aggregateOnly: roles that see counts, never individuals.
+func aggregateOnly(p *Principal) bool {
+	return p.Role == store.RoleTeacher || p.Role == store.RoleViewer
+}
+
+// cells returns how a count is shown to p: as is, or nil (suppressed) when
+// p sees aggregates only and the count is small enough to point at someone.
+func cells(p *Principal) func(int) *int {
+	suppress := aggregateOnly(p)
+	return func(n int) *int {
+		if suppress && n > 0 && n < MinCell {
+			return nil
+		}
+		return &n
+	}
+}
+
 // BandCount is how many results fell in one band.
 type BandCount struct {
 	Score string `json:"score"`
@@ -46,13 +63,7 @@ func (a *Staff) Summary(ctx context.Context, p *Principal, unitID string) (*Unit
 	if err != nil {
 		return nil, err
 	}
-	suppress := p.Role == store.RoleTeacher || p.Role == store.RoleViewer
-	show := func(n int) *int {
-		if suppress && n > 0 && n < MinCell {
-			return nil
-		}
-		return &n
-	}
+	show := cells(p)
 	results, err := collect(func(pg store.Page) ([]store.Result, string, error) {
 		return a.store.ListResults(ctx, store.ResultFilter{UnitPath: u.Path}, pg)
 	})

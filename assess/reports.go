@@ -180,13 +180,7 @@ func (c *Campaigns) Report(ctx context.Context, p *Principal, id, unitID string)
 	if err != nil {
 		return nil, err
 	}
-	suppress := p.Role == store.RoleTeacher || p.Role == store.RoleViewer
-	show := func(n int) *int {
-		if suppress && n > 0 && n < MinCell {
-			return nil
-		}
-		return &n
-	}
+	suppress, show := aggregateOnly(p), cells(p)
 	results, err := collect(func(pg store.Page) ([]store.Result, string, error) {
 		return c.store.ListResults(ctx, store.ResultFilter{CampaignID: cp.ID, UnitPath: top.Path}, pg)
 	})
