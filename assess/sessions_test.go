@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"xinling/assess"
+	"xinling/engine"
 	"xinling/internal/testkit"
 	"xinling/store"
 	"xinling/store/sqlite"
@@ -25,7 +26,10 @@ func code(err error) string {
 
 // Two services over one store stand for two server instances behind a load
 // balancer: each caches sessions, and neither cache may mislead it.
-func TestTwoInstancesShareOneStore(t *testing.T) {
+// fixture opens a store in a temporary directory and a session config on
+// a settable clock with the given idle timeout.
+func fixture(t *testing.T, idle time.Duration) (*engine.Library, store.Store, *testkit.Clock, assess.Config) {
+	t.Helper()
 	lib, err := testkit.Library()
 	if err != nil {
 		t.Fatal(err)
@@ -34,10 +38,15 @@ func TestTwoInstancesShareOneStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	clk := testkit.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
 	cfg := assess.DefaultConfig()
-	cfg.Now, cfg.IdleTimeout = clk.Now, time.Hour
+	cfg.Now, cfg.IdleTimeout = clk.Now, idle
+	return lib, st, clk, cfg
+}
+
+func TestTwoInstancesShareOneStore(t *testing.T) {
+	lib, st, clk, cfg := fixture(t, time.Hour)
 	a, b := assess.NewSessions(st, lib, cfg), assess.NewSessions(st, lib, cfg)
 	ctx := context.Background()
 
@@ -81,16 +90,8 @@ func TestTwoInstancesShareOneStore(t *testing.T) {
 }
 
 func TestInstrumentVersionIsPinned(t *testing.T) {
-	lib, err := testkit.Library()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s := assess.NewSessions(st, lib, assess.DefaultConfig())
+	lib, st, _, cfg := fixture(t, time.Hour)
+	s := assess.NewSessions(st, lib, cfg)
 	v, err := s.Create(context.Background(), assess.CreateRequest{Instruments: []string{"phq9"}, Consent: true}, "en")
 	if err != nil {
 		t.Fatal(err)
@@ -107,18 +108,7 @@ func TestInstrumentVersionIsPinned(t *testing.T) {
 // A resident who answers PHQ-9 item 9 and closes the browser must still
 // reach a counsellor once the session is abandoned.
 func TestAbandonedRiskAnswersAreFiled(t *testing.T) {
-	lib, err := testkit.Library()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	clk := testkit.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
-	cfg := assess.DefaultConfig()
-	cfg.Now, cfg.IdleTimeout = clk.Now, 72*time.Hour
+	lib, st, clk, cfg := fixture(t, 72*time.Hour)
 	s := assess.NewSessions(st, lib, cfg)
 	ctx := context.Background()
 	start := func(answers map[string]float64) *assess.SessionView {

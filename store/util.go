@@ -154,3 +154,20 @@ func OneAnswer(out []AnswerOutcome, err error) (AnswerOutcome, error) {
 	}
 	return out[0], nil
 }
+
+// Check reports a submission that no backend may store (ErrInvalid), so
+// both refuse the same ones with the same words.
+func (s Submission) Check() error {
+	if s.SessionID == "" {
+		return fmt.Errorf("%w: submission session", ErrInvalid)
+	}
+	for _, r := range s.Results {
+		if r.ID == "" || r.Instrument == "" {
+			return fmt.Errorf("%w: result needs id and instrument", ErrInvalid)
+		}
+	}
+	if d := s.Warning; d != nil && (d.Level < 1 || d.Level > 3 || len(d.Reasons) == 0) {
+		return fmt.Errorf("%w: warning needs a level 1..3 and reasons", ErrInvalid)
+	}
+	return nil
+}

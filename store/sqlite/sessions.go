@@ -300,16 +300,8 @@ func (db *DB) ListResults(ctx context.Context, f store.ResultFilter, p store.Pag
 }
 
 func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOutcome, error) {
-	if sub.SessionID == "" {
-		return store.SubmitOutcome{}, invalid("submission session")
-	}
-	for _, r := range sub.Results {
-		if r.ID == "" || r.Instrument == "" {
-			return store.SubmitOutcome{}, invalid("result needs id and instrument")
-		}
-	}
-	if d := sub.Warning; d != nil && (d.Level < 1 || d.Level > 3 || len(d.Reasons) == 0) {
-		return store.SubmitOutcome{}, invalid("warning needs a level 1..3 and reasons")
+	if err := sub.Check(); err != nil {
+		return store.SubmitOutcome{}, err
 	}
 	at := store.Millis(sub.At)
 	var out store.SubmitOutcome
