@@ -6,8 +6,10 @@ STATICCHECK := $(GOBIN)/staticcheck
 # Pinned so that a new release cannot turn main red on its own.
 STATICCHECK_VERSION := 2026.2.2
 FUZZTIME    ?= 15s
+# Code slips print names with Debian's fonts-droid-fallback (see slips/).
+CJK_FONT    := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 
-.PHONY: build run test vet lint unit bench fuzz tools clean
+.PHONY: build run test vet lint unit bench fuzz tools fonts clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/xinling
@@ -27,12 +29,17 @@ vet:
 $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-tools: $(STATICCHECK)
+tools: $(STATICCHECK) fonts
+
+# Installs the font when it is missing and apt can (CI and root shells).
+fonts:
+	@test -f $(CJK_FONT) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-droid-fallback; } || \
+		{ echo "install Debian's fonts-droid-fallback: code slips need its Chinese glyphs"; exit 1; }
 
 lint: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
-unit:
+unit: fonts
 	$(GO) test -race -count=1 ./...
 
 bench:

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -15,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"xinling/assess"
+	"xinling/slips"
 )
 
 // Config is the HTTP layer's settings.
@@ -36,12 +38,18 @@ type Config struct {
 	CookieSecure bool
 	// RateLogin caps sign-in attempts per minute per client address.
 	RateLogin int
-	Log       *slog.Logger
+	// PublicURL is where respondents reach the server; code slips' QR
+	// codes point at its H5 entry.
+	PublicURL string
+	// CJKFont is the TrueType font that prints names on code slips.
+	CJKFont string
+	Log     *slog.Logger
 }
 
 // DefaultConfig returns settings that suit one server facing the internet.
 func DefaultConfig() Config {
-	return Config{BodyLimit: 64 << 10, RatePerIP: 60_000, RatePerToken: 600, RateLogin: 20}
+	return Config{BodyLimit: 64 << 10, RatePerIP: 60_000, RatePerToken: 600, RateLogin: 20,
+		PublicURL: "http://127.0.0.1:8080", CJKFont: slips.DefaultFont}
 }
 
 // Services are the workflows the API exposes.
@@ -135,7 +143,8 @@ func New(cfg Config, svc Services) *fiber.App {
 			registerQueue(v1, auth, queueAPI{queue: svc.Queue, hub: svc.Hub})
 		}
 		if svc.Campaigns != nil {
-			registerCampaigns(v1, auth, campaignAPI{campaigns: svc.Campaigns})
+			font := sync.OnceValues(func() ([]byte, error) { return slips.LoadFont(cfg.CJKFont) })
+			registerCampaigns(v1, auth, campaignAPI{campaigns: svc.Campaigns, publicURL: cfg.PublicURL, font: font})
 		}
 		if svc.Stats != nil {
 			registerStats(v1, auth, statsAPI{stats: svc.Stats})

@@ -1,19 +1,26 @@
 package api
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"xinling/assess"
 	"xinling/roster"
+	"xinling/slips"
 	"xinling/store"
 )
 
 // campaignAPI serves school screening campaigns to the console.
 type campaignAPI struct {
 	campaigns *assess.Campaigns
+	publicURL string
+	font      func() ([]byte, error)
 }
 
 func registerCampaigns(v1 fiber.Router, auth fiber.Handler, c campaignAPI) {
@@ -26,6 +33,7 @@ func registerCampaigns(v1 fiber.Router, auth fiber.Handler, c campaignAPI) {
 	v1.Post("/campaigns/:id/personal-codes", auth, c.personalCodes)
 	v1.Get("/campaigns/:id/progress", auth, c.progress)
 	v1.Get("/campaigns/:id/report", auth, c.report)
+	v1.Get("/campaigns/:id/codes.pdf", auth, c.codesPDF)
 	v1.Post("/units/:id/roster", auth, c.importRoster)
 }
 
@@ -171,4 +179,28 @@ func (c campaignAPI) report(ctx *fiber.Ctx) error {
 		return err
 	}
 	return ctx.JSON(fiber.Map{"groups": rep})
+}
+
+// codesPDF prints the campaign's code slips, class by class.
+func (c campaignAPI) codesPDF(ctx *fiber.Ctx) error {
+	cp, data, err := c.campaigns.CodesForSlips(ctx.UserContext(), principalOf(ctx), ctx.Params("id"), ctx.Query("unit"), ctx.IP())
+	if err != nil {
+		return err
+	}
+	font, err := c.font()
+	if err != nil {
+		return &assess.Error{Code: assess.CodeUnavailable, Message: err.Error()}
+	}
+	list := make([]slips.Slip, len(data))
+	for i, d := range data {
+		list[i] = slips.Slip{Title: cp.Name, Name: d.Name, Class: d.Class, Code: d.Code,
+			URL: strings.TrimRight(c.publicURL, "/") + "/m/?code=" + url.QueryEscape(d.Code)}
+	}
+	var buf bytes.Buffer
+	if err := slips.Render(&buf, font, list); err != nil {
+		return err
+	}
+	ctx.Set(fiber.HeaderContentType, "application/pdf")
+	ctx.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="codes-%s.pdf"`, cp.ID))
+	return ctx.Send(buf.Bytes())
 }

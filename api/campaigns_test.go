@@ -237,6 +237,18 @@ func TestRosterImportAndPersonalCodes(t *testing.T) {
 	if r := o.s.do("POST", "/api/v1/sessions", "", map[string]any{"code": code, "consent": true}); r.status != 201 {
 		t.Fatalf("entering with a personal code: %s", r.raw)
 	}
+	// The printable slips: a PDF with the CJK font embedded and one QR code
+	// per student; printing names is an audited export.
+	req, _ := http.NewRequest("GET", o.s.base+"/api/v1/campaigns/"+id+"/codes.pdf", nil)
+	pdf := o.psychA.send(req)
+	if pdf.status != 200 || !strings.HasPrefix(pdf.raw, "%PDF-") || !strings.Contains(pdf.raw, "/FontFile2") || strings.Count(pdf.raw, "/Subtype /Image") != 2 {
+		t.Fatalf("codes.pdf: %d, %d bytes", pdf.status, len(pdf.raw))
+	}
+	if entries, _, _ := o.s.store.ListAudit(context.Background(), store.AuditFilter{Action: "export_codes", TargetID: id}, store.Page{}); len(entries) != 1 {
+		t.Fatalf("%d audit entries for one export", len(entries))
+	}
+	req, _ = http.NewRequest("GET", o.s.base+"/api/v1/campaigns/"+id+"/codes.pdf", nil)
+	o.teacherA.send(req).expectError(t, 403, "forbidden")
 }
 
 func TestCampaignProgressAndReport(t *testing.T) {

@@ -248,3 +248,71 @@ func (c *Campaigns) Open(ctx context.Context, code string) (*Entry, error) {
 	}
 	return &Entry{Campaign: cp, Code: ac}, nil
 }
+
+// SlipData is one code with what its printed slip shows.
+type SlipData struct {
+	Code  string
+	Name  string // the student's name; empty for a class code
+	Class string
+}
+
+// CodesForSlips lists a campaign's codes with names and classes, for
+// printing: personal data, so reading it is audited as an export.
+func (c *Campaigns) CodesForSlips(ctx context.Context, p *Principal, id, unitID, ip string) (store.Campaign, []SlipData, error) {
+	if err := canRunCampaigns(p); err != nil {
+		return store.Campaign{}, nil, err
+	}
+	cp, err := c.Get(ctx, p, id)
+	if err != nil {
+		return store.Campaign{}, nil, err
+	}
+	filter := ""
+	if unitID != "" {
+		u, err := unitIn(ctx, c.store, p, unitID, "unit")
+		if err != nil {
+			return store.Campaign{}, nil, err
+		}
+		filter = u.Path
+	}
+	codes, err := collect(func(pg store.Page) ([]store.AccessCode, string, error) {
+		return c.store.ListAccessCodes(ctx, cp.ID, pg)
+	})
+	if err != nil {
+		return store.Campaign{}, nil, err
+	}
+	classNames := map[string]string{}
+	var out []SlipData
+	for _, ac := range codes {
+		if filter != "" && !strings.HasPrefix(ac.UnitPath, filter) {
+			continue
+		}
+		if _, ok := classNames[ac.UnitID]; !ok {
+			u, err := c.store.GetUnit(ctx, ac.UnitID)
+			if err != nil {
+				return store.Campaign{}, nil, err
+			}
+			classNames[ac.UnitID] = u.Name
+		}
+		sd := SlipData{Code: ac.Code, Class: classNames[ac.UnitID]}
+		if ac.PersonID != "" {
+			person, err := c.store.GetPerson(ctx, ac.PersonID)
+			if err != nil {
+				return store.Campaign{}, nil, err
+			}
+			sd.Name = unseal(person.Name)
+		}
+		out = append(out, sd)
+	}
+	// Class by class, then by name, as slips are handed out.
+	slices.SortFunc(out, func(a, b SlipData) int {
+		if a.Class != b.Class {
+			return strings.Compare(a.Class, b.Class)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	if err := c.store.AppendAudit(ctx, store.AuditEntry{At: c.now(), ActorID: p.StaffID, Action: "export_codes",
+		TargetKind: "campaign", TargetID: cp.ID, UnitPath: cp.UnitPath, IP: ip, Detail: fmt.Sprintf("%d slips", len(out))}); err != nil {
+		return store.Campaign{}, nil, err
+	}
+	return cp, out, nil
+}

@@ -97,6 +97,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	cookieSecure := env.String("cookie-secure", "false", "mark the staff session cookie Secure (set true when TLS ends at a proxy)")
 	rateLogin := env.Int("rate-login", apiDef.RateLogin, "sign-in attempts per minute per client address (0: no limit)")
 	staffTTL := env.Duration("staff-session", assess.DefaultAuthConfig().SessionTTL, "how long a staff sign-in lasts")
+	publicURL := env.String("public-url", apiDef.PublicURL, "where respondents reach this server (QR codes on code slips point here)")
+	cjkFont := env.String("cjk-font", apiDef.CJKFont, "TrueType font with Chinese glyphs for code slips (Debian: fonts-droid-fallback)")
 	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
 	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
@@ -141,6 +143,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 		return nil, false, usagef("--rate-login must be 0 or more and --staff-session positive")
 	}
 	cfg.api.RateLogin, cfg.auth.SessionTTL = *rateLogin, *staffTTL
+	cfg.api.PublicURL, cfg.api.CJKFont = *publicURL, *cjkFont
 	cfg.api.RatePerIP, cfg.api.RatePerToken, cfg.api.BodyLimit, cfg.api.ProxyHeader = *rateIP, *rateToken, *bodyLimit, *proxy
 	if *cors != "" {
 		cfg.api.CORSOrigins = strings.Split(*cors, ",")
