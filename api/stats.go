@@ -70,6 +70,9 @@ func (s statsAPI) monthlyXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.stats.AuditExport(c.UserContext(), principalOf(c), "monthly_stats", m.UnitID, c.IP()); err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="monthly-%s-%s.xlsx"`, m.UnitID, m.Month))
 	return c.Send(buf.Bytes())

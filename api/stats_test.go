@@ -2,12 +2,15 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"xinling/store"
 )
 
 func TestMonthlyStatistics(t *testing.T) {
@@ -63,5 +66,8 @@ func TestMonthlyStatistics(t *testing.T) {
 	lectures, _ := f.GetCellValue("月统计表", "E5") // rows: own, school A, school B, total
 	if header != "辅导人次数" || lectures == "" {
 		t.Fatalf("export layout: B2=%q E5=%q", header, lectures)
+	}
+	if entries, _, _ := o.s.store.ListAudit(context.Background(), store.AuditFilter{Action: "export"}, store.Page{}); len(entries) != 1 || entries[0].TargetKind != "monthly_stats" {
+		t.Fatalf("export audit: %+v", entries)
 	}
 }

@@ -145,6 +145,13 @@ func (s *Stats) Monthly(ctx context.Context, p *Principal, unitID, month string)
 	return &Monthly{UnitID: top.ID, Month: month, Rows: rows, Total: total}, nil
 }
 
+// AuditExport records that p exported a table (the log keeps every export,
+// aggregate or not, so a leak can be traced).
+func (s *Stats) AuditExport(ctx context.Context, p *Principal, what, unitID, ip string) error {
+	return s.store.AppendAudit(ctx, store.AuditEntry{At: s.now(), ActorID: p.StaffID, Action: "export", TargetKind: what,
+		TargetID: unitID, UnitPath: p.UnitPath, IP: ip})
+}
+
 // chinaTime is the calendar the monthly table follows.
 var chinaTime = time.FixedZone("CST", 8*3600)
 
