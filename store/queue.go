@@ -48,3 +48,56 @@ func ApplyChange(v *Warning, ch WarningChange) error {
 	}
 	return nil
 }
+
+// NewWarning is the queue entry a submission opens when none has its key
+// yet. Every backend stores this, so entries look alike whatever holds them.
+func NewWarning(s Session, sub Submission, at time.Time) Warning {
+	d := sub.Warning
+	id := d.ID
+	if id == "" {
+		id = NewID()
+	}
+	return Warning{ID: id, Key: warningKey(s, d), PersonID: s.PersonID, SessionID: s.ID, ResultIDs: resultIDs(sub),
+		UnitID: s.UnitID, UnitPath: s.UnitPath, Level: draftLevel(d), Reasons: d.Reasons, State: WarningOpen,
+		DueAt: Millis(d.DueAt), CreatedAt: at, UpdatedAt: at, Version: 1}
+}
+
+// MergeWarning adds a submission to the entry that already has its key
+// (a follow-up joining the session that chained it): results and reasons
+// are appended, the level can only rise and the deadline only come
+// earlier. It returns the history event the backend appends.
+func MergeWarning(w *Warning, s Session, sub Submission, at time.Time) WarningEvent {
+	d := sub.Warning
+	if nd := Millis(d.DueAt); !nd.IsZero() && (w.DueAt.IsZero() || nd.Before(w.DueAt)) {
+		w.DueAt = nd
+	}
+	w.ResultIDs, w.Reasons = append(w.ResultIDs, resultIDs(sub)...), append(w.Reasons, d.Reasons...)
+	w.Level, w.UpdatedAt = MergeLevel(w.Level, draftLevel(d)), at
+	return WarningEvent{At: at, Kind: EventMerged, From: w.State, To: w.State, Note: "session " + s.ID}
+}
+
+// WarningKey is the key a submission's entry is filed under.
+func WarningKey(s Session, sub Submission) string { return warningKey(s, sub.Warning) }
+
+func warningKey(s Session, d *WarningDraft) string {
+	if d.Key != "" {
+		return d.Key
+	}
+	return s.ID
+}
+
+func draftLevel(d *WarningDraft) int {
+	level := d.Level
+	for _, r := range d.Reasons {
+		level = MergeLevel(level, r.Level)
+	}
+	return level
+}
+
+func resultIDs(sub Submission) []string {
+	ids := make([]string, 0, len(sub.Results))
+	for _, r := range sub.Results {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}

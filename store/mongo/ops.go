@@ -546,42 +546,19 @@ func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOut
 }
 
 func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submission, at time.Time) (string, error) {
-	d := sub.Warning
-	key := d.Key
-	if key == "" {
-		key = s.ID
-	}
-	level := d.Level
-	for _, r := range d.Reasons {
-		level = store.MergeLevel(level, r.Level)
-	}
-	ids := make([]string, 0, len(sub.Results))
-	for _, r := range sub.Results {
-		ids = append(ids, r.ID)
-	}
+	key := store.WarningKey(s, sub)
 	cur, err := get[warningDoc](ctx, db.c[cWarnings], bson.D{{Key: "key", Value: key}}, "warning", key)
 	if errors.Is(err, store.ErrNotFound) {
-		wid := d.ID
-		if wid == "" {
-			wid = store.NewID()
-		}
-		w := store.Warning{ID: wid, Key: key, PersonID: s.PersonID, SessionID: s.ID, ResultIDs: ids, UnitID: s.UnitID, UnitPath: s.UnitPath,
-			Level: level, Reasons: d.Reasons, State: store.WarningOpen, DueAt: store.Millis(d.DueAt), CreatedAt: at, UpdatedAt: at, Version: 1,
-			History: []store.WarningEvent{{At: at, Kind: store.EventCreated, To: store.WarningOpen}}}
-		_, err := db.c[cWarnings].InsertOne(ctx, warningDoc{Key: wid, Warning: w})
-		return wid, mapErr(err)
+		w := store.NewWarning(s, sub, at)
+		w.History = []store.WarningEvent{{At: at, Kind: store.EventCreated, To: store.WarningOpen}}
+		_, err := db.c[cWarnings].InsertOne(ctx, warningDoc{Key: w.ID, Warning: w})
+		return w.ID, mapErr(err)
 	}
 	if err != nil {
 		return "", err
 	}
 	w := cur.Warning
-	due := w.DueAt
-	if nd := store.Millis(d.DueAt); !nd.IsZero() && (due.IsZero() || nd.Before(due)) {
-		due = nd
-	}
-	w.ResultIDs, w.Reasons = append(w.ResultIDs, ids...), append(w.Reasons, d.Reasons...)
-	w.Level, w.DueAt, w.UpdatedAt = store.MergeLevel(w.Level, level), due, at
-	w.History = append(w.History, store.WarningEvent{At: at, Kind: store.EventMerged, From: w.State, To: w.State, Note: "session " + s.ID})
+	w.History = append(w.History, store.MergeWarning(&w, s, sub, at))
 	w.Version++
 	_, err = db.c[cWarnings].ReplaceOne(ctx, id(cur.Key), warningDoc{Key: cur.Key, Warning: w})
 	return cur.Key, err

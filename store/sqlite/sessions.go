@@ -369,48 +369,27 @@ func nonNilSlice[V any](s []V) []V {
 // putWarning creates the submission's queue entry or merges it into the
 // entry with the same key, and returns the entry id.
 func (w *wtx) putWarning(s store.Session, sub store.Submission, at time.Time) (string, error) {
-	d := sub.Warning
-	key := d.Key
-	if key == "" {
-		key = s.ID
-	}
-	level := d.Level
-	for _, r := range d.Reasons {
-		level = store.MergeLevel(level, r.Level)
-	}
-	ids := make([]string, 0, len(sub.Results))
-	for _, r := range sub.Results {
-		ids = append(ids, r.ID)
-	}
-	cur, err := w.loadWarning("key", key)
+	cur, err := w.loadWarning("key", store.WarningKey(s, sub))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		id := d.ID
-		if id == "" {
-			id = store.NewID()
-		}
+		v := store.NewWarning(s, sub, at)
 		_, err := w.exec("INSERT INTO warnings("+warningCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			id, key, s.PersonID, s.ID, jsonText(ids), s.UnitID, s.UnitPath, level, jsonText(d.Reasons), string(store.WarningOpen),
-			"", 0, ms(store.Millis(d.DueAt)), 0, "", ms(at), ms(at), 1)
+			v.ID, v.Key, v.PersonID, v.SessionID, jsonText(v.ResultIDs), v.UnitID, v.UnitPath, v.Level, jsonText(v.Reasons), string(v.State),
+			"", 0, ms(v.DueAt), 0, "", ms(at), ms(at), v.Version)
 		if err != nil {
 			return "", mapErr(err)
 		}
-		return id, w.event(id, store.WarningEvent{At: at, Kind: store.EventCreated, To: store.WarningOpen})
+		return v.ID, w.event(v.ID, store.WarningEvent{At: at, Kind: store.EventCreated, To: store.WarningOpen})
 	case err != nil:
 		return "", err
 	}
-	due := cur.DueAt
-	if nd := store.Millis(d.DueAt); !nd.IsZero() && (due.IsZero() || nd.Before(due)) {
-		due = nd
-	}
+	ev := store.MergeWarning(&cur, s, sub, at)
 	_, err = w.exec(`UPDATE warnings SET result_ids = ?, reasons = ?, level = ?, due_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
-		jsonText(append(cur.ResultIDs, ids...)), jsonText(append(cur.Reasons, d.Reasons...)), store.MergeLevel(cur.Level, level),
-		ms(due), ms(at), cur.ID)
+		jsonText(cur.ResultIDs), jsonText(cur.Reasons), cur.Level, ms(cur.DueAt), ms(at), cur.ID)
 	if err != nil {
 		return "", err
 	}
-	return cur.ID, w.event(cur.ID, store.WarningEvent{At: at, Kind: store.EventMerged, From: cur.State, To: cur.State,
-		Note: "session " + s.ID})
+	return cur.ID, w.event(cur.ID, ev)
 }
 
 func (w *wtx) loadSubmission(sessionID, warningID string, out *store.SubmitOutcome) error {
