@@ -9,10 +9,43 @@ FUZZTIME    ?= 15s
 # Code slips print names with Debian's fonts-droid-fallback (see slips/).
 CJK_FONT    := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 
-.PHONY: build run test vet lint unit bench fuzz tools fonts clean
+.PHONY: build run test vet lint unit bench fuzz tools fonts clean webapp webapp-test e2e chromium
 
-build:
+# The web app is built into the binary (webapp/embed.go), so it comes first.
+build: webapp
 	$(GO) build -o $(BIN) ./cmd/xinling
+
+# --- web app (webapp/: Vue 3 + Vite, see webapp/README.md) ---
+NPM          ?= npm
+WEBAPP_SRC   := $(shell find webapp/m webapp/console webapp/src webapp/vite.config.js -type f -not -name '*.test.js' 2>/dev/null)
+WEBAPP_STAMP := webapp/dist/.vite/chunks.json
+NODE_STAMP   := webapp/node_modules/.package-lock.json
+
+$(NODE_STAMP): webapp/package.json webapp/package-lock.json
+	cd webapp && $(NPM) ci --no-audit --no-fund
+	@# go's ./... would wander into any Go files a package ships; a go.mod
+	@# makes node_modules a module of its own, outside ours.
+	@echo 'module ignore_node_modules' > webapp/node_modules/go.mod
+	@touch $@
+
+$(WEBAPP_STAMP): $(NODE_STAMP) $(WEBAPP_SRC)
+	cd webapp && $(NPM) run build
+
+webapp: $(WEBAPP_STAMP)
+
+# Unit tests (Vitest) and the H5's JavaScript budget.
+webapp-test: webapp
+	cd webapp && $(NPM) test
+	cd webapp && $(NPM) run size
+
+# End-to-end journeys in Debian's headless Chromium against `xinling serve`.
+e2e: build chromium
+	cd webapp && XINLING_BIN=$(CURDIR)/$(BIN) $(NPM) run e2e
+
+# Debian's Chromium; the tests must never download a browser of their own.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+		{ echo "install Debian's chromium: the end-to-end tests drive /usr/bin/chromium"; exit 1; }
 
 # The server with the embedded store in ./data, on http://127.0.0.1:8080,
 # after seeding the demo org tree and printing its sign-ins.
@@ -20,7 +53,7 @@ run: build
 	./$(BIN) demo
 	./$(BIN) serve
 
-test: vet lint unit
+test: vet lint unit webapp-test e2e
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

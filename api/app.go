@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"xinling/assess"
 	"xinling/slips"
+	"xinling/webapp"
 )
 
 // Config is the HTTP layer's settings.
@@ -43,7 +45,9 @@ type Config struct {
 	PublicURL string
 	// CJKFont is the TrueType font that prints names on code slips.
 	CJKFont string
-	Log     *slog.Logger
+	// WebApp is the built web app to serve; nil means the embedded one.
+	WebApp fs.FS
+	Log    *slog.Logger
 }
 
 // DefaultConfig returns settings that suit one server facing the internet.
@@ -150,6 +154,10 @@ func New(cfg Config, svc Services) *fiber.App {
 			registerStats(v1, auth, statsAPI{stats: svc.Stats})
 		}
 	}
+	if cfg.WebApp == nil {
+		cfg.WebApp = webapp.Files()
+	}
+	registerWebApp(app, cfg.WebApp)
 	return app
 }
 

@@ -1,0 +1,2 @@
+import { createApp, h } from 'vue'
+createApp({ render: () => h('p', '心灵 console') }).mount('#app')

@@ -1,0 +1,97 @@
+// Shared scaffolding of the end-to-end journeys: a real `xinling serve` on a
+// loopback port with a fresh data directory and the demo accounts, and
+// Debian's Chromium driven by playwright-core. Nothing here downloads a
+// browser: the executable is /usr/bin/chromium or the test fails.
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+
+const here = new URL('.', import.meta.url).pathname
+export const BIN = process.env.XINLING_BIN || join(here, '../../bin/xinling')
+export const CHROMIUM = process.env.XINLING_CHROMIUM || '/usr/bin/chromium'
+export const SCREENSHOTS = join(here, 'screenshots')
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+// startServer seeds the demo org tree into a fresh data directory and
+// starts `xinling serve` on it. accounts maps each demo login to its
+// one-time password. extraEnv adds XINLING_* settings.
+export async function startServer(extraEnv = {}) {
+  const data = mkdtempSync(join(tmpdir(), 'xinling-e2e-'))
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const env = { ...process.env, XINLING_DATA: data, XINLING_PUBLIC_URL: base, ...extraEnv }
+  const out = execFileSync(BIN, ['demo', '--data', data], { env, encoding: 'utf8' })
+  const accounts = {}
+  for (const line of out.split('\n')) {
+    const m = line.match(/^\s+(demo-\S+)\s+\S+\s+@\s+\S+\s+(\S+)\s*$/)
+    if (m) accounts[m[1]] = m[2]
+  }
+  const proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  proc.stdout.on('data', (b) => (log += b))
+  proc.stderr.on('data', (b) => (log += b))
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`xinling serve exited ${proc.exitCode}:\n${log}`)
+    try {
+      const r = await fetch(`${base}/readyz`)
+      if (r.ok) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`xinling serve not ready in 30 s:\n${log}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return {
+    base,
+    data,
+    accounts,
+    log: () => log,
+    async stop() {
+      proc.kill('SIGTERM')
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)))
+      rmSync(data, { recursive: true, force: true })
+    },
+  }
+}
+
+// launchBrowser starts headless Chromium with the flags this machine's
+// closed network needs (no background connections to Google's hosts).
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
+
+// shot saves a screenshot of a key screen and prints where it went.
+export async function shot(page, name) {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  const path = join(SCREENSHOTS, `${name}.png`)
+  await page.screenshot({ path, fullPage: true })
+  console.log(`screenshot: ${path}`)
+  return path
+}

@@ -1,0 +1,2 @@
+import { createApp, h } from 'vue'
+createApp({ render: () => h('p', '心灵 H5') }).mount('#app')
