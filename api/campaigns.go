@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -33,6 +36,8 @@ func registerCampaigns(v1 fiber.Router, auth fiber.Handler, c campaignAPI) {
 	v1.Post("/campaigns/:id/personal-codes", auth, c.personalCodes)
 	v1.Get("/campaigns/:id/progress", auth, c.progress)
 	v1.Get("/campaigns/:id/report", auth, c.report)
+	v1.Get("/campaigns/:id/progress.xlsx", auth, c.progressXLSX)
+	v1.Get("/campaigns/:id/report.xlsx", auth, c.reportXLSX)
 	v1.Get("/campaigns/:id/codes.pdf", auth, c.codesPDF)
 	v1.Post("/units/:id/roster", auth, c.importRoster)
 }
@@ -179,6 +184,68 @@ func (c campaignAPI) report(ctx *fiber.Ctx) error {
 		return err
 	}
 	return ctx.JSON(fiber.Map{"groups": rep})
+}
+
+func (c campaignAPI) progressXLSX(ctx *fiber.Ctx) error {
+	p := principalOf(ctx)
+	pr, err := c.campaigns.Progress(ctx.UserContext(), p, ctx.Params("id"), ctx.IP())
+	if err != nil {
+		return err
+	}
+	w := workbook{filename: "progress-" + ctx.Params("id") + ".xlsx", sheet: "完成情况", title: "测评完成情况",
+		header: []string{"班级", "已完成", "进行中", "未开始", "未开始名单"}}
+	for _, cl := range pr {
+		w.rows = append(w.rows, []any{cl.Name, cl.Finished, cl.InProgress, cl.NotStarted, strings.Join(cl.NotStartedNames, "、")})
+	}
+	if err := c.campaigns.AuditExport(ctx.UserContext(), p, "campaign_progress", ctx.Params("id"), ctx.IP()); err != nil {
+		return err
+	}
+	return w.send(ctx)
+}
+
+// reportXLSX lays the group report out one row per unit, instrument and
+// score, with a column per band; suppressed figures read "<5" or "—".
+func (c campaignAPI) reportXLSX(ctx *fiber.Ctx) error {
+	p := principalOf(ctx)
+	rep, err := c.campaigns.Report(ctx.UserContext(), p, ctx.Params("id"), ctx.Query("unit"))
+	if err != nil {
+		return err
+	}
+	var bands []string
+	for _, g := range rep {
+		for _, s := range g.Scores {
+			for b := range s.Bands {
+				if !slices.Contains(bands, b) {
+					bands = append(bands, b)
+				}
+			}
+		}
+	}
+	sort.Strings(bands)
+	header := append([]string{"单位", "量表", "结果数", "分数", "均值", "标准差"}, bands...)
+	w := workbook{filename: "report-" + ctx.Params("id") + ".xlsx", sheet: "团体报告", title: "团体测评报告",
+		header: append(header, "一级预警", "二级预警", "三级预警")}
+	for _, g := range rep {
+		for _, s := range g.Scores {
+			row := []any{g.Name, g.Instrument, g.Results, s.Score, "—", "—"}
+			if !s.Suppressed {
+				row[4], row[5] = math.Round(s.Mean*100)/100, math.Round(s.SD*100)/100
+			}
+			for _, b := range bands {
+				n, ok := s.Bands[b]
+				if !ok {
+					row = append(row, 0)
+					continue
+				}
+				row = append(row, countCell(n))
+			}
+			w.rows = append(w.rows, append(row, countCell(g.Warnings["1"]), countCell(g.Warnings["2"]), countCell(g.Warnings["3"])))
+		}
+	}
+	if err := c.campaigns.AuditExport(ctx.UserContext(), p, "campaign_report", ctx.Params("id"), ctx.IP()); err != nil {
+		return err
+	}
+	return w.send(ctx)
 }
 
 // codesPDF prints the campaign's code slips, class by class.

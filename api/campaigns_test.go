@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 	"time"
 
 	"xinling/assess"
@@ -301,5 +303,34 @@ func TestCampaignProgressAndReport(t *testing.T) {
 	trep := o.teacherA.do("GET", "/api/v1/campaigns/"+id+"/report", nil)
 	if trep.status != 200 || !strings.Contains(trep.raw, `"mild":null`) || !strings.Contains(trep.raw, `"suppressed":true`) || strings.Contains(trep.raw, `"mean":6`) {
 		t.Fatalf("teacher's report: %s", trep.raw)
+	}
+
+	// The same tables as workbooks: the psychologist's progress names the
+	// pupil who has not started; the teacher's report withholds the cell.
+	sheet := func(c *console, path, name string) [][]string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", o.s.base+path, nil)
+		r := c.send(req)
+		f, err := excelize.OpenReader(strings.NewReader(r.raw))
+		if err != nil {
+			t.Fatalf("%s: not a workbook (%d): %v", path, r.status, err)
+		}
+		rows, err := f.GetRows(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	progress := sheet(o.psychA, "/api/v1/campaigns/"+id+"/progress.xlsx", "完成情况")
+	if len(progress) != 3 || progress[2][0] != "七年级一班" || progress[2][1] != "1" || (progress[2][4] != "张三" && progress[2][4] != "李四") {
+		t.Fatalf("progress.xlsx: %q", progress)
+	}
+	teacher := sheet(o.teacherA, "/api/v1/campaigns/"+id+"/report.xlsx", "团体报告")
+	joined := fmt.Sprint(teacher)
+	if !strings.Contains(joined, "<5") || !strings.Contains(joined, "—") || strings.Contains(joined, " 6 ") {
+		t.Fatalf("teacher's report.xlsx shows what the JSON withholds: %q", teacher)
+	}
+	if entries, _, _ := o.s.store.ListAudit(context.Background(), store.AuditFilter{Action: "export", TargetID: id}, store.Page{}); len(entries) != 2 {
+		t.Fatalf("%d audit entries for two exports", len(entries))
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/xuri/excelize/v2"
 
 	"xinling/assess"
 )
@@ -46,36 +45,16 @@ func (s statsAPI) monthlyXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := "月统计表"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return err
-	}
-	title := fmt.Sprintf("心理健康服务情况月统计表（%s）", m.Month)
-	if err := f.SetCellValue(sheet, "A1", title); err != nil {
-		return err
-	}
-	if err := f.SetSheetRow(sheet, "A2", &monthlyHeader); err != nil {
-		return err
-	}
-	for i, r := range append(m.Rows, m.Total) {
-		row := []any{r.Name, r.CounsellingCases, r.PublicityEvents, r.PublicityReached, r.Lectures, r.LectureAttendees, r.Clinics,
-			r.ClinicAttendees, r.Materials, r.Assessments, r.WarningsByLevel["1"], r.WarningsByLevel["2"], r.WarningsByLevel["3"], r.Referrals, r.CasesClosed}
-		if err := f.SetSheetRow(sheet, fmt.Sprintf("A%d", i+3), &row); err != nil {
-			return err
-		}
-	}
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		return err
+	w := workbook{filename: fmt.Sprintf("monthly-%s-%s.xlsx", m.UnitID, m.Month), sheet: "月统计表",
+		title: fmt.Sprintf("心理健康服务情况月统计表（%s）", m.Month), header: monthlyHeader}
+	for _, r := range append(m.Rows, m.Total) {
+		w.rows = append(w.rows, []any{r.Name, r.CounsellingCases, r.PublicityEvents, r.PublicityReached, r.Lectures, r.LectureAttendees, r.Clinics,
+			r.ClinicAttendees, r.Materials, r.Assessments, r.WarningsByLevel["1"], r.WarningsByLevel["2"], r.WarningsByLevel["3"], r.Referrals, r.CasesClosed})
 	}
 	if err := s.stats.AuditExport(c.UserContext(), principalOf(c), "monthly_stats", m.UnitID, c.IP()); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="monthly-%s-%s.xlsx"`, m.UnitID, m.Month))
-	return c.Send(buf.Bytes())
+	return w.send(c)
 }
 
 type activityRequest struct {

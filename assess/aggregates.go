@@ -8,28 +8,6 @@ import (
 	"xinling/store"
 )
 
-// MinCell is the smallest count shown to roles that see aggregates only.
-// A class teacher knows every pupil, so "1 pupil in the severe band" would
-// name someone; smaller counts are reported as suppressed.
-const MinCell = 3
-
-// aggregateOnly: roles that see counts, never individuals.
-func aggregateOnly(p *Principal) bool {
-	return p.Role == store.RoleTeacher || p.Role == store.RoleViewer
-}
-
-// cells returns how a count is shown to p: as is, or nil (suppressed) when
-// p sees aggregates only and the count is small enough to point at someone.
-func cells(p *Principal) func(int) *int {
-	suppress := aggregateOnly(p)
-	return func(n int) *int {
-		if suppress && n > 0 && n < MinCell {
-			return nil
-		}
-		return &n
-	}
-}
-
 // BandCount is how many results fell in one band.
 type BandCount struct {
 	Score string `json:"score"`
@@ -63,7 +41,7 @@ func (a *Staff) Summary(ctx context.Context, p *Principal, unitID string) (*Unit
 	if err != nil {
 		return nil, err
 	}
-	show := cells(p)
+	protect := aggregateOnly(p)
 	results, err := collect(func(pg store.Page) ([]store.Result, string, error) {
 		return a.store.ListResults(ctx, store.ResultFilter{UnitPath: u.Path}, pg)
 	})
@@ -82,9 +60,24 @@ func (a *Staff) Summary(ctx context.Context, p *Principal, unitID string) (*Unit
 	out := &UnitSummary{UnitID: u.ID, Instruments: []InstrumentSummary{}, Warnings: map[string]*int{}}
 	for inst, n := range totals {
 		is := InstrumentSummary{Instrument: inst, Results: n, Bands: []BandCount{}}
+		byScore := map[string]map[string]int{}
 		for k, c := range bands {
 			if k.inst == inst {
-				is.Bands = append(is.Bands, BandCount{Score: k.score, Band: k.band, Count: show(c)})
+				if byScore[k.score] == nil {
+					byScore[k.score] = map[string]int{}
+				}
+				byScore[k.score][k.band] = c
+			}
+		}
+		for score, counts := range byScore {
+			cells := visibleCounts(counts)
+			if protect && n < MinCell {
+				cells = protectDistribution(counts, allOf(counts))
+			} else if protect {
+				cells = protectDistribution(counts, nil)
+			}
+			for band, c := range cells {
+				is.Bands = append(is.Bands, BandCount{Score: score, Band: band, Count: c})
 			}
 		}
 		sort.Slice(is.Bands, func(i, j int) bool {
@@ -106,8 +99,18 @@ func (a *Staff) Summary(ctx context.Context, p *Principal, unitID string) (*Unit
 	for _, w := range warnings {
 		levels[string(rune('0'+w.Level))]++
 	}
-	for l, n := range levels {
-		out.Warnings[l] = show(n)
+	out.Warnings = visibleCounts(levels)
+	if protect {
+		out.Warnings = protectCells(levels, nil)
 	}
 	return out, nil
+}
+
+// allOf marks every cell of counts.
+func allOf(counts map[string]int) map[string]bool {
+	all := make(map[string]bool, len(counts))
+	for k := range counts {
+		all[k] = true
+	}
+	return all
 }

@@ -180,7 +180,6 @@ func (c *Campaigns) Report(ctx context.Context, p *Principal, id, unitID string)
 	if err != nil {
 		return nil, err
 	}
-	suppress, show := aggregateOnly(p), cells(p)
 	results, err := collect(func(pg store.Page) ([]store.Result, string, error) {
 		return c.store.ListResults(ctx, store.ResultFilter{CampaignID: cp.ID, UnitPath: top.Path}, pg)
 	})
@@ -202,6 +201,7 @@ func (c *Campaigns) Report(ctx context.Context, p *Principal, id, unitID string)
 		return nil, err
 	}
 	var out []GroupReport
+	var raw []reportRow
 	for _, u := range units {
 		if u.ID != top.ID && u.Kind != "class" && u.Kind != "grade" {
 			continue
@@ -224,18 +224,22 @@ func (c *Campaigns) Report(ctx context.Context, p *Principal, id, unitID string)
 		}
 		sort.Strings(insts)
 		for _, inst := range insts {
-			g := GroupReport{UnitID: u.ID, Name: u.Name, Instrument: inst, Results: len(byInst[inst]), Warnings: map[string]*int{}}
-			for l, n := range levels {
-				g.Warnings[l] = show(n)
-			}
-			g.Scores = scoreStats(byInst[inst], show, suppress)
+			g := GroupReport{UnitID: u.ID, Name: u.Name, Instrument: inst, Results: len(byInst[inst]), Warnings: visibleCounts(levels)}
+			var bands map[string]map[string]int
+			g.Scores, bands = scoreStats(byInst[inst])
 			out = append(out, g)
+			raw = append(raw, reportRow{path: u.Path, bands: bands, warnings: levels})
 		}
+	}
+	if aggregateOnly(p) {
+		protectReport(out, raw)
 	}
 	return out, nil
 }
 
-func scoreStats(rs []store.Result, show func(int) *int, suppress bool) []ScoreStats {
+// scoreStats describes each score of a group, with every count visible,
+// and returns the band counts for protectReport.
+func scoreStats(rs []store.Result) ([]ScoreStats, map[string]map[string]int) {
 	values := map[string][]float64{}
 	bands := map[string]map[string]int{}
 	for _, r := range rs {
@@ -269,16 +273,15 @@ func scoreStats(rs []store.Result, show func(int) *int, suppress bool) []ScoreSt
 			}
 			st.SD = math.Sqrt(ss / float64(len(vs)-1)) // sample SD
 		}
-		if suppress && st.N < MinCell {
-			st.Mean, st.SD, st.Suppressed = 0, 0, true
-		}
 		if b := bands[s]; b != nil {
-			st.Bands = map[string]*int{}
-			for code, n := range b {
-				st.Bands[code] = show(n)
-			}
+			st.Bands = visibleCounts(b)
 		}
 		out = append(out, st)
 	}
-	return out
+	return out, bands
+}
+
+// AuditExport records that p exported one of the campaign's tables.
+func (c *Campaigns) AuditExport(ctx context.Context, p *Principal, what, campaignID, ip string) error {
+	return auditExport(ctx, c.store, c.now(), p, what, campaignID, ip)
 }

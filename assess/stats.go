@@ -148,8 +148,12 @@ func (s *Stats) Monthly(ctx context.Context, p *Principal, unitID, month string)
 // AuditExport records that p exported a table (the log keeps every export,
 // aggregate or not, so a leak can be traced).
 func (s *Stats) AuditExport(ctx context.Context, p *Principal, what, unitID, ip string) error {
-	return s.store.AppendAudit(ctx, store.AuditEntry{At: s.now(), ActorID: p.StaffID, Action: "export", TargetKind: what,
-		TargetID: unitID, UnitPath: p.UnitPath, IP: ip})
+	return auditExport(ctx, s.store, s.now(), p, what, unitID, ip)
+}
+
+func auditExport(ctx context.Context, st store.Store, at time.Time, p *Principal, what, id, ip string) error {
+	return st.AppendAudit(ctx, store.AuditEntry{At: at, ActorID: p.StaffID, Action: "export", TargetKind: what,
+		TargetID: id, UnitPath: p.UnitPath, IP: ip})
 }
 
 // chinaTime is the calendar the monthly table follows.
