@@ -132,10 +132,11 @@ type apiItem struct {
 }
 
 type apiSession struct {
-	ID    string    `json:"id"`
-	Token string    `json:"token"`
-	Items []apiItem `json:"items"`
-	Next  *string   `json:"next"`
+	ID      string             `json:"id"`
+	Token   string             `json:"token"`
+	Items   []apiItem          `json:"items"`
+	Answers map[string]float64 `json:"answers"`
+	Next    *string            `json:"next"`
 }
 
 type apiAnswer struct {

@@ -32,6 +32,16 @@ type Config struct {
 	Conns       int           // most connections (and requests in flight) at once
 	Timeout     time.Duration // per request
 	Seed        uint64        // for answer values, sex and age; 0 picks one
+
+	// Codes switches to a school campaign: respondent i is a pupil who
+	// enters with the personal access code Codes[i], takes the campaign's
+	// battery once and is done. Respondents is then len(Codes).
+	Codes []string
+	// SubmitAt, when positive, holds every finished session's submit until
+	// that long after the start, then spreads the submits evenly at random
+	// over SubmitWindow: a class told to press submit together.
+	SubmitAt     time.Duration
+	SubmitWindow time.Duration
 }
 
 // Battery is the instruments of one session: one for a self-test, several
@@ -116,6 +126,10 @@ func (c *Config) check() error {
 		return errors.New("--conns must be at least 1")
 	case c.Timeout <= 0:
 		return errors.New("--timeout must be positive")
+	case c.SubmitAt < 0 || c.SubmitWindow < 0:
+		return errors.New("--submit-at and --submit-window must not be negative")
+	case len(c.Codes) > 0 && len(c.Codes) != c.Respondents:
+		return fmt.Errorf("%d codes for %d respondents: a campaign run has one respondent per code", len(c.Codes), c.Respondents)
 	}
 	return nil
 }

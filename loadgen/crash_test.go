@@ -24,17 +24,8 @@ func TestCrashLosesNoAcknowledgedAnswer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test builds and runs the server; skipped with -short")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool to build xinling with")
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "xinling")
-	build := exec.Command(goBin, "build", "-o", bin, "./cmd/xinling")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildXinling(t, dir)
 	data := filepath.Join(dir, "data")
 	acks := filepath.Join(dir, "acks.jsonl")
 	addr := freeAddr(t)
@@ -84,6 +75,22 @@ func TestCrashLosesNoAcknowledgedAnswer(t *testing.T) {
 	if err != nil || !vr.OK() || vr.Acked != rep.AnswersAcked {
 		t.Fatalf("verify: %v: %s", err, vout)
 	}
+}
+
+// buildXinling builds the command into dir, for tests that run it whole.
+func buildXinling(t *testing.T, dir string) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool to build xinling with")
+	}
+	bin := filepath.Join(dir, "xinling")
+	build := exec.Command(goBin, "build", "-o", bin, "./cmd/xinling")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func startServer(t *testing.T, bin, data, addr, logFile string) *exec.Cmd {

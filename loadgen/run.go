@@ -40,6 +40,30 @@ type Report struct {
 	// is saturated, and the latencies above understate what users would see.
 	ScheduleLag Stats         `json:"schedule_lag"`
 	Generator   GeneratorCost `json:"generator"`
+	// Campaign is set for a run with access codes (Config.Codes).
+	Campaign *CampaignReport `json:"campaign,omitempty"`
+}
+
+// CampaignReport is how a school screening went: every pupil enters once
+// with a personal code, and the submits come in a burst.
+type CampaignReport struct {
+	Students int `json:"students"`
+	// Entered counts pupils whose code opened a session; Finished, those
+	// whose submit was acknowledged.
+	Entered  int64 `json:"entered"`
+	Finished int64 `json:"finished"`
+	// FirstEntryS and LastEntryS bound when pupils' sessions opened,
+	// seconds from the start.
+	FirstEntryS float64 `json:"first_entry_s"`
+	LastEntryS  float64 `json:"last_entry_s"`
+	// The submit burst as planned, and how many submits were acknowledged
+	// inside it or after it (pupils still answering when it began).
+	SubmitAtS       float64 `json:"submit_at_s"`
+	SubmitWindowS   float64 `json:"submit_window_s"`
+	SubmitsInWindow int64   `json:"submits_in_window"`
+	SubmitsLate     int64   `json:"submits_late"`
+	// Burst is the submit latency of the submits sent inside the window.
+	Burst Stats `json:"burst_submit"`
 }
 
 // GeneratorCost is the generator's own CPU, so every run shows whether the
@@ -57,11 +81,13 @@ type GeneratorCost struct {
 // metrics are shared by all workers; every field is updated atomically.
 type metrics struct {
 	create, answer, resume, submit, ping Histogram
-	lag                                  Histogram
+	lag, burst                           Histogram
 
 	started, completed, acked       atomic.Int64
 	expected, confirmed, unexpected atomic.Int64
 	requests, pings                 atomic.Int64
+	entered, inWindow, late         atomic.Int64
+	firstEntry, lastEntry           atomic.Int64 // µs since start; firstEntry -1 until set
 	errMu                           sync.Mutex
 	errors                          map[string]int64
 }
@@ -78,6 +104,7 @@ const (
 	phaseCreate phase = iota
 	phaseAnswer
 	phaseSubmit
+	phaseDone // a pupil who has submitted: nothing more to do
 )
 
 // respondent is one virtual respondent's state between actions.
@@ -92,6 +119,9 @@ type respondent struct {
 	answers map[string]float64
 	sex     string
 	age     int
+	// submitDue is when this respondent may submit (Config.SubmitAt).
+	submitDue time.Duration
+	entered   bool // a pupil's code has opened a session
 }
 
 // Run drives the load and returns the report. It stops by itself after
@@ -125,6 +155,12 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 		}
 		bodies[i] = createPrefix(b)
 	}
+	if len(cfg.Codes) > 0 && lib != nil {
+		// A pupil's battery is the campaign's, known only from the server.
+		for _, in := range lib.Latest() {
+			cond[in.Doc.ID] = conditional(lib, in.Doc.ID)
+		}
+	}
 
 	var ack *ackWriter
 	if cfg.AckLog != "" {
@@ -138,6 +174,7 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 	cl := newClient(u, workers, cfg.Timeout)
 	defer cl.close()
 	m := &metrics{errors: map[string]int64{}}
+	m.firstEntry.Store(-1)
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -162,9 +199,18 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 	}
 	sch := newScheduler(start, cfg.Duration, initial)
 	resp := make([]respondent, cfg.Respondents)
+	plan := rand.New(rand.NewPCG(seed, ^uint64(0)))
 	for i := range resp {
 		resp[i].battery = i % len(cfg.Mix)
+		resp[i].submitDue = cfg.SubmitAt
+		if cfg.SubmitWindow > 0 {
+			resp[i].submitDue += time.Duration(plan.Int64N(int64(cfg.SubmitWindow)))
+		}
 	}
+	// A campaign run ends when every pupil has submitted, not at Duration.
+	runCtx, allDone := context.WithCancel(ctx)
+	defer allDone()
+	var finished atomic.Int64
 	// Requests are not cancelled at the end of the run: one that was sent
 	// gets its answer (or its timeout), so that the ack log and the counts
 	// agree with what the server did.
@@ -182,12 +228,19 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 					continue
 				}
 				m.lag.Record(now - e.due)
-				think := wk.step(reqCtx, &resp[e.id])
+				r := &resp[e.id]
+				think := wk.step(reqCtx, r, e.id)
+				if r.phase == phaseDone {
+					if finished.Add(1) == int64(cfg.Respondents) {
+						allDone()
+					}
+					continue
+				}
 				sch.resched <- entry{due: time.Since(start) + think, id: e.id}
 			}
 		}()
 	}
-	sch.run(ctx.Done())
+	sch.run(runCtx.Done())
 	wg.Wait()
 	elapsed := time.Since(start)
 
@@ -214,6 +267,12 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 	rep.WarningsConfirmed = m.confirmed.Load()
 	rep.WarningsUnexpected = m.unexpected.Load()
 	rep.ScheduleLag = m.lag.Stats()
+	if len(cfg.Codes) > 0 {
+		rep.Campaign = &CampaignReport{Students: len(cfg.Codes), Entered: m.entered.Load(), Finished: m.completed.Load(),
+			FirstEntryS: round2(float64(max(m.firstEntry.Load(), 0)) / 1e6), LastEntryS: round2(float64(m.lastEntry.Load()) / 1e6),
+			SubmitAtS: cfg.SubmitAt.Seconds(), SubmitWindowS: cfg.SubmitWindow.Seconds(),
+			SubmitsInWindow: m.inWindow.Load(), SubmitsLate: m.late.Load(), Burst: m.burst.Stats()}
+	}
 	cpu := cpuTime() - cpu0
 	total := m.requests.Load() + m.pings.Load()
 	wall := elapsed
@@ -292,10 +351,10 @@ func (w *worker) think() time.Duration {
 // step performs r's next action and returns how long r thinks before the
 // one after. Any failure abandons the session, as a person would, and the
 // respondent starts a new one after thinking.
-func (w *worker) step(ctx context.Context, r *respondent) time.Duration {
+func (w *worker) step(ctx context.Context, r *respondent, id int32) time.Duration {
 	switch r.phase {
 	case phaseCreate:
-		w.create(ctx, r)
+		w.create(ctx, r, id)
 	case phaseAnswer:
 		w.answer(ctx, r)
 	case phaseSubmit:
@@ -307,6 +366,9 @@ func (w *worker) step(ctx context.Context, r *respondent) time.Duration {
 		w.down = false
 		return max(w.think(), 100*time.Millisecond)
 	}
+	if r.phase == phaseSubmit && w.cfg.SubmitAt > 0 {
+		return max(w.think(), r.submitDue-time.Since(w.start))
+	}
 	return w.think()
 }
 
@@ -317,18 +379,27 @@ func (w *worker) abandon(r *respondent, code string) {
 	r.battery = (r.battery + 1) % len(w.cfg.Mix)
 }
 
-func (w *worker) create(ctx context.Context, r *respondent) {
-	r.sex = "f"
-	if w.rng.IntN(2) == 0 {
-		r.sex = "m"
+func (w *worker) create(ctx context.Context, r *respondent, id int32) {
+	var body []byte
+	if len(w.cfg.Codes) > 0 {
+		// The roster knows the pupil's sex and age; the body has the code.
+		r.sex, r.age = "", 0
+		body = append(w.buf[:0], `{"code":`...)
+		body = appendJSONString(body, w.cfg.Codes[id])
+		body = append(body, `,"consent":true}`...)
+	} else {
+		r.sex = "f"
+		if w.rng.IntN(2) == 0 {
+			r.sex = "m"
+		}
+		r.age = 12 + w.rng.IntN(69)
+		body = append(w.buf[:0], w.bodies[r.battery]...)
+		body = append(body, `,"sex":"`...)
+		body = append(body, r.sex...)
+		body = append(body, `","age":`...)
+		body = strconv.AppendInt(body, int64(r.age), 10)
+		body = append(body, `,"consent":true}`...)
 	}
-	r.age = 12 + w.rng.IntN(69)
-	body := append(w.buf[:0], w.bodies[r.battery]...)
-	body = append(body, `,"sex":"`...)
-	body = append(body, r.sex...)
-	body = append(body, `","age":`...)
-	body = strconv.AppendInt(body, int64(r.age), 10)
-	body = append(body, `,"consent":true}`...)
 	w.buf = body
 	cl := w.conn.do(ctx, "POST", "/api/v1/sessions", "", body, 201)
 	w.m.requests.Add(1)
@@ -344,6 +415,15 @@ func (w *worker) create(ctx context.Context, r *respondent) {
 	w.m.started.Add(1)
 	r.id, r.token, r.items, r.seq = s.ID, s.Token, s.Items, 0
 	r.answers = make(map[string]float64, len(s.Items)+1)
+	if len(w.cfg.Codes) > 0 {
+		// Entering with the code again after a failure resumes the same
+		// session: what the server holds is already answered. (Sequence
+		// numbers are per item, so fresh ones for the rest cannot clash.)
+		for item, v := range s.Answers {
+			r.answers[item] = v
+		}
+		w.noteEntry(r)
+	}
 	r.next = firstUnanswered(r)
 	r.phase = phaseAnswer
 	if r.next >= len(r.items) {
@@ -430,6 +510,9 @@ func (w *worker) submit(ctx context.Context, r *respondent) {
 		return
 	}
 	w.m.completed.Add(1)
+	if len(w.cfg.Codes) > 0 {
+		w.noteCampaignSubmit(cl.latency)
+	}
 	crisis := len(s.Crisis) > 0 && string(s.Crisis) != "null"
 	if want, known := expectCrisis(w.lib, r.answers, r.sex, r.age); known {
 		switch {
@@ -444,6 +527,38 @@ func (w *worker) submit(ctx context.Context, r *respondent) {
 	}
 	r.phase, r.items, r.answers = phaseCreate, nil, nil
 	r.battery = (r.battery + 1) % len(w.cfg.Mix)
+	if len(w.cfg.Codes) > 0 {
+		r.phase = phaseDone
+	}
+}
+
+// noteEntry records when a pupil's session opened; a re-entry after a
+// failure counts once.
+func (w *worker) noteEntry(r *respondent) {
+	if r.entered {
+		return
+	}
+	r.entered = true
+	w.m.entered.Add(1)
+	at := time.Since(w.start).Microseconds()
+	w.m.firstEntry.CompareAndSwap(-1, at)
+	for {
+		last := w.m.lastEntry.Load()
+		if at <= last || w.m.lastEntry.CompareAndSwap(last, at) {
+			return
+		}
+	}
+}
+
+// noteCampaignSubmit sorts an acknowledged submit into the burst or late.
+func (w *worker) noteCampaignSubmit(latency time.Duration) {
+	sent := time.Since(w.start) - latency
+	if w.cfg.SubmitAt > 0 && sent > w.cfg.SubmitAt+w.cfg.SubmitWindow {
+		w.m.late.Add(1)
+		return
+	}
+	w.m.inWindow.Add(1)
+	w.m.burst.Record(latency)
 }
 
 // createPrefix is the start of a create body for a battery, without the

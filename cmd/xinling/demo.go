@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
+	"time"
 
 	"xinling/assess"
+	"xinling/engine"
 	"xinling/store"
 )
 
@@ -36,8 +40,15 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	env := &envDefaults{fs: fs}
 	sf := addStoreFlags(env)
+	students := fs.Int("students", 0, "also run a school screening for this many pupils in 示范中学 (for `xinling loadtest --codes`)")
+	perClass := fs.Int("class-size", 50, "pupils per class of the screening")
+	battery := fs.String("battery", "phq9,gad7,asq", "the screening's instruments, comma-separated")
+	codesOut := fs.String("codes-out", "", "write the pupils' personal access codes here, one per line (needs --students)")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return err
+	}
+	if *students < 0 || *perClass < 1 || (*codesOut != "" && *students == 0) {
+		return usagef("--students must not be negative, --class-size must be positive, and --codes-out needs --students")
 	}
 	ctx := context.Background()
 	st, where, err := sf.open(ctx)
@@ -62,7 +73,85 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "  %-14s %-36s %s\n", a.Login, string(a.Role)+" @ "+a.UnitID, otp)
 	}
+	if *students == 0 {
+		return nil
+	}
+	lib, err := builtins()
+	if err != nil {
+		return err
+	}
+	cp, codes, err := seedScreening(ctx, st, lib, *students, *perClass, strings.Split(*battery, ","))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Screening %q (%s): %d pupils in %d classes of 八年级, battery %s, active for 7 days.\n",
+		cp.Name, cp.ID, len(codes), (len(codes)+*perClass-1) / *perClass, *battery)
+	if *codesOut != "" {
+		if err := os.WriteFile(*codesOut, []byte(strings.Join(codes, "\n")+"\n"), 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Personal access codes: %s (xinling loadtest --codes %s)\n", *codesOut, *codesOut)
+	}
 	return nil
+}
+
+// seedScreening sets up a whole-school screening the way a school
+// psychologist would, through the same services as the API: classes of
+// 八年级 under the demo school, a roster of synthetic pupils, a roster-mode
+// campaign, one personal code per pupil, activated. Running it again
+// updates the same pupils and starts a new campaign with new codes.
+func seedScreening(ctx context.Context, st store.Store, lib *engine.Library, students, perClass int, battery []string) (store.Campaign, []string, error) {
+	grade := store.Unit{ID: "demo-grade8", ParentID: "demo-school", Kind: "grade", Name: "八年级"}
+	if _, err := st.CreateUnit(ctx, grade); err != nil && !errors.Is(err, store.ErrConflict) {
+		return store.Campaign{}, nil, err
+	}
+	classes := (students + perClass - 1) / perClass
+	var unitIDs []string
+	for c := 1; c <= classes; c++ {
+		u := store.Unit{ID: fmt.Sprintf("demo-class8-%d", c), ParentID: grade.ID, Kind: "class", Name: fmt.Sprintf("八年级%d班", c)}
+		if _, err := st.CreateUnit(ctx, u); err != nil && !errors.Is(err, store.ErrConflict) {
+			return store.Campaign{}, nil, err
+		}
+		unitIDs = append(unitIDs, u.ID)
+	}
+	var csv strings.Builder
+	csv.WriteString("学号,姓名,性别,出生年月,班级\n")
+	for i := 0; i < students; i++ {
+		sex := "男"
+		if i%2 == 1 {
+			sex = "女"
+		}
+		fmt.Fprintf(&csv, "D8%05d,学生%05d,%s,2012-%02d,八年级%d班\n", i+1, i+1, sex, i%12+1, i/perClass+1)
+	}
+	school, err := st.GetUnit(ctx, "demo-school")
+	if err != nil {
+		return store.Campaign{}, nil, err
+	}
+	// The command line stands in for the school's psychologist; the audit
+	// log names it as the actor.
+	p := &assess.Principal{StaffID: "cli:demo", Login: "xinling demo", Role: store.RoleSchoolPsychologist, UnitID: school.ID, UnitPath: school.Path}
+	now := time.Now()
+	campaigns := assess.NewCampaigns(st, lib, time.Now)
+	if _, err := campaigns.ImportRoster(ctx, p, school.ID, "demo-roster.csv", strings.NewReader(csv.String()), false, ""); err != nil {
+		return store.Campaign{}, nil, fmt.Errorf("demo roster: %w", err)
+	}
+	cp, err := campaigns.Create(ctx, p, assess.NewCampaign{Name: "八年级心理筛查（示范）" + now.Format(" 01-02 15:04"), UnitID: school.ID,
+		UnitIDs: []string{grade.ID}, Battery: battery, Mode: "roster", Visibility: "thanks", StartsAt: now.Add(-time.Minute), EndsAt: now.Add(7 * 24 * time.Hour)})
+	if err != nil {
+		return store.Campaign{}, nil, fmt.Errorf("demo screening: %w", err)
+	}
+	issued, err := campaigns.IssuePersonalCodes(ctx, p, cp.ID)
+	if err != nil {
+		return store.Campaign{}, nil, err
+	}
+	if cp, err = campaigns.SetState(ctx, p, cp.ID, store.CampaignActive); err != nil {
+		return store.Campaign{}, nil, err
+	}
+	codes := make([]string, len(issued))
+	for i, ac := range issued {
+		codes[i] = ac.Code
+	}
+	return cp, codes, nil
 }
 
 func isCode(err error, code string) bool {

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"xinling/loadgen"
@@ -25,6 +27,9 @@ func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 	conns := fs.Int("conns", def.Conns, "most connections and requests in flight at once")
 	timeout := fs.Duration("timeout", def.Timeout, "per-request timeout")
 	seed := fs.Uint64("seed", 0, "random seed for answers, sex and age (0: random)")
+	codesFile := fs.String("codes", "", "school screening: pupils' personal access codes, one per line (xinling demo --students N --codes-out FILE); one respondent per code, each takes the battery once")
+	submitAt := fs.Duration("submit-at", 0, "hold every submit until this long after the start (a class told to submit together); 0: submit when done")
+	submitWindow := fs.Duration("submit-window", 0, "spread the held submits over this window after --submit-at")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return err
 	}
@@ -40,7 +45,13 @@ func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := loadgen.Config{Target: *target, Respondents: *respondents, Ramp: *ramp, Think: *think,
 		Duration: *duration, Mix: m, AckLog: *ackLog, Baseline: *baseline, Conns: *conns,
-		Timeout: *timeout, Seed: *seed}
+		Timeout: *timeout, Seed: *seed, SubmitAt: *submitAt, SubmitWindow: *submitWindow}
+	if *codesFile != "" {
+		if cfg.Codes, err = readCodes(*codesFile); err != nil {
+			return usagef("--codes: %v", err)
+		}
+		cfg.Respondents = len(cfg.Codes)
+	}
 	// Ctrl-C ends the run early but still prints the report and flushes the
 	// ack log: a partial run's figures are still worth reading.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -52,4 +63,22 @@ func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
+}
+
+// readCodes reads one access code per line, skipping blank lines.
+func readCodes(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if c := strings.TrimSpace(line); c != "" {
+			codes = append(codes, c)
+		}
+	}
+	if len(codes) == 0 {
+		return nil, fmt.Errorf("%s holds no codes", path)
+	}
+	return codes, nil
 }
