@@ -17,6 +17,7 @@ import (
 
 	"xinling/assess"
 	"xinling/slips"
+	"xinling/wechat"
 )
 
 // Config is the HTTP layer's settings.
@@ -43,7 +44,11 @@ type Config struct {
 	PublicURL string
 	// CJKFont is the TrueType font that prints names on code slips.
 	CJKFont string
-	Log     *slog.Logger
+	// WeChat is the official account whose web-page authorization names
+	// residents; off unless AppID and Secret are set (and the sessions
+	// service has an identity key).
+	WeChat wechat.Config
+	Log    *slog.Logger
 }
 
 // DefaultConfig returns settings that suit one server facing the internet.
@@ -116,6 +121,7 @@ func New(cfg Config, svc Services) *fiber.App {
 	sessions.Put("/answers/:item", r.answer)
 	sessions.Post("/answers", r.answers)
 	sessions.Post("/submit", r.submit)
+	registerIdentity(v1, newIdentityAPI(cfg, svc.Sessions))
 
 	if svc.Staff != nil {
 		st := staffAPI{staff: svc.Staff, cookieSecure: cfg.CookieSecure}
