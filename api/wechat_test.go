@@ -425,3 +425,73 @@ func TestForgedRespondentCookie(t *testing.T) {
 	}
 	b.selfTest(0, 0, 0, 0, 0, 0, 0, 0, 0)
 }
+
+// Behind https the cookies are Secure, and the state cookie only ever goes
+// to the callback.
+func TestWeChatCookiesBehindHTTPS(t *testing.T) {
+	wx := wechattest.New("wx0123456789abcdef", "app-secret-for-tests")
+	t.Cleanup(wx.Close)
+	s := newServer(t, func(c *api.Config, sc *assess.Config) {
+		c.PublicURL = "https://xl.example.cn"
+		c.WeChat = wx.Config()
+		sc.IdentityKey = identityKey
+	})
+	req, _ := http.NewRequest("GET", s.base+"/api/v1/wechat/login?next=/m/", nil)
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.StatusCode != 302 || len(cookies) != 1 || !cookies[0].Secure || !cookies[0].HttpOnly ||
+		cookies[0].Path != "/api/v1/wechat/callback" || cookies[0].SameSite != http.SameSiteLaxMode {
+		t.Fatalf("state cookie: %d %+v", resp.StatusCode, cookies)
+	}
+	if !strings.Contains(resp.Header.Get("Location"), url.QueryEscape("https://xl.example.cn/api/v1/wechat/callback")) {
+		t.Fatalf("redirect_uri: %s", resp.Header.Get("Location"))
+	}
+}
+
+// A signed-in resident's warning reaches the self-test unit's staff with
+// the person attached, so their record shows the earlier tests; a class
+// code used with the same cookie stays anonymous, as the campaign promised.
+func TestSignedInSelfTestsReachThePersonRecord(t *testing.T) {
+	wx := wechattest.New("wx0123456789abcdef", "app-secret-for-tests")
+	t.Cleanup(wx.Close)
+	o := newQueueOrg(t, func(c *api.Config, sc *assess.Config) {
+		c.PublicURL = "http://" + publicHost
+		c.WeChat = wx.Config()
+		sc.IdentityKey = identityKey
+	})
+	s := o.s
+	alice := s.browser()
+	alice.signIn(wx, "oXL-openid-erin")
+
+	cp := campaignWith(t, o, "open", "bands")
+	code := o.psychA.do("POST", "/api/v1/campaigns/"+cp+"/class-codes", nil).body["codes"].([]any)[0].(map[string]any)["code"].(string)
+	if h := alice.do("POST", "/api/v1/sessions", map[string]any{"code": code, "consent": true}); h.status != 201 {
+		t.Fatalf("class code: %d %s", h.status, h.raw)
+	}
+	s.clock.Add(time.Minute)
+	first := alice.selfTest(1, 1, 1, 1, 1, 1, 1, 1, 0)
+	s.clock.Add(time.Minute)
+	second := alice.selfTest(2, 2, 2, 2, 2, 2, 2, 2, 2)
+	if got := mySessions(t, alice); len(got) != 2 || got[0]["id"] != second || got[1]["id"] != first {
+		t.Fatalf("my sessions hold the class-code session or miss a self-test: %v", got)
+	}
+
+	r := o.admin.do("GET", "/api/v1/warnings?level=1", nil)
+	var person string
+	for _, w := range r.body["warnings"].([]any) {
+		if w := w.(map[string]any); w["session_id"] == second {
+			person, _ = w["person_id"].(string)
+		}
+	}
+	if person == "" {
+		t.Fatalf("the self-test's entry names no person: %s", r.raw)
+	}
+	rec := o.admin.do("GET", "/api/v1/persons/"+person, nil)
+	if rec.status != 200 || len(rec.body["results"].([]any)) != 2 {
+		t.Fatalf("person record: %d %s", rec.status, rec.raw)
+	}
+}

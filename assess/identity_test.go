@@ -125,3 +125,34 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Two callbacks of one resident at once (a double tap) must end in one
+// person, not two.
+func TestConcurrentFirstSignInsAgreeOnOnePerson(t *testing.T) {
+	s, _, _ := identityFixture(t)
+	ctx := context.Background()
+	const n = 8
+	ids := make(chan string, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			tok, err := s.SignIn(ctx, store.IdentityWeChat, "wechat:wxA", "openid-twice")
+			if err != nil {
+				errs <- err
+				return
+			}
+			id, err := s.Respondent(ctx, tok.Token)
+			errs <- err
+			ids <- id
+		}()
+	}
+	for range n {
+		must(t, <-errs)
+	}
+	first := <-ids
+	for range n - 1 {
+		if id := <-ids; id != first {
+			t.Fatalf("two persons for one openid: %s and %s", first, id)
+		}
+	}
+}
