@@ -219,18 +219,25 @@ type CrisisShort struct {
 	Hotline string `json:"hotline"`
 }
 
-// maxMySessions bounds "my tests": a resident takes a handful of tests a
-// year, and the list is built in memory, newest first.
-const maxMySessions = 1000
-
 // MySessions lists a respondent's sessions, newest first, showing of each
 // result only what its visibility allows: self-tests their bands and
 // feedback, campaign sessions what the campaign decided. After is the id
 // of the last session of the previous page.
 func (s *Sessions) MySessions(ctx context.Context, personID, after string, limit int, locale string) ([]MySession, string, error) {
-	sessions, _, err := s.store.ListSessions(ctx, store.SessionFilter{PersonID: personID}, store.Page{Limit: maxMySessions})
-	if err != nil {
-		return nil, "", err
+	// The store pages oldest first; a person's sessions are few, so they
+	// are gathered whole and turned round.
+	var sessions []store.Session
+	pg := store.Page{Limit: store.MaxLimit}
+	for {
+		batch, next, err := s.store.ListSessions(ctx, store.SessionFilter{PersonID: personID}, pg)
+		if err != nil {
+			return nil, "", err
+		}
+		sessions = append(sessions, batch...)
+		if next == "" {
+			break
+		}
+		pg.After = next
 	}
 	slices.Reverse(sessions)
 	start := 0
