@@ -17,7 +17,6 @@ import (
 
 	"xinling/assess"
 	"xinling/slips"
-	"xinling/wechat"
 )
 
 // Config is the HTTP layer's settings.
@@ -37,6 +36,10 @@ type Config struct {
 	// CookieSecure marks the session cookie Secure even when TLS ends at a
 	// proxy the server cannot see.
 	CookieSecure bool
+	// WeChat is the official account whose web-page authorization names
+	// residents; off unless AppID and Secret are set (and the sessions
+	// service has an identity key).
+	WeChat WeChatConfig
 	// RateLogin caps sign-in attempts per minute per client address.
 	RateLogin int
 	// PublicURL is where respondents reach the server; code slips' QR
@@ -44,11 +47,7 @@ type Config struct {
 	PublicURL string
 	// CJKFont is the TrueType font that prints names on code slips.
 	CJKFont string
-	// WeChat is the official account whose web-page authorization names
-	// residents; off unless AppID and Secret are set (and the sessions
-	// service has an identity key).
-	WeChat wechat.Config
-	Log    *slog.Logger
+	Log     *slog.Logger
 }
 
 // DefaultConfig returns settings that suit one server facing the internet.

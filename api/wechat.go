@@ -57,6 +57,9 @@ const (
 	identityIssuer = "wechat:" // + appid: openids are per official account
 )
 
+// WeChatConfig is the official account's settings (see package wechat).
+type WeChatConfig = wechat.Config
+
 // identityAPI serves /config, the WeChat sign-in and the respondent's own
 // pages (/me/...).
 type identityAPI struct {
