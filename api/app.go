@@ -38,6 +38,10 @@ type Config struct {
 	// CookieSecure marks the session cookie Secure even when TLS ends at a
 	// proxy the server cannot see.
 	CookieSecure bool
+	// WeChat is the official account whose web-page authorization names
+	// residents; off unless AppID and Secret are set (and the sessions
+	// service has an identity key).
+	WeChat WeChatConfig
 	// RateLogin caps sign-in attempts per minute per client address.
 	RateLogin int
 	// PublicURL is where respondents reach the server; code slips' QR
@@ -120,6 +124,7 @@ func New(cfg Config, svc Services) *fiber.App {
 	sessions.Put("/answers/:item", r.answer)
 	sessions.Post("/answers", r.answers)
 	sessions.Post("/submit", r.submit)
+	registerIdentity(v1, newIdentityAPI(cfg, svc.Sessions))
 
 	if svc.Staff != nil {
 		st := staffAPI{staff: svc.Staff, cookieSecure: cfg.CookieSecure}

@@ -64,9 +64,15 @@ func (r respondent) create(c *fiber.Ctx) error {
 	if loc == "" {
 		loc = locale(c)
 	}
+	// A signed-in resident's self-test joins their earlier ones; a cookie
+	// that no longer works leaves the test anonymous rather than refused.
+	var person string
+	if tok := c.Cookies(respondentCookie); tok != "" {
+		person, _ = r.sessions.Respondent(c.UserContext(), tok)
+	}
 	v, err := r.sessions.Create(c.UserContext(), assess.CreateRequest{
 		Instruments: instruments, Sex: req.Sex, Age: req.Age, Consent: req.Consent, Locale: loc,
-		FollowUpOf: req.FollowUpOf, FollowUpToken: bearer(c), Code: req.Code,
+		FollowUpOf: req.FollowUpOf, FollowUpToken: bearer(c), Code: req.Code, PersonID: person,
 	}, loc)
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ type server struct {
 	queue     *assess.Queue
 	campaigns *assess.Campaigns
 	clock     *testkit.Clock
+	dir       string // the embedded store's files
 }
 
 func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *server {
@@ -40,7 +41,8 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), dir, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +69,7 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	}
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { hub.Close(); _ = app.Shutdown() })
-	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, queue: queue, campaigns: campaigns, clock: clk}
+	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, queue: queue, campaigns: campaigns, clock: clk, dir: dir}
 }
 
 type response struct {

@@ -195,6 +195,9 @@ func TestEveryNonPublicRouteNeedsAStaffSession(t *testing.T) {
 		"GET /api/v1/instruments": true, "POST /api/v1/sessions": true, "GET /api/v1/sessions/:id": true,
 		"PUT /api/v1/sessions/:id/answers/:item": true, "POST /api/v1/sessions/:id/answers": true,
 		"POST /api/v1/sessions/:id/submit": true, "POST /api/v1/auth/login": true,
+		// Respondent identity: /me checks the respondent cookie (wechat_test.go).
+		"GET /api/v1/config": true, "GET /api/v1/wechat/login": true, "GET /api/v1/wechat/callback": true,
+		"GET /api/v1/me/sessions": true, "POST /api/v1/me/logout": true,
 	}
 	s := newServer(t)
 	checked := 0

@@ -43,6 +43,12 @@ type Config struct {
 	Hub *Hub
 	// Campaigns, if set, lets respondents enter with an access code.
 	Campaigns *Campaigns
+	// IdentityKey (XINLING_IDENTITY_KEY) hashes external identities such
+	// as WeChat openids and signs respondent tokens; without it respondents
+	// stay anonymous.
+	IdentityKey []byte
+	// RespondentTTL is how long a respondent token lasts.
+	RespondentTTL time.Duration
 }
 
 // DefaultHotline is China's national psychological assistance line.
@@ -111,6 +117,9 @@ func NewSessions(st store.Store, lib *engine.Library, cfg Config) *Sessions {
 	if cfg.MaxBattery <= 0 {
 		cfg.MaxBattery = def.MaxBattery
 	}
+	if cfg.RespondentTTL <= 0 {
+		cfg.RespondentTTL = DefaultRespondentTTL
+	}
 	live, _ := lru.New[string, *liveSession](cfg.CacheSize)
 	return &Sessions{store: st, lib: lib, cfg: cfg, live: live}
 }
@@ -129,6 +138,10 @@ type CreateRequest struct {
 	// Code is a campaign access code: the campaign decides the battery and
 	// the unit, and a personal code the person.
 	Code string
+	// PersonID is the signed-in respondent (see Respondent); a self-test
+	// is linked to them. Campaign sessions ignore it: an open campaign
+	// promised anonymity, and a roster one knows its student already.
+	PersonID string
 }
 
 // Create starts a session and returns it with its token. The token is shown
@@ -176,6 +189,9 @@ func (s *Sessions) Create(ctx context.Context, req CreateRequest, locale string)
 		if sess.Sex == "" {
 			sess.Sex, sess.Age = prev.sess.Sex, prev.sess.Age
 		}
+	}
+	if sess.PersonID == "" && sess.CampaignID == "" {
+		sess.PersonID = req.PersonID
 	}
 	if sess.UnitID == "" {
 		if sess.UnitID, err = s.selfTestUnit(ctx); err != nil {

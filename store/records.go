@@ -80,6 +80,7 @@ const (
 	IdentityRoster = "roster" // school id + student number blind index
 	IdentityDevice = "device" // hash of an anonymous device token
 	IdentityPhone  = "phone"  // blind index of a phone number
+	IdentityWeChat = "wechat" // keyed HMAC of an official account's appid and openid
 )
 
 // SessionState: open → submitted; open|submitted → purged (retention).

@@ -101,6 +101,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	cjkFont := env.String("cjk-font", apiDef.CJKFont, "TrueType font with Chinese glyphs for code slips (Debian: fonts-droid-fallback)")
 	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
 	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
+	wx := addWeChatFlags(env)
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return nil, helped, err
 	}
@@ -148,6 +149,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	if *cors != "" {
 		cfg.api.CORSOrigins = strings.Split(*cors, ",")
 	}
+	if err := wx.apply(cfg); err != nil {
+		return nil, false, err
+	}
 	return cfg, false, nil
 }
 
@@ -192,7 +196,8 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.addr) }()
-	log.Info("xinling is serving", "url", "http://"+cfg.addr, "store", where, "instruments", len(lib.Latest()))
+	log.Info("xinling is serving", "url", "http://"+cfg.addr, "store", where, "instruments", len(lib.Latest()),
+		"wechat_appid", cfg.api.WeChat.AppID) // the appid is public; the secret is never logged
 	fmt.Fprintf(stdout, "xinling is serving on http://%s (store: %s)\n", cfg.addr, where)
 
 	select {

@@ -175,6 +175,12 @@ func testPersons(t *testing.T, s store.Store) {
 	}
 	_, err = s.FindIdentity(ctx, store.IdentityDevice, "dev9")
 	wantErr(t, err, store.ErrNotFound)
+	// Kinds are separate namespaces: a WeChat key equal to a device key
+	// names its own person.
+	must(t, s.LinkIdentity(ctx, store.IdentityWeChat, "dev1", "p4", T0))
+	if found, err := s.FindIdentity(ctx, store.IdentityWeChat, "dev1"); err != nil || found.ID != "p4" {
+		t.Fatalf("FindIdentity(wechat) = %s, %v", found.ID, err)
+	}
 
 	list, _, err := s.ListPersons(ctx, store.PersonFilter{UnitPath: "/city/county/school/"}, store.Page{})
 	must(t, err)
@@ -190,6 +196,9 @@ func testPersons(t *testing.T, s store.Store) {
 	}
 	_, err = s.FindIdentity(ctx, store.IdentityDevice, "dev1")
 	wantErr(t, err, store.ErrNotFound)
+	if found, err := s.FindIdentity(ctx, store.IdentityWeChat, "dev1"); err != nil || found.ID != "p4" {
+		t.Fatalf("anonymising p1 unlinked p4: %v", err)
+	}
 	wantErr(t, s.AnonymisePerson(ctx, "nope", T0), store.ErrNotFound)
 }
 
