@@ -106,13 +106,11 @@ func seedScreening(ctx context.Context, st store.Store, lib *engine.Library, stu
 		return store.Campaign{}, nil, err
 	}
 	classes := (students + perClass - 1) / perClass
-	var unitIDs []string
 	for c := 1; c <= classes; c++ {
 		u := store.Unit{ID: fmt.Sprintf("demo-class8-%d", c), ParentID: grade.ID, Kind: "class", Name: fmt.Sprintf("八年级%d班", c)}
 		if _, err := st.CreateUnit(ctx, u); err != nil && !errors.Is(err, store.ErrConflict) {
 			return store.Campaign{}, nil, err
 		}
-		unitIDs = append(unitIDs, u.ID)
 	}
 	var csv strings.Builder
 	csv.WriteString("学号,姓名,性别,出生年月,班级\n")
