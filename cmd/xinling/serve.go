@@ -164,6 +164,11 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("built-in instruments: %w", err)
 	}
+	unlock, err := lockData(cfg)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, where, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -235,4 +240,18 @@ func openStore(ctx context.Context, cfg *serveConfig) (store.Store, string, erro
 		return nil, "", fmt.Errorf("embedded store in %s: %w", cfg.data, err)
 	}
 	return st, "embedded, " + cfg.data, nil
+}
+
+// lockData holds the embedded store's directory lock for as long as the
+// server runs, so that xinling restore refuses to swap the database under
+// it. MongoDB needs none.
+func lockData(cfg *serveConfig) (func() error, error) {
+	if cfg.mongoURI != "" {
+		return func() error { return nil }, nil
+	}
+	release, err := sqlite.LockDir(cfg.data)
+	if errors.Is(err, sqlite.ErrLocked) {
+		return nil, fmt.Errorf("%s is in use by another xinling serve or restore", cfg.data)
+	}
+	return release, err
 }
