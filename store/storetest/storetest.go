@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"ActivitiesAndCounts", testActivitiesAndCounts},
 		{"Lifecycle", testLifecycle},
+		{"Erasure", testErasure},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
