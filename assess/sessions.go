@@ -43,6 +43,9 @@ type Config struct {
 	Hub *Hub
 	// Campaigns, if set, lets respondents enter with an access code.
 	Campaigns *Campaigns
+	// AnonymousRetention is how long an anonymous self-test's answers are
+	// kept after its last activity (PurgeExpired); 0 keeps them.
+	AnonymousRetention time.Duration
 }
 
 // DefaultHotline is China's national psychological assistance line.

@@ -237,7 +237,9 @@ type Store interface {
 	ListIdleSessions(ctx context.Context, from, before time.Time, limit int) ([]Session, error)
 	// PurgeAnonymousSessions deletes the answers of sessions without a
 	// person whose last activity is before the cutoff and marks them
-	// purged; results stay (they hold no identifier). Returns the count.
+	// purged; results stay (they hold no identifier, and the monthly
+	// figures count them). A session whose queue entry is not closed is
+	// kept until it is. Returns the count.
 	PurgeAnonymousSessions(ctx context.Context, before time.Time) (int, error)
 
 	// Results.

@@ -139,3 +139,66 @@ func testErasure(t *testing.T, s store.Store) {
 	_, err = s.ErasePerson(ctx, store.Erasure{PersonID: "nope", At: T0})
 	wantErr(t, err, store.ErrNotFound)
 }
+
+// testRetention: retention purges an anonymous self-test only once nobody
+// is working its queue entry (or its follow-up's), and never a result, so
+// the monthly figures stay as they were.
+func testRetention(t *testing.T, s store.Store) {
+	tree(t, s)
+	flaggedAnon := session(t, s, "station", "")
+	_, err := s.SaveAnswer(ctx, store.Answer{SessionID: flaggedAnon.ID, Item: "phq9.q9", Value: 2, Seq: 1, At: T0})
+	must(t, err)
+	rid := store.NewID()
+	out, err := s.Submit(ctx, store.Submission{SessionID: flaggedAnon.ID, At: T0,
+		Results: []store.Result{{ID: rid, Instrument: "phq9", Version: "1.0.0", Scores: map[string]float64{"total": 12}}},
+		Warning: &store.WarningDraft{ID: store.NewID(), Level: 1, DueAt: at(time.Hour), Reasons: []store.Reason{{ResultID: rid, Instrument: "phq9", Rule: "item9", Level: 1}}}})
+	must(t, err)
+	follow, err := s.CreateSession(ctx, store.Session{ID: store.NewID(), UnitID: "station", FollowUpOf: flaggedAnon.ID, Instruments: []string{"asq"}, Consent: true, CreatedAt: T0})
+	must(t, err)
+	frid := store.NewID()
+	_, err = s.Submit(ctx, store.Submission{SessionID: follow.ID, At: T0,
+		Results: []store.Result{{ID: frid, Instrument: "asq", Version: "1.0.0", Scores: map[string]float64{"positive": 1}}},
+		Warning: &store.WarningDraft{ID: store.NewID(), Key: flaggedAnon.ID, Level: 2, Reasons: []store.Reason{{ResultID: frid, Instrument: "asq", Rule: "positive", Level: 2}}}})
+	must(t, err)
+	calm := session(t, s, "station", "")
+	_, err = s.Submit(ctx, store.Submission{SessionID: calm.ID, At: T0,
+		Results: []store.Result{{ID: store.NewID(), Instrument: "phq9", Version: "1.0.0", Scores: map[string]float64{"total": 2}}}})
+	must(t, err)
+	counts := func() []store.UnitCounts {
+		t.Helper()
+		uc, err := s.UnitCounts(ctx, "/city/", T0.Add(-time.Hour), T0.Add(time.Hour))
+		must(t, err)
+		return uc
+	}
+	before := counts()
+
+	n, err := s.PurgeAnonymousSessions(ctx, at(24*time.Hour))
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("purged %d sessions, want only the one without a warning", n)
+	}
+	for _, id := range []string{flaggedAnon.ID, follow.ID} {
+		if got, _ := s.GetSession(ctx, id); got.State == store.SessionPurged {
+			t.Fatalf("session %s of an open entry was purged", id)
+		}
+	}
+	if a, _ := s.ListAnswers(ctx, flaggedAnon.ID); len(a) != 1 {
+		t.Fatal("the answers of an open entry were purged")
+	}
+	w := claimed(t, s, *out.Warning, "staff1")
+	_, err = s.TransitionWarning(ctx, w.ID, store.WarningChange{ActorID: "staff1", To: store.WarningClosed, Outcome: "resolved", At: at(time.Hour)})
+	must(t, err)
+	n, err = s.PurgeAnonymousSessions(ctx, at(24*time.Hour))
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("after closing the entry purged %d, want its session and the follow-up", n)
+	}
+	rs, _, err := s.ListResults(ctx, store.ResultFilter{UnitPath: "/city/"}, store.Page{})
+	must(t, err)
+	if len(rs) != 3 {
+		t.Fatalf("retention removed results: %d left", len(rs))
+	}
+	if after := counts(); !reflect.DeepEqual(before, after) {
+		t.Fatalf("monthly figures changed by retention:\n before %+v\n after  %+v", before, after)
+	}
+}

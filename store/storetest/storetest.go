@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"ActivitiesAndCounts", testActivitiesAndCounts},
 		{"Lifecycle", testLifecycle},
 		{"Erasure", testErasure},
+		{"Retention", testRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
