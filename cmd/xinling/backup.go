@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"xinling/store"
@@ -71,7 +72,7 @@ func restoreCommand(args []string, stdout, stderr io.Writer) error {
 	case errors.Is(err, sqlite.ErrLocked):
 		return usagef("%s is in use by a running xinling; stop the server first", *data)
 	case errors.Is(err, store.ErrConflict):
-		return usagef("%v", err)
+		return usagef("%s", strings.TrimPrefix(err.Error(), store.ErrConflict.Error()+": "))
 	case err != nil:
 		return err
 	}
