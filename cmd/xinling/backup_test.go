@@ -69,7 +69,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 		}()
 	}
 	waitAcks := func(n int) {
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			mu.Lock()
 			have := len(acks)
 			mu.Unlock()
@@ -79,7 +79,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 		}
 		t.Fatalf("writers did not reach %d acknowledgements", n)
 	}
-	waitAcks(200)
+	waitAcks(60)
 	mu.Lock()
 	before := append([]ack(nil), acks...) // acknowledged before the backup began
 	mu.Unlock()
@@ -88,7 +88,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, `"integrity": "ok"`) {
 		t.Fatalf("backup exited %d: %s %s", code, stdout, stderr)
 	}
-	waitAcks(len(before) + 200) // the server kept answering meanwhile
+	waitAcks(len(before) + 60) // the server kept answering meanwhile
 	if code, _, stderr := runCLI(t, "restore", "--from", out, "--data", data); code != 2 || !strings.Contains(stderr, "in use by a running xinling") {
 		t.Fatalf("restore into the live directory: exit %d, %s", code, stderr)
 	}
