@@ -15,6 +15,8 @@ import (
 func registerRecords(v1 fiber.Router, auth fiber.Handler, r *assess.Records) {
 	h := recordsAPI{r}
 	v1.Get("/persons/:id", auth, h.person)
+	v1.Get("/persons/:id/export", auth, h.exportPerson)
+	v1.Post("/persons/:id/anonymise", auth, h.erasePerson)
 	v1.Post("/cases", auth, h.createCase)
 	v1.Get("/cases", auth, h.listCases)
 	v1.Get("/cases/:id", auth, h.getCase)

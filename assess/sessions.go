@@ -49,6 +49,9 @@ type Config struct {
 	IdentityKey []byte
 	// RespondentTTL is how long a respondent token lasts.
 	RespondentTTL time.Duration
+	// AnonymousRetention is how long an anonymous self-test's answers are
+	// kept after its last activity (PurgeExpired); 0 keeps them.
+	AnonymousRetention time.Duration
 }
 
 // DefaultHotline is China's national psychological assistance line.

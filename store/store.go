@@ -192,6 +192,20 @@ type Store interface {
 	// AnonymisePerson erases identifiers and identity links (PIPL) and
 	// keeps results, warnings and cases for the statistics.
 	AnonymisePerson(ctx context.Context, id string, at time.Time) error
+	// ErasePerson carries out a PIPL erasure in one atomic write: what
+	// AnonymisePerson does, plus the birth month (see Erasure.Age), the
+	// person's personal access codes, the free text of their case records,
+	// referral notes and queue-history notes, and every session token
+	// (open sessions become purged, so nothing more can be added). Results,
+	// queue entries, cases and referrals stay, with their units and times,
+	// so every count is the same afterwards. Repeating it is harmless.
+	// ErrNotFound: no such person.
+	ErasePerson(ctx context.Context, e Erasure) (ErasureOutcome, error)
+	// ListIdentities returns the identity links of a person, oldest first.
+	ListIdentities(ctx context.Context, personID string) ([]Identity, error)
+	// ListPersonAccessCodes returns the personal access codes issued to a
+	// person, oldest first.
+	ListPersonAccessCodes(ctx context.Context, personID string) ([]AccessCode, error)
 
 	// Sessions and answers.
 
@@ -223,7 +237,9 @@ type Store interface {
 	ListIdleSessions(ctx context.Context, from, before time.Time, limit int) ([]Session, error)
 	// PurgeAnonymousSessions deletes the answers of sessions without a
 	// person whose last activity is before the cutoff and marks them
-	// purged; results stay (they hold no identifier). Returns the count.
+	// purged; results stay (they hold no identifier, and the monthly
+	// figures count them). A session whose queue entry is not closed is
+	// kept until it is. Returns the count.
 	PurgeAnonymousSessions(ctx context.Context, before time.Time) (int, error)
 
 	// Results.

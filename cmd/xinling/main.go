@@ -33,6 +33,8 @@ commands:
   verify --data DIR --ack-log F  check that every acknowledged answer is stored
   user add --name N --role R --unit U   create a staff account (the first admin)
   demo                           seed a demo org tree and accounts, print their logins
+  backup --out FILE [--data DIR]   consistent copy of the embedded store, while it serves
+  restore --from FILE [--data DIR] [--force]   put a backup in place (server stopped)
 `
 
 func main() {
@@ -76,6 +78,10 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return userCommand(args[1:], stdout, stderr)
 	case "demo":
 		return demoCommand(args[1:], stdout, stderr)
+	case "backup":
+		return backupCommand(args[1:], stdout, stderr)
+	case "restore":
+		return restoreCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -100,6 +100,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	publicURL := env.String("public-url", apiDef.PublicURL, "where respondents reach this server (QR codes on code slips point here)")
 	cjkFont := env.String("cjk-font", apiDef.CJKFont, "TrueType font with Chinese glyphs for code slips (Debian: fonts-droid-fallback)")
 	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
+	retention := env.Duration("retention-anonymous", assess.DefaultAnonymousRetention, "purge the answers of anonymous self-tests idle this long (0: keep them)")
 	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	wx := addWeChatFlags(env)
 	if helped, err := parseFlags(fs, args); helped || err != nil {
@@ -133,6 +134,12 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 		cfg.sessions.SLA[i+1] = d
 	}
 	cfg.sessions.IdleTimeout, cfg.sessions.Hotline, cfg.sessions.SelfTestUnit = *idle, *hotline, *selfTestUnit
+	// Retention shorter than the idle time would purge an abandoned risk
+	// answer before the sweeper could file its warning.
+	if *retention < 0 || (*retention > 0 && *retention <= *idle) {
+		return nil, false, usagef("--retention-anonymous must be 0 (keep) or longer than --session-idle (%s)", *idle)
+	}
+	cfg.sessions.AnonymousRetention = *retention
 	switch *cookieSecure {
 	case "true", "1":
 		cfg.api.CookieSecure = true
@@ -168,6 +175,11 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("built-in instruments: %w", err)
 	}
+	unlock, err := lockData(cfg)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	st, where, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -179,6 +191,9 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: cfg.sessions.SLA, Hub: hub, Log: log})
 	go queue.RunEscalation(ctx, 30*time.Second)
 	go sessions.RunSweeper(ctx, time.Minute, log.Info)
+	if cfg.sessions.AnonymousRetention > 0 {
+		go sessions.RunRetention(ctx, time.Hour, log.Info)
+	}
 	cfg.api.Log = log
 	staff := assess.NewStaff(st, cfg.auth)
 	records := assess.NewRecords(st, lib, nil)
@@ -240,4 +255,18 @@ func openStore(ctx context.Context, cfg *serveConfig) (store.Store, string, erro
 		return nil, "", fmt.Errorf("embedded store in %s: %w", cfg.data, err)
 	}
 	return st, "embedded, " + cfg.data, nil
+}
+
+// lockData holds the embedded store's directory lock for as long as the
+// server runs, so that xinling restore refuses to swap the database under
+// it. MongoDB needs none.
+func lockData(cfg *serveConfig) (func() error, error) {
+	if cfg.mongoURI != "" {
+		return func() error { return nil }, nil
+	}
+	release, err := sqlite.LockDir(cfg.data)
+	if errors.Is(err, sqlite.ErrLocked) {
+		return nil, fmt.Errorf("%s is in use by another xinling serve or restore", cfg.data)
+	}
+	return release, err
 }

@@ -134,6 +134,7 @@ func TestServeRejectsBadSettings(t *testing.T) {
 		{nil, []string{"--sla", "1h,2h"}, "--sla needs three durations"},
 		{nil, []string{"--pprof-addr", "0.0.0.0:6060"}, "--pprof-addr must be a loopback address"},
 		{nil, []string{"--nosuch"}, "flag provided but not defined"},
+		{[]string{"XINLING_RETENTION_ANONYMOUS=24h"}, nil, "--retention-anonymous must be 0 (keep) or longer than --session-idle"},
 	} {
 		cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", t.TempDir()}, c.args...)...)
 		cmd.Env = append(append(os.Environ(), "XINLING_TEST_AS_MAIN=1"), c.env...)

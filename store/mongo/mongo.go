@@ -90,7 +90,7 @@ func indexes() map[string][]mongo.IndexModel {
 		cReferrals:   {ix(false, "tounitpath", "createdat", "_id"), ix(false, "fromunitpath", "createdat", "_id"), ix(false, "warningid")},
 		cCases:       {ix(false, "unitpath", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), ix(false, "warningid")},
 		cCampaigns:   {ix(false, "unitpath", "createdat", "_id")},
-		cCodes:       {ix(false, "campaignid", "createdat", "_id")},
+		cCodes:       {ix(false, "campaignid", "createdat", "_id"), ix(false, "personid", "createdat", "_id")},
 		cInstruments: {ix(false, "id", "version")},
 		cAudit:       {ix(false, "at", "_id"), ix(false, "actorid", "at", "_id"), ix(false, "targetid", "at", "_id")},
 		cActivities:  {ix(false, "unitpath", "date", "_id")},

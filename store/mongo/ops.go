@@ -450,18 +450,29 @@ func (db *DB) ListIdleSessions(ctx context.Context, from, before time.Time, limi
 func (db *DB) PurgeAnonymousSessions(ctx context.Context, before time.Time) (int, error) {
 	filter := bson.D{{Key: "personid", Value: ""}, {Key: "state", Value: bson.D{{Key: "$ne", Value: string(store.SessionPurged)}}},
 		{Key: "lastactiveat", Value: bson.D{{Key: "$lt", Value: store.Millis(before)}}}}
-	cur, err := db.c[cSessions].Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	cur, err := db.c[cSessions].Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "warningid", Value: 1}}))
 	if err != nil {
 		return 0, err
 	}
 	var ids []struct {
-		Key string `bson:"_id"`
+		Key       string `bson:"_id"`
+		WarningID string `bson:"warningid"`
 	}
 	if err := cur.All(ctx, &ids); err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, s := range ids {
+		if s.WarningID != "" {
+			// A counsellor still working the entry needs its answers.
+			w, err := get[warningDoc](ctx, db.c[cWarnings], id(s.WarningID), "warning", s.WarningID)
+			if err == nil && w.State != store.WarningClosed {
+				continue
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return n, err
+			}
+		}
 		// Mark first: a purged session accepts no answer, so deleting its
 		// answers afterwards cannot race with a late save.
 		res, err := db.c[cSessions].UpdateOne(ctx, append(id(s.Key), filter...),

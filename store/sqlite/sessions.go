@@ -236,16 +236,19 @@ func (db *DB) ListIdleSessions(ctx context.Context, from, before time.Time, limi
 	return out, rows.Err()
 }
 
+// purgeable selects anonymous sessions past the cutoff whose queue entry,
+// if any, is closed: a counsellor still working an entry needs its answers.
+const purgeable = `person_id = '' AND state <> 'purged' AND last_active_at < ?
+	AND NOT EXISTS (SELECT 1 FROM warnings w WHERE w.id = sessions.warning_id AND w.state <> 'closed')`
+
 func (db *DB) PurgeAnonymousSessions(ctx context.Context, before time.Time) (int, error) {
 	var n int
 	err := db.write(ctx, func(w *wtx) error {
 		cut := ms(store.Millis(before))
-		if _, err := w.exec(`DELETE FROM answers WHERE session_id IN (SELECT id FROM sessions
-			WHERE person_id = '' AND state <> 'purged' AND last_active_at < ?)`, cut); err != nil {
+		if _, err := w.exec(`DELETE FROM answers WHERE session_id IN (SELECT id FROM sessions WHERE `+purgeable+`)`, cut); err != nil {
 			return err
 		}
-		res, err := w.exec(`UPDATE sessions SET state = 'purged', token_hash = NULL
-			WHERE person_id = '' AND state <> 'purged' AND last_active_at < ?`, cut)
+		res, err := w.exec(`UPDATE sessions SET state = 'purged', token_hash = NULL WHERE `+purgeable, cut)
 		if err != nil {
 			return err
 		}

@@ -52,6 +52,8 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"ActivitiesAndCounts", testActivitiesAndCounts},
 		{"Lifecycle", testLifecycle},
+		{"Erasure", testErasure},
+		{"Retention", testRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
