@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"xinling/store/sealed"
+	"xinling/store/storetest"
+)
+
+func TestSealedContract(t *testing.T) {
+	storetest.RunSealed(t, open)
+}
+
+// The issue's own test: write a student, a case and notes through the
+// sealing layer, close the store, and scan every file of the data
+// directory (database, WAL, shared memory) for the plaintext bytes.
+func TestSealedRawFiles(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sealed.Wrap(db, storetest.TestKeys(t, "index:aW5kZXgta2V5LWZvci10ZXN0cy1vbmx5LTMyYnl0ZXM,k1:azEta2V5LWZvci10ZXN0cy1vbmx5LTAwMDAwMDAwMDA"))
+	p, _ := storetest.WriteSecrets(t, s)
+	storetest.CheckSecrets(t, s, p.ID)
+	// Keep the WAL and -shm on disk too: a second connection open while
+	// closing stops SQLite from checkpointing the log away.
+	keep, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scanned []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scanned = append(scanned, filepath.Base(f))
+		if len(b) == 0 {
+			continue
+		}
+		for _, secret := range []string{storetest.SecretName, storetest.SecretStudentNo, "13800138000", "家庭矛盾", "nightly-argument-note"} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s holds %q in clear", filepath.Base(f), secret)
+			}
+		}
+		// A control: the unit names written in clear are found, so the scan works.
+		if filepath.Base(f) == FileName+"-wal" && !bytes.Contains(b, []byte("驿站")) {
+			t.Errorf("%s does not even hold the unit name: the scan would prove nothing", filepath.Base(f))
+		}
+	}
+	if err := keep.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("scanned %v", scanned)
+	if len(scanned) < 2 {
+		t.Fatalf("scanned only %v: expected the database and its WAL", scanned)
+	}
+}
