@@ -18,7 +18,9 @@ import (
 	"xinling/assess"
 	"xinling/internal/testkit"
 	"xinling/store"
+	"xinling/store/sealed"
 	"xinling/store/sqlite"
+	"xinling/store/storetest"
 )
 
 // server runs the app on a real loopback listener, so tests go through
@@ -40,11 +42,13 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
+	db, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() { db.Close() })
+	// Through the sealing layer, as in xinling serve.
+	st := sealed.Wrap(db, storetest.TestKeys(t, storetest.TestKeySpec))
 	clk := testkit.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	acfg, scfg := api.DefaultConfig(), assess.DefaultConfig()
 	scfg.Now = clk.Now

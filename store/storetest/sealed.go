@@ -21,6 +21,10 @@ const (
 	testK2       = "k2:azIta2V5LWZvci10ZXN0cy1vbmx5LTAwMDAwMDAwMDA"
 )
 
+// TestKeySpec is a key specification for tests of code above the store
+// (assess, api) that should run through the sealing layer as serve does.
+const TestKeySpec = testIndexKey + "," + testK1
+
 // TestKeys parses a test key specification, failing the test on error.
 func TestKeys(t testing.TB, spec string) *sealed.Keys {
 	t.Helper()
