@@ -40,7 +40,7 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	st, where, err := sf.open(ctx)
+	st, where, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

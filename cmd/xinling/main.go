@@ -33,6 +33,7 @@ commands:
   verify --data DIR --ack-log F  check that every acknowledged answer is stored
   user add --name N --role R --unit U   create a staff account (the first admin)
   demo                           seed a demo org tree and accounts, print their logins
+  rekey                          re-encrypt personal data under the current key (xinling rekey --help)
 `
 
 func main() {
@@ -76,6 +77,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return userCommand(args[1:], stdout, stderr)
 	case "demo":
 		return demoCommand(args[1:], stdout, stderr)
+	case "rekey":
+		return rekeyCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

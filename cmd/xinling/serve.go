@@ -20,8 +20,7 @@ import (
 	"xinling/api"
 	"xinling/assess"
 	"xinling/store"
-	"xinling/store/mongo"
-	"xinling/store/sqlite"
+	"xinling/store/sealed"
 )
 
 // envDefaults lets XINLING_* variables set a flag's default; an explicit
@@ -76,6 +75,8 @@ type serveConfig struct {
 	api                           api.Config
 	sessions                      assess.Config
 	auth                          assess.AuthConfig
+	devKey                        bool      // no XINLING_DATA_KEY: use a development key in the data dir
+	warn                          io.Writer // where the development-key warning goes
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error) {
@@ -100,6 +101,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	publicURL := env.String("public-url", apiDef.PublicURL, "where respondents reach this server (QR codes on code slips point here)")
 	cjkFont := env.String("cjk-font", apiDef.CJKFont, "TrueType font with Chinese glyphs for code slips (Debian: fonts-droid-fallback)")
 	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
+	devKey := env.String("dev-key", "false", "without XINLING_DATA_KEY, encrypt under a throwaway key kept in the data directory (development only)")
 	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return nil, helped, err
@@ -142,6 +144,14 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	if *rateLogin < 0 || *staffTTL <= 0 {
 		return nil, false, usagef("--rate-login must be 0 or more and --staff-session positive")
 	}
+	switch *devKey {
+	case "true", "1":
+		cfg.devKey = true
+	case "false", "0", "":
+	default:
+		return nil, false, usagef("--dev-key must be true or false, not %q", *devKey)
+	}
+	cfg.warn = stderr
 	cfg.api.RateLogin, cfg.auth.SessionTTL = *rateLogin, *staffTTL
 	cfg.api.PublicURL, cfg.api.CJKFont = *publicURL, *cjkFont
 	cfg.api.RatePerIP, cfg.api.RatePerToken, cfg.api.BodyLimit, cfg.api.ProxyHeader = *rateIP, *rateToken, *bodyLimit, *proxy
@@ -222,17 +232,17 @@ func isLoopback(addr string) bool {
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
+// openStore opens the configured backend behind the sealing layer, so
+// personal data is encrypted before it reaches any backend. Keys are read
+// first: a missing or bad key fails before the store is touched.
 func openStore(ctx context.Context, cfg *serveConfig) (store.Store, string, error) {
-	if cfg.mongoURI != "" {
-		st, err := mongo.Open(ctx, cfg.mongoURI, cfg.mongoDB)
-		if err != nil {
-			return nil, "", fmt.Errorf("MongoDB: %w", err)
-		}
-		return st, "mongodb (" + cfg.mongoDB + ")", nil
-	}
-	st, err := sqlite.Open(ctx, cfg.data, sqlite.Options{})
+	keys, err := loadKeys(cfg.data, cfg.devKey, cfg.warn)
 	if err != nil {
-		return nil, "", fmt.Errorf("embedded store in %s: %w", cfg.data, err)
+		return nil, "", err
 	}
-	return st, "embedded, " + cfg.data, nil
+	st, where, err := openBackend(ctx, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	return sealed.Wrap(st, keys), where, nil
 }

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"xinling/store/sealed"
 	"xinling/store/sqlite"
+	"xinling/store/storetest"
 )
 
 // TestMain lets a test run this binary as `xinling` in a child process, so
@@ -93,7 +95,7 @@ func post(t *testing.T, url, token, body string, out any) int {
 
 func TestServeShutsDownGracefullyAndKeepsAnswers(t *testing.T) {
 	data := t.TempDir()
-	c := startServe(t, []string{"XINLING_DATA=" + data})
+	c := startServe(t, []string{"XINLING_DATA=" + data, sealed.Env + "=" + storetest.TestKeySpec})
 	var sess struct{ ID, Token string }
 	if code := post(t, c.base+"/api/v1/sessions", "", `{"instrument":"phq9","consent":true}`, &sess); code != 201 {
 		t.Fatalf("create: %d", code)
@@ -134,6 +136,9 @@ func TestServeRejectsBadSettings(t *testing.T) {
 		{nil, []string{"--sla", "1h,2h"}, "--sla needs three durations"},
 		{nil, []string{"--pprof-addr", "0.0.0.0:6060"}, "--pprof-addr must be a loopback address"},
 		{nil, []string{"--nosuch"}, "flag provided but not defined"},
+		{[]string{sealed.Env + "="}, nil, sealed.Env + " is not set"},
+		{[]string{sealed.Env + "=index:AAAA,k1:AAAA"}, nil, `key "index" must be 32 bytes`},
+		{[]string{sealed.Env + "=" + storetest.TestKeySpec}, []string{"--dev-key", "maybe"}, "--dev-key must be true or false"},
 	} {
 		cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", t.TempDir()}, c.args...)...)
 		cmd.Env = append(append(os.Environ(), "XINLING_TEST_AS_MAIN=1"), c.env...)
