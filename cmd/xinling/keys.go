@@ -81,9 +81,10 @@ const rekeyUsage = `usage: xinling rekey [--data DIR | --mongo-uri URI --mongo-d
 
 Re-encrypts every sealed value under the first key of XINLING_DATA_KEY,
 seals values stored in clear before encryption, and rebuilds unkeyed
-student-number indexes. Safe while serve runs on the same store; run it
-again after an interruption. When it reports no error, the older keys can
-be removed from XINLING_DATA_KEY.
+student-number indexes. Safe while serve runs on the same store (restart
+serve with the new key first, so it writes under it too); run it again
+after an interruption. When it reports no error, the older keys can be
+removed from XINLING_DATA_KEY. --vacuum needs serve stopped.
 `
 
 func rekeyCommand(args []string, stdout, stderr io.Writer) error {
@@ -93,6 +94,7 @@ func rekeyCommand(args []string, stdout, stderr io.Writer) error {
 	sf := addStoreFlags(env)
 	batch := fs.Int("batch", 500, "values rewritten per write")
 	newKey := fs.Bool("new-key", false, "print a fresh random key (base64) for XINLING_DATA_KEY and exit")
+	vacuum := fs.Bool("vacuum", false, "then rebuild the embedded store's file so no old bytes remain in free space (stop serve first: it blocks writes)")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return err
 	}
@@ -120,6 +122,10 @@ func rekeyCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep, err := sealed.Rekey(ctx, st, keys, *batch)
+	vac, canVacuum := st.(interface{ Vacuum(context.Context) error })
+	if err == nil && *vacuum && canVacuum {
+		err = vac.Vacuum(ctx)
+	}
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
@@ -128,6 +134,10 @@ func rekeyCommand(args []string, stdout, stderr io.Writer) error {
 		where, keys.Current(), rep.Visited, rep.Moved, keys.Current(), rep.Sealed, rep.Skipped, rep.Reindexed)
 	if err != nil {
 		return fmt.Errorf("rekey stopped (run it again to finish): %w", err)
+	}
+	if rep.Sealed > 0 && canVacuum && !*vacuum {
+		fmt.Fprintln(stdout, "Plaintext was sealed, but its old bytes may remain in free space of the database file: "+
+			"stop serve and run xinling rekey --vacuum.")
 	}
 	if rep.Skipped > 0 {
 		fmt.Fprintln(stdout, "Some values changed during the pass: run xinling rekey again to check them.")

@@ -86,6 +86,9 @@ func TestRekeyCommand(t *testing.T) {
 	}
 	_ = c.cmd.Process.Kill()
 	_ = c.cmd.Wait()
+	if code, out, errs := runCLI(t, "rekey", "--data", data, "--vacuum"); code != 0 || !strings.Contains(out, ", 0 moved to k2") {
+		t.Fatalf("rekey --vacuum: exit %d\n%s%s", code, out, errs)
+	}
 
 	st = open(idx + "," + k2) // k1 dropped
 	defer st.Close()

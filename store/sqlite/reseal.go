@@ -48,6 +48,18 @@ var sealedCols = []sealedCol{
 	{table: "activities", col: "note", field: store.FieldActivityNote, pk: []string{"id"}, row: byID},
 }
 
+// Vacuum rebuilds the database file, so bytes of rewritten rows (the
+// plaintext that rekey sealed) no longer linger in free space. It holds the
+// write lock for its whole run, so a serve on the same file waits: run it
+// with serve stopped. It runs outside the writer's batch transaction, on the
+// checkpointer's connection (VACUUM cannot run inside a transaction).
+func (db *DB) Vacuum(ctx context.Context) error {
+	if _, err := db.ckdb.ExecContext(ctx, "VACUUM"); err != nil {
+		return fmt.Errorf("sqlite: vacuum: %w", err)
+	}
+	return nil
+}
+
 // Reseal walks every sealed column in primary-key order. Each batch is read
 // from the read pool and rewritten in one write through the group-commit
 // writer, with a compare on the old value, so a `serve` running on the same

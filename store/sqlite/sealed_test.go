@@ -3,10 +3,12 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"xinling/store"
 	"xinling/store/sealed"
 	"xinling/store/storetest"
 )
@@ -66,5 +68,69 @@ func TestSealedRawFiles(t *testing.T) {
 	t.Logf("scanned %v", scanned)
 	if len(scanned) < 2 {
 		t.Fatalf("scanned only %v: expected the database and its WAL", scanned)
+	}
+}
+
+// Rows written in clear before encryption: after rekey, Vacuum (xinling
+// rekey --vacuum) and a close, no file of the data directory holds the
+// plaintext any more. Without Vacuum it does: 44 of these 50 names stayed
+// in free space of rewritten pages, secure_delete or not.
+func TestRekeyLeavesNoPlaintextBehind(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateUnit(ctx, store.Unit{ID: "school", Kind: "school", Name: "一中"}); err != nil {
+		t.Fatal(err)
+	}
+	var people []store.Person
+	for i := 0; i < 50; i++ {
+		people = append(people, store.Person{ID: fmt.Sprintf("p%d", i), UnitID: "school", SchoolID: "school", StudentNoIndex: fmt.Sprintf("legacy%d", i),
+			Name: store.Sealed(fmt.Sprintf("%s%02d", storetest.SecretName, i)), StudentNo: store.Sealed(fmt.Sprintf("%s%02d", storetest.SecretStudentNo, i))})
+	}
+	if _, err := db.UpsertRoster(ctx, "school", people, storetest.T0); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := storetest.TestKeys(t, storetest.TestKeySpec)
+	rep, err := sealed.Rekey(ctx, db, keys, 7)
+	if err != nil || rep.Sealed != 100 || rep.Reindexed != 50 {
+		t.Fatalf("rekey = %+v, %v", rep, err)
+	}
+	if err := db.Vacuum(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{storetest.SecretName, storetest.SecretStudentNo} {
+			if n := bytes.Count(b, []byte(secret)); n > 0 {
+				t.Errorf("%s still holds %q %d times", filepath.Base(f), secret, n)
+			}
+		}
+	}
+	db, err = Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := sealed.Wrap(db, keys).GetPerson(ctx, "p7")
+	if err != nil || string(got.Name) != storetest.SecretName+"07" {
+		t.Fatalf("after rekey: %q, %v", got.Name, err)
 	}
 }
