@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"xinling/store"
@@ -132,5 +133,28 @@ func TestRekeyLeavesNoPlaintextBehind(t *testing.T) {
 	got, err := sealed.Wrap(db, keys).GetPerson(ctx, "p7")
 	if err != nil || string(got.Name) != storetest.SecretName+"07" {
 		t.Fatalf("after rekey: %q, %v", got.Name, err)
+	}
+}
+
+// A roster import looks every student up by the blind index; the lookup
+// must use the index, or an import grows quadratic in the school's size.
+func TestRosterLookupUsesIndex(t *testing.T) {
+	db := open(t).(*DB)
+	rows, err := db.rdb.Query("EXPLAIN QUERY PLAN "+rosterLookup, "school", "idx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan += detail + "\n"
+	}
+	if !strings.Contains(plan, "persons_roster") {
+		t.Fatalf("the roster lookup does not use persons_roster:\n%s", plan)
 	}
 }
