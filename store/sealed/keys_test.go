@@ -136,3 +136,21 @@ func TestBlind(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func BenchmarkSeal(b *testing.B) {
+	k, _ := ParseKeys(idx + "," + k1)
+	name := []byte("欧阳晓明")
+	for b.Loop() {
+		k.Seal("person.name", "roster/school/0123456789abcdef", name)
+	}
+}
+
+func BenchmarkOpen(b *testing.B) {
+	k, _ := ParseKeys(idx + "," + k1)
+	v := k.Seal("person.name", "roster/school/0123456789abcdef", []byte("欧阳晓明"))
+	for b.Loop() {
+		if _, err := k.Open("person.name", "roster/school/0123456789abcdef", v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

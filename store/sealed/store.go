@@ -31,12 +31,6 @@ type Store struct {
 // Wrap returns st with personal data sealed under keys.
 func Wrap(st store.Store, keys *Keys) *Store { return &Store{Store: st, keys: keys} }
 
-// Inner is the wrapped store (for `xinling rekey` and backups).
-func (s *Store) Inner() store.Store { return s.Store }
-
-// Keys are the keys the store seals with.
-func (s *Store) Keys() *Keys { return s.keys }
-
 func (s *Store) openSealed(field, row string, v store.Sealed, err *error) store.Sealed {
 	if *err != nil {
 		return nil
@@ -360,14 +354,4 @@ func (s *Store) ListActivities(ctx context.Context, f store.ActivityFilter, pg s
 		as[i].Note = s.openString(store.FieldActivityNote, as[i].ID, as[i].Note, &err)
 	}
 	return as, next, err
-}
-
-// Backup passes through to a backend that can write one: a backup holds
-// the same ciphertext as the store.
-func (s *Store) Backup(ctx context.Context, dst string) error {
-	b, ok := s.Store.(store.Backuper)
-	if !ok {
-		return store.ErrInvalid
-	}
-	return b.Backup(ctx, dst)
 }
