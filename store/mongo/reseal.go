@@ -78,14 +78,18 @@ func (db *DB) Reseal(ctx context.Context, batch int, fn func(store.SealedValue) 
 	return cnt, nil
 }
 
-func (db *DB) resealDoc(ctx context.Context, coll string, fields map[string]string, docID string, doc bson.Raw,
-	fn func(store.SealedValue) ([]byte, error), cnt *store.ResealCount) error {
-	type change struct {
-		path string
-		old  any
-		new  any
-	}
-	var changes []change
+// sealedChange is one value to replace in a document: path is the field
+// path for $set, old and new are the Go values (as stored: []byte or string).
+type sealedChange struct {
+	path     string
+	old, new any
+}
+
+// sealedChanges asks fn about every sealed value of one document. It is
+// pure, so the field names and history paths are tested without a server.
+func sealedChanges(coll string, fields map[string]string, docID string, doc bson.Raw,
+	fn func(store.SealedValue) ([]byte, error), cnt *store.ResealCount) ([]sealedChange, error) {
+	var changes []sealedChange
 	visit := func(path, field, row string, v bson.RawValue) error {
 		old, as, ok := rawBytes(v)
 		if !ok {
@@ -96,17 +100,17 @@ func (db *DB) resealDoc(ctx context.Context, coll string, fields map[string]stri
 		if err != nil || nv == nil {
 			return err
 		}
-		changes = append(changes, change{path, as(old), as(nv)})
+		changes = append(changes, sealedChange{path, as(old), as(nv)})
 		return nil
 	}
 	if coll == cWarnings {
 		arr, ok := doc.Lookup("history").ArrayOK()
 		if !ok {
-			return nil
+			return nil, nil
 		}
 		vals, err := arr.Values()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i, ev := range vals {
 			e, ok := ev.DocumentOK()
@@ -118,21 +122,30 @@ func (db *DB) resealDoc(ctx context.Context, coll string, fields map[string]stri
 				continue
 			}
 			if err := visit("history."+strconv.Itoa(i)+".note", store.FieldWarningNote, docID, e.Lookup("note")); err != nil {
-				return err
+				return nil, err
 			}
 		}
-	} else {
-		row := docID
-		if coll == cPersons {
-			school, _ := doc.Lookup("schoolid").StringValueOK()
-			idx, _ := doc.Lookup("studentnoindex").StringValueOK()
-			row = store.PersonSealKey(docID, school, idx)
+		return changes, nil
+	}
+	row := docID
+	if coll == cPersons {
+		school, _ := doc.Lookup("schoolid").StringValueOK()
+		idx, _ := doc.Lookup("studentnoindex").StringValueOK()
+		row = store.PersonSealKey(docID, school, idx)
+	}
+	for name, field := range fields {
+		if err := visit(name, field, row, doc.Lookup(name)); err != nil {
+			return nil, err
 		}
-		for name, field := range fields {
-			if err := visit(name, field, row, doc.Lookup(name)); err != nil {
-				return err
-			}
-		}
+	}
+	return changes, nil
+}
+
+func (db *DB) resealDoc(ctx context.Context, coll string, fields map[string]string, docID string, doc bson.Raw,
+	fn func(store.SealedValue) ([]byte, error), cnt *store.ResealCount) error {
+	changes, err := sealedChanges(coll, fields, docID, doc, fn, cnt)
+	if err != nil {
+		return err
 	}
 	for _, c := range changes {
 		res, err := db.c[coll].UpdateOne(ctx, bson.D{{Key: "_id", Value: docID}, {Key: c.path, Value: c.old}},
