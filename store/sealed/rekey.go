@@ -33,6 +33,9 @@ func Rekey(ctx context.Context, st store.Store, keys *Keys, batch int) (RekeyRep
 	var moved, sealed int
 	cnt, err := rs.Reseal(ctx, batch, func(v store.SealedValue) ([]byte, error) {
 		val, suffix := v.Value, []byte(nil)
+		if v.Field == store.FieldWarningNote && bytes.HasPrefix(val, []byte(" ")) {
+			return nil, nil // an empty assignment note: only the plain " → <assignee>"
+		}
 		if v.Field == store.FieldWarningNote && IsSealed(val) {
 			// An assignment note carries a plain " → <assignee>" suffix.
 			if i := bytes.IndexByte(val, ' '); i >= 0 {

@@ -232,17 +232,28 @@ func testRekey(t *testing.T, raw store.Store) {
 	s1 := sealed.Wrap(raw, TestKeys(t, testIndexKey+","+testK1))
 	p, _ := WriteSecrets(t, s1)
 
+	// An assignment without a note stores only the plain " → <assignee>".
+	w := claimed(t, s1, flagged(t, s1, "station", 2, T0), "a")
+	_, err := s1.AssignWarning(ctx, w.ID, "a", "c", at(time.Minute), at(time.Hour), "")
+	must(t, err)
+	w, err = s1.GetWarning(ctx, w.ID)
+	must(t, err)
+	if n := w.History[len(w.History)-1].Note; n != " → c" {
+		t.Fatalf("empty assignment note reads %q", n)
+	}
+
 	k21 := TestKeys(t, testIndexKey+","+testK2+","+testK1)
 	rep, err := sealed.Rekey(ctx, raw, k21, 2) // small batches: several per column
 	must(t, err)
 	// name, phone, student no; 2 case fields and the outcome; the referral;
-	// 2 history notes (assignment, transition); the activity
-	if rep.Visited != 10 || rep.Moved != 10 || rep.Sealed != 0 || rep.Reindexed != 0 {
+	// 2 history notes (assignment, transition); the activity; and the
+	// second person's name and the empty assignment note, left alone
+	if rep.Visited != 12 || rep.Moved != 11 || rep.Sealed != 0 || rep.Reindexed != 0 {
 		t.Fatalf("rekey = %+v", rep)
 	}
 	again, err := sealed.Rekey(ctx, raw, k21, 2)
 	must(t, err)
-	if again.Visited != 10 || again.Moved != 0 {
+	if again.Visited != 12 || again.Moved != 0 {
 		t.Fatalf("second rekey = %+v, want nothing to move", again)
 	}
 	// k1 dropped: everything still reads, and the roster still finds the student.
