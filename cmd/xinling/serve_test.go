@@ -26,6 +26,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv("XINLING_TEST_AS_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	// Every command that opens a store needs a data key; tests (and the
+	// children they start, which inherit the environment) get a test key
+	// unless they set their own. The refusals are tested with it unset.
+	if os.Getenv(sealed.Env) == "" {
+		os.Setenv(sealed.Env, storetest.TestKeySpec)
+	}
 	os.Exit(m.Run())
 }
 
