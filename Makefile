@@ -48,10 +48,12 @@ chromium:
 		{ echo "install Debian's chromium: the end-to-end tests drive /usr/bin/chromium"; exit 1; }
 
 # The server with the embedded store in ./data, on http://127.0.0.1:8080,
-# after seeding the demo org tree and printing its sign-ins.
+# after seeding the demo org tree and printing its sign-ins. Without
+# XINLING_DATA_KEY, --dev-key makes (once) and uses a development key in
+# ./data/dev-data-key, and both commands print a loud warning about it.
 run: build
-	./$(BIN) demo
-	./$(BIN) serve
+	./$(BIN) demo --dev-key
+	./$(BIN) serve --dev-key
 
 test: vet lint unit webapp-test e2e
 

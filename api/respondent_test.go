@@ -18,7 +18,9 @@ import (
 	"xinling/assess"
 	"xinling/internal/testkit"
 	"xinling/store"
+	"xinling/store/sealed"
 	"xinling/store/sqlite"
+	"xinling/store/storetest"
 )
 
 // server runs the app on a real loopback listener, so tests go through
@@ -42,11 +44,13 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	st, err := sqlite.Open(context.Background(), dir, sqlite.Options{})
+	db, err := sqlite.Open(context.Background(), dir, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() { db.Close() })
+	// Through the sealing layer, as in xinling serve.
+	st := sealed.Wrap(db, storetest.TestKeys(t, storetest.TestKeySpec))
 	clk := testkit.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	acfg, scfg := api.DefaultConfig(), assess.DefaultConfig()
 	scfg.Now = clk.Now

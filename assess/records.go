@@ -63,9 +63,10 @@ func (r *Records) audit(ctx context.Context, p *Principal, action, kind, target,
 		TargetKind: kind, TargetID: target, UnitPath: path, IP: ip, Detail: detail})
 }
 
-// seal and unseal stand in for encryption at rest: for now a Sealed value
-// holds the plain UTF-8 bytes. Issue 9 replaces these two with AES-GCM
-// under a key from the environment; nothing else here needs to change.
+// seal and unseal convert between text and store.Sealed. Above the store a
+// Sealed value is plain UTF-8: the sealing store (store/sealed), which
+// `xinling serve` always puts between assess and the backend, encrypts it
+// on the way down and decrypts it on the way up.
 func seal(s string) store.Sealed {
 	if s == "" {
 		return nil

@@ -32,10 +32,19 @@ type RosterError struct {
 
 func (e *RosterError) Error() string { return e.Message }
 
+// blindIndexer is the sealing store's keyed blind index (store/sealed).
+type blindIndexer interface {
+	StudentNoIndex(schoolID, studentNo string) string
+}
+
 // studentNoIndex locates a student by number within a school without
-// storing the number in clear. It is a plain hash until issue 9 brings the
-// keyed HMAC (student numbers are guessable, so this hides little yet).
-func studentNoIndex(schoolID, no string) string {
+// storing the number in clear: the sealing store's keyed HMAC, which
+// `xinling serve` always has. A bare store (some tests) gets a plain hash;
+// `xinling rekey` replaces any such index with the keyed one.
+func studentNoIndex(st store.Store, schoolID, no string) string {
+	if b, ok := st.(blindIndexer); ok {
+		return b.StudentNoIndex(schoolID, no)
+	}
 	sum := sha256.Sum256([]byte(schoolID + "\x00" + no))
 	return hex.EncodeToString(sum[:])
 }
@@ -77,7 +86,7 @@ func (c *Campaigns) ImportRoster(ctx context.Context, p *Principal, schoolID, fi
 	now := c.now()
 	people := make([]store.Person, len(ro.Rows))
 	for i, row := range ro.Rows {
-		people[i] = store.Person{ID: store.NewID(), UnitID: row.UnitID, SchoolID: school.ID, StudentNoIndex: studentNoIndex(school.ID, row.StudentNo),
+		people[i] = store.Person{ID: store.NewID(), UnitID: row.UnitID, SchoolID: school.ID, StudentNoIndex: studentNoIndex(c.store, school.ID, row.StudentNo),
 			Name: seal(row.Name), StudentNo: seal(row.StudentNo), Sex: row.Sex, BirthMonth: row.BirthMonth, Age: row.Age, CreatedAt: now, UpdatedAt: now}
 	}
 	out, err := c.store.UpsertRoster(ctx, school.ID, people, now)

@@ -10,7 +10,9 @@ import (
 	"xinling/engine"
 	"xinling/internal/testkit"
 	"xinling/store"
+	"xinling/store/sealed"
 	"xinling/store/sqlite"
+	"xinling/store/storetest"
 )
 
 func code(err error) string {
@@ -34,11 +36,13 @@ func fixture(t *testing.T, idle time.Duration) (*engine.Library, store.Store, *t
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
+	db, err := sqlite.Open(context.Background(), t.TempDir(), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() { db.Close() })
+	// Through the sealing layer, as in xinling serve.
+	st := sealed.Wrap(db, storetest.TestKeys(t, storetest.TestKeySpec))
 	clk := testkit.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
 	cfg := assess.DefaultConfig()
 	cfg.Now, cfg.IdleTimeout = clk.Now, idle

@@ -25,7 +25,7 @@ func TestCampaignRun(t *testing.T) {
 	bin := buildXinling(t, dir)
 	data, codes, acks := filepath.Join(dir, "data"), filepath.Join(dir, "codes.txt"), filepath.Join(dir, "acks.jsonl")
 	const pupils = 90
-	if out, err := exec.Command(bin, "demo", "--data", data, "--students", "90", "--class-size", "30", "--codes-out", codes).CombinedOutput(); err != nil {
+	if out, err := exec.Command(bin, "demo", "--dev-key", "--data", data, "--students", "90", "--class-size", "30", "--codes-out", codes).CombinedOutput(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
 	if b, _ := os.ReadFile(codes); strings.Count(string(b), "\n") != pupils {

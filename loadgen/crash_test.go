@@ -101,7 +101,7 @@ func startServer(t *testing.T, bin, data, addr, logFile string) *exec.Cmd {
 	}
 	t.Cleanup(func() { logf.Close() })
 	// No rate limits: every respondent comes from 127.0.0.1.
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--rate-ip", "0", "--rate-token", "0")
+	cmd := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--rate-ip", "0", "--rate-token", "0", "--dev-key")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

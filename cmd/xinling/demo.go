@@ -51,7 +51,7 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 		return usagef("--students must not be negative, --class-size must be positive, and --codes-out needs --students")
 	}
 	ctx := context.Background()
-	st, where, err := sf.open(ctx)
+	st, where, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

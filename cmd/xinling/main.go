@@ -35,6 +35,7 @@ commands:
   demo                           seed a demo org tree and accounts, print their logins
   backup --out FILE [--data DIR]   consistent copy of the embedded store, while it serves
   restore --from FILE [--data DIR] [--force]   put a backup in place (server stopped)
+  rekey                          re-encrypt personal data under the current key (xinling rekey --help)
 `
 
 func main() {
@@ -82,6 +83,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return backupCommand(args[1:], stdout, stderr)
 	case "restore":
 		return restoreCommand(args[1:], stdout, stderr)
+	case "rekey":
+		return rekeyCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

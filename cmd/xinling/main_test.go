@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"xinling/store/sealed"
+	"xinling/store/storetest"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -152,6 +155,7 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestUserAddAndDemo(t *testing.T) {
+	t.Setenv(sealed.Env, storetest.TestKeySpec)
 	data := t.TempDir()
 	code, out, errs := runCLI(t, "user", "add", "--name", "王主任", "--role", "admin", "--unit", "city1", "--data", data)
 	if code != 0 || !strings.Contains(out, "one-time password: ") {

@@ -20,7 +20,7 @@ import (
 	"xinling/api"
 	"xinling/assess"
 	"xinling/store"
-	"xinling/store/mongo"
+	"xinling/store/sealed"
 	"xinling/store/sqlite"
 )
 
@@ -55,6 +55,18 @@ func (e *envDefaults) Int(name string, def int, usage string) *int {
 	return e.fs.Int(name, def, usage+" [env "+envName(name)+"]")
 }
 
+// Bool is a switch: "--dev-key" alone turns it on, as a flag should.
+func (e *envDefaults) Bool(name string, def bool, usage string) *bool {
+	if env, v, ok := e.lookup(name); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("%s=%q is not true or false", env, v))
+		}
+		def = b
+	}
+	return e.fs.Bool(name, def, usage+" [env "+envName(name)+"]")
+}
+
 func (e *envDefaults) Duration(name string, def time.Duration, usage string) *time.Duration {
 	if env, v, ok := e.lookup(name); ok {
 		d, err := time.ParseDuration(v)
@@ -76,6 +88,8 @@ type serveConfig struct {
 	api                           api.Config
 	sessions                      assess.Config
 	auth                          assess.AuthConfig
+	devKey                        bool      // no XINLING_DATA_KEY: use a development key in the data dir
+	warn                          io.Writer // where the development-key warning goes
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error) {
@@ -101,6 +115,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	cjkFont := env.String("cjk-font", apiDef.CJKFont, "TrueType font with Chinese glyphs for code slips (Debian: fonts-droid-fallback)")
 	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
 	retention := env.Duration("retention-anonymous", assess.DefaultAnonymousRetention, "purge the answers of anonymous self-tests idle this long (0: keep them)")
+	devKey := env.Bool("dev-key", false, "without XINLING_DATA_KEY, encrypt under a throwaway key kept in the data directory (development only)")
 	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	wx := addWeChatFlags(env)
 	if helped, err := parseFlags(fs, args); helped || err != nil {
@@ -150,6 +165,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	if *rateLogin < 0 || *staffTTL <= 0 {
 		return nil, false, usagef("--rate-login must be 0 or more and --staff-session positive")
 	}
+	cfg.devKey = *devKey
+	cfg.warn = stderr
 	cfg.api.RateLogin, cfg.auth.SessionTTL = *rateLogin, *staffTTL
 	cfg.api.PublicURL, cfg.api.CJKFont = *publicURL, *cjkFont
 	cfg.api.RatePerIP, cfg.api.RatePerToken, cfg.api.BodyLimit, cfg.api.ProxyHeader = *rateIP, *rateToken, *bodyLimit, *proxy
@@ -242,19 +259,19 @@ func isLoopback(addr string) bool {
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
+// openStore opens the configured backend behind the sealing layer, so
+// personal data is encrypted before it reaches any backend. Keys are read
+// first: a missing or bad key fails before the store is touched.
 func openStore(ctx context.Context, cfg *serveConfig) (store.Store, string, error) {
-	if cfg.mongoURI != "" {
-		st, err := mongo.Open(ctx, cfg.mongoURI, cfg.mongoDB)
-		if err != nil {
-			return nil, "", fmt.Errorf("MongoDB: %w", err)
-		}
-		return st, "mongodb (" + cfg.mongoDB + ")", nil
-	}
-	st, err := sqlite.Open(ctx, cfg.data, sqlite.Options{})
+	keys, err := loadKeys(cfg.data, cfg.devKey, cfg.warn)
 	if err != nil {
-		return nil, "", fmt.Errorf("embedded store in %s: %w", cfg.data, err)
+		return nil, "", err
 	}
-	return st, "embedded, " + cfg.data, nil
+	st, where, err := openBackend(ctx, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	return sealed.Wrap(st, keys), where, nil
 }
 
 // lockData holds the embedded store's directory lock for as long as the

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"xinling/store/sealed"
 	"xinling/store/sqlite"
+	"xinling/store/storetest"
 )
 
 // TestMain lets a test run this binary as `xinling` in a child process, so
@@ -23,6 +25,12 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("XINLING_TEST_AS_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	// Every command that opens a store needs a data key; tests (and the
+	// children they start, which inherit the environment) get a test key
+	// unless they set their own. The refusals are tested with it unset.
+	if os.Getenv(sealed.Env) == "" {
+		os.Setenv(sealed.Env, storetest.TestKeySpec)
 	}
 	os.Exit(m.Run())
 }
@@ -93,7 +101,7 @@ func post(t *testing.T, url, token, body string, out any) int {
 
 func TestServeShutsDownGracefullyAndKeepsAnswers(t *testing.T) {
 	data := t.TempDir()
-	c := startServe(t, []string{"XINLING_DATA=" + data})
+	c := startServe(t, []string{"XINLING_DATA=" + data, sealed.Env + "=" + storetest.TestKeySpec})
 	var sess struct{ ID, Token string }
 	if code := post(t, c.base+"/api/v1/sessions", "", `{"instrument":"phq9","consent":true}`, &sess); code != 201 {
 		t.Fatalf("create: %d", code)
@@ -135,6 +143,9 @@ func TestServeRejectsBadSettings(t *testing.T) {
 		{nil, []string{"--pprof-addr", "0.0.0.0:6060"}, "--pprof-addr must be a loopback address"},
 		{nil, []string{"--nosuch"}, "flag provided but not defined"},
 		{[]string{"XINLING_RETENTION_ANONYMOUS=24h"}, nil, "--retention-anonymous must be 0 (keep) or longer than --session-idle"},
+		{[]string{sealed.Env + "="}, nil, sealed.Env + " is not set"},
+		{[]string{sealed.Env + "=index:AAAA,k1:AAAA"}, nil, `key "index" must be 32 bytes`},
+		{[]string{sealed.Env + "=" + storetest.TestKeySpec, "XINLING_DEV_KEY=maybe"}, nil, `XINLING_DEV_KEY="maybe" is not true or false`},
 	} {
 		cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", t.TempDir()}, c.args...)...)
 		cmd.Env = append(append(os.Environ(), "XINLING_TEST_AS_MAIN=1"), c.env...)

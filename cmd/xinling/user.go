@@ -14,6 +14,7 @@ import (
 // that opens one.
 type storeFlags struct {
 	data, mongoURI, mongoDB *string
+	devKey                  *bool
 }
 
 func addStoreFlags(env *envDefaults) storeFlags {
@@ -21,11 +22,12 @@ func addStoreFlags(env *envDefaults) storeFlags {
 		data:     env.String("data", "./data", "directory of the embedded store"),
 		mongoURI: env.String("mongo-uri", "", "use MongoDB at this URI instead of the embedded store"),
 		mongoDB:  env.String("mongo-db", "xinling", "MongoDB database name"),
+		devKey:   env.fs.Bool("dev-key", false, "without XINLING_DATA_KEY, encrypt under a throwaway key kept in the data directory (development only)"),
 	}
 }
 
-func (f storeFlags) open(ctx context.Context) (store.Store, string, error) {
-	return openStore(ctx, &serveConfig{data: *f.data, mongoURI: *f.mongoURI, mongoDB: *f.mongoDB})
+func (f storeFlags) open(ctx context.Context, warn io.Writer) (store.Store, string, error) {
+	return openStore(ctx, &serveConfig{data: *f.data, mongoURI: *f.mongoURI, mongoDB: *f.mongoDB, devKey: *f.devKey, warn: warn})
 }
 
 func userCommand(args []string, stdout, stderr io.Writer) error {
@@ -56,7 +58,7 @@ func userCommand(args []string, stdout, stderr io.Writer) error {
 		return usagef("--unit %q: a unit id has letters, digits, _ and - only", *unit)
 	}
 	ctx := context.Background()
-	st, where, err := sf.open(ctx)
+	st, where, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func TestContract(t *testing.T) {
 	if uri == "" {
 		t.Skip("XINLING_TEST_MONGO_URI not set; the MongoDB contract did not run")
 	}
-	storetest.Run(t, func(t *testing.T) store.Store {
+	open := func(t *testing.T) store.Store {
 		ctx := context.Background()
 		name := "xinling_test_" + store.NewID()[:12]
 		db, err := Open(ctx, uri, name)
@@ -38,7 +38,9 @@ func TestContract(t *testing.T) {
 			_ = db.Close()
 		})
 		return db
-	})
+	}
+	storetest.Run(t, open)
+	storetest.RunSealed(t, open)
 }
 
 // The pure parts below run everywhere.

@@ -42,8 +42,9 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 		for _, f := range []string{"selfevaluation", "lifeevents", "otherproblems", "advice"} {
 			notes = append(notes, bson.D{{Key: f, Value: bson.D{{Key: "$ne", Value: nil}}}})
 		}
+		notes = append(notes, bson.D{{Key: "outcome", Value: bson.D{{Key: "$ne", Value: ""}}}})
 		up, err := db.c[cCases].UpdateMany(ctx, append(of, bson.E{Key: "$or", Value: notes}), bson.D{{Key: "$set", Value: bson.D{
-			{Key: "selfevaluation", Value: nil}, {Key: "lifeevents", Value: nil}, {Key: "otherproblems", Value: nil}, {Key: "advice", Value: nil}}}})
+			{Key: "selfevaluation", Value: nil}, {Key: "lifeevents", Value: nil}, {Key: "otherproblems", Value: nil}, {Key: "advice", Value: nil}, {Key: "outcome", Value: ""}}}})
 		if err != nil {
 			return err
 		}

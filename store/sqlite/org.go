@@ -305,6 +305,12 @@ func (db *DB) ListPersons(ctx context.Context, f store.PersonFilter, p store.Pag
 		})
 }
 
+// rosterLookup finds a student by school and index. The roster index is
+// partial (non-empty indexes only), and SQLite uses a partial index only
+// when the query repeats its condition: without it, every row of an import
+// scanned every person (20,000 students took 5 minutes instead of 5 s).
+const rosterLookup = "SELECT id FROM persons WHERE school_id = ? AND student_no_index = ? AND student_no_index <> ''"
+
 func (db *DB) UpsertRoster(ctx context.Context, schoolID string, people []store.Person, at time.Time) (store.RosterOutcome, error) {
 	var out store.RosterOutcome
 	at = store.Millis(at)
@@ -329,7 +335,7 @@ func (db *DB) UpsertRoster(ctx context.Context, schoolID string, people []store.
 			}
 			p.SchoolID, p.UpdatedAt = schoolID, at
 			var id string
-			err = w.queryRow("SELECT id FROM persons WHERE school_id = ? AND student_no_index = ?", schoolID, p.StudentNoIndex).Scan(&id)
+			err = w.queryRow(rosterLookup, schoolID, p.StudentNoIndex).Scan(&id)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				if p.ID == "" {

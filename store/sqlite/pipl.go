@@ -36,8 +36,8 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 		}{
 			{&out.Identities, "DELETE FROM identities WHERE person_id = ?"},
 			{&out.AccessCodes, "DELETE FROM access_codes WHERE person_id = ?"},
-			{&out.Cases, `UPDATE cases SET self_evaluation=NULL, life_events=NULL, other_problems=NULL, advice=NULL
-				WHERE person_id = ? AND (self_evaluation IS NOT NULL OR life_events IS NOT NULL OR other_problems IS NOT NULL OR advice IS NOT NULL)`},
+			{&out.Cases, `UPDATE cases SET self_evaluation=NULL, life_events=NULL, other_problems=NULL, advice=NULL, outcome=''
+				WHERE person_id = ? AND (self_evaluation IS NOT NULL OR life_events IS NOT NULL OR other_problems IS NOT NULL OR advice IS NOT NULL OR outcome <> '')`},
 			{&out.Referrals, "UPDATE referrals SET note=NULL WHERE person_id = ? AND note IS NOT NULL"},
 			{&events, "UPDATE warning_events SET note='' WHERE note <> '' AND warning_id IN (SELECT id FROM warnings WHERE person_id = ?)"},
 			{&out.Sessions, `UPDATE sessions SET token_hash=NULL, state = CASE WHEN state = 'open' THEN 'purged' ELSE state END

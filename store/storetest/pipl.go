@@ -52,7 +52,8 @@ func testErasure(t *testing.T, s store.Store) {
 	_, err = s.ReferWarning(ctx, w.ID, store.Referral{ID: "r1", ToUnitID: "county", SenderID: "staff1", Note: store.Sealed("lives with grandmother"), CreatedAt: at(3 * time.Minute)})
 	must(t, err)
 	c, err := s.CreateCase(ctx, store.Case{ID: "c1", PersonID: p.ID, WarningID: w.ID, UnitID: "school", CounsellorID: "staff1",
-		SelfEvaluation: store.Sealed("自评"), LifeEvents: store.Sealed("家庭变故"), Advice: store.Sealed("建议"), At: at(4 * time.Minute), CreatedAt: at(4 * time.Minute)})
+		SelfEvaluation: store.Sealed("自评"), LifeEvents: store.Sealed("家庭变故"), Advice: store.Sealed("建议"), Closed: true, ClosedAt: at(5 * time.Minute), Outcome: "转介后好转，张三已返校",
+		At: at(4 * time.Minute), CreatedAt: at(4 * time.Minute)})
 	must(t, err)
 	open := session(t, s, "class1", p.ID)
 	_, err = s.SaveAnswer(ctx, store.Answer{SessionID: open.ID, Item: "phq9.q1", Value: 1, Seq: 1, At: T0})
@@ -93,7 +94,7 @@ func testErasure(t *testing.T, s store.Store) {
 	if o, _ := s.GetPerson(ctx, other.ID); string(o.Name) != "sealed-name" {
 		t.Fatalf("another person was erased too: %+v", o)
 	}
-	if gc, _ := s.GetCase(ctx, c.ID); len(gc.SelfEvaluation)+len(gc.LifeEvents)+len(gc.OtherProblems)+len(gc.Advice) != 0 || gc.UnitID != "school" {
+	if gc, _ := s.GetCase(ctx, c.ID); len(gc.SelfEvaluation)+len(gc.LifeEvents)+len(gc.OtherProblems)+len(gc.Advice)+len(gc.Outcome) != 0 || gc.UnitID != "school" {
 		t.Fatalf("case keeps its free text: %+v", gc)
 	}
 	if r, _ := s.GetReferral(ctx, "r1"); len(r.Note) != 0 || r.ToUnitID != "county" {

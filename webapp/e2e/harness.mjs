@@ -34,13 +34,13 @@ export async function startServer(extraEnv = {}) {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const env = { ...process.env, XINLING_DATA: data, XINLING_PUBLIC_URL: base, ...extraEnv }
-  const out = execFileSync(BIN, ['demo', '--data', data], { env, encoding: 'utf8' })
+  const out = execFileSync(BIN, ['demo', '--dev-key', '--data', data], { env, encoding: 'utf8' })
   const accounts = {}
   for (const line of out.split('\n')) {
     const m = line.match(/^\s+(demo-\S+)\s+\S+\s+@\s+\S+\s+(\S+)\s*$/)
     if (m) accounts[m[1]] = m[2]
   }
-  const proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(BIN, ['serve', '--dev-key', '--addr', `127.0.0.1:${port}`, '--data', data], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let log = ''
   proc.stdout.on('data', (b) => (log += b))
   proc.stderr.on('data', (b) => (log += b))

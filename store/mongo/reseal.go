@@ -1,0 +1,163 @@
+package mongo
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"xinling/store"
+)
+
+var _ store.Resealer = (*DB)(nil)
+
+// sealedFields lists, per collection, the document fields that hold sealed
+// values (the driver's lower-cased names of the store records' fields).
+var sealedFields = []struct {
+	coll   string
+	fields map[string]string // bson name → store field
+}{
+	{cPersons, map[string]string{"name": store.FieldPersonName, "phone": store.FieldPersonPhone, "studentno": store.FieldPersonStudentNo}},
+	{cCases, map[string]string{"selfevaluation": store.FieldCaseSelfEval, "lifeevents": store.FieldCaseLifeEvents,
+		"otherproblems": store.FieldCaseOther, "advice": store.FieldCaseAdvice, "outcome": store.FieldCaseOutcome}},
+	{cReferrals, map[string]string{"note": store.FieldReferralNote}},
+	{cActivities, map[string]string{"note": store.FieldActivityNote}},
+	{cWarnings, nil}, // history notes, below
+}
+
+// rawBytes returns a sealed value as stored: binary (store.Sealed) or a
+// string (notes), with the Go value to write a replacement back as.
+func rawBytes(v bson.RawValue) ([]byte, func([]byte) any, bool) {
+	if _, b, ok := v.BinaryOK(); ok && len(b) > 0 {
+		return b, func(n []byte) any { return n }, true
+	}
+	if s, ok := v.StringValueOK(); ok && s != "" {
+		return []byte(s), func(n []byte) any { return string(n) }, true
+	}
+	return nil, nil, false
+}
+
+// Reseal walks each collection in _id order. Every value is replaced by a
+// single-document update conditioned on the old value, so a concurrent
+// server's write wins. History entries are addressed by position, which
+// never changes (history is append-only).
+func (db *DB) Reseal(ctx context.Context, batch int, fn func(store.SealedValue) ([]byte, error)) (store.ResealCount, error) {
+	var cnt store.ResealCount
+	if batch <= 0 {
+		batch = 500
+	}
+	for _, spec := range sealedFields {
+		after := ""
+		for {
+			filter := bson.D{}
+			if after != "" {
+				filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}}
+			}
+			cur, err := db.c[spec.coll].Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(batch)))
+			if err != nil {
+				return cnt, err
+			}
+			var docs []bson.Raw
+			if err := cur.All(ctx, &docs); err != nil {
+				return cnt, err
+			}
+			for _, doc := range docs {
+				docID, _ := doc.Lookup("_id").StringValueOK()
+				after = docID
+				if err := db.resealDoc(ctx, spec.coll, spec.fields, docID, doc, fn, &cnt); err != nil {
+					return cnt, fmt.Errorf("reseal %s %s: %w", spec.coll, docID, err)
+				}
+			}
+			if len(docs) < batch {
+				break
+			}
+		}
+	}
+	return cnt, nil
+}
+
+// sealedChange is one value to replace in a document: path is the field
+// path for $set, old and new are the Go values (as stored: []byte or string).
+type sealedChange struct {
+	path     string
+	old, new any
+}
+
+// sealedChanges asks fn about every sealed value of one document. It is
+// pure, so the field names and history paths are tested without a server.
+func sealedChanges(coll string, fields map[string]string, docID string, doc bson.Raw,
+	fn func(store.SealedValue) ([]byte, error), cnt *store.ResealCount) ([]sealedChange, error) {
+	var changes []sealedChange
+	visit := func(path, field, row string, v bson.RawValue) error {
+		old, as, ok := rawBytes(v)
+		if !ok {
+			return nil
+		}
+		cnt.Visited++
+		nv, err := fn(store.SealedValue{Field: field, Row: row, Value: old})
+		if err != nil || nv == nil {
+			return err
+		}
+		changes = append(changes, sealedChange{path, as(old), as(nv)})
+		return nil
+	}
+	if coll == cWarnings {
+		arr, ok := doc.Lookup("history").ArrayOK()
+		if !ok {
+			return nil, nil
+		}
+		vals, err := arr.Values()
+		if err != nil {
+			return nil, err
+		}
+		for i, ev := range vals {
+			e, ok := ev.DocumentOK()
+			if !ok {
+				continue
+			}
+			kind, _ := e.Lookup("kind").StringValueOK()
+			if !store.NoteSealed(kind) {
+				continue
+			}
+			if err := visit("history."+strconv.Itoa(i)+".note", store.FieldWarningNote, docID, e.Lookup("note")); err != nil {
+				return nil, err
+			}
+		}
+		return changes, nil
+	}
+	row := docID
+	if coll == cPersons {
+		school, _ := doc.Lookup("schoolid").StringValueOK()
+		idx, _ := doc.Lookup("studentnoindex").StringValueOK()
+		row = store.PersonSealKey(docID, school, idx)
+	}
+	for name, field := range fields {
+		if err := visit(name, field, row, doc.Lookup(name)); err != nil {
+			return nil, err
+		}
+	}
+	return changes, nil
+}
+
+func (db *DB) resealDoc(ctx context.Context, coll string, fields map[string]string, docID string, doc bson.Raw,
+	fn func(store.SealedValue) ([]byte, error), cnt *store.ResealCount) error {
+	changes, err := sealedChanges(coll, fields, docID, doc, fn, cnt)
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		res, err := db.c[coll].UpdateOne(ctx, bson.D{{Key: "_id", Value: docID}, {Key: c.path, Value: c.old}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: c.path, Value: c.new}}}})
+		if err != nil {
+			return err
+		}
+		if res.MatchedCount == 1 {
+			cnt.Rewritten++
+		} else {
+			cnt.Skipped++
+		}
+	}
+	return nil
+}

@@ -1,0 +1,357 @@
+package sealed
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"xinling/store"
+)
+
+// Store seals personal data on its way into the wrapped store and opens it
+// on its way out. Above it, store.Sealed fields hold plaintext; below it,
+// only ciphertext. Methods that carry no personal data pass straight
+// through (the embedded Store).
+//
+// Sealed: person name, phone and student number; a case's four free-text
+// fields and its outcome; referral notes; the notes of staff moves in a
+// queue entry's history; activity notes. A person written with a student
+// number and no StudentNoIndex gets the keyed blind index (StudentNoIndex).
+//
+// Not sealed, on purpose: staff names and logins (staff sign in by them and
+// are not the people the records are about), sex, birth month and age
+// (statistics group by them; no name is attached), the audit log (it
+// holds ids and codes, never a note, and is append-only).
+type Store struct {
+	store.Store
+	keys *Keys
+}
+
+// Wrap returns st with personal data sealed under keys.
+func Wrap(st store.Store, keys *Keys) *Store { return &Store{Store: st, keys: keys} }
+
+func (s *Store) openSealed(field, row string, v store.Sealed, err *error) store.Sealed {
+	if *err != nil {
+		return nil
+	}
+	p, e := s.keys.Open(field, row, v)
+	*err = e
+	return store.Sealed(p)
+}
+
+func (s *Store) openString(field, row, v string, err *error) string {
+	return string(s.openSealed(field, row, store.Sealed(v), err))
+}
+
+// errNoID: every backend refuses a record without an id; this layer
+// refuses it first, since it binds the ciphertext to the id.
+func errNoID(kind string) error {
+	return fmt.Errorf("%w: %s needs an id", store.ErrInvalid, kind)
+}
+
+// Persons.
+
+// sealPerson seals a person's identifiers. A caller that has not indexed
+// the student number gets the keyed blind index; one that has (the roster
+// import asks StudentNoIndex first) keeps its own.
+func (s *Store) sealPerson(p store.Person) store.Person {
+	if p.StudentNoIndex == "" && len(p.StudentNo) > 0 && p.SchoolID != "" {
+		p.StudentNoIndex = s.keys.Blind(p.SchoolID, string(p.StudentNo))
+	}
+	row := store.PersonSealKey(p.ID, p.SchoolID, p.StudentNoIndex)
+	p.Name = s.keys.Seal(store.FieldPersonName, row, p.Name)
+	p.Phone = s.keys.Seal(store.FieldPersonPhone, row, p.Phone)
+	p.StudentNo = s.keys.Seal(store.FieldPersonStudentNo, row, p.StudentNo)
+	return p
+}
+
+func (s *Store) openPerson(p store.Person) (store.Person, error) {
+	var err error
+	row := store.PersonSealKey(p.ID, p.SchoolID, p.StudentNoIndex)
+	p.Name = s.openSealed(store.FieldPersonName, row, p.Name, &err)
+	p.Phone = s.openSealed(store.FieldPersonPhone, row, p.Phone, &err)
+	p.StudentNo = s.openSealed(store.FieldPersonStudentNo, row, p.StudentNo, &err)
+	return p, err
+}
+
+// StudentNoIndex is the blind index of a student number within a school,
+// for callers that look a student up.
+func (s *Store) StudentNoIndex(schoolID, studentNo string) string {
+	return s.keys.Blind(schoolID, studentNo)
+}
+
+func (s *Store) CreatePerson(ctx context.Context, p store.Person) (store.Person, error) {
+	plain := p
+	out, err := s.Store.CreatePerson(ctx, s.sealPerson(p))
+	if err != nil {
+		return out, err
+	}
+	out.Name, out.Phone, out.StudentNo = plain.Name, plain.Phone, plain.StudentNo
+	return out, nil
+}
+
+func (s *Store) GetPerson(ctx context.Context, id string) (store.Person, error) {
+	p, err := s.Store.GetPerson(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	return s.openPerson(p)
+}
+
+func (s *Store) UpdatePerson(ctx context.Context, p store.Person) (store.Person, error) {
+	plain := p
+	out, err := s.Store.UpdatePerson(ctx, s.sealPerson(p))
+	if err != nil {
+		return out, err
+	}
+	out.Name, out.Phone, out.StudentNo = plain.Name, plain.Phone, plain.StudentNo
+	return out, nil
+}
+
+func (s *Store) ListPersons(ctx context.Context, f store.PersonFilter, pg store.Page) ([]store.Person, string, error) {
+	ps, next, err := s.Store.ListPersons(ctx, f, pg)
+	for i := range ps {
+		if err != nil {
+			break
+		}
+		ps[i], err = s.openPerson(ps[i])
+	}
+	return ps, next, err
+}
+
+func (s *Store) UpsertRoster(ctx context.Context, schoolID string, people []store.Person, at time.Time) (store.RosterOutcome, error) {
+	sealed := make([]store.Person, len(people))
+	for i, p := range people {
+		p.SchoolID = schoolID
+		sealed[i] = s.sealPerson(p)
+	}
+	return s.Store.UpsertRoster(ctx, schoolID, sealed, at)
+}
+
+func (s *Store) FindIdentity(ctx context.Context, kind, key string) (store.Person, error) {
+	p, err := s.Store.FindIdentity(ctx, kind, key)
+	if err != nil {
+		return p, err
+	}
+	return s.openPerson(p)
+}
+
+// Cases.
+
+func (s *Store) sealCase(c store.Case) store.Case {
+	c.SelfEvaluation = s.keys.Seal(store.FieldCaseSelfEval, c.ID, c.SelfEvaluation)
+	c.LifeEvents = s.keys.Seal(store.FieldCaseLifeEvents, c.ID, c.LifeEvents)
+	c.OtherProblems = s.keys.Seal(store.FieldCaseOther, c.ID, c.OtherProblems)
+	c.Advice = s.keys.Seal(store.FieldCaseAdvice, c.ID, c.Advice)
+	c.Outcome = string(s.keys.Seal(store.FieldCaseOutcome, c.ID, []byte(c.Outcome)))
+	return c
+}
+
+func (s *Store) openCase(c store.Case) (store.Case, error) {
+	var err error
+	c.SelfEvaluation = s.openSealed(store.FieldCaseSelfEval, c.ID, c.SelfEvaluation, &err)
+	c.LifeEvents = s.openSealed(store.FieldCaseLifeEvents, c.ID, c.LifeEvents, &err)
+	c.OtherProblems = s.openSealed(store.FieldCaseOther, c.ID, c.OtherProblems, &err)
+	c.Advice = s.openSealed(store.FieldCaseAdvice, c.ID, c.Advice, &err)
+	c.Outcome = s.openString(store.FieldCaseOutcome, c.ID, c.Outcome, &err)
+	return c, err
+}
+
+// withCaseText puts the caller's plaintext back into what a write returns.
+func withCaseText(out, plain store.Case) store.Case {
+	out.SelfEvaluation, out.LifeEvents, out.OtherProblems, out.Advice, out.Outcome =
+		plain.SelfEvaluation, plain.LifeEvents, plain.OtherProblems, plain.Advice, plain.Outcome
+	return out
+}
+
+func (s *Store) CreateCase(ctx context.Context, c store.Case) (store.Case, error) {
+	if c.ID == "" {
+		return c, errNoID("case") // the ciphertext is bound to the id
+	}
+	out, err := s.Store.CreateCase(ctx, s.sealCase(c))
+	if err != nil {
+		return out, err
+	}
+	return withCaseText(out, c), nil
+}
+
+func (s *Store) GetCase(ctx context.Context, id string) (store.Case, error) {
+	c, err := s.Store.GetCase(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	return s.openCase(c)
+}
+
+func (s *Store) UpdateCase(ctx context.Context, c store.Case) (store.Case, error) {
+	out, err := s.Store.UpdateCase(ctx, s.sealCase(c))
+	if err != nil {
+		return out, err
+	}
+	return withCaseText(out, c), nil
+}
+
+func (s *Store) ListCases(ctx context.Context, f store.CaseFilter, pg store.Page) ([]store.Case, string, error) {
+	cs, next, err := s.Store.ListCases(ctx, f, pg)
+	for i := range cs {
+		if err != nil {
+			break
+		}
+		cs[i], err = s.openCase(cs[i])
+	}
+	return cs, next, err
+}
+
+// Referrals.
+
+func (s *Store) openReferral(r store.Referral, err error) (store.Referral, error) {
+	if err != nil {
+		return r, err
+	}
+	r.Note = s.openSealed(store.FieldReferralNote, r.ID, r.Note, &err)
+	return r, err
+}
+
+func (s *Store) ReferWarning(ctx context.Context, warningID string, r store.Referral) (store.Referral, error) {
+	if r.ID == "" {
+		return r, errNoID("referral")
+	}
+	plain := r.Note
+	r.Note = s.keys.Seal(store.FieldReferralNote, r.ID, r.Note)
+	out, err := s.Store.ReferWarning(ctx, warningID, r)
+	out.Note = plain
+	return out, err
+}
+
+func (s *Store) GetReferral(ctx context.Context, id string) (store.Referral, error) {
+	return s.openReferral(s.Store.GetReferral(ctx, id))
+}
+
+func (s *Store) SetReferralState(ctx context.Context, id string, to store.ReferralState, at time.Time) (store.Referral, error) {
+	return s.openReferral(s.Store.SetReferralState(ctx, id, to, at))
+}
+
+func (s *Store) ListReferrals(ctx context.Context, f store.ReferralFilter, pg store.Page) ([]store.Referral, string, error) {
+	rs, next, err := s.Store.ListReferrals(ctx, f, pg)
+	for i := range rs {
+		if err != nil {
+			break
+		}
+		rs[i], err = s.openReferral(rs[i], nil)
+	}
+	return rs, next, err
+}
+
+// The warning queue: staff notes in the history.
+
+func (s *Store) sealNote(warningID, note string) string {
+	return string(s.keys.Seal(store.FieldWarningNote, warningID, []byte(note)))
+}
+
+// openNote opens one history note. The store appends " → <assignee>" to an
+// assignment's note after the sealed part; base64url has no space, so the
+// sealed token ends at the first one and the rest is that plain suffix.
+func (s *Store) openNote(warningID string, e store.WarningEvent) (string, error) {
+	if e.Note == "" || !store.NoteSealed(e.Kind) {
+		return e.Note, nil
+	}
+	token, rest, _ := strings.Cut(e.Note, " ")
+	p, err := s.keys.Open(store.FieldWarningNote, warningID, []byte(token))
+	if err != nil {
+		return "", err
+	}
+	if rest != "" {
+		return string(p) + " " + rest, nil
+	}
+	return string(p), nil
+}
+
+func (s *Store) openWarning(w store.Warning, err error) (store.Warning, error) {
+	if err != nil {
+		return w, err
+	}
+	for i := range w.History {
+		if w.History[i].Note, err = s.openNote(w.ID, w.History[i]); err != nil {
+			return w, err
+		}
+	}
+	return w, nil
+}
+
+func (s *Store) GetWarning(ctx context.Context, id string) (store.Warning, error) {
+	return s.openWarning(s.Store.GetWarning(ctx, id))
+}
+
+func (s *Store) ListWarnings(ctx context.Context, f store.WarningFilter, pg store.Page) ([]store.Warning, string, error) {
+	ws, next, err := s.Store.ListWarnings(ctx, f, pg)
+	for i := range ws {
+		if err != nil {
+			break
+		}
+		ws[i], err = s.openWarning(ws[i], nil)
+	}
+	return ws, next, err
+}
+
+func (s *Store) ClaimWarning(ctx context.Context, id, staffID string, at, leaseUntil time.Time) (store.Warning, error) {
+	return s.openWarning(s.Store.ClaimWarning(ctx, id, staffID, at, leaseUntil))
+}
+
+func (s *Store) AssignWarning(ctx context.Context, id, actorID, assigneeID string, at, leaseUntil time.Time, note string) (store.Warning, error) {
+	return s.openWarning(s.Store.AssignWarning(ctx, id, actorID, assigneeID, at, leaseUntil, s.sealNote(id, note)))
+}
+
+func (s *Store) TransitionWarning(ctx context.Context, id string, ch store.WarningChange) (store.Warning, error) {
+	ch.Note = s.sealNote(id, ch.Note)
+	return s.openWarning(s.Store.TransitionWarning(ctx, id, ch))
+}
+
+func (s *Store) EscalateWarning(ctx context.Context, id, toUnitID string, at, newDue time.Time, note string) (store.Warning, error) {
+	return s.openWarning(s.Store.EscalateWarning(ctx, id, toUnitID, at, newDue, s.sealNote(id, note)))
+}
+
+func (s *Store) ScanOverdue(ctx context.Context, now time.Time, limit int) ([]store.Warning, error) {
+	ws, err := s.Store.ScanOverdue(ctx, now, limit)
+	for i := range ws {
+		if err != nil {
+			break
+		}
+		ws[i], err = s.openWarning(ws[i], nil)
+	}
+	return ws, err
+}
+
+func (s *Store) Submit(ctx context.Context, sub store.Submission) (store.SubmitOutcome, error) {
+	out, err := s.Store.Submit(ctx, sub)
+	if err == nil && out.Warning != nil {
+		var w store.Warning
+		w, err = s.openWarning(*out.Warning, nil)
+		out.Warning = &w
+	}
+	return out, err
+}
+
+// Activities.
+
+func (s *Store) AddActivity(ctx context.Context, a store.Activity) (store.Activity, error) {
+	if a.ID == "" {
+		return a, errNoID("activity")
+	}
+	plain := a.Note
+	a.Note = string(s.keys.Seal(store.FieldActivityNote, a.ID, []byte(a.Note)))
+	out, err := s.Store.AddActivity(ctx, a)
+	out.Note = plain
+	return out, err
+}
+
+func (s *Store) ListActivities(ctx context.Context, f store.ActivityFilter, pg store.Page) ([]store.Activity, string, error) {
+	as, next, err := s.Store.ListActivities(ctx, f, pg)
+	for i := range as {
+		if err != nil {
+			break
+		}
+		as[i].Note = s.openString(store.FieldActivityNote, as[i].ID, as[i].Note, &err)
+	}
+	return as, next, err
+}

@@ -1,0 +1,65 @@
+package store
+
+import "context"
+
+// Sealed fields. store/sealed encrypts these above any backend; each
+// ciphertext is bound to its field name and its row key (SealKey), so a
+// value copied into another row or another column fails to open. The names
+// are shared here so that a backend's Reseal reports the same field and row
+// key that the sealing layer used.
+const (
+	FieldPersonName      = "person.name"
+	FieldPersonPhone     = "person.phone"
+	FieldPersonStudentNo = "person.student_no"
+	FieldCaseSelfEval    = "case.self_evaluation"
+	FieldCaseLifeEvents  = "case.life_events"
+	FieldCaseOther       = "case.other_problems"
+	FieldCaseAdvice      = "case.advice"
+	FieldCaseOutcome     = "case.outcome"
+	FieldReferralNote    = "referral.note"
+	FieldWarningNote     = "warning.note" // notes of staff moves in a queue entry's history
+	FieldActivityNote    = "activity.note"
+)
+
+// PersonSealKey is the row key a person's sealed identifiers are bound to.
+// A roster student's row is found by (school, student number index) and a
+// roster import may update a row whose id the importer never saw, so a
+// roster student's identifiers are bound to that key; anyone else's to the
+// person id.
+func PersonSealKey(id, schoolID, studentNoIndex string) string {
+	if studentNoIndex != "" {
+		return "roster/" + schoolID + "/" + studentNoIndex
+	}
+	return id
+}
+
+// NoteSealed reports whether the note of a history event of this kind was
+// written by staff (and so is sealed). The store writes the notes of
+// created and merged events itself ("session <id>"): they name no one.
+func NoteSealed(kind string) bool {
+	return kind != EventCreated && kind != EventMerged
+}
+
+// SealedValue is one stored sealed value as Reseal shows it.
+type SealedValue struct {
+	Field string // one of the Field* names
+	Row   string // the row key it is bound to
+	Value []byte
+}
+
+// ResealCount says what a Reseal pass did.
+type ResealCount struct {
+	Visited   int // non-empty sealed values seen
+	Rewritten int // values replaced
+	Skipped   int // values that changed under the pass (a running server wrote them): left as written
+}
+
+// Resealer is implemented by backends whose sealed values `xinling rekey`
+// can rewrite in place. Reseal visits every non-empty sealed value, batch
+// values at a time. fn returns the replacement, or nil to keep the value.
+// A value is replaced only if it is still the one fn saw, so a write made
+// meanwhile by a running server is never overwritten. A failed pass can
+// simply run again: what it already rewrote, fn keeps.
+type Resealer interface {
+	Reseal(ctx context.Context, batch int, fn func(SealedValue) ([]byte, error)) (ResealCount, error)
+}
