@@ -56,6 +56,8 @@ export function answerQueue(hooks) {
       ...hooks,
     })
     globalThis.addEventListener?.('online', () => queue.kick())
+    // answers left from before a reload go out as soon as the page is back
+    queue.kick()
   }
   return queue
 }
@@ -119,7 +121,10 @@ export const useSession = defineStore('session', {
         saveSaved(this.saved)
       }
       const ids = this.items.map((i) => i.id)
-      if (reposition || (this.current !== null && !ids.includes(this.current))) {
+      // Reposition after a reload, when the current item is no longer
+      // shown, or at the submit step when a display condition has just
+      // added an item (ASQ item 5 after a yes).
+      if (reposition || (this.current !== null && !ids.includes(this.current)) || (this.current === null && firstUnanswered(this.items, this.answers))) {
         this.current = resumeAt(view, this.queued())
       }
       this.pendingCount = this.queued().length
@@ -233,8 +238,8 @@ export const useSession = defineStore('session', {
         return { ok: true, response }
       } catch (e) {
         if (e.offline || e.status >= 500 || e.status === 429) return { ok: false, reason: 'offline' }
-        if (e.code === 'incomplete' && e.field) {
-          this.current = e.field
+        if (e.code === 'incomplete') {
+          this.current = this.items.some((i) => i.id === e.field) ? e.field : firstUnanswered(this.items, this.answers)
           return { ok: false, reason: 'missing' }
         }
         throw e

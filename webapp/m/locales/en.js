@@ -57,9 +57,9 @@ export default {
   },
   crisis: {
     title: 'We care about you',
-    intro: 'Thank you for telling us honestly how you feel. You are not alone, and you can talk to someone right now.',
+    intro: 'Thank you for telling us honestly how you feel; that takes courage.',
     call: 'Call the support line {hotline}',
-    callHint: 'Answered 24 hours a day, free and confidential.',
+    callHint: 'Tap to call; a trained person will listen to you.',
     followUp: 'A few more short questions: {title}',
     followUpHint: 'They help us understand how you are doing right now.',
     leave: 'See my results',

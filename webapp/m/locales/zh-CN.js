@@ -57,9 +57,9 @@ export default {
   },
   crisis: {
     title: '我们很关心你',
-    intro: '谢谢你如实告诉我们你的感受。你并不孤单，现在就可以找人聊一聊。',
+    intro: '谢谢你如实告诉我们你的感受，这需要勇气。',
     call: '拨打心理援助热线 {hotline}',
-    callHint: '24 小时有人接听，免费、保密。',
+    callHint: '点一下就能拨通，会有专业的人听你说。',
     followUp: '继续做几道简短的问题：{title}',
     followUpHint: '这能帮助我们更好地了解你现在的情况。',
     leave: '查看结果',
