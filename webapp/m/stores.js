@@ -48,6 +48,8 @@ function saveLast(v) {
   sessionStorage.setItem(LAST, JSON.stringify(v))
 }
 
+const titleOf = (view) => (view?.instruments || []).map((i) => i.title).join(' · ')
+
 let queue = null
 export function answerQueue(hooks) {
   if (!queue) {
@@ -118,6 +120,7 @@ export const useSession = defineStore('session', {
       this.answers = mergeAnswers(view, this.queued())
       if (this.saved) {
         this.saved.view = view
+        this.saved.title = titleOf(view)
         saveSaved(this.saved)
       }
       const ids = this.items.map((i) => i.id)
@@ -133,7 +136,7 @@ export const useSession = defineStore('session', {
     async start(body, token) {
       this.notice = ''
       const view = await api.createSession(body, token)
-      this.adopt(view, { title: view.instruments?.map((i) => i.title).join(' · ') })
+      this.adopt(view, { title: titleOf(view) })
       return view
     },
 

@@ -3,7 +3,7 @@ export default {
   header: { elder: 'Large text', elderOn: 'Large text: on', language: '中文', languageLabel: 'Switch language' },
   catalogue: {
     title: 'Self-check',
-    intro: 'Take a few minutes to listen to yourself. Your answers are anonymous and the results are for you.',
+    intro: 'Take a few minutes to listen to yourself. No name needed.',
     minutes: 'about {n} min',
     items: '{n} questions',
     start: 'Start',
@@ -19,7 +19,7 @@ export default {
     title: 'Before you start',
     p1: 'This check helps you understand how you have been feeling lately. It is not a medical diagnosis.',
     p2: 'Answer as you really feel; there are no right or wrong answers. Each answer is saved as you tap, so you can leave and come back.',
-    p3: 'Your answers are stored encrypted and used to give you feedback; if they suggest you may need help, a trained counsellor may reach out to support you.',
+    p3: 'Your answers are kept safely and used to give you feedback; if they suggest you may need help, a trained counsellor may reach out to support you.',
     accept: 'I understand, start',
     decline: 'Not now',
     starting: 'Getting ready…',
