@@ -39,3 +39,30 @@ export async function tapOption(page, value, nextSelector) {
 }
 
 export const item = (id) => `[data-test="item-${id}"]`
+
+// staffClient signs a demo account in through the API (changing its
+// one-time password first) and returns call(method, path, body) -> {status, body}.
+export async function staffClient(base, login, oneTime) {
+  let cookie = ''
+  let csrf = ''
+  async function call(method, path, body) {
+    const headers = { 'Content-Type': 'application/json' }
+    if (cookie) headers.Cookie = cookie
+    if (csrf) headers['X-CSRF-Token'] = csrf
+    const r = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+    const set = r.headers.get('set-cookie')
+    if (set) cookie = set.split(';')[0]
+    const text = await r.text()
+    const data = text ? JSON.parse(text) : null
+    if (data?.csrf) csrf = data.csrf
+    return { status: r.status, body: data }
+  }
+  const password = `e2e-${login}-Passw0rd-long-enough`
+  let r = await call('POST', '/auth/login', { login, password: oneTime })
+  assert.equal(r.status, 200, JSON.stringify(r.body))
+  r = await call('POST', '/auth/password', { old_password: oneTime, new_password: password })
+  assert.equal(r.status, 200, JSON.stringify(r.body))
+  r = await call('POST', '/auth/login', { login, password })
+  assert.equal(r.status, 200, JSON.stringify(r.body))
+  return call
+}
