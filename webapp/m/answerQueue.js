@@ -113,6 +113,22 @@ export function createAnswerQueue({
     return pending(sid).length === 0
   }
 
+  // retoken moves a session's waiting answers to the token a resumed
+  // personal code just issued (the old one stopped working), and lets
+  // them go again.
+  function retoken(sid, token) {
+    let changed = false
+    for (const e of entries) {
+      if (e.sid === sid && e.token !== token) {
+        e.token = token
+        changed = true
+      }
+    }
+    blocked.delete(sid)
+    if (changed) persist()
+    kick()
+  }
+
   // forget drops a session's entries, once the respondent has left it.
   function forget(sid) {
     entries = entries.filter((e) => e.sid !== sid)
@@ -120,5 +136,5 @@ export function createAnswerQueue({
     persist()
   }
 
-  return { enqueue, pending, flush, kick, forget, get size() { return entries.length } }
+  return { enqueue, pending, flush, kick, forget, retoken, get size() { return entries.length } }
 }

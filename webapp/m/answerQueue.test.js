@@ -145,7 +145,19 @@ describe('answer queue', () => {
     expect(await q.flush('s1')).toBe(false)
     expect(blocked).toEqual([410])
     expect(q.pending('s1')).toHaveLength(1)
+    // the personal code entered again: a new token, and the answer goes
+    server.fail = null
+    q.retoken('s1', 'tok2')
+    expect(await q.flush('s1')).toBe(true)
+    expect(server.got).toEqual([{ item: 'phq9.q1', value: 1, seq: 101, token: 'tok2' }])
+  })
+
+  it('forgets a session it was told to leave', async () => {
+    server.offline = true
+    const q = make()
+    tap(q, 'phq9.q1', 1)
     q.forget('s1')
     expect(q.size).toBe(0)
+    expect(JSON.parse(storage.getItem('xl.queue'))).toEqual([])
   })
 })

@@ -111,6 +111,9 @@ export const useSession = defineStore('session', {
     },
 
     adopt(view, extra) {
+      // A personal code entered again hands out a new token for the same
+      // session: answers still waiting must go with the new one.
+      this.queue().retoken(view.id, view.token)
       this.saved = newSaved(view, extra)
       saveSaved(this.saved)
       this.setView(stripToken(view), true)
@@ -136,12 +139,13 @@ export const useSession = defineStore('session', {
     async start(body, token) {
       this.notice = ''
       const view = await api.createSession(body, token)
-      this.adopt(view, { title: titleOf(view) })
+      this.adopt(view, { title: titleOf(view), code: body.code })
       return view
     },
 
     // restore reopens the saved session after a reload: 'take' to go on,
-    // 'done' when it was submitted meanwhile, null when there is none.
+    // 'done' when it was submitted meanwhile, {code} to enter a personal
+    // code again, null when there is none.
     async restore(locale) {
       const s = loadSaved()
       this.saved = s
@@ -153,6 +157,14 @@ export const useSession = defineStore('session', {
         if (e.offline || e.status >= 500 || e.status === 429) {
           if (!s.view) throw e
           view = s.view // no signal: resume from the copy kept on the phone
+        } else if (e.status === 401 && s.code) {
+          // Another phone took over this personal code. Keep the answers
+          // waiting here: entering the code again moves them to the new token.
+          clearSaved()
+          this.saved = null
+          this.view = null
+          this.notice = 'notice.lost'
+          return { code: s.code }
         } else {
           this.abandon()
           this.notice = e.status === 410 ? 'notice.expired' : 'notice.lost'

@@ -19,3 +19,29 @@ describe('wechat sign-in', () => {
     expect(wechatTarget({ wechat: false }, loc, store())).toBe(null)
   })
 })
+
+describe('server config', () => {
+  it('treats a server without /config as one without WeChat', async () => {
+    const { api } = await import('./api.js')
+    const real = globalThis.fetch
+    globalThis.fetch = async () => new Response(JSON.stringify({ error: { code: 'not_found', message: 'no route' } }), { status: 404 })
+    try {
+      expect(await api.config()).toEqual({ wechat: false, identified: false, crisis_hotline: '' })
+    } finally {
+      globalThis.fetch = real
+    }
+  })
+  it('reads the WeChat switch and the hotline when there is one', async () => {
+    const { api } = await import('./api.js')
+    const real = globalThis.fetch
+    globalThis.fetch = async (url) => {
+      expect(url).toBe('/api/v1/config')
+      return new Response(JSON.stringify({ wechat: true, identified: false, crisis_hotline: '400-000' }), { status: 200 })
+    }
+    try {
+      expect(await api.config()).toEqual({ wechat: true, identified: false, crisis_hotline: '400-000' })
+    } finally {
+      globalThis.fetch = real
+    }
+  })
+})
