@@ -146,6 +146,26 @@ test('ASQ item 5 appears after a yes, and only then', async () => {
   await context.close()
 })
 
+test('a double tap answers one item, not the next one too', async () => {
+  const { context, page } = await phone(browser)
+  await page.goto(`${server.base}/m/consent?instrument=phq9`)
+  await page.tap('[data-test=consent-accept]')
+  await page.waitForSelector(item('phq9.q1'))
+  await page.waitForTimeout(500) // let the first item's options arm
+  const box = await page.locator('[data-test=option-2]').boundingBox()
+  const x = box.x + box.width / 2
+  const y = box.y + box.height / 2
+  await page.touchscreen.tap(x, y)
+  await page.touchscreen.tap(x, y) // lands on item 2's screen at once
+  await page.waitForSelector(item('phq9.q2'))
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem('xl.queue') || '[]').length === 0)
+  const s = await saved(page)
+  const r = await fetch(`${server.base}/api/v1/sessions/${s.id}`, { headers: { Authorization: `Bearer ${s.token}` } })
+  assert.deepEqual((await r.json()).answers, { 'phq9.q1': 2 })
+  assert.equal(await page.locator('[aria-pressed=true][data-test^=option-]').count(), 0)
+  await context.close()
+})
+
 test('elder mode: large type and high contrast, kept across pages and reloads', async () => {
   const { context, page } = await phone(browser)
   await page.goto(`${server.base}/m/`)

@@ -219,7 +219,8 @@ export const useSession = defineStore('session', {
     async refresh(locale) {
       if (!this.saved) return
       try {
-        const view = await api.getSession(this.saved.id, this.saved.token, locale)
+        // the chosen language, not the browser's Accept-Language
+        const view = await api.getSession(this.saved.id, this.saved.token, locale || useSettings().locale)
         if (view.state !== 'submitted') this.setView(view, false)
       } catch {
         // keep the list we have; the next save or submit refreshes again
