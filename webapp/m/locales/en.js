@@ -34,6 +34,7 @@ export default {
   },
   take: {
     progress: 'Question {n} of {total}',
+    answered: '{n} of {total} answered',
     back: 'Back',
     next: 'Next',
     saving: '{n} answers waiting to be saved',

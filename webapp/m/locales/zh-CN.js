@@ -34,6 +34,7 @@ export default {
   },
   take: {
     progress: '第 {n} 题，共 {total} 题',
+    answered: '已答 {n} / {total} 题',
     back: '上一题',
     next: '下一题',
     saving: '有 {n} 个回答等待保存',
