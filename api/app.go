@@ -118,6 +118,7 @@ func New(cfg Config, svc Services) *fiber.App {
 
 	r := respondent{svc.Sessions}
 	v1.Get("/instruments", r.catalogue)
+	v1.Get("/instruments/:id", r.instrument)
 	v1.Post("/sessions", r.create)
 	sessions := v1.Group("/sessions/:id", rateLimit(cfg.RatePerToken, tokenKey))
 	sessions.Get("", r.get)

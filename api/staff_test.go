@@ -192,7 +192,7 @@ func TestAccountsAreScoped(t *testing.T) {
 func TestEveryNonPublicRouteNeedsAStaffSession(t *testing.T) {
 	public := map[string]bool{
 		"GET /healthz": true, "GET /readyz": true, "GET /api/v1/ping": true, "GET /api/v1/openapi.json": true,
-		"GET /api/v1/instruments": true, "POST /api/v1/sessions": true, "GET /api/v1/sessions/:id": true,
+		"GET /api/v1/instruments": true, "GET /api/v1/instruments/:id": true, "POST /api/v1/sessions": true, "GET /api/v1/sessions/:id": true,
 		"PUT /api/v1/sessions/:id/answers/:item": true, "POST /api/v1/sessions/:id/answers": true,
 		"POST /api/v1/sessions/:id/submit": true, "POST /api/v1/auth/login": true,
 		// Respondent identity: /me checks the respondent cookie (wechat_test.go).
