@@ -69,6 +69,8 @@ export default {
     title: 'My results',
     empty: 'No completed checks yet.',
     completed: 'Completed',
+    unfinished: 'Not finished yet',
+    hotline: 'Whenever you need it, call the support line',
     failed: 'Could not be loaded. Please try again later.',
   },
   preview: {

@@ -69,6 +69,8 @@ export default {
     title: '我的测评',
     empty: '还没有已完成的测评。',
     completed: '已完成',
+    unfinished: '尚未完成',
+    hotline: '需要时，请随时拨打心理援助热线',
     failed: '暂时无法加载，请稍后再试。',
   },
   preview: {

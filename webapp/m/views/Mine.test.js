@@ -3,30 +3,38 @@ import { mount, flushPromises } from '@vue/test-utils'
 import { createPinia } from 'pinia'
 import { makeI18n } from '../i18n.js'
 
-// The WeChat side's contract: GET /me/sessions -> {sessions: [{id, instrument,
-// title, submitted_at, summary: {label, feedback} | null}]}.
+// GET /me/sessions as docs/api.md gives it: bands only where the visibility
+// allows, result null otherwise, crisis when a level-1 warning was raised.
 vi.mock('../api.js', () => ({
   api: {
     mySessions: async () => ({
       sessions: [
-        { id: 'a', instrument: 'phq9', title: '抑郁筛查', submitted_at: '2026-11-20T08:00:00Z', summary: { label: '轻度', feedback: '多休息' } },
-        { id: 'b', instrument: 'gad7', title: '焦虑筛查', submitted_at: '2026-11-21T08:00:00Z', summary: null },
+        { id: 'a', kind: 'self_test', state: 'submitted', submitted_at: '2026-11-20T08:00:00Z', visibility: 'bands',
+          instruments: [{ id: 'phq9', title: '抑郁筛查' }],
+          result: { instruments: [{ id: 'phq9', title: '抑郁筛查', bands: { total: { code: 'mild', label: '轻度', feedback: '多休息' } } }] },
+          crisis: { hotline: '12356' } },
+        { id: 'b', kind: 'campaign', state: 'submitted', submitted_at: '2026-11-21T08:00:00Z', visibility: 'thanks',
+          instruments: [{ id: 'gad7', title: '焦虑筛查' }], result: null },
+        { id: 'c', kind: 'self_test', state: 'open', created_at: '2026-11-22T08:00:00Z', instruments: [{ id: 'who5', title: '幸福感' }], result: null },
       ],
     }),
   },
 }))
 
 describe('my tests', () => {
-  it('shows each result with its summary, or only "completed" when there is none', async () => {
+  it('shows what each visibility allows, the hotline after a crisis, and unfinished tests', async () => {
     const { default: Mine } = await import('./Mine.vue')
     const w = mount(Mine, { global: { plugins: [createPinia(), makeI18n('zh-CN')] } })
     await flushPromises()
     const cards = w.findAll('li.xl-card')
-    expect(cards).toHaveLength(2)
+    expect(cards).toHaveLength(3)
     expect(cards[0].text()).toContain('抑郁筛查')
     expect(cards[0].text()).toContain('轻度')
     expect(cards[0].text()).toContain('多休息')
+    expect(cards[0].find('a[href="tel:12356"]').exists()).toBe(true)
     expect(cards[1].text()).toContain('焦虑筛查')
     expect(cards[1].text()).toContain('已完成')
+    expect(cards[1].text()).not.toContain('轻度')
+    expect(cards[2].text()).toContain('尚未完成')
   })
 })
