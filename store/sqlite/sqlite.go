@@ -272,8 +272,24 @@ func (db *DB) Path() string { return db.path }
 
 // Ping checks that a read connection works.
 func (db *DB) Ping(ctx context.Context) error {
+	if err := db.readable(); err != nil {
+		return err
+	}
+	defer db.closeMu.RUnlock()
 	var one int
 	return db.rdb.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// readable holds closeMu for reading, until the caller releases it, unless
+// the store is closed. Probes and scrapes run during shutdown too; without
+// this they would find the read pool gone.
+func (db *DB) readable() error {
+	db.closeMu.RLock()
+	if db.closed {
+		db.closeMu.RUnlock()
+		return errClosed
+	}
+	return nil
 }
 
 // Close stops accepting writes, lets the writer drain what is queued, and
