@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"xinling/assess"
 	"xinling/slips"
@@ -44,6 +44,13 @@ type Config struct {
 	// CJKFont is the TrueType font that prints names on code slips.
 	CJKFont string
 	Log     *slog.Logger
+	// Metrics, when set with MetricsToken, is served at /metrics to
+	// scrapers presenting the token.
+	Metrics      http.Handler
+	MetricsToken string
+	// Observe, when set, is told how long each answer save and submit took
+	// (op: save, save_batch, submit; outcome: ok or error).
+	Observe func(op, outcome string, d time.Duration)
 }
 
 // DefaultConfig returns settings that suit one server facing the internet.
@@ -87,22 +94,19 @@ func New(cfg Config, svc Services) *fiber.App {
 		IdleTimeout:  120 * time.Second,
 		ProxyHeader:  cfg.ProxyHeader,
 	})
+	// observe comes first, so that a recovered panic is still logged with
+	// its request id and final status.
+	app.Use(observe(cfg.Log))
 	app.Use(recover.New())
-	app.Use(requestid.New())
 	if len(cfg.CORSOrigins) > 0 {
 		app.Use(cors.New(cors.Config{AllowOrigins: strings.Join(cfg.CORSOrigins, ","), AllowHeaders: "Authorization, Content-Type"}))
 	}
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
-	app.Get("/readyz", func(c *fiber.Ctx) error {
-		if svc.Ready != nil {
-			if err := svc.Ready(c.UserContext()); err != nil {
-				cfg.Log.Warn("not ready", "err", err)
-				return c.Status(fiber.StatusServiceUnavailable).JSON(errorBody{Error: errorDetail{Code: assess.CodeUnavailable, Message: "not ready"}})
-			}
-		}
-		return c.JSON(fiber.Map{"ok": true})
-	})
+	app.Get("/readyz", readyz(cfg.Log, svc.Ready))
+	if cfg.Metrics != nil && cfg.MetricsToken != "" {
+		app.Get("/metrics", metricsRoute(cfg.MetricsToken, cfg.Metrics))
+	}
 
 	v1 := app.Group("/api/v1", rateLimit(cfg.RatePerIP, func(c *fiber.Ctx) string { return c.IP() }))
 	v1.Get("/ping", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
@@ -113,9 +117,9 @@ func New(cfg Config, svc Services) *fiber.App {
 	v1.Post("/sessions", r.create)
 	sessions := v1.Group("/sessions/:id", rateLimit(cfg.RatePerToken, tokenKey))
 	sessions.Get("", r.get)
-	sessions.Put("/answers/:item", r.answer)
-	sessions.Post("/answers", r.answers)
-	sessions.Post("/submit", r.submit)
+	sessions.Put("/answers/:item", timed("save", cfg.Observe, r.answer))
+	sessions.Post("/answers", timed("save_batch", cfg.Observe, r.answers))
+	sessions.Post("/submit", timed("submit", cfg.Observe, r.submit))
 
 	if svc.Staff != nil {
 		st := staffAPI{staff: svc.Staff, cookieSecure: cfg.CookieSecure}
