@@ -43,26 +43,41 @@ func New(w io.Writer, format string, level slog.Leveler) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("log format %q: want text or json", format)
 	}
-	return slog.New(Handler(h)), nil
+	rh := requestIDHandler{Handler: h}
+	if f, ok := w.(flusher); ok {
+		rh.flush = f
+	}
+	return slog.New(rh), nil
 }
+
+type flusher interface{ Flush() error }
 
 // Handler wraps h so that records logged with a request's context carry
 // its id.
-func Handler(h slog.Handler) slog.Handler { return requestIDHandler{h} }
+func Handler(h slog.Handler) slog.Handler { return requestIDHandler{Handler: h} }
 
-type requestIDHandler struct{ slog.Handler }
+type requestIDHandler struct {
+	slog.Handler
+	// flush, when the output is buffered, is called after warnings and
+	// errors, so that they are never held back.
+	flush flusher
+}
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
 	}
-	return h.Handler.Handle(ctx, r)
+	err := h.Handler.Handle(ctx, r)
+	if h.flush != nil && r.Level >= slog.LevelWarn {
+		_ = h.flush.Flush()
+	}
+	return err
 }
 
 func (h requestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return requestIDHandler{h.Handler.WithAttrs(as)}
+	return requestIDHandler{h.Handler.WithAttrs(as), h.flush}
 }
 
 func (h requestIDHandler) WithGroup(name string) slog.Handler {
-	return requestIDHandler{h.Handler.WithGroup(name)}
+	return requestIDHandler{h.Handler.WithGroup(name), h.flush}
 }

@@ -232,7 +232,11 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	if helped || err != nil {
 		return err
 	}
-	log, err := logging.New(stderr, cfg.logFormat, cfg.logLevel)
+	// Access lines come one per request: batching their writes keeps the
+	// log's cost down (warnings and errors are still written at once).
+	out := logging.NewBuffered(stderr, 200*time.Millisecond)
+	defer out.Close()
+	log, err := logging.New(out, cfg.logFormat, cfg.logLevel)
 	if err != nil {
 		return usagef("%v", err)
 	}
