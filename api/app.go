@@ -33,6 +33,13 @@ type Config struct {
 	// ProxyHeader, when set (X-Forwarded-For), is where the client address
 	// is read from; only set it behind a proxy that overwrites the header.
 	ProxyHeader string
+	// Metrics, when set with MetricsToken, is served at /metrics to
+	// scrapers presenting the token.
+	Metrics      http.Handler
+	MetricsToken string
+	// Observe, when set, is told how long each answer save and submit took
+	// (op: save, save_batch, submit; outcome: ok or error).
+	Observe func(op, outcome string, d time.Duration)
 	// CookieSecure marks the session cookie Secure even when TLS ends at a
 	// proxy the server cannot see.
 	CookieSecure bool
@@ -44,13 +51,6 @@ type Config struct {
 	// CJKFont is the TrueType font that prints names on code slips.
 	CJKFont string
 	Log     *slog.Logger
-	// Metrics, when set with MetricsToken, is served at /metrics to
-	// scrapers presenting the token.
-	Metrics      http.Handler
-	MetricsToken string
-	// Observe, when set, is told how long each answer save and submit took
-	// (op: save, save_batch, submit; outcome: ok or error).
-	Observe func(op, outcome string, d time.Duration)
 }
 
 // DefaultConfig returns settings that suit one server facing the internet.
@@ -115,11 +115,11 @@ func New(cfg Config, svc Services) *fiber.App {
 	r := respondent{svc.Sessions}
 	v1.Get("/instruments", r.catalogue)
 	v1.Post("/sessions", r.create)
-	sessions := v1.Group("/sessions/:id", rateLimit(cfg.RatePerToken, tokenKey))
+	sessions := v1.Group("/sessions/:id", rateLimit(cfg.RatePerToken, tokenKey), timeSaves(cfg.Observe))
 	sessions.Get("", r.get)
-	sessions.Put("/answers/:item", timed("save", cfg.Observe, r.answer))
-	sessions.Post("/answers", timed("save_batch", cfg.Observe, r.answers))
-	sessions.Post("/submit", timed("submit", cfg.Observe, r.submit))
+	sessions.Put("/answers/:item", r.answer)
+	sessions.Post("/answers", r.answers)
+	sessions.Post("/submit", r.submit)
 
 	if svc.Staff != nil {
 		st := staffAPI{staff: svc.Staff, cookieSecure: cfg.CookieSecure}

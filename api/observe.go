@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -97,15 +98,26 @@ func requestIDOf(c *fiber.Ctx) string {
 	return id
 }
 
-// timed reports how long h took, for the save and submit latency
-// histogram; observe is nil when no one listens.
-func timed(op string, observe func(op, outcome string, d time.Duration), h fiber.Handler) fiber.Handler {
-	if observe == nil {
-		return h
-	}
+// timeSaves reports how long answer saves and submits took, for the
+// latency histogram; other session routes pass through untimed.
+func timeSaves(observe func(op, outcome string, d time.Duration)) fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		if observe == nil {
+			return c.Next()
+		}
 		start := time.Now()
-		err := h(c)
+		err := c.Next()
+		var op string
+		switch p := c.Route().Path; {
+		case strings.HasSuffix(p, "/answers/:item"):
+			op = "save"
+		case strings.HasSuffix(p, "/answers"):
+			op = "save_batch"
+		case strings.HasSuffix(p, "/submit"):
+			op = "submit"
+		default:
+			return err
+		}
 		outcome := "ok"
 		if err != nil {
 			outcome = "error"

@@ -26,14 +26,14 @@ import (
 type server struct {
 	t         *testing.T
 	app       *fiber.App
+	hub       *assess.Hub
+	sessions  *assess.Sessions
 	base      string
 	store     store.Store
 	staff     *assess.Staff
 	queue     *assess.Queue
 	campaigns *assess.Campaigns
 	clock     *testkit.Clock
-	hub       *assess.Hub
-	sessions  *assess.Sessions
 }
 
 func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *server {

@@ -41,21 +41,10 @@ type Config struct {
 	SelfTestUnit string
 	// Hub, if set, is told of every new queue entry.
 	Hub *Hub
-	// Campaigns, if set, lets respondents enter with an access code.
-	Campaigns *Campaigns
 	// Observer, if set, hears of saved answers and raised warnings (metrics).
 	Observer Observer
-}
-
-// Observer hears of events worth counting. It must not block; it gets no
-// personal data, only outcomes and levels.
-type Observer interface {
-	// AnswerSaved is called once per acknowledged answer with its status
-	// (saved, replay, stale).
-	AnswerSaved(status string)
-	// WarningRaised is called when a submission files or joins a queue
-	// entry, with the entry's level.
-	WarningRaised(level int)
+	// Campaigns, if set, lets respondents enter with an access code.
+	Campaigns *Campaigns
 }
 
 // DefaultHotline is China's national psychological assistance line.
@@ -681,6 +670,17 @@ func (s *Sessions) commit(ctx context.Context, ls *liveSession, sub store.Submis
 	ls.sess.State = store.SessionSubmitted
 	ls.mu.Unlock()
 	return out, nil
+}
+
+// Observer hears of events worth counting. It must not block; it gets no
+// personal data, only outcomes and levels.
+type Observer interface {
+	// AnswerSaved is called once per acknowledged answer with its status
+	// (saved, replay, stale).
+	AnswerSaved(status string)
+	// WarningRaised is called when a submission files or joins a queue
+	// entry, with the entry's level.
+	WarningRaised(level int)
 }
 
 // Active counts the open sessions held in memory whose last answer or start
