@@ -144,14 +144,14 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	rateLogin := env.Int("rate-login", apiDef.RateLogin, "sign-in attempts per minute per client address (0: no limit)")
 	staffTTL := env.Duration("staff-session", assess.DefaultAuthConfig().SessionTTL, "how long a staff sign-in lasts")
 	publicURL := env.String("public-url", apiDef.PublicURL, "where respondents reach this server (QR codes on code slips point here)")
-	cjkFont := env.String("cjk-font", apiDef.CJKFont, "TrueType font with Chinese glyphs for code slips (Debian: fonts-droid-fallback)")
-	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
-	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	configFile := env.String("config", "", "YAML file of settings named like these flags (addr: 0.0.0.0:8080); flags and environment win over it")
 	logFormat := env.String("log-format", "text", "log format: text or json")
 	logLevel := env.String("log-level", "info", "least severe log level written: debug, info, warn or error")
 	metricsAddr := env.String("metrics-addr", "", "serve Prometheus /metrics on this separate address (keep it private: 127.0.0.1:9464)")
 	metricsToken := env.Secret("metrics-token", "also serve /metrics on the main address to scrapers sending this bearer token (set it in the environment, not on the command line)")
+	cjkFont := env.String("cjk-font", apiDef.CJKFont, "TrueType font with Chinese glyphs for code slips (Debian: fonts-droid-fallback)")
+	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
+	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return nil, helped, err
 	}
@@ -205,9 +205,6 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	default:
 		return nil, false, usagef("--cookie-secure must be true or false, not %q (from %s)", *cookieSecure, from("cookie-secure"))
 	}
-	if *staffTTL <= 0 {
-		return nil, false, usagef("--staff-session must be positive (from %s)", from("staff-session"))
-	}
 	if cfg.logFormat != "text" && cfg.logFormat != "json" {
 		return nil, false, usagef("--log-format must be text or json, not %q (from %s)", cfg.logFormat, from("log-format"))
 	}
@@ -218,6 +215,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 		return nil, false, usagef("--metrics-token must be at least 16 characters (from %s)", from("metrics-token"))
 	}
 	cfg.api.MetricsToken = *metricsToken
+	if *rateLogin < 0 || *staffTTL <= 0 {
+		return nil, false, usagef("--rate-login must be 0 or more and --staff-session positive")
+	}
 	cfg.api.RateLogin, cfg.auth.SessionTTL = *rateLogin, *staffTTL
 	cfg.api.PublicURL, cfg.api.CJKFont = *publicURL, *cjkFont
 	cfg.api.RatePerIP, cfg.api.RatePerToken, cfg.api.BodyLimit, cfg.api.ProxyHeader = *rateIP, *rateToken, *bodyLimit, *proxy
@@ -240,6 +240,8 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	m := metrics.New()
+	cfg.commitHook = m.CommitBatch
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -247,8 +249,6 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("built-in instruments: %w", err)
 	}
-	m := metrics.New()
-	cfg.commitHook = m.CommitBatch
 	st, where, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -260,16 +260,17 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: cfg.sessions.SLA, Hub: hub, Log: log})
 	go queue.RunEscalation(ctx, 30*time.Second)
 	go sessions.RunSweeper(ctx, time.Minute, log.Info)
+	cfg.api.Log = log
+	staff := assess.NewStaff(st, cfg.auth)
+	records := assess.NewRecords(st, lib, nil)
+	records.OnWarningChange(hub.Publish) // a referral moves its entry: tell the consoles
 	m.Watch(metrics.Sources{
 		ActiveSessions: func() int { return sessions.Active(metrics.ActiveWindow) },
 		SSEClients:     hub.Subscribers,
 		Queue:          st.QueueLevels,
 		Log:            log,
 	})
-	cfg.api.Log, cfg.api.Metrics, cfg.api.Observe = log, m.Handler(), m.Observe
-	staff := assess.NewStaff(st, cfg.auth)
-	records := assess.NewRecords(st, lib, nil)
-	records.OnWarningChange(hub.Publish) // a referral moves its entry: tell the consoles
+	cfg.api.Metrics, cfg.api.Observe = m.Handler(), m.Observe
 	ready := api.Readiness(st.Ping, func() int { return len(lib.Latest()) })
 	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: records,
 		Queue: queue, Hub: hub, Campaigns: campaigns, Stats: assess.NewStats(st, nil), Ready: ready})
