@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -14,7 +15,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"xinling/assess"
 	"xinling/slips"
@@ -35,6 +35,13 @@ type Config struct {
 	// ProxyHeader, when set (X-Forwarded-For), is where the client address
 	// is read from; only set it behind a proxy that overwrites the header.
 	ProxyHeader string
+	// Metrics, when set with MetricsToken, is served at /metrics to
+	// scrapers presenting the token.
+	Metrics      http.Handler
+	MetricsToken string
+	// Observe, when set, is told how long each answer save and submit took
+	// (op: save, save_batch, submit; outcome: ok or error).
+	Observe func(op, outcome string, d time.Duration)
 	// CookieSecure marks the session cookie Secure even when TLS ends at a
 	// proxy the server cannot see.
 	CookieSecure bool
@@ -95,22 +102,19 @@ func New(cfg Config, svc Services) *fiber.App {
 		IdleTimeout:  120 * time.Second,
 		ProxyHeader:  cfg.ProxyHeader,
 	})
+	// observe comes first, so that a recovered panic is still logged with
+	// its request id and final status.
+	app.Use(observe(cfg.Log))
 	app.Use(recover.New())
-	app.Use(requestid.New())
 	if len(cfg.CORSOrigins) > 0 {
 		app.Use(cors.New(cors.Config{AllowOrigins: strings.Join(cfg.CORSOrigins, ","), AllowHeaders: "Authorization, Content-Type"}))
 	}
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
-	app.Get("/readyz", func(c *fiber.Ctx) error {
-		if svc.Ready != nil {
-			if err := svc.Ready(c.UserContext()); err != nil {
-				cfg.Log.Warn("not ready", "err", err)
-				return c.Status(fiber.StatusServiceUnavailable).JSON(errorBody{Error: errorDetail{Code: assess.CodeUnavailable, Message: "not ready"}})
-			}
-		}
-		return c.JSON(fiber.Map{"ok": true})
-	})
+	app.Get("/readyz", readyz(cfg.Log, svc.Ready))
+	if cfg.Metrics != nil && cfg.MetricsToken != "" {
+		app.Get("/metrics", metricsRoute(cfg.MetricsToken, cfg.Metrics))
+	}
 
 	v1 := app.Group("/api/v1", rateLimit(cfg.RatePerIP, func(c *fiber.Ctx) string { return c.IP() }))
 	v1.Get("/ping", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
@@ -120,7 +124,7 @@ func New(cfg Config, svc Services) *fiber.App {
 	v1.Get("/instruments", r.catalogue)
 	v1.Get("/instruments/:id", r.instrument)
 	v1.Post("/sessions", r.create)
-	sessions := v1.Group("/sessions/:id", rateLimit(cfg.RatePerToken, tokenKey))
+	sessions := v1.Group("/sessions/:id", rateLimit(cfg.RatePerToken, tokenKey), timeSaves(cfg.Observe))
 	sessions.Get("", r.get)
 	sessions.Put("/answers/:item", r.answer)
 	sessions.Post("/answers", r.answers)

@@ -67,6 +67,8 @@ type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RequestID lets a user's report be matched with the server's log.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 func sendError(c *fiber.Ctx, code, message, field string) error {
@@ -74,7 +76,7 @@ func sendError(c *fiber.Ctx, code, message, field string) error {
 	if !ok {
 		status = http.StatusBadRequest
 	}
-	return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: message, Field: field}})
+	return c.Status(status).JSON(errorBody{Error: errorDetail{Code: code, Message: message, Field: field, RequestID: requestIDOf(c)}})
 }
 
 // errorHandler is the one place errors become responses. Errors that are
@@ -101,10 +103,11 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 				return sendError(c, codeMalformedJSON, fe.Message, "")
 			}
 			if fe.Code < 500 {
-				return c.Status(fe.Code).JSON(errorBody{Error: errorDetail{Code: http.StatusText(fe.Code), Message: fe.Message}})
+				return c.Status(fe.Code).JSON(errorBody{Error: errorDetail{Code: http.StatusText(fe.Code), Message: fe.Message, RequestID: requestIDOf(c)}})
 			}
 		}
-		log.Error("request failed", "request_id", c.Locals("requestid"), "method", c.Method(), "route", c.Route().Path, "err", err)
+		// The context carries the request id into the line.
+		log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "route", routeOf(c), "err", err)
 		return sendError(c, codeInternal, "something went wrong on our side; your saved answers are safe, please try again", "")
 	}
 }

@@ -28,6 +28,8 @@ import (
 type server struct {
 	t         *testing.T
 	app       *fiber.App
+	hub       *assess.Hub
+	sessions  *assess.Sessions
 	base      string
 	store     store.Store
 	staff     *assess.Staff
@@ -65,15 +67,17 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	campaigns := assess.NewCampaigns(st, lib, clk.Now)
 	scfg.Campaigns = campaigns
 	records.OnWarningChange(hub.Publish)
-	app := api.New(acfg, api.Services{Sessions: assess.NewSessions(st, lib, scfg), Staff: staff,
-		Records: records, Queue: queue, Hub: hub, Campaigns: campaigns, Stats: assess.NewStats(st, clk.Now), Ready: st.Ping})
+	sessions := assess.NewSessions(st, lib, scfg)
+	app := api.New(acfg, api.Services{Sessions: sessions, Staff: staff, Records: records, Queue: queue, Hub: hub,
+		Campaigns: campaigns, Stats: assess.NewStats(st, clk.Now), Ready: api.Readiness(st.Ping, func() int { return len(lib.Latest()) })})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { hub.Close(); _ = app.Shutdown() })
-	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, queue: queue, campaigns: campaigns, clock: clk, dir: dir}
+	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, queue: queue, campaigns: campaigns, clock: clk,
+		dir: dir, hub: hub, sessions: sessions}
 }
 
 type response struct {

@@ -83,6 +83,13 @@ func (h *Hub) Publish(w store.Warning) {
 	}
 }
 
+// Subscribers counts the connected streams (metrics).
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}
+
 // Close ends every stream, so that a shutting-down server is not held open
 // by consoles.
 func (h *Hub) Close() {

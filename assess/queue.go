@@ -173,7 +173,7 @@ func (q *Queue) Detail(ctx context.Context, p *Principal, id, ip string) (*Detai
 func (q *Queue) audit(ctx context.Context, p *Principal, action string, w store.Warning, ip, detail string) {
 	if err := q.store.AppendAudit(ctx, store.AuditEntry{At: q.cfg.Now(), ActorID: p.StaffID, Action: action,
 		TargetKind: "warning", TargetID: w.ID, UnitPath: w.UnitPath, IP: ip, Detail: detail}); err != nil {
-		q.cfg.Log.Error("audit write failed", "action", action, "warning", w.ID, "err", err)
+		q.cfg.Log.ErrorContext(ctx, "audit write failed", "action", action, "warning", w.ID, "err", err) // with the request id
 	}
 }
 

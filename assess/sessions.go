@@ -41,6 +41,8 @@ type Config struct {
 	SelfTestUnit string
 	// Hub, if set, is told of every new queue entry.
 	Hub *Hub
+	// Observer, if set, hears of saved answers and raised warnings (metrics).
+	Observer Observer
 	// Campaigns, if set, lets respondents enter with an access code.
 	Campaigns *Campaigns
 	// IdentityKey (XINLING_IDENTITY_KEY) hashes external identities such
@@ -534,6 +536,9 @@ func (s *Sessions) SaveAnswers(ctx context.Context, id, token string, in []Answe
 	views := make([]AnswerView, len(outs))
 	for i, o := range outs {
 		views[i] = AnswerView{Item: o.Current.Item, Value: o.Current.Value, Seq: o.Current.Seq, Status: string(o.Status)}
+		if s.cfg.Observer != nil {
+			s.cfg.Observer.AnswerSaved(string(o.Status))
+		}
 	}
 	return views, nil
 }
@@ -676,11 +681,42 @@ func (s *Sessions) commit(ctx context.Context, ls *liveSession, sub store.Submis
 	}
 	if out.Warning != nil && !out.Replayed {
 		s.cfg.Hub.Publish(*out.Warning)
+		if s.cfg.Observer != nil {
+			s.cfg.Observer.WarningRaised(out.Warning.Level)
+		}
 	}
 	ls.mu.Lock()
 	ls.sess.State = store.SessionSubmitted
 	ls.mu.Unlock()
 	return out, nil
+}
+
+// Observer hears of events worth counting. It must not block; it gets no
+// personal data, only outcomes and levels.
+type Observer interface {
+	// AnswerSaved is called once per acknowledged answer with its status
+	// (saved, replay, stale).
+	AnswerSaved(status string)
+	// WarningRaised is called when a submission files or joins a queue
+	// entry, with the entry's level.
+	WarningRaised(level int)
+}
+
+// Active counts the open sessions held in memory whose last answer or start
+// is more recent than window. It walks the session cache, so it is for an
+// occasional scrape, not the hot path; with several instances, each counts
+// the respondents it has served.
+func (s *Sessions) Active(window time.Duration) int {
+	since := s.cfg.Now().Add(-window)
+	n := 0
+	for _, ls := range s.live.Values() {
+		ls.mu.Lock()
+		if ls.sess.State == store.SessionOpen && ls.lastActive.After(since) {
+			n++
+		}
+		ls.mu.Unlock()
+	}
+	return n
 }
 
 // SweepAbandoned looks at the sessions whose idle time ran out since the

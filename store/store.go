@@ -335,10 +335,27 @@ type Store interface {
 	// any figure in [from, to), its own counts.
 	UnitCounts(ctx context.Context, path string, from, to time.Time) ([]UnitCounts, error)
 
+	// QueueLevels sums up the open (unclaimed) queue entries by level, for
+	// metrics: it reads only open entries, through the (state, due_at)
+	// index, so it stays cheap however long the queue's history grows.
+	// Levels without an open entry are left out; the rest are in order.
+	QueueLevels(ctx context.Context, now time.Time) ([]QueueLevel, error)
+
 	// Ping reports whether the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	// Close flushes pending writes and releases the backend.
 	Close() error
+}
+
+// QueueLevel is the state of one level's unclaimed entries.
+type QueueLevel struct {
+	Level int
+	// Open counts entries nobody has claimed yet.
+	Open int
+	// Oldest is when the longest-waiting of them was created.
+	Oldest time.Time
+	// Overdue counts those past their follow-up deadline: SLA breaches.
+	Overdue int
 }
 
 // Backuper is implemented by backends that can write a consistent online

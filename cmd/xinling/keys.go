@@ -69,7 +69,7 @@ func openBackend(ctx context.Context, cfg *serveConfig) (store.Store, string, er
 		}
 		return st, "mongodb (" + cfg.mongoDB + ")", nil
 	}
-	st, err := sqlite.Open(ctx, cfg.data, sqlite.Options{})
+	st, err := sqlite.Open(ctx, cfg.data, sqlite.Options{OnCommit: cfg.commitHook})
 	if err != nil {
 		return nil, "", fmt.Errorf("embedded store in %s: %w", cfg.data, err)
 	}

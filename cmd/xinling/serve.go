@@ -19,6 +19,8 @@ import (
 
 	"xinling/api"
 	"xinling/assess"
+	"xinling/logging"
+	"xinling/metrics"
 	"xinling/store"
 	"xinling/store/sealed"
 	"xinling/store/sqlite"
@@ -29,6 +31,28 @@ import (
 type envDefaults struct {
 	fs   *flag.FlagSet
 	errs []string
+	// sources records the config file line that set a flag.
+	sources map[string]string
+	// secrets are flags whose environment value must not become the
+	// default that --help prints.
+	secrets []string
+}
+
+// Secret is String for a value that must not show in --help: the
+// environment is applied after parsing instead of as the default.
+func (e *envDefaults) Secret(name, usage string) *string {
+	e.secrets = append(e.secrets, name)
+	return e.fs.String(name, "", usage+" [env "+envName(name)+"]")
+}
+
+// applySecrets sets each secret flag not given on the command line from
+// its environment variable.
+func (e *envDefaults) applySecrets(explicit map[string]bool) {
+	for _, name := range e.secrets {
+		if _, v, ok := e.lookup(name); ok && !explicit[name] {
+			_ = e.fs.Set(name, v)
+		}
+	}
 }
 
 func (e *envDefaults) lookup(flagName string) (string, string, bool) {
@@ -82,9 +106,27 @@ func envName(flagName string) string {
 	return "XINLING_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+const serveUsage = `usage: xinling serve [flags]
+
+Each setting comes from, in order: its flag, its XINLING_* environment
+variable, the --config file (YAML, keys named like the flags, for example
+session-idle: 48h or sla: [1h, 24h, 72h]), its default. A bad value stops
+the server at start, naming the setting and where it came from.
+
+/healthz answers while the process lives; /readyz while the store answers
+and the instruments are loaded. Prometheus metrics are served only where
+asked: --metrics-addr (a private listener) or, with --metrics-token, on the
+main address to scrapers sending that bearer token.
+
+`
+
 type serveConfig struct {
 	addr, data, mongoURI, mongoDB string
 	pprof                         string
+	logFormat                     string
+	logLevel                      slog.Level
+	metricsAddr                   string
+	commitHook                    func(ops int)
 	api                           api.Config
 	sessions                      assess.Config
 	auth                          assess.AuthConfig
@@ -94,11 +136,15 @@ type serveConfig struct {
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error) {
 	fs := newFlags("serve", stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serveUsage)
+		fs.PrintDefaults()
+	}
 	env := &envDefaults{fs: fs}
 	apiDef, sessDef := api.DefaultConfig(), assess.DefaultConfig()
 	addr := env.String("addr", "127.0.0.1:8080", "address to listen on")
 	data := env.String("data", "./data", "directory of the embedded store")
-	mongoURI := env.String("mongo-uri", "", "use MongoDB at this URI instead of the embedded store")
+	mongoURI := env.Secret("mongo-uri", "use MongoDB at this URI instead of the embedded store")
 	mongoDB := env.String("mongo-db", "xinling", "MongoDB database name")
 	idle := env.Duration("session-idle", sessDef.IdleTimeout, "how long an unanswered session stays open")
 	hotline := env.String("crisis-hotline", sessDef.Hotline, "hotline shown when a level-1 warning fires")
@@ -112,6 +158,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	rateLogin := env.Int("rate-login", apiDef.RateLogin, "sign-in attempts per minute per client address (0: no limit)")
 	staffTTL := env.Duration("staff-session", assess.DefaultAuthConfig().SessionTTL, "how long a staff sign-in lasts")
 	publicURL := env.String("public-url", apiDef.PublicURL, "where respondents reach this server (QR codes on code slips point here)")
+	configFile := env.String("config", "", "YAML file of settings named like these flags (addr: 0.0.0.0:8080); flags and environment win over it")
+	logFormat := env.String("log-format", "text", "log format: text or json")
+	logLevel := env.String("log-level", "info", "least severe log level written: debug, info, warn or error")
+	metricsAddr := env.String("metrics-addr", "", "serve Prometheus /metrics on this separate address (keep it private: 127.0.0.1:9464)")
+	metricsToken := env.Secret("metrics-token", "also serve /metrics on the main address to scrapers sending this bearer token (set it in the environment, not on the command line)")
 	cjkFont := env.String("cjk-font", apiDef.CJKFont, "TrueType font with Chinese glyphs for code slips (Debian: fonts-droid-fallback)")
 	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
 	retention := env.Duration("retention-anonymous", assess.DefaultAnonymousRetention, "purge the answers of anonymous self-tests idle this long (0: keep them)")
@@ -124,27 +175,42 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	if len(env.errs) > 0 {
 		return nil, false, usagef("%s", strings.Join(env.errs, "; "))
 	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	env.applySecrets(explicit)
+	if *configFile != "" {
+		if err := env.applyConfigFile(*configFile, explicit); err != nil {
+			return nil, false, err
+		}
+	}
+	from := func(name string) string { return env.source(name, explicit) }
 	if fs.NArg() > 0 {
 		return nil, false, usagef("unexpected argument %q", fs.Arg(0))
 	}
-	cfg := &serveConfig{addr: *addr, data: *data, mongoURI: *mongoURI, mongoDB: *mongoDB, api: apiDef, sessions: sessDef, pprof: *pprofAddr}
+	cfg := &serveConfig{addr: *addr, data: *data, mongoURI: *mongoURI, mongoDB: *mongoDB, api: apiDef, sessions: sessDef, pprof: *pprofAddr,
+		logFormat: *logFormat, metricsAddr: *metricsAddr}
 	if cfg.pprof != "" && !isLoopback(cfg.pprof) {
-		return nil, false, usagef("--pprof-addr must be a loopback address: profiles expose memory contents")
+		return nil, false, usagef("--pprof-addr must be a loopback address: profiles expose memory contents (from %s)", from("pprof-addr"))
 	}
 	if *idle <= 0 {
-		return nil, false, usagef("--session-idle must be positive")
+		return nil, false, usagef("--session-idle must be positive (from %s)", from("session-idle"))
 	}
-	if *rateIP < 0 || *rateToken < 0 || *bodyLimit < 1024 {
-		return nil, false, usagef("rate limits must be 0 or more and --body-limit at least 1024")
+	for _, n := range []string{"rate-ip", "rate-token", "rate-login"} {
+		if v, _ := fs.Lookup(n).Value.(flag.Getter).Get().(int); v < 0 {
+			return nil, false, usagef("--%s must be 0 or more, not %d (from %s)", n, v, from(n))
+		}
+	}
+	if *bodyLimit < 1024 {
+		return nil, false, usagef("--body-limit must be at least 1024, not %d (from %s)", *bodyLimit, from("body-limit"))
 	}
 	levels := strings.Split(*sla, ",")
 	if len(levels) != 3 {
-		return nil, false, usagef("--sla needs three durations, for levels 1,2,3: %q", *sla)
+		return nil, false, usagef("--sla needs three durations, for levels 1,2,3: %q (from %s)", *sla, from("sla"))
 	}
 	for i, l := range levels {
 		d, err := time.ParseDuration(strings.TrimSpace(l))
 		if err != nil || d <= 0 {
-			return nil, false, usagef("--sla level %d: %q is not a positive duration", i+1, l)
+			return nil, false, usagef("--sla level %d: %q is not a positive duration (from %s)", i+1, l, from("sla"))
 		}
 		cfg.sessions.SLA[i+1] = d
 	}
@@ -160,8 +226,18 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 		cfg.api.CookieSecure = true
 	case "false", "0", "":
 	default:
-		return nil, false, usagef("--cookie-secure must be true or false, not %q", *cookieSecure)
+		return nil, false, usagef("--cookie-secure must be true or false, not %q (from %s)", *cookieSecure, from("cookie-secure"))
 	}
+	if cfg.logFormat != "text" && cfg.logFormat != "json" {
+		return nil, false, usagef("--log-format must be text or json, not %q (from %s)", cfg.logFormat, from("log-format"))
+	}
+	if err := cfg.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		return nil, false, usagef("--log-level must be debug, info, warn or error, not %q (from %s)", *logLevel, from("log-level"))
+	}
+	if len(*metricsToken) > 0 && len(*metricsToken) < 16 {
+		return nil, false, usagef("--metrics-token must be at least 16 characters (from %s)", from("metrics-token"))
+	}
+	cfg.api.MetricsToken = *metricsToken
 	if *rateLogin < 0 || *staffTTL <= 0 {
 		return nil, false, usagef("--rate-login must be 0 or more and --staff-session positive")
 	}
@@ -184,7 +260,16 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	if helped || err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	// Access lines come one per request: batching their writes keeps the
+	// log's cost down (warnings and errors are still written at once).
+	out := logging.NewBuffered(stderr, 200*time.Millisecond)
+	defer out.Close()
+	log, err := logging.New(out, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	m := metrics.New()
+	cfg.commitHook = m.CommitBatch
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -203,7 +288,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	hub := assess.NewHub()
 	campaigns := assess.NewCampaigns(st, lib, nil)
-	cfg.sessions.Hub, cfg.sessions.Campaigns = hub, campaigns
+	cfg.sessions.Hub, cfg.sessions.Campaigns, cfg.sessions.Observer = hub, campaigns, m
 	sessions := assess.NewSessions(st, lib, cfg.sessions)
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: cfg.sessions.SLA, Hub: hub, Log: log})
 	go queue.RunEscalation(ctx, 30*time.Second)
@@ -215,8 +300,16 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	staff := assess.NewStaff(st, cfg.auth)
 	records := assess.NewRecords(st, lib, nil)
 	records.OnWarningChange(hub.Publish) // a referral moves its entry: tell the consoles
+	m.Watch(metrics.Sources{
+		ActiveSessions: func() int { return sessions.Active(metrics.ActiveWindow) },
+		SSEClients:     hub.Subscribers,
+		Queue:          st.QueueLevels,
+		Log:            log,
+	})
+	cfg.api.Metrics, cfg.api.Observe = m.Handler(), m.Observe
+	ready := api.Readiness(st.Ping, func() int { return len(lib.Latest()) })
 	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: records,
-		Queue: queue, Hub: hub, Campaigns: campaigns, Stats: assess.NewStats(st, nil), Ready: st.Ping})
+		Queue: queue, Hub: hub, Campaigns: campaigns, Stats: assess.NewStats(st, nil), Ready: ready})
 
 	if cfg.pprof != "" {
 		go func() {
@@ -225,6 +318,23 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 				log.Error("pprof server", "err", err)
 			}
 		}()
+	}
+	var metricsSrv *http.Server
+	if cfg.metricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		metricsSrv = &http.Server{Addr: cfg.metricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		ln, err := net.Listen("tcp", cfg.metricsAddr)
+		if err != nil {
+			st.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		go func() {
+			if err := metricsSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server", "err", err)
+			}
+		}()
+		log.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.addr) }()
@@ -239,6 +349,9 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 		log.Info("shutting down: finishing requests in flight")
 		hub.Close() // consoles' live streams would otherwise hold the server open
 		err = app.ShutdownWithTimeout(30 * time.Second)
+	}
+	if metricsSrv != nil {
+		_ = metricsSrv.Close()
 	}
 	// Close flushes the store's writer: every acknowledged answer is on disk.
 	if cerr := st.Close(); cerr != nil {

@@ -176,6 +176,42 @@ func (db *DB) ScanOverdue(ctx context.Context, now time.Time, limit int) ([]stor
 	return out, nil
 }
 
+// QueueLevels groups the open entries, found through the (state, dueat)
+// index.
+func (db *DB) QueueLevels(ctx context.Context, now time.Time) ([]store.QueueLevel, error) {
+	cur, err := db.c[cWarnings].Aggregate(ctx, bson.A{
+		bson.D{{Key: "$match", Value: bson.D{{Key: "state", Value: string(store.WarningOpen)}}}},
+		bson.D{{Key: "$group", Value: bson.D{
+			{Key: "_id", Value: "$level"},
+			{Key: "open", Value: bson.D{{Key: "$sum", Value: 1}}},
+			{Key: "oldest", Value: bson.D{{Key: "$min", Value: "$createdat"}}},
+			{Key: "overdue", Value: bson.D{{Key: "$sum", Value: bson.D{{Key: "$cond", Value: bson.A{
+				bson.D{{Key: "$and", Value: bson.A{
+					bson.D{{Key: "$gt", Value: bson.A{"$dueat", time.Time{}}}},
+					bson.D{{Key: "$lt", Value: bson.A{"$dueat", store.Millis(now)}}},
+				}}}, 1, 0}}}}}},
+		}}},
+		bson.D{{Key: "$sort", Value: bson.D{{Key: "_id", Value: 1}}}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var docs []struct {
+		Level   int       `bson:"_id"`
+		Open    int       `bson:"open"`
+		Oldest  time.Time `bson:"oldest"`
+		Overdue int       `bson:"overdue"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]store.QueueLevel, len(docs))
+	for i, d := range docs {
+		out[i] = store.QueueLevel{Level: d.Level, Open: d.Open, Oldest: d.Oldest.UTC(), Overdue: d.Overdue}
+	}
+	return out, nil
+}
+
 // Referrals.
 
 func (db *DB) ReferWarning(ctx context.Context, warningID string, r store.Referral) (store.Referral, error) {

@@ -255,6 +255,31 @@ func (db *DB) ScanOverdue(ctx context.Context, now time.Time, limit int) ([]stor
 	return out, rows.Err()
 }
 
+// QueueLevels reads the open entries only: warnings_due leads with state.
+func (db *DB) QueueLevels(ctx context.Context, now time.Time) ([]store.QueueLevel, error) {
+	if err := db.readable(); err != nil {
+		return nil, err
+	}
+	defer db.closeMu.RUnlock()
+	rows, err := db.rdb.QueryContext(ctx, `SELECT level, count(*), min(created_at), sum(due_at > 0 AND due_at < ?)
+		FROM warnings INDEXED BY warnings_due WHERE state = 'open' GROUP BY level ORDER BY level`, ms(store.Millis(now)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.QueueLevel
+	for rows.Next() {
+		var l store.QueueLevel
+		var oldest int64
+		if err := rows.Scan(&l.Level, &l.Open, &oldest, &l.Overdue); err != nil {
+			return nil, err
+		}
+		l.Oldest = tm(oldest)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
 // Referrals.
 
 const referralCols = "id, warning_id, person_id, from_unit_id, from_unit_path, to_unit_id, to_unit_path, sender_id, note, state, created_at, updated_at"

@@ -44,6 +44,10 @@ type Options struct {
 	QueueLen int
 	// Readers is the size of the read pool.
 	Readers int
+	// OnCommit, if set, is called by the writer after each committed
+	// transaction with the operations it held (the group-commit batch
+	// size, for metrics). It runs on the writer goroutine: it must be quick.
+	OnCommit func(ops int)
 }
 
 // DB is the sqlite Store.
@@ -63,6 +67,7 @@ type DB struct {
 	done    chan struct{}
 
 	maxBatch    int
+	onCommit    func(ops int)
 	commits     atomic.Int64
 	ops         atomic.Int64
 	walRestart  atomic.Bool      // set by the checkpointer, done by the writer
@@ -101,7 +106,7 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	db := &DB{path: path, wdb: wdb, wconn: wconn, stmts: map[string]*sql.Stmt{}, activity: map[string]int64{},
-		queue: make(chan *writeOp, opt.QueueLen), done: make(chan struct{}), maxBatch: opt.MaxBatch}
+		queue: make(chan *writeOp, opt.QueueLen), done: make(chan struct{}), maxBatch: opt.MaxBatch, onCommit: opt.OnCommit}
 	if err := db.checkPragmas(ctx); err != nil {
 		db.closeConns()
 		return nil, err
@@ -272,8 +277,24 @@ func (db *DB) Path() string { return db.path }
 
 // Ping checks that a read connection works.
 func (db *DB) Ping(ctx context.Context) error {
+	if err := db.readable(); err != nil {
+		return err
+	}
+	defer db.closeMu.RUnlock()
 	var one int
 	return db.rdb.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// readable holds closeMu for reading, until the caller releases it, unless
+// the store is closed. Probes and scrapes run during shutdown too; without
+// this they would find the read pool gone.
+func (db *DB) readable() error {
+	db.closeMu.RLock()
+	if db.closed {
+		db.closeMu.RUnlock()
+		return errClosed
+	}
+	return nil
 }
 
 // Close stops accepting writes, lets the writer drain what is queued, and

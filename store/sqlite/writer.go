@@ -205,6 +205,9 @@ func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error)
 	}
 	db.commits.Add(1)
 	db.ops.Add(int64(n))
+	if db.onCommit != nil {
+		db.onCommit(n)
+	}
 	return errs, nil
 }
 

@@ -391,4 +391,8 @@ func testLifecycle(t *testing.T, s store.Store) {
 	if _, err := s.SaveAnswer(ctx, store.Answer{SessionID: sess.ID, Item: "q2", Seq: 1, At: T0}); err == nil {
 		t.Fatal("write after Close succeeded")
 	}
+	// Readiness probes keep coming while a server shuts down.
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("Ping after Close succeeded")
+	}
 }

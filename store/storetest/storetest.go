@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"AssignEscalate", testAssignEscalate},
 		{"QueueScope", testQueueScope},
 		{"QueuePagination", testQueuePagination},
+		{"QueueLevels", testQueueLevels},
 		{"Referrals", testReferrals},
 		{"Cases", testCases},
 		{"Campaigns", testCampaigns},
