@@ -89,6 +89,8 @@ func New(cfg Config, svc Services) *fiber.App {
 	})
 	app.Use(recover.New())
 	app.Use(requestid.New())
+	app.Use(securityHeaders(cfg.CookieSecure))
+	app.Use("/api", noStore)
 	if len(cfg.CORSOrigins) > 0 {
 		app.Use(cors.New(cors.Config{AllowOrigins: strings.Join(cfg.CORSOrigins, ","), AllowHeaders: "Authorization, Content-Type"}))
 	}
