@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
@@ -36,7 +37,8 @@ type Config struct {
 	// CookieSecure marks the session cookie Secure even when TLS ends at a
 	// proxy the server cannot see.
 	CookieSecure bool
-	// RateLogin caps sign-in attempts per minute per client address.
+	// RateLogin caps sign-in attempts per minute per client address, and
+	// separately per account name.
 	RateLogin int
 	// PublicURL is where respondents reach the server; code slips' QR
 	// codes point at its H5 entry.
@@ -121,7 +123,8 @@ func New(cfg Config, svc Services) *fiber.App {
 
 	if svc.Staff != nil {
 		st := staffAPI{staff: svc.Staff, cookieSecure: cfg.CookieSecure}
-		v1.Post("/auth/login", rateLimit(cfg.RateLogin, func(c *fiber.Ctx) string { return c.IP() }), st.login)
+		v1.Post("/auth/login", rateLimit(cfg.RateLogin, func(c *fiber.Ctx) string { return c.IP() }),
+			rateLimit(cfg.RateLogin, loginAccountKey), st.login)
 		// Each staff route names the check itself: a prefix group would
 		// also catch unknown paths and answer 401 for a 404.
 		auth := st.requireStaff
@@ -173,6 +176,20 @@ func rateLimit(max int, key func(*fiber.Ctx) string) fiber.Handler {
 func tokenKey(c *fiber.Ctx) string {
 	sum := sha256.Sum256([]byte(bearer(c)))
 	return hex.EncodeToString(sum[:8])
+}
+
+// loginAccountKey limits sign-in attempts per account name, whatever
+// address they come from: guesses spread over many addresses (or sent in
+// parallel, ahead of the lockout count) still meet a limit. Only a hash of
+// the name is kept. A body that does not decode is keyed by address; the
+// handler rejects it anyway.
+func loginAccountKey(c *fiber.Ctx) string {
+	var req struct{ Login string }
+	if json.Unmarshal(c.Body(), &req) != nil || req.Login == "" {
+		return "ip:" + c.IP()
+	}
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(req.Login))))
+	return "login:" + hex.EncodeToString(sum[:8])
 }
 
 func bearer(c *fiber.Ctx) string {
