@@ -22,6 +22,7 @@ const (
 	codeNotFound      = "not_found"
 	codeMethod        = "method_not_allowed"
 	codeInternal      = "internal"
+	codeMediaType     = "unsupported_media_type"
 )
 
 // statusOf maps every error code to its HTTP status.
@@ -43,6 +44,7 @@ var statusOf = map[string]int{
 	codeRateLimited:              http.StatusTooManyRequests,
 	assess.CodeUnavailable:       http.StatusServiceUnavailable,
 	codeInternal:                 http.StatusInternalServerError,
+	codeMediaType:                http.StatusUnsupportedMediaType,
 	assess.CodeUnauthenticated:   http.StatusUnauthorized,
 	assess.CodeLoginFailed:       http.StatusUnauthorized,
 	assess.CodeAccountLocked:     http.StatusLocked,
