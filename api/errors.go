@@ -7,11 +7,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"xinling/assess"
 	"xinling/roster"
+	"xinling/store"
 )
 
 // API-level codes that assess does not produce.
@@ -87,6 +89,16 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		var ae *assess.Error
 		if errors.As(err, &ae) {
 			return sendError(c, ae.Code, ae.Message, ae.Field)
+		}
+		if errors.Is(err, store.ErrInvalid) {
+			// The store refused input that got past the checks above it,
+			// such as a forged ?after= cursor: the caller's fault.
+			detail := strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")
+			field := ""
+			if detail == "cursor" {
+				field = "after"
+			}
+			return sendError(c, assess.CodeValidation, "the request has a value the server cannot use: "+detail, field)
 		}
 		var fe *fiber.Error
 		if errors.As(err, &fe) {

@@ -59,3 +59,15 @@ func TestDuplicateKeysAreRefused(t *testing.T) {
 		t.Fatalf("sibling objects with the same keys: %d %s", r.status, r.raw)
 	}
 }
+
+// TestForgedCursor: a cursor the store cannot read is the caller's
+// mistake (400), not a server failure.
+func TestForgedCursor(t *testing.T) {
+	s := newServer(t)
+	otp := s.org()
+	admin := s.signIn("admin", otp)
+	for _, path := range []string{"/api/v1/warnings?after=eyIkZ3QiOiIifQ", "/api/v1/audit?after=%00", "/api/v1/staff?after=not-a-cursor"} {
+		r := admin.do("GET", path, nil)
+		r.expectError(t, 400, "validation_failed")
+	}
+}
