@@ -249,8 +249,9 @@ type Store interface {
 	// (ErrLeaseHeld), and only along the state machine
 	// (ErrInvalidTransition). Closing needs an outcome (ErrInvalid).
 	TransitionWarning(ctx context.Context, id string, ch WarningChange) (Warning, error)
-	// EscalateWarning moves an open entry to another unit (the parent) with
-	// a new due time. ErrInvalidTransition if it is no longer open.
+	// EscalateWarning moves an open, overdue entry to another unit (the
+	// parent) with a new due time. ErrInvalidTransition if it is no longer
+	// open, or no longer overdue at `at` (another server escalated it first).
 	EscalateWarning(ctx context.Context, id, toUnitID string, at, newDue time.Time, note string) (Warning, error)
 	// ScanOverdue returns open entries due before now, most overdue first.
 	ScanOverdue(ctx context.Context, now time.Time, limit int) ([]Warning, error)

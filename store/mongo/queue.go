@@ -140,8 +140,8 @@ func (db *DB) EscalateWarning(ctx context.Context, wid, toUnitID string, at, new
 		return store.Warning{}, err
 	}
 	w, err := db.moveWarning(ctx, wid, func(w *store.Warning) (store.WarningEvent, error) {
-		if w.State != store.WarningOpen {
-			return store.WarningEvent{}, fmt.Errorf("%w: escalate a %s entry", store.ErrInvalidTransition, w.State)
+		if err := store.CheckEscalate(*w, at); err != nil {
+			return store.WarningEvent{}, err
 		}
 		path, err := db.unitPath(ctx, toUnitID)
 		if err != nil {

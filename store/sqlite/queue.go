@@ -215,8 +215,8 @@ func (db *DB) EscalateWarning(ctx context.Context, id, toUnitID string, at, newD
 		if err != nil {
 			return err
 		}
-		if v.State != store.WarningOpen {
-			return fmt.Errorf("%w: escalate a %s entry", store.ErrInvalidTransition, v.State)
+		if err := store.CheckEscalate(v, at); err != nil {
+			return err
 		}
 		path, err := w.unitPath(toUnitID)
 		if err != nil {

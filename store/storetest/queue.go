@@ -360,14 +360,47 @@ func testAssignEscalate(t *testing.T, s store.Store) {
 	if len(due) != 1 || due[0].ID != late.ID {
 		t.Fatalf("ScanOverdue after escalation = %v", due)
 	}
+	// A second server that scanned before the move must not escalate it
+	// again: it is no longer overdue.
+	_, err = s.EscalateWarning(ctx, o.ID, "school", at(2*time.Hour), at(4*time.Hour), "sla")
+	wantErr(t, err, store.ErrInvalidTransition)
 	full, err := s.GetWarning(ctx, o.ID)
 	must(t, err)
+	if full.Escalations != 1 || len(full.History) != 2 {
+		t.Fatalf("after a repeated escalation: %d escalations, history %+v", full.Escalations, full.History)
+	}
 	last := full.History[len(full.History)-1]
 	if last.Kind != store.EventEscalated || last.UnitID != "school" || last.Note != "sla" {
 		t.Fatalf("escalation event = %+v", last)
 	}
 	_, err = s.EscalateWarning(ctx, "nope", "school", T0, T0, "")
 	wantErr(t, err, store.ErrNotFound)
+
+	// Servers racing to escalate the same overdue entry: exactly one moves it.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.EscalateWarning(ctx, late.ID, "class3", at(3*time.Hour), at(5*time.Hour), "sla")
+			if err != nil && !errors.Is(err, store.ErrInvalidTransition) {
+				t.Errorf("racing escalation: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				won++
+			}
+		}()
+	}
+	wg.Wait()
+	raced, err := s.GetWarning(ctx, late.ID)
+	must(t, err)
+	if won != 1 || raced.Escalations != 1 {
+		t.Fatalf("racing escalations: %d won, entry escalated %d times", won, raced.Escalations)
+	}
 }
 
 // testQueueScope: a subtree query never returns rows from outside it, in
