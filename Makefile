@@ -9,7 +9,7 @@ FUZZTIME    ?= 15s
 # Code slips print names with Debian's fonts-droid-fallback (see slips/).
 CJK_FONT    := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 
-.PHONY: build run test vet lint unit bench fuzz fuzz-ci tools fonts clean
+.PHONY: build run test vet lint unit bench fuzz tools fonts clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/xinling
@@ -56,6 +56,7 @@ fuzz:
 		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
 	done
 
+.PHONY: fuzz-ci
 # CI's share: every target for a short, fixed time (4 x 10 s plus builds,
 # under 3 minutes on the 2-core runner).
 fuzz-ci:

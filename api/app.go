@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
@@ -37,8 +36,7 @@ type Config struct {
 	// CookieSecure marks the session cookie Secure even when TLS ends at a
 	// proxy the server cannot see.
 	CookieSecure bool
-	// RateLogin caps sign-in attempts per minute per client address, and
-	// separately per account name.
+	// RateLogin caps sign-in attempts per minute per client address.
 	RateLogin int
 	// PublicURL is where respondents reach the server; code slips' QR
 	// codes point at its H5 entry.
@@ -176,20 +174,6 @@ func rateLimit(max int, key func(*fiber.Ctx) string) fiber.Handler {
 func tokenKey(c *fiber.Ctx) string {
 	sum := sha256.Sum256([]byte(bearer(c)))
 	return hex.EncodeToString(sum[:8])
-}
-
-// loginAccountKey limits sign-in attempts per account name, whatever
-// address they come from: guesses spread over many addresses (or sent in
-// parallel, ahead of the lockout count) still meet a limit. Only a hash of
-// the name is kept. A body that does not decode is keyed by address; the
-// handler rejects it anyway.
-func loginAccountKey(c *fiber.Ctx) string {
-	var req struct{ Login string }
-	if json.Unmarshal(c.Body(), &req) != nil || req.Login == "" {
-		return "ip:" + c.IP()
-	}
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(req.Login))))
-	return "login:" + hex.EncodeToString(sum[:8])
 }
 
 func bearer(c *fiber.Ctx) string {
