@@ -326,6 +326,18 @@ type Store interface {
 	Close() error
 }
 
+// ChangeFeed is implemented by backends that several servers can share
+// (both do), so that each server can tell its own consoles about queue
+// changes another server made. It is optional, like Backuper, so that
+// wrappers of a Store need not forward it.
+type ChangeFeed interface {
+	// WarningsChangedSince returns entries whose UpdatedAt is at or after
+	// since, oldest change first (UpdatedAt, then ID), without History.
+	// UpdatedAt is the time of the entry's last event as the changing
+	// server's clock saw it, so callers overlap their windows.
+	WarningsChangedSince(ctx context.Context, since time.Time, limit int) ([]Warning, error)
+}
+
 // Backuper is implemented by backends that can write a consistent online
 // copy of themselves to a file (sqlite; MongoDB has its own tools).
 type Backuper interface {

@@ -73,6 +73,7 @@ func envName(flagName string) string {
 type serveConfig struct {
 	addr, data, mongoURI, mongoDB string
 	pprof                         string
+	queueFeed                     time.Duration
 	api                           api.Config
 	sessions                      assess.Config
 	auth                          assess.AuthConfig
@@ -100,6 +101,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	publicURL := env.String("public-url", apiDef.PublicURL, "where respondents reach this server (QR codes on code slips point here)")
 	cjkFont := env.String("cjk-font", apiDef.CJKFont, "TrueType font with Chinese glyphs for code slips (Debian: fonts-droid-fallback)")
 	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
+	queueFeed := env.Duration("queue-feed", 2*time.Second, "with MongoDB, poll it this often for queue changes other servers made, for live consoles (0: off)")
 	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return nil, helped, err
@@ -113,6 +115,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	cfg := &serveConfig{addr: *addr, data: *data, mongoURI: *mongoURI, mongoDB: *mongoDB, api: apiDef, sessions: sessDef, pprof: *pprofAddr}
 	if cfg.pprof != "" && !isLoopback(cfg.pprof) {
 		return nil, false, usagef("--pprof-addr must be a loopback address: profiles expose memory contents")
+	}
+	if cfg.queueFeed = *queueFeed; cfg.queueFeed < 0 {
+		return nil, false, usagef("--queue-feed must be 0 (off) or positive")
 	}
 	if *idle <= 0 {
 		return nil, false, usagef("--session-idle must be positive")
@@ -175,6 +180,11 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: cfg.sessions.SLA, Hub: hub, Log: log})
 	go queue.RunEscalation(ctx, 30*time.Second)
 	go sessions.RunSweeper(ctx, time.Minute, log.Info)
+	// Several servers share a MongoDB store: each tells its own consoles of
+	// the queue changes the others make. One embedded store has one server.
+	if feed, ok := st.(store.ChangeFeed); ok && cfg.mongoURI != "" && cfg.queueFeed > 0 {
+		go assess.NewHubFeed(hub, feed, nil, log).Run(ctx, cfg.queueFeed)
+	}
 	cfg.api.Log = log
 	staff := assess.NewStaff(st, cfg.auth)
 	records := assess.NewRecords(st, lib, nil)

@@ -176,6 +176,28 @@ func (db *DB) ScanOverdue(ctx context.Context, now time.Time, limit int) ([]stor
 	return out, nil
 }
 
+// WarningsChangedSince is the polling feed of queue changes for servers
+// that share this database; the index (updatedat, _id) serves it.
+func (db *DB) WarningsChangedSince(ctx context.Context, since time.Time, limit int) ([]store.Warning, error) {
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	cur, err := db.c[cWarnings].Find(ctx, bson.D{{Key: "updatedat", Value: bson.D{{Key: "$gte", Value: store.Millis(since)}}}},
+		noHistory().SetSort(bson.D{{Key: "updatedat", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	var docs []warningDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]store.Warning, len(docs))
+	for i, d := range docs {
+		out[i] = d.Warning
+	}
+	return out, nil
+}
+
 // Referrals.
 
 func (db *DB) ReferWarning(ctx context.Context, warningID string, r store.Referral) (store.Referral, error) {

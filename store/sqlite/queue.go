@@ -255,6 +255,30 @@ func (db *DB) ScanOverdue(ctx context.Context, now time.Time, limit int) ([]stor
 	return out, rows.Err()
 }
 
+// WarningsChangedSince scans the table: warnings hold only flagged
+// results, and one embedded store serves one process, which needs no
+// feed; the method exists for the contract and for tools.
+func (db *DB) WarningsChangedSince(ctx context.Context, since time.Time, limit int) ([]store.Warning, error) {
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	rows, err := db.rdb.QueryContext(ctx, "SELECT "+warningCols+
+		" FROM warnings WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?", ms(store.Millis(since)), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Warning
+	for rows.Next() {
+		v, err := scanWarning(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // Referrals.
 
 const referralCols = "id, warning_id, person_id, from_unit_id, from_unit_path, to_unit_id, to_unit_path, sender_id, note, state, created_at, updated_at"

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -501,4 +502,47 @@ func testQueuePagination(t *testing.T, s store.Store) {
 	}
 	_, _, err := s.ListWarnings(ctx, store.WarningFilter{}, store.Page{After: "###"})
 	wantErr(t, err, store.ErrInvalid)
+}
+
+// testChangeFeed: servers sharing a store learn of each other's queue
+// changes through WarningsChangedSince, oldest change first.
+func testChangeFeed(t *testing.T, s store.Store) {
+	feed, ok := s.(store.ChangeFeed)
+	if !ok {
+		t.Fatal("the backend does not implement store.ChangeFeed")
+	}
+	tree(t, s)
+	a := flagged(t, s, "class1", 1, T0)
+	b := flagged(t, s, "class2", 2, at(time.Minute))
+	claimed, err := s.ClaimWarning(ctx, a.ID, "x", at(2*time.Minute), at(time.Hour))
+	must(t, err)
+	ids := func(ws []store.Warning) []string {
+		var out []string
+		for _, w := range ws {
+			out = append(out, w.ID)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		since time.Time
+		limit int
+		want  []string
+	}{
+		{T0, 10, []string{b.ID, a.ID}},
+		{at(time.Minute), 10, []string{b.ID, a.ID}}, // at or after
+		{at(90 * time.Second), 10, []string{a.ID}},
+		{at(3 * time.Minute), 10, nil},
+		{T0, 1, []string{b.ID}},
+	} {
+		got, err := feed.WarningsChangedSince(ctx, c.since, c.limit)
+		must(t, err)
+		if fmt.Sprint(ids(got)) != fmt.Sprint(c.want) {
+			t.Fatalf("since %v limit %d: %v, want %v", c.since, c.limit, ids(got), c.want)
+		}
+	}
+	got, err := feed.WarningsChangedSince(ctx, at(90*time.Second), 10)
+	must(t, err)
+	if got[0].Version != claimed.Version || got[0].State != store.WarningClaimed || got[0].UnitPath == "" {
+		t.Fatalf("changed entry = %+v, want the claimed version %d", got[0], claimed.Version)
+	}
 }
