@@ -87,6 +87,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	data := env.String("data", "./data", "directory of the embedded store")
 	mongoURI := env.String("mongo-uri", "", "use MongoDB at this URI instead of the embedded store")
 	mongoDB := env.String("mongo-db", "xinling", "MongoDB database name")
+	queueFeed := env.Duration("queue-feed", 2*time.Second, "with MongoDB, poll it this often for queue changes other servers made, for live consoles (0: off)")
 	idle := env.Duration("session-idle", sessDef.IdleTimeout, "how long an unanswered session stays open")
 	hotline := env.String("crisis-hotline", sessDef.Hotline, "hotline shown when a level-1 warning fires")
 	sla := env.String("sla", "1h,24h,72h", "follow-up deadlines of warning levels 1,2,3")
@@ -101,7 +102,6 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	publicURL := env.String("public-url", apiDef.PublicURL, "where respondents reach this server (QR codes on code slips point here)")
 	cjkFont := env.String("cjk-font", apiDef.CJKFont, "TrueType font with Chinese glyphs for code slips (Debian: fonts-droid-fallback)")
 	selfTestUnit := env.String("self-test-unit", "", "unit whose queue gets warnings from anonymous self-tests (default: the tree's only root)")
-	queueFeed := env.Duration("queue-feed", 2*time.Second, "with MongoDB, poll it this often for queue changes other servers made, for live consoles (0: off)")
 	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return nil, helped, err
@@ -174,17 +174,21 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	hub := assess.NewHub()
+	// Several servers share a MongoDB store: each tells its own consoles of
+	// the queue changes the others make. One embedded store has one server.
+	if cfg.mongoURI != "" && cfg.queueFeed > 0 {
+		if feed, ok := st.(store.ChangeFeed); ok {
+			go assess.NewHubFeed(hub, feed, nil, log).Run(ctx, cfg.queueFeed)
+		} else {
+			log.Warn("the store offers no change feed: consoles see only this server's queue changes live")
+		}
+	}
 	campaigns := assess.NewCampaigns(st, lib, nil)
 	cfg.sessions.Hub, cfg.sessions.Campaigns = hub, campaigns
 	sessions := assess.NewSessions(st, lib, cfg.sessions)
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: cfg.sessions.SLA, Hub: hub, Log: log})
 	go queue.RunEscalation(ctx, 30*time.Second)
 	go sessions.RunSweeper(ctx, time.Minute, log.Info)
-	// Several servers share a MongoDB store: each tells its own consoles of
-	// the queue changes the others make. One embedded store has one server.
-	if feed, ok := st.(store.ChangeFeed); ok && cfg.mongoURI != "" && cfg.queueFeed > 0 {
-		go assess.NewHubFeed(hub, feed, nil, log).Run(ctx, cfg.queueFeed)
-	}
 	cfg.api.Log = log
 	staff := assess.NewStaff(st, cfg.auth)
 	records := assess.NewRecords(st, lib, nil)
