@@ -23,6 +23,8 @@ import (
 type Config struct {
 	// BodyLimit caps request bodies in bytes.
 	BodyLimit int
+	// UploadLimit caps roster uploads, the one body that is a file.
+	UploadLimit int
 	// RatePerIP and RatePerToken cap requests per minute; 0 disables. The
 	// per-address limit must allow a whole school behind one NAT.
 	RatePerIP    int
@@ -48,7 +50,7 @@ type Config struct {
 
 // DefaultConfig returns settings that suit one server facing the internet.
 func DefaultConfig() Config {
-	return Config{BodyLimit: 64 << 10, RatePerIP: 60_000, RatePerToken: 600, RateLogin: 20,
+	return Config{BodyLimit: 64 << 10, UploadLimit: 4 << 20, RatePerIP: 60_000, RatePerToken: 600, RateLogin: 20,
 		PublicURL: "http://127.0.0.1:8080", CJKFont: slips.DefaultFont}
 }
 
@@ -76,7 +78,7 @@ func New(cfg Config, svc Services) *fiber.App {
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "xinling",
-		BodyLimit:             cfg.BodyLimit,
+		BodyLimit:             max(cfg.BodyLimit, cfg.UploadLimit),
 		ErrorHandler:          errorHandler(cfg.Log),
 		DisableStartupMessage: true,
 		// Strings from a request must outlive it: session ids are kept as
@@ -90,6 +92,7 @@ func New(cfg Config, svc Services) *fiber.App {
 	app.Use(recover.New())
 	app.Use(requestid.New())
 	app.Use(securityHeaders(cfg.CookieSecure))
+	app.Use(bodyLimit(cfg.BodyLimit))
 	app.Use("/api", noStore)
 	if len(cfg.CORSOrigins) > 0 {
 		app.Use(cors.New(cors.Config{AllowOrigins: strings.Join(cfg.CORSOrigins, ","), AllowHeaders: "Authorization, Content-Type"}))

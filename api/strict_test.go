@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -70,4 +71,35 @@ func TestForgedCursor(t *testing.T) {
 		r := admin.do("GET", path, nil)
 		r.expectError(t, 400, "validation_failed")
 	}
+}
+
+// TestRosterUploadMayExceedTheJSONLimit: a school's roster is larger than
+// any JSON body (2,000 students are 120 kB as .csv); only the upload route
+// gets the larger limit.
+func TestRosterUploadMayExceedTheJSONLimit(t *testing.T) {
+	o := newQueueOrg(t)
+	campaignWith(t, o, "roster", "thanks") // creates class a7-1 under school A
+	var b strings.Builder
+	b.WriteString("学号,姓名,性别,出生年月,班级\n")
+	for i := range 2000 {
+		fmt.Fprintf(&b, "2024%04d,学生%d,女,2012-03,a7-1\n", i, i)
+	}
+	if b.Len() <= 64<<10 {
+		t.Fatalf("roster of %d bytes is not over the JSON limit", b.Len())
+	}
+	if r := o.psychA.upload("/api/v1/units/schoolA/roster", "roster.csv", b.String(), nil); r.status != 200 || r.body["created"] != 2000.0 {
+		t.Fatalf("2,000-student roster (%d bytes): %d %s", b.Len(), r.status, short(r.raw))
+	}
+	// Everything else keeps the JSON limit, the roster route's look-alikes too.
+	big := `{"instrument":"phq9","consent":true,"x":"` + strings.Repeat("a", 70<<10) + `"}`
+	for _, path := range []string{"/api/v1/sessions", "/api/v1/units/schoolA/roster/x", "/api/v1/units/roster"} {
+		o.psychA.do("POST", path, big).expectError(t, 413, "body_too_large")
+	}
+}
+
+func short(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
 }

@@ -94,6 +94,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	rateIP := env.Int("rate-ip", apiDef.RatePerIP, "requests per minute per client address (0: no limit)")
 	rateToken := env.Int("rate-token", apiDef.RatePerToken, "requests per minute per session token (0: no limit)")
 	bodyLimit := env.Int("body-limit", apiDef.BodyLimit, "largest request body in bytes")
+	uploadLimit := env.Int("upload-limit", apiDef.UploadLimit, "largest roster upload (.xlsx or .csv) in bytes")
 	cors := env.String("cors-origins", "", "comma-separated origins allowed to call the API from browsers")
 	proxy := env.String("proxy-header", "", "header with the client address when behind a proxy (X-Forwarded-For)")
 	cookieSecure := env.String("cookie-secure", "false", "mark the staff session cookie Secure (set true when TLS ends at a proxy)")
@@ -150,6 +151,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	cfg.api.RateLogin, cfg.auth.SessionTTL = *rateLogin, *staffTTL
 	cfg.api.PublicURL, cfg.api.CJKFont = *publicURL, *cjkFont
 	cfg.api.RatePerIP, cfg.api.RatePerToken, cfg.api.BodyLimit, cfg.api.ProxyHeader = *rateIP, *rateToken, *bodyLimit, *proxy
+	if cfg.api.UploadLimit = *uploadLimit; cfg.api.UploadLimit < 1024 {
+		return nil, false, usagef("--upload-limit must be at least 1024")
+	}
 	if *cors != "" {
 		cfg.api.CORSOrigins = strings.Split(*cors, ",")
 	}
