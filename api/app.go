@@ -25,6 +25,8 @@ import (
 type Config struct {
 	// BodyLimit caps request bodies in bytes.
 	BodyLimit int
+	// UploadLimit caps roster uploads, the one body that is a file.
+	UploadLimit int
 	// RatePerIP and RatePerToken cap requests per minute; 0 disables. The
 	// per-address limit must allow a whole school behind one NAT.
 	RatePerIP    int
@@ -63,7 +65,7 @@ type Config struct {
 
 // DefaultConfig returns settings that suit one server facing the internet.
 func DefaultConfig() Config {
-	return Config{BodyLimit: 64 << 10, RatePerIP: 60_000, RatePerToken: 600, RateLogin: 20,
+	return Config{BodyLimit: 64 << 10, UploadLimit: 4 << 20, RatePerIP: 60_000, RatePerToken: 600, RateLogin: 20,
 		PublicURL: "http://127.0.0.1:8080", CJKFont: slips.DefaultFont}
 }
 
@@ -91,7 +93,7 @@ func New(cfg Config, svc Services) *fiber.App {
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "xinling",
-		BodyLimit:             cfg.BodyLimit,
+		BodyLimit:             max(cfg.BodyLimit, cfg.UploadLimit),
 		ErrorHandler:          errorHandler(cfg.Log),
 		DisableStartupMessage: true,
 		// Strings from a request must outlive it: session ids are kept as
@@ -106,6 +108,9 @@ func New(cfg Config, svc Services) *fiber.App {
 	// its request id and final status.
 	app.Use(observe(cfg.Log))
 	app.Use(recover.New())
+	app.Use(securityHeaders(cfg.CookieSecure))
+	app.Use(bodyLimit(cfg.BodyLimit))
+	app.Use("/api", noStore)
 	if len(cfg.CORSOrigins) > 0 {
 		app.Use(cors.New(cors.Config{AllowOrigins: strings.Join(cfg.CORSOrigins, ","), AllowHeaders: "Authorization, Content-Type"}))
 	}
@@ -133,7 +138,8 @@ func New(cfg Config, svc Services) *fiber.App {
 
 	if svc.Staff != nil {
 		st := staffAPI{staff: svc.Staff, cookieSecure: cfg.CookieSecure}
-		v1.Post("/auth/login", rateLimit(cfg.RateLogin, func(c *fiber.Ctx) string { return c.IP() }), st.login)
+		v1.Post("/auth/login", rateLimit(cfg.RateLogin, func(c *fiber.Ctx) string { return c.IP() }),
+			rateLimit(cfg.RateLogin, loginAccountKey), st.login)
 		// Each staff route names the check itself: a prefix group would
 		// also catch unknown paths and answer 401 for a 404.
 		auth := st.requireStaff

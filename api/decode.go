@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"reflect"
 	"strings"
 
@@ -31,6 +32,9 @@ var validate = func() *validator.Validate {
 // decode reads a JSON body strictly (unknown fields and trailing data are
 // errors) and validates it. Both kinds of failure name the field at fault.
 func decode(c *fiber.Ctx, dst any) error {
+	if err := jsonContentType(c); err != nil {
+		return err
+	}
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &assess.Error{Code: codeMalformedJSON, Message: "the request needs a JSON body"}
@@ -42,6 +46,9 @@ func decode(c *fiber.Ctx, dst any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return &assess.Error{Code: codeMalformedJSON, Message: "the body has data after the JSON value"}
+	}
+	if key := duplicateKey(body); key != "" {
+		return &assess.Error{Code: codeMalformedJSON, Field: key, Message: fmt.Sprintf("the field %q appears more than once", key)}
 	}
 	if err := validate.Struct(dst); err != nil {
 		return validationError(err)
@@ -115,4 +122,69 @@ func validationError(err error) error {
 		msg = fmt.Sprintf("%s is not valid (%s)", field, fe.Tag())
 	}
 	return &assess.Error{Code: assess.CodeValidation, Field: field, Message: msg}
+}
+
+// jsonContentType refuses a body that says it is something else. A body
+// without a Content-Type is read as JSON, for scripts and old clients; a
+// form or text/plain body is refused so that a cross-site HTML form, which
+// can send those without asking, never reaches a handler as JSON.
+func jsonContentType(c *fiber.Ctx) error {
+	ct := strings.TrimSpace(c.Get(fiber.HeaderContentType))
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == fiber.MIMEApplicationJSON || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return &assess.Error{Code: codeMediaType, Message: "send the body as JSON, with Content-Type: application/json"}
+}
+
+// duplicateKey returns a key that appears twice in one object of an
+// already decoded body, or "". encoding/json keeps the last of duplicates
+// silently; a proxy or log reader may take the first, so that
+// {"login":"a","login":"b"} could mean different things to each.
+func duplicateKey(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		expect bool // the next token in this object is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				if top != nil && top.object {
+					top.expect = true // the value of a key is done once it closes
+				}
+				stack = append(stack, frame{object: d == '{', keys: map[string]bool{}, expect: true})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		if top == nil || !top.object {
+			continue
+		}
+		if top.expect {
+			key := tok.(string)
+			if top.keys[key] {
+				return key
+			}
+			top.keys[key] = true
+			top.expect = false
+		} else {
+			top.expect = true
+		}
+	}
 }

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"xinling/assess"
 	"xinling/roster"
+	"xinling/store"
 )
 
 // API-level codes that assess does not produce.
@@ -22,6 +24,7 @@ const (
 	codeNotFound      = "not_found"
 	codeMethod        = "method_not_allowed"
 	codeInternal      = "internal"
+	codeMediaType     = "unsupported_media_type"
 )
 
 // statusOf maps every error code to its HTTP status.
@@ -43,6 +46,7 @@ var statusOf = map[string]int{
 	codeRateLimited:              http.StatusTooManyRequests,
 	assess.CodeUnavailable:       http.StatusServiceUnavailable,
 	codeInternal:                 http.StatusInternalServerError,
+	codeMediaType:                http.StatusUnsupportedMediaType,
 	assess.CodeUnauthenticated:   http.StatusUnauthorized,
 	assess.CodeLoginFailed:       http.StatusUnauthorized,
 	assess.CodeAccountLocked:     http.StatusLocked,
@@ -87,6 +91,16 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		var ae *assess.Error
 		if errors.As(err, &ae) {
 			return sendError(c, ae.Code, ae.Message, ae.Field)
+		}
+		if errors.Is(err, store.ErrInvalid) {
+			// The store refused input that got past the checks above it,
+			// such as a forged ?after= cursor: the caller's fault.
+			detail := strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")
+			field := ""
+			if detail == "cursor" {
+				field = "after"
+			}
+			return sendError(c, assess.CodeValidation, "the request has a value the server cannot use: "+detail, field)
 		}
 		var fe *fiber.Error
 		if errors.As(err, &fe) {

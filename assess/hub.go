@@ -9,12 +9,21 @@ import (
 
 // Hub fans queue changes out to connected consoles, each filtered by the
 // subscriber's subtree. It is in-process: with several instances, each one
-// only tells its own consoles (see the note in docs/api.md).
+// only tells its own consoles, unless it also follows the store's change
+// feed (Follow; docs/SCALING.md).
 type Hub struct {
 	mu     sync.Mutex
 	subs   map[*Subscription]struct{}
 	closed bool
+	// sent is the latest version published per entry, so that a change
+	// seen both locally and through the store's feed (Follow) goes out
+	// once, and an older version arriving late not at all.
+	sent map[string]int64
 }
+
+// maxSent bounds the memory of sent versions; forgetting them all at
+// worst sends a console an entry it already has, which it overwrites.
+const maxSent = 100_000
 
 // Subscription is one console's stream.
 type Subscription struct {
@@ -28,7 +37,7 @@ type Subscription struct {
 }
 
 // NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{subs: map[*Subscription]struct{}{}} }
+func NewHub() *Hub { return &Hub{subs: map[*Subscription]struct{}{}, sent: map[string]int64{}} }
 
 // Subscribe starts a stream of changes under unitPath.
 func (h *Hub) Subscribe(unitPath string) *Subscription {
@@ -71,6 +80,15 @@ func (h *Hub) Publish(w store.Warning) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if w.Version > 0 {
+		if h.sent[w.ID] >= w.Version {
+			return
+		}
+		if len(h.sent) >= maxSent {
+			clear(h.sent)
+		}
+		h.sent[w.ID] = w.Version
+	}
 	for s := range h.subs {
 		if w.UnitPath == "" || !strings.HasPrefix(w.UnitPath, s.path) {
 			continue

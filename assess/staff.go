@@ -119,12 +119,7 @@ func (a *Staff) Login(ctx context.Context, login, password, ip string) (string, 
 		return "", nil, errorf(CodeAccountLocked, "", "too many wrong passwords: this account is locked until %s", s.LockedUntil.Local().Format("15:04"))
 	}
 	if s.Disabled || !checkPassword(s.PasswordHash, password) {
-		s.FailedLogins++
-		if s.FailedLogins >= a.cfg.MaxFailures {
-			s.FailedLogins, s.LockedUntil = 0, now.Add(a.cfg.LockFor)
-		}
-		s.UpdatedAt = now
-		if _, err := a.store.UpdateStaff(ctx, s); err != nil && !errors.Is(err, store.ErrConflict) {
+		if err := a.countFailure(ctx, s, now); err != nil {
 			return "", nil, err
 		}
 		a.audit(ctx, s.ID, "login_failed", "staff", s.ID, s.UnitPath, ip, "wrong password")
@@ -143,6 +138,36 @@ func (a *Staff) Login(ctx context.Context, login, password, ip string) (string, 
 	}
 	a.audit(ctx, s.ID, "login", "staff", s.ID, s.UnitPath, ip, "")
 	return token, principal(s, l), nil
+}
+
+// countFailure adds one wrong password to the account and locks it at
+// MaxFailures. Guesses sent in parallel all read the same count; if a
+// lost version race were dropped, a burst of N guesses would count as one
+// and the lockout would never come. So a conflict re-reads and retries.
+func (a *Staff) countFailure(ctx context.Context, s store.Staff, now time.Time) error {
+	for attempt := 0; ; attempt++ {
+		s.FailedLogins++
+		if s.FailedLogins >= a.cfg.MaxFailures {
+			s.FailedLogins, s.LockedUntil = 0, now.Add(a.cfg.LockFor)
+		}
+		s.UpdatedAt = now
+		_, err := a.store.UpdateStaff(ctx, s)
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		if attempt == 50 {
+			// Every conflict is another writer's success, so this takes
+			// 50 parallel guesses at once; the per-account rate limit in
+			// front stops that long before.
+			return nil
+		}
+		if s, err = a.store.GetStaff(ctx, s.ID); err != nil {
+			return err
+		}
+		if s.LockedUntil.After(now) {
+			return nil // a parallel guess has already locked it
+		}
+	}
 }
 
 func principal(s store.Staff, l store.Login) *Principal {

@@ -201,7 +201,8 @@ func (v *validator) row(line int, c [nFields]string, hasAge, hasBirth bool) (Row
 
 	no, zh, en := studentNo(c[fStudentNo])
 	switch {
-	case c[fStudentNo] == "":
+	case c[fStudentNo] == "" || (no == "" && zh == ""):
+		// A cell of only quoting (' or ="") is as empty as a blank one.
 		add(fStudentNo, KindMissingStudentNo, "学号为空", "student number is empty")
 	case zh != "":
 		add(fStudentNo, KindBadStudentNo, zh, en)

@@ -486,3 +486,15 @@ func FuzzParseCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestQuotingAloneIsNoStudentNumber: FuzzParse found that a cell holding
+// only Excel's text quoting normalised to an empty number and was imported.
+func TestQuotingAloneIsNoStudentNumber(t *testing.T) {
+	for _, cell := range []string{"'", `=""`, "' ", "　'"} {
+		data := []byte("学号,姓名,性别,出生年月,班级\n\"" + strings.ReplaceAll(cell, `"`, `""`) + "\",王,女,2011-05,7-3\n")
+		r := parse(t, "r.csv", data, Options{})
+		if len(r.Rows) != 0 || len(r.Problems) != 1 || r.Problems[0].Kind != KindMissingStudentNo {
+			t.Errorf("%q: rows %+v, problems %+v", cell, r.Rows, r.Problems)
+		}
+	}
+}

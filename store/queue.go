@@ -26,6 +26,21 @@ func CheckClaim(v Warning, staffID string, at time.Time) error {
 	return fmt.Errorf("%w: claim a %s entry", ErrInvalidTransition, v.State)
 }
 
+// CheckEscalate decides whether v may be escalated at the given time. An
+// entry must still be open and still overdue: when several servers scan
+// the queue at once, the loser of the race re-reads an entry that the
+// winner already moved and gave a new deadline, and must leave it alone
+// rather than escalate it a second time.
+func CheckEscalate(v Warning, at time.Time) error {
+	if v.State != WarningOpen {
+		return fmt.Errorf("%w: escalate a %s entry", ErrInvalidTransition, v.State)
+	}
+	if v.DueAt.After(at) {
+		return fmt.Errorf("%w: warning %s is not overdue (due %s)", ErrInvalidTransition, v.ID, v.DueAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
 // ApplyChange checks ch against v and applies it to v (not to storage).
 // Checks run in a fixed order so that every backend reports the same error:
 // the state machine, then the holder, then the outcome.

@@ -265,8 +265,9 @@ type Store interface {
 	// (ErrLeaseHeld), and only along the state machine
 	// (ErrInvalidTransition). Closing needs an outcome (ErrInvalid).
 	TransitionWarning(ctx context.Context, id string, ch WarningChange) (Warning, error)
-	// EscalateWarning moves an open entry to another unit (the parent) with
-	// a new due time. ErrInvalidTransition if it is no longer open.
+	// EscalateWarning moves an open, overdue entry to another unit (the
+	// parent) with a new due time. ErrInvalidTransition if it is no longer
+	// open, or no longer overdue at `at` (another server escalated it first).
 	EscalateWarning(ctx context.Context, id, toUnitID string, at, newDue time.Time, note string) (Warning, error)
 	// ScanOverdue returns open entries due before now, most overdue first.
 	ScanOverdue(ctx context.Context, now time.Time, limit int) ([]Warning, error)
@@ -362,4 +363,16 @@ type QueueLevel struct {
 // copy of themselves to a file (sqlite; MongoDB has its own tools).
 type Backuper interface {
 	Backup(ctx context.Context, dst string) error
+}
+
+// ChangeFeed is implemented by backends that several servers can share
+// (both do), so that each server can tell its own consoles about queue
+// changes another server made. It is optional, like Backuper, so that
+// wrappers of a Store need not forward it.
+type ChangeFeed interface {
+	// WarningsChangedSince returns entries whose UpdatedAt is at or after
+	// since, oldest change first (UpdatedAt, then ID), without History.
+	// UpdatedAt is the time of the entry's last event as the changing
+	// server's clock saw it, so callers overlap their windows.
+	WarningsChangedSince(ctx context.Context, since time.Time, limit int) ([]Warning, error)
 }

@@ -127,6 +127,7 @@ type serveConfig struct {
 	logLevel                      slog.Level
 	metricsAddr                   string
 	commitHook                    func(ops int)
+	queueFeed                     time.Duration
 	api                           api.Config
 	sessions                      assess.Config
 	auth                          assess.AuthConfig
@@ -146,16 +147,18 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	data := env.String("data", "./data", "directory of the embedded store")
 	mongoURI := env.Secret("mongo-uri", "use MongoDB at this URI instead of the embedded store")
 	mongoDB := env.String("mongo-db", "xinling", "MongoDB database name")
+	queueFeed := env.Duration("queue-feed", 2*time.Second, "with MongoDB, poll it this often for queue changes other servers made, for live consoles (0: off)")
 	idle := env.Duration("session-idle", sessDef.IdleTimeout, "how long an unanswered session stays open")
 	hotline := env.String("crisis-hotline", sessDef.Hotline, "hotline shown when a level-1 warning fires")
 	sla := env.String("sla", "1h,24h,72h", "follow-up deadlines of warning levels 1,2,3")
 	rateIP := env.Int("rate-ip", apiDef.RatePerIP, "requests per minute per client address (0: no limit)")
 	rateToken := env.Int("rate-token", apiDef.RatePerToken, "requests per minute per session token (0: no limit)")
 	bodyLimit := env.Int("body-limit", apiDef.BodyLimit, "largest request body in bytes")
+	uploadLimit := env.Int("upload-limit", apiDef.UploadLimit, "largest roster upload (.xlsx or .csv) in bytes")
 	cors := env.String("cors-origins", "", "comma-separated origins allowed to call the API from browsers")
 	proxy := env.String("proxy-header", "", "header with the client address when behind a proxy (X-Forwarded-For)")
 	cookieSecure := env.String("cookie-secure", "false", "mark the staff session cookie Secure (set true when TLS ends at a proxy)")
-	rateLogin := env.Int("rate-login", apiDef.RateLogin, "sign-in attempts per minute per client address (0: no limit)")
+	rateLogin := env.Int("rate-login", apiDef.RateLogin, "sign-in attempts per minute per client address, and per account name (0: no limit)")
 	staffTTL := env.Duration("staff-session", assess.DefaultAuthConfig().SessionTTL, "how long a staff sign-in lasts")
 	publicURL := env.String("public-url", apiDef.PublicURL, "where respondents reach this server (QR codes on code slips point here)")
 	configFile := env.String("config", "", "YAML file of settings named like these flags (addr: 0.0.0.0:8080); flags and environment win over it")
@@ -191,6 +194,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 		logFormat: *logFormat, metricsAddr: *metricsAddr}
 	if cfg.pprof != "" && !isLoopback(cfg.pprof) {
 		return nil, false, usagef("--pprof-addr must be a loopback address: profiles expose memory contents (from %s)", from("pprof-addr"))
+	}
+	if cfg.queueFeed = *queueFeed; cfg.queueFeed < 0 {
+		return nil, false, usagef("--queue-feed must be 0 (off) or positive")
 	}
 	if *idle <= 0 {
 		return nil, false, usagef("--session-idle must be positive (from %s)", from("session-idle"))
@@ -246,6 +252,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	cfg.api.RateLogin, cfg.auth.SessionTTL = *rateLogin, *staffTTL
 	cfg.api.PublicURL, cfg.api.CJKFont = *publicURL, *cjkFont
 	cfg.api.RatePerIP, cfg.api.RatePerToken, cfg.api.BodyLimit, cfg.api.ProxyHeader = *rateIP, *rateToken, *bodyLimit, *proxy
+	if cfg.api.UploadLimit = *uploadLimit; cfg.api.UploadLimit < 1024 {
+		return nil, false, usagef("--upload-limit must be at least 1024")
+	}
 	if *cors != "" {
 		cfg.api.CORSOrigins = strings.Split(*cors, ",")
 	}
@@ -287,6 +296,15 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	hub := assess.NewHub()
+	// Several servers share a MongoDB store: each tells its own consoles of
+	// the queue changes the others make. One embedded store has one server.
+	if cfg.mongoURI != "" && cfg.queueFeed > 0 {
+		if feed, ok := st.(store.ChangeFeed); ok {
+			go assess.NewHubFeed(hub, feed, nil, log).Run(ctx, cfg.queueFeed)
+		} else {
+			log.Warn("the store offers no change feed: consoles see only this server's queue changes live")
+		}
+	}
 	campaigns := assess.NewCampaigns(st, lib, nil)
 	cfg.sessions.Hub, cfg.sessions.Campaigns, cfg.sessions.Observer = hub, campaigns, m
 	sessions := assess.NewSessions(st, lib, cfg.sessions)

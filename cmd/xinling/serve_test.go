@@ -64,7 +64,9 @@ func startServe(t *testing.T, env []string, args ...string) *child {
 	}
 	c := &child{cmd: cmd, stderr: &stderr, base: "http://" + addr}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
+	// Generous: under -race on a loaded 2-core machine a start has taken
+	// longer than 30 s.
+	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(c.base + "/readyz"); err == nil {
 			resp.Body.Close()
@@ -74,6 +76,10 @@ func startServe(t *testing.T, env []string, args ...string) *child {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// Stop the child before reading what it wrote: it writes from another
+	// goroutine while it runs.
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
 	t.Fatalf("serve did not become ready:\n%s", stderr.String())
 	return nil
 }

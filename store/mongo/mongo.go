@@ -32,7 +32,10 @@ type DB struct {
 	c      map[string]*mongo.Collection
 }
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store      = (*DB)(nil)
+	_ store.ChangeFeed = (*DB)(nil)
+)
 
 const (
 	cUnits, cStaff, cPersons, cIdentities = "units", "staff", "persons", "identities"
@@ -86,7 +89,7 @@ func indexes() map[string][]mongo.IndexModel {
 		cSessions:    {ix(false, "campaignid", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), ix(false, "unitpath", "createdat", "_id"), ix(false, "lastactiveat")},
 		cAnswers:     {ix(false, "sessionid", "item")},
 		cResults:     {ix(false, "sessionid"), ix(false, "personid", "createdat", "_id"), ix(false, "campaignid", "createdat", "_id"), ix(false, "unitpath", "createdat", "_id")},
-		cWarnings:    {ix(true, "key"), ix(false, "unitpath", "level", "createdat", "_id"), ix(false, "level", "createdat", "_id"), ix(false, "state", "dueat"), ix(false, "personid")},
+		cWarnings:    {ix(true, "key"), ix(false, "unitpath", "level", "createdat", "_id"), ix(false, "level", "createdat", "_id"), ix(false, "state", "dueat"), ix(false, "personid"), ix(false, "updatedat", "_id")},
 		cReferrals:   {ix(false, "tounitpath", "createdat", "_id"), ix(false, "fromunitpath", "createdat", "_id"), ix(false, "warningid")},
 		cCases:       {ix(false, "unitpath", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), ix(false, "warningid")},
 		cCampaigns:   {ix(false, "unitpath", "createdat", "_id")},

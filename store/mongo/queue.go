@@ -140,8 +140,8 @@ func (db *DB) EscalateWarning(ctx context.Context, wid, toUnitID string, at, new
 		return store.Warning{}, err
 	}
 	w, err := db.moveWarning(ctx, wid, func(w *store.Warning) (store.WarningEvent, error) {
-		if w.State != store.WarningOpen {
-			return store.WarningEvent{}, fmt.Errorf("%w: escalate a %s entry", store.ErrInvalidTransition, w.State)
+		if err := store.CheckEscalate(*w, at); err != nil {
+			return store.WarningEvent{}, err
 		}
 		path, err := db.unitPath(ctx, toUnitID)
 		if err != nil {
@@ -335,4 +335,26 @@ func (db *DB) ListCases(ctx context.Context, f store.CaseFilter, p store.Page) (
 	return list(ctx, db.c[cCases], q, byTime("createdat"), p, func(d caseDoc) (store.Case, store.Cursor) {
 		return d.Case, cursor(d.CreatedAt, d.Key)
 	})
+}
+
+// WarningsChangedSince is the polling feed of queue changes for servers
+// that share this database; the index (updatedat, _id) serves it.
+func (db *DB) WarningsChangedSince(ctx context.Context, since time.Time, limit int) ([]store.Warning, error) {
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	cur, err := db.c[cWarnings].Find(ctx, bson.D{{Key: "updatedat", Value: bson.D{{Key: "$gte", Value: store.Millis(since)}}}},
+		noHistory().SetSort(bson.D{{Key: "updatedat", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	var docs []warningDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]store.Warning, len(docs))
+	for i, d := range docs {
+		out[i] = d.Warning
+	}
+	return out, nil
 }

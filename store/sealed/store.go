@@ -2,6 +2,7 @@ package sealed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -354,4 +355,15 @@ func (s *Store) ListActivities(ctx context.Context, f store.ActivityFilter, pg s
 		as[i].Note = s.openString(store.FieldActivityNote, as[i].ID, as[i].Note, &err)
 	}
 	return as, next, err
+}
+
+// WarningsChangedSince forwards the backend's change feed: queue entries
+// carry no sealed field in the columns the feed reads, and without it the
+// servers sharing a database would stop telling each other's consoles.
+func (s *Store) WarningsChangedSince(ctx context.Context, since time.Time, limit int) ([]store.Warning, error) {
+	feed, ok := s.Store.(store.ChangeFeed)
+	if !ok {
+		return nil, errors.New("sealed: the wrapped store offers no change feed")
+	}
+	return feed.WarningsChangedSince(ctx, since, limit)
 }

@@ -215,8 +215,8 @@ func (db *DB) EscalateWarning(ctx context.Context, id, toUnitID string, at, newD
 		if err != nil {
 			return err
 		}
-		if v.State != store.WarningOpen {
-			return fmt.Errorf("%w: escalate a %s entry", store.ErrInvalidTransition, v.State)
+		if err := store.CheckEscalate(v, at); err != nil {
+			return err
 		}
 		path, err := w.unitPath(toUnitID)
 		if err != nil {
@@ -451,4 +451,28 @@ func (db *DB) ListCases(ctx context.Context, f store.CaseFilter, p store.Page) (
 			v, err := scanCase(r)
 			return v, store.Cursor{At: ms(v.CreatedAt), ID: v.ID}, err
 		})
+}
+
+// WarningsChangedSince scans the table: warnings hold only flagged
+// results, and one embedded store serves one process, which needs no
+// feed; the method exists for the contract and for tools.
+func (db *DB) WarningsChangedSince(ctx context.Context, since time.Time, limit int) ([]store.Warning, error) {
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	rows, err := db.rdb.QueryContext(ctx, "SELECT "+warningCols+
+		" FROM warnings WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?", ms(store.Millis(since)), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Warning
+	for rows.Next() {
+		v, err := scanWarning(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -75,7 +75,10 @@ type DB struct {
 	walRestarts atomic.Int64
 }
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store      = (*DB)(nil)
+	_ store.ChangeFeed = (*DB)(nil)
+)
 var _ store.Backuper = (*DB)(nil)
 
 // Open opens (creating if needed) the store in dir and applies migrations.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -360,14 +361,47 @@ func testAssignEscalate(t *testing.T, s store.Store) {
 	if len(due) != 1 || due[0].ID != late.ID {
 		t.Fatalf("ScanOverdue after escalation = %v", due)
 	}
+	// A second server that scanned before the move must not escalate it
+	// again: it is no longer overdue.
+	_, err = s.EscalateWarning(ctx, o.ID, "school", at(2*time.Hour), at(4*time.Hour), "sla")
+	wantErr(t, err, store.ErrInvalidTransition)
 	full, err := s.GetWarning(ctx, o.ID)
 	must(t, err)
+	if full.Escalations != 1 || len(full.History) != 2 {
+		t.Fatalf("after a repeated escalation: %d escalations, history %+v", full.Escalations, full.History)
+	}
 	last := full.History[len(full.History)-1]
 	if last.Kind != store.EventEscalated || last.UnitID != "school" || last.Note != "sla" {
 		t.Fatalf("escalation event = %+v", last)
 	}
 	_, err = s.EscalateWarning(ctx, "nope", "school", T0, T0, "")
 	wantErr(t, err, store.ErrNotFound)
+
+	// Servers racing to escalate the same overdue entry: exactly one moves it.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.EscalateWarning(ctx, late.ID, "class3", at(3*time.Hour), at(5*time.Hour), "sla")
+			if err != nil && !errors.Is(err, store.ErrInvalidTransition) {
+				t.Errorf("racing escalation: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				won++
+			}
+		}()
+	}
+	wg.Wait()
+	raced, err := s.GetWarning(ctx, late.ID)
+	must(t, err)
+	if won != 1 || raced.Escalations != 1 {
+		t.Fatalf("racing escalations: %d won, entry escalated %d times", won, raced.Escalations)
+	}
 }
 
 // testQueueScope: a subtree query never returns rows from outside it, in
@@ -468,4 +502,47 @@ func testQueuePagination(t *testing.T, s store.Store) {
 	}
 	_, _, err := s.ListWarnings(ctx, store.WarningFilter{}, store.Page{After: "###"})
 	wantErr(t, err, store.ErrInvalid)
+}
+
+// testChangeFeed: servers sharing a store learn of each other's queue
+// changes through WarningsChangedSince, oldest change first.
+func testChangeFeed(t *testing.T, s store.Store) {
+	feed, ok := s.(store.ChangeFeed)
+	if !ok {
+		t.Fatal("the backend does not implement store.ChangeFeed")
+	}
+	tree(t, s)
+	a := flagged(t, s, "class1", 1, T0)
+	b := flagged(t, s, "class2", 2, at(time.Minute))
+	claimed, err := s.ClaimWarning(ctx, a.ID, "x", at(2*time.Minute), at(time.Hour))
+	must(t, err)
+	ids := func(ws []store.Warning) []string {
+		var out []string
+		for _, w := range ws {
+			out = append(out, w.ID)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		since time.Time
+		limit int
+		want  []string
+	}{
+		{T0, 10, []string{b.ID, a.ID}},
+		{at(time.Minute), 10, []string{b.ID, a.ID}}, // at or after
+		{at(90 * time.Second), 10, []string{a.ID}},
+		{at(3 * time.Minute), 10, nil},
+		{T0, 1, []string{b.ID}},
+	} {
+		got, err := feed.WarningsChangedSince(ctx, c.since, c.limit)
+		must(t, err)
+		if fmt.Sprint(ids(got)) != fmt.Sprint(c.want) {
+			t.Fatalf("since %v limit %d: %v, want %v", c.since, c.limit, ids(got), c.want)
+		}
+	}
+	got, err := feed.WarningsChangedSince(ctx, at(90*time.Second), 10)
+	must(t, err)
+	if got[0].Version != claimed.Version || got[0].State != store.WarningClaimed || got[0].UnitPath == "" {
+		t.Fatalf("changed entry = %+v, want the claimed version %d", got[0], claimed.Version)
+	}
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClaimLease", testClaimLease},
 		{"Transitions", testTransitions},
 		{"AssignEscalate", testAssignEscalate},
+		{"ChangeFeed", testChangeFeed},
 		{"QueueScope", testQueueScope},
 		{"QueuePagination", testQueuePagination},
 		{"QueueLevels", testQueueLevels},
