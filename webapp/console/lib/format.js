@@ -1,0 +1,44 @@
+// Small display helpers shared by the console's screens.
+export function fmtTime(v, locale = 'zh-CN') {
+  if (!v) return '—'
+  const d = new Date(v)
+  if (Number.isNaN(d.getTime())) return '—'
+  return d.toLocaleString(locale, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false })
+}
+
+export function fmtDate(v, locale = 'zh-CN') {
+  if (!v) return '—'
+  return new Date(v).toLocaleDateString(locale, { year: 'numeric', month: '2-digit', day: '2-digit' })
+}
+
+// cell renders a count the API withheld (null: fewer than 5 people, or a
+// cell that would let a small one be worked out) as a dash, never a zero.
+export function cell(n) {
+  return n === null || n === undefined ? '—' : String(n)
+}
+
+// ancestors lists the unit ids above a unit from its materialised path
+// (/city/county/street/station/), nearest first.
+export function ancestors(path) {
+  const ids = String(path || '').split('/').filter(Boolean)
+  return ids.slice(0, -1).reverse()
+}
+
+// buildTree turns the flat unit list into el-tree nodes; units whose parent
+// lies outside the caller's subtree become roots.
+export function buildTree(units) {
+  const byId = new Map(units.map((u) => [u.id, { ...u, children: [] }]))
+  const roots = []
+  for (const n of byId.values()) {
+    const parent = n.parent_id && byId.get(n.parent_id)
+    if (parent) parent.children.push(n)
+    else roots.push(n)
+  }
+  return roots
+}
+
+// toLocalInput / fromLocalInput convert between RFC 3339 and the local
+// time an el-date-picker edits.
+export function monthOf(d = new Date()) {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`
+}
