@@ -45,7 +45,7 @@ func caseFields(selfEval, lifeEvents, other, advice string, notified *bool) asse
 }
 
 type newCaseRequest struct {
-	PersonID       string     `json:"person_id" validate:"required,max=64"`
+	PersonID       string     `json:"person_id" validate:"required_without=WarningID,max=64"`
 	WarningID      string     `json:"warning_id" validate:"omitempty,max=64"`
 	UnitID         string     `json:"unit_id" validate:"omitempty,max=64"`
 	At             *time.Time `json:"at"`
