@@ -25,9 +25,12 @@ export function bandChart(stats, { title = '', bandLabel = (b) => b, withheld = 
 // progressChart stacks finished / in progress / not started per class.
 export function progressChart(classes, labels) {
   return {
+    // Redrawn on every poll: growing the bars from zero each time would
+    // make the counts look as if they dropped and refilled.
+    animation: false,
     tooltip: { trigger: 'axis' },
-    legend: { data: [labels.finished, labels.in_progress, labels.not_started] },
-    grid: { left: 40, right: 20, top: 40, bottom: 40 },
+    legend: { top: 0, data: [labels.finished, labels.in_progress, labels.not_started] },
+    grid: { left: 40, right: 20, top: 40, bottom: 30 },
     xAxis: { type: 'category', data: classes.map((c) => c.name) },
     yAxis: { type: 'value', minInterval: 1 },
     series: [
