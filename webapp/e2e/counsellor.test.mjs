@@ -19,6 +19,32 @@ after(async () => {
 
 test('counsellor works a live level-1 warning through to a referral', async () => {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  // Record desktop notifications and beeps instead of showing them: a
+  // stand-in Notification that the user "allows", and a count of the
+  // oscillators the WebAudio beep starts.
+  await ctx.addInitScript(() => {
+    window.__notes = []
+    window.__beeps = 0
+    window.Notification = class {
+      static permission = 'default'
+      static async requestPermission() {
+        window.Notification.permission = 'granted'
+        return 'granted'
+      }
+      constructor(title, opts) {
+        window.__notes.push({ title, body: opts?.body })
+      }
+      close() {}
+    }
+    const AC = window.AudioContext
+    if (AC) {
+      const create = AC.prototype.createOscillator
+      AC.prototype.createOscillator = function () {
+        window.__beeps++
+        return create.call(this)
+      }
+    }
+  })
   const page = await ctx.newPage()
   await page.goto(`${server.base}/console/login`)
   await page.waitForSelector('[data-test=login-submit]')
@@ -29,6 +55,9 @@ test('counsellor works a live level-1 warning through to a referral', async () =
   await signIn(page, server.base, 'demo-station', server.accounts['demo-station'])
   await page.waitForURL(/\/console\/queue$/)
   await page.waitForSelector('[data-test=live].live')
+  await page.click('[data-test=bell]') // a user gesture: permission + audio
+  await page.waitForSelector('[data-test=bell][aria-pressed=true]')
+  const beepsBefore = await page.evaluate(() => window.__beeps)
   await shot(page, 'console-queue-empty')
 
   // 2. The resident's PHQ-9 with item 9 = 1 raises a level-1 warning.
@@ -41,6 +70,14 @@ test('counsellor works a live level-1 warning through to a referral', async () =
   console.log(`level-1 row appeared ${waited} ms after the submit returned`)
   assert.ok(waited <= 2000)
   await page.waitForSelector('[data-test=sla]')
+  const notes = await page.evaluate(() => window.__notes)
+  assert.equal(notes.length, 1, 'one desktop notification for the new level-1 entry')
+  assert.equal(notes[0].title, '新的一级预警')
+  assert.match(notes[0].body, /第 9 题/)
+  assert.ok((await page.evaluate(() => window.__beeps)) > beepsBefore, 'a beep for the new level-1 entry')
+  // The SLA countdown ticks every second.
+  const t1 = await page.textContent('[data-test=sla]')
+  await page.waitForFunction((t) => document.querySelector('[data-test=sla]').textContent !== t, t1, { timeout: 3000 })
   await shot(page, 'console-queue-live')
   await axe(page, 'queue')
 
