@@ -20,6 +20,7 @@ func registerRecords(v1 fiber.Router, auth fiber.Handler, r *assess.Records) {
 	v1.Get("/cases/:id", auth, h.getCase)
 	v1.Put("/cases/:id", auth, h.updateCase)
 	v1.Post("/warnings/:id/refer", auth, h.refer)
+	v1.Get("/warnings/:id/referral-targets", auth, h.referralTargets)
 	v1.Get("/referrals", auth, h.listReferrals)
 	v1.Get("/referrals/:id", auth, h.getReferral)
 	v1.Post("/referrals/:id/accept", auth, h.setReferral(store.ReferralAccepted))
