@@ -110,6 +110,7 @@ test('counsellor works a live level-1 warning through to a referral', async () =
   await page.click('[data-test=refer-submit]')
   await page.waitForSelector('[data-test=entry-state]:has-text("已转介")')
   await page.waitForSelector('[data-test=referral-state]:has-text("已发出")')
+  assert.match(await page.textContent('[data-test=referral-item]'), /示范区心理健康中心/) // named, though outside the station's subtree
   await shot(page, 'console-entry-referred')
 
   // 6. The other side: the county centre's counsellor sees it incoming.

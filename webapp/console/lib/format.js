@@ -17,13 +17,6 @@ export function cell(n) {
   return n === null || n === undefined ? '—' : String(n)
 }
 
-// ancestors lists the unit ids above a unit from its materialised path
-// (/city/county/street/station/), nearest first.
-export function ancestors(path) {
-  const ids = String(path || '').split('/').filter(Boolean)
-  return ids.slice(0, -1).reverse()
-}
-
 // buildTree turns the flat unit list into el-tree nodes; units whose parent
 // lies outside the caller's subtree become roots.
 export function buildTree(units) {
@@ -37,8 +30,7 @@ export function buildTree(units) {
   return roots
 }
 
-// toLocalInput / fromLocalInput convert between RFC 3339 and the local
-// time an el-date-picker edits.
+// monthOf is the YYYY-MM the monthly statistics are asked for.
 export function monthOf(d = new Date()) {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`
 }

@@ -1,14 +1,10 @@
 import { describe, it, expect } from 'vitest'
-import { cell, ancestors, buildTree, monthOf } from './format.js'
+import { cell, buildTree, monthOf } from './format.js'
 
 describe('format', () => {
   it('shows a withheld count as a dash', () => {
     expect(cell(null)).toBe('—')
     expect(cell(0)).toBe('0')
-  })
-  it('lists ancestors nearest first', () => {
-    expect(ancestors('/c/county/street/station/')).toEqual(['street', 'county', 'c'])
-    expect(ancestors('')).toEqual([])
   })
   it('builds a tree with out-of-scope parents as roots', () => {
     const t = buildTree([
