@@ -76,6 +76,15 @@ test('administrator: units, staff, audit, statistics, instruments', async () => 
   await shot(page, 'console-instruments-preview')
   await page.keyboard.press('Escape')
   await axe(page, 'instruments')
+
+  // English, second: the switch relabels the console and the API texts.
+  await page.click('[data-test=locale]')
+  await page.waitForSelector('nav :text("Warning queue")')
+  await page.goto(`${server.base}/console/stats`)
+  await page.waitForSelector('h1:text("Monthly statistics")')
+  await shot(page, 'console-en-stats')
+  await page.click('[data-test=locale]')
+  await page.waitForSelector('h1:text("月度统计")')
   await ctx.close()
 })
 
