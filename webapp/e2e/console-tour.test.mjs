@@ -132,3 +132,34 @@ test('school psychologist: a screening warning leads to the person record charts
   await axe(page, 'person record')
   await ctx.close()
 })
+
+test('sign-in keeps the target route, and a teacher sees only campaigns', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  const page = await ctx.newPage()
+  // Not signed in: the campaigns page sends to sign-in and back afterwards.
+  await page.goto(`${server.base}/console/campaigns`)
+  await page.waitForURL(/\/console\/login\?next=(%2F|\/)campaigns$/)
+  await page.fill(field('login-name'), 'demo-teacher')
+  await page.fill(field('login-password'), server.accounts['demo-teacher'])
+  await page.click('[data-test=login-submit]')
+  await page.waitForSelector('[data-test=change-password]')
+  await page.fill(field('new-password'), NEW_PASSWORD)
+  await page.fill(field('new-password-again'), NEW_PASSWORD)
+  await page.click('[data-test=change-submit]')
+  await page.waitForURL(/\/console\/campaigns$/)
+  const nav = await page.$$eval('nav [role=menuitem]', (els) => els.map((e) => e.textContent.trim()))
+  assert.deepEqual(nav, ['筛查活动', '量表目录'])
+  // The queue is not theirs: the route sends them home.
+  await page.goto(`${server.base}/console/queue`)
+  await page.waitForURL(/\/console\/campaigns$/)
+  await shot(page, 'console-teacher')
+
+  // Signed out behind the page's back (the cookie is gone): the next API
+  // call's 401 returns to sign-in, keeping the screen it was going to.
+  await page.click('[data-test=nav-instruments-instruments]')
+  await page.waitForURL(/\/console\/instruments$/)
+  await ctx.clearCookies()
+  await page.click('[data-test=nav-campaigns-campaigns]')
+  await page.waitForURL(/\/console\/login\?next=(%2F|\/)campaigns$/)
+  await ctx.close()
+})
