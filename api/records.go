@@ -22,6 +22,7 @@ func registerRecords(v1 fiber.Router, auth fiber.Handler, r *assess.Records) {
 	v1.Get("/cases/:id", auth, h.getCase)
 	v1.Put("/cases/:id", auth, h.updateCase)
 	v1.Post("/warnings/:id/refer", auth, h.refer)
+	v1.Get("/warnings/:id/referral-targets", auth, h.referralTargets)
 	v1.Get("/referrals", auth, h.listReferrals)
 	v1.Get("/referrals/:id", auth, h.getReferral)
 	v1.Post("/referrals/:id/accept", auth, h.setReferral(store.ReferralAccepted))
@@ -47,7 +48,7 @@ func caseFields(selfEval, lifeEvents, other, advice string, notified *bool) asse
 }
 
 type newCaseRequest struct {
-	PersonID       string     `json:"person_id" validate:"required,max=64"`
+	PersonID       string     `json:"person_id" validate:"required_without=WarningID,max=64"`
 	WarningID      string     `json:"warning_id" validate:"omitempty,max=64"`
 	UnitID         string     `json:"unit_id" validate:"omitempty,max=64"`
 	At             *time.Time `json:"at"`

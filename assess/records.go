@@ -512,6 +512,14 @@ func (r *Records) CreateCase(ctx context.Context, p *Principal, in NewCase, ip s
 	if err := requireRecords(p); err != nil {
 		return nil, err
 	}
+	derived := in.PersonID == ""
+	if derived {
+		id, err := r.anonymousCasePerson(ctx, p, in.WarningID)
+		if err != nil {
+			return nil, err
+		}
+		in.PersonID = id
+	}
 	a, err := r.personAccess(ctx, p, in.PersonID)
 	if err != nil {
 		return nil, withField(err, "person_id")
@@ -524,7 +532,7 @@ func (r *Records) CreateCase(ctx context.Context, p *Principal, in NewCase, ip s
 		if err != nil {
 			return nil, err
 		}
-		if w.PersonID != in.PersonID {
+		if w.PersonID != in.PersonID && !derived {
 			return nil, errorf(CodeValidation, "warning_id", "queue entry %q is about another person", in.WarningID)
 		}
 	}
@@ -551,6 +559,39 @@ func (r *Records) CreateCase(ctx context.Context, p *Principal, in NewCase, ip s
 	}
 	r.audit(ctx, p, "case_create", "case", c.ID, c.UnitPath, ip, "person "+c.PersonID)
 	return &CaseView{Case: caseRecord(c), Person: r.basics(a.person)}, nil
+}
+
+// anonymousCasePerson gives the person a case on an anonymous queue entry
+// (a resident's self-test) is recorded under. Such an entry names nobody,
+// yet the station still counsels the resident who rang back or walked in;
+// the first case creates a person in the entry's unit, with nothing on
+// file, and later cases of the same entry join that person's record.
+func (r *Records) anonymousCasePerson(ctx context.Context, p *Principal, warningID string) (string, error) {
+	if warningID == "" {
+		return "", errorf(CodeValidation, "person_id", "person_id is required, or warning_id of an anonymous queue entry")
+	}
+	w, err := r.store.GetWarning(ctx, warningID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.InScope(w.UnitPath)) {
+		return "", errorf(CodeNotFound, "warning_id", "no queue entry %q", warningID)
+	}
+	if err != nil {
+		return "", err
+	}
+	if w.PersonID != "" {
+		return w.PersonID, nil
+	}
+	prev, _, err := r.store.ListCases(ctx, store.CaseFilter{WarningID: w.ID}, store.Page{Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(prev) > 0 {
+		return prev[0].PersonID, nil
+	}
+	person, err := r.store.CreatePerson(ctx, store.Person{ID: store.NewID(), UnitID: w.UnitID, CreatedAt: r.now()})
+	if err != nil {
+		return "", err
+	}
+	return person.ID, nil
 }
 
 func withField(err error, field string) error {
@@ -664,6 +705,13 @@ func (r *Records) ListCases(ctx context.Context, p *Principal, personID, warning
 		}
 		if err != nil {
 			return nil, "", err
+		}
+		if w.PersonID == "" {
+			// An anonymous entry: its cases are the subtree's own.
+			if !p.InScope(w.UnitPath) {
+				return nil, "", errorf(CodeNotFound, "warning", "no queue entry %q", warningID)
+			}
+			break
 		}
 		a, err := r.personAccess(ctx, p, w.PersonID)
 		if err != nil || !a.visible(w.UnitPath) {

@@ -1,0 +1,85 @@
+// Helpers shared by the console journeys: signing in through the UI (with
+// the one-time password change), axe-core checks, and resident/API calls
+// made with fetch.
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+
+const here = new URL('.', import.meta.url).pathname
+const AXE = join(here, '../node_modules/axe-core/axe.min.js')
+
+// field finds the text box of an Element Plus input by its data-test
+// (Element Plus puts attributes on the inner input, not the wrapper).
+export const field = (name) => `:is(input,textarea)[data-test=${name}], [data-test=${name}] :is(input,textarea)`
+
+export const NEW_PASSWORD = 'Xinling-e2e-2026!'
+
+// signIn signs in at /console/login and, on first use of a demo account,
+// replaces its one-time password. It leaves the page on the role's home.
+export async function signIn(page, base, login, password) {
+  await page.goto(`${base}/console/login`)
+  await page.fill(field('login-name'), login)
+  await page.fill(field('login-password'), password)
+  await page.click('[data-test=login-submit]')
+  await page.waitForSelector('[data-test=change-password], [data-test=who]')
+  if (await page.$('[data-test=change-password]')) {
+    await page.fill(field('new-password'), NEW_PASSWORD)
+    await page.fill(field('new-password-again'), NEW_PASSWORD)
+    await page.click('[data-test=change-submit]')
+    await page.waitForSelector('[data-test=who]')
+  }
+}
+
+// axe runs axe-core on the page and fails on serious or critical findings.
+export async function axe(page, name) {
+  await page.addScriptTag({ path: AXE })
+  const res = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] })
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.html.slice(0, 160)) }))
+  })
+  const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  assert.deepEqual(bad, [], `${name}: axe found ${JSON.stringify(bad, null, 1)}`)
+  return res
+}
+
+// api calls the API directly as staff (cookie jar by hand) or a resident.
+export class Client {
+  constructor(base) {
+    this.base = base
+    this.cookie = ''
+    this.csrf = ''
+  }
+  async call(method, path, body, headers = {}) {
+    const h = { Accept: 'application/json', ...headers }
+    if (body !== undefined) h['Content-Type'] = 'application/json'
+    if (this.cookie) h.Cookie = this.cookie
+    if (this.csrf && method !== 'GET') h['X-CSRF-Token'] = this.csrf
+    const r = await fetch(`${this.base}/api/v1${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) })
+    const set = r.headers.get('set-cookie')
+    if (set) this.cookie = set.split(';')[0]
+    const text = await r.text()
+    const data = text ? JSON.parse(text) : null
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`)
+    return data
+  }
+  async login(login, password) {
+    let r = await this.call('POST', '/auth/login', { login, password })
+    this.csrf = r.csrf
+    if (r.staff.must_change_password) {
+      await this.call('POST', '/auth/password', { old_password: password, new_password: NEW_PASSWORD })
+      r = await this.call('POST', '/auth/login', { login, password: NEW_PASSWORD })
+      this.csrf = r.csrf
+    }
+    return r.staff
+  }
+}
+
+// selfTest submits a PHQ-9 as an anonymous resident with the given answers.
+export async function selfTest(base, values) {
+  const c = new Client(base)
+  const s = await c.call('POST', '/sessions', { instrument: 'phq9', consent: true, locale: 'zh-CN' })
+  const auth = { Authorization: `Bearer ${s.token}` }
+  const answers = s.items.map((it, i) => ({ item: it.id, value: values[i], seq: i + 1 }))
+  await c.call('POST', `/sessions/${s.id}/answers`, { answers }, auth)
+  return c.call('POST', `/sessions/${s.id}/submit`, undefined, auth)
+}
