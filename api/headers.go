@@ -1,6 +1,8 @@
 package api
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 )
@@ -42,9 +44,22 @@ func securityHeaders(cookieSecure bool) fiber.Handler {
 		if cookieSecure || c.Protocol() == "https" {
 			c.Set(fiber.HeaderStrictTransportSecurity, hstsValue)
 		}
-		return h(c)
+		err := h(c)
+		if strings.HasPrefix(c.Path(), previewPrefix) {
+			// The console shows an instrument as respondents see it by
+			// framing the H5's read-only preview; only this origin may.
+			c.Set(fiber.HeaderContentSecurityPolicy, previewPolicy)
+			c.Set(fiber.HeaderXFrameOptions, "SAMEORIGIN")
+		}
+		return err
 	}
 }
+
+// previewPrefix is the H5's read-only instrument preview, the one page
+// that is framed (by the console, same origin).
+const previewPrefix = "/m/preview/"
+
+var previewPolicy = strings.Replace(contentSecurityPolicy, "frame-ancestors 'none'", "frame-ancestors 'self'", 1)
 
 // noStore keeps API answers out of browser and proxy caches: they carry
 // scores, names and access codes, and a shared computer in a school

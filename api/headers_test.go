@@ -103,3 +103,24 @@ func TestLiveStreamIsNotStored(t *testing.T) {
 		t.Fatalf("stream: %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
 	}
 }
+
+// The console frames the H5's read-only preview, so that one page may be
+// framed by this origin; every other web app page may not be framed at all.
+func TestOnlyThePreviewMayBeFramedAndOnlyHere(t *testing.T) {
+	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.WebApp = builtWebApp() })
+	for path, want := range map[string][2]string{
+		"/m/preview/phq9":     {"frame-ancestors 'self'", "SAMEORIGIN"},
+		"/m/":                 {"frame-ancestors 'none'", "DENY"},
+		"/console/queue":      {"frame-ancestors 'none'", "DENY"},
+		"/m/previewer/x":      {"frame-ancestors 'none'", "DENY"},
+		"/api/v1/instruments": {"frame-ancestors 'none'", "DENY"},
+	} {
+		h := s.raw("GET", path, "", "", nil).Header
+		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, want[0]) || !strings.Contains(csp, "script-src 'self';") {
+			t.Errorf("%s: CSP %q, want %q", path, csp, want[0])
+		}
+		if got := h.Get("X-Frame-Options"); got != want[1] {
+			t.Errorf("%s: X-Frame-Options %q, want %q", path, got, want[1])
+		}
+	}
+}

@@ -2,10 +2,7 @@
 // the one-time password change), axe-core checks, and resident/API calls
 // made with fetch.
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
-
-const here = new URL('.', import.meta.url).pathname
-const AXE = join(here, '../node_modules/axe-core/axe.min.js')
+import { injectAxe } from './harness.mjs'
 
 // field finds the text box of an Element Plus input by its data-test
 // (Element Plus puts attributes on the inner input, not the wrapper).
@@ -31,7 +28,10 @@ export async function signIn(page, base, login, password) {
 
 // axe runs axe-core on the page and fails on serious or critical findings.
 export async function axe(page, name) {
-  await page.addScriptTag({ path: AXE })
+  // A dialog still fading in has partial opacity, which axe reads as low
+  // contrast: let running transitions finish first.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))))
+  await injectAxe(page)
   const res = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
     const r = await axe.run(document, { resultTypes: ['violations'] })

@@ -1,9 +1,7 @@
 // Helpers of the H5 journeys: a phone-sized page, accessibility checks
 // with axe-core, and reading the H5's own localStorage.
 import assert from 'node:assert/strict'
-import { fileURLToPath } from 'node:url'
-
-export const AXE = fileURLToPath(new URL('../node_modules/axe-core/axe.min.js', import.meta.url))
+import { injectAxe } from './harness.mjs'
 
 export async function phone(browser, { width = 390, height = 844 } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: 'zh-CN' })
@@ -14,7 +12,10 @@ export async function phone(browser, { width = 390, height = 844 } = {}) {
 // assertAccessible runs axe-core on the page as it is and fails on any
 // serious or critical violation, naming the rule and the elements.
 export async function assertAccessible(page, label) {
-  await page.addScriptTag({ path: AXE })
+  // A dialog still fading in has partial opacity, which axe reads as low
+  // contrast: let running transitions finish first.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))))
+  await injectAxe(page)
   const bad = await page.evaluate(async () => {
     const r = await globalThis.axe.run(document, { resultTypes: ['violations'] })
     return r.violations

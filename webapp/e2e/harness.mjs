@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import assert from 'node:assert/strict'
 import { chromium } from 'playwright-core'
 
 const here = new URL('.', import.meta.url).pathname
@@ -69,10 +70,35 @@ export async function startServer(extraEnv = {}) {
   }
 }
 
+// Every page the journeys open is watched for Content-Security-Policy
+// violations: the server's CSP allows no inline script, and a screen that
+// needs one is broken for real users. shot() fails on any seen so far.
+const cspViolations = []
+const watched = new WeakSet()
+function watchCSP(page) {
+  if (watched.has(page)) return
+  watched.add(page)
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(`${page.url()}: ${m.text()}`)
+  })
+}
+
+export function assertNoCSPViolations() {
+  assert.deepEqual(cspViolations, [], 'the web app broke its Content-Security-Policy')
+}
+
+// injectAxe loads axe-core into the page as a same-origin script, which
+// the CSP allows, by answering a reserved URL from node_modules.
+const AXE = join(here, '../node_modules/axe-core/axe.min.js')
+export async function injectAxe(page) {
+  await page.route('**/__e2e__/axe.min.js', (route) => route.fulfill({ path: AXE, contentType: 'application/javascript' }))
+  await page.addScriptTag({ url: '/__e2e__/axe.min.js' })
+}
+
 // launchBrowser starts headless Chromium with the flags this machine's
 // closed network needs (no background connections to Google's hosts).
-export function launchBrowser() {
-  return chromium.launch({
+export async function launchBrowser() {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
@@ -85,10 +111,24 @@ export function launchBrowser() {
       '--disable-sync',
     ],
   })
+  const newContext = browser.newContext.bind(browser)
+  browser.newContext = async (opts) => {
+    const ctx = await newContext(opts)
+    ctx.on('page', watchCSP)
+    return ctx
+  }
+  const newPage = browser.newPage.bind(browser)
+  browser.newPage = async (opts) => {
+    const page = await newPage(opts)
+    watchCSP(page)
+    return page
+  }
+  return browser
 }
 
 // shot saves a screenshot of a key screen and prints where it went.
 export async function shot(page, name) {
+  assertNoCSPViolations()
   mkdirSync(SCREENSHOTS, { recursive: true })
   const path = join(SCREENSHOTS, `${name}.png`)
   await page.screenshot({ path, fullPage: true })
