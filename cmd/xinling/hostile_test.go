@@ -201,6 +201,7 @@ func TestHostileRequests(t *testing.T) {
 		add(hreq{name: "item id " + short(id), method: "PUT", path: "/api/v1/sessions/" + sess2 + "/answers/" + id, contentType: "application/json", header: []string{"Authorization: Bearer " + token2}, body: []byte(`{"value":1,"seq":1}`), want: []int{404}})
 		add(hreq{name: "person id " + short(id), method: "GET", path: "/api/v1/persons/" + id, header: admin.headers(), want: []int{400, 404}})
 		add(hreq{name: "campaign id " + short(id), method: "GET", path: "/api/v1/campaigns/" + id + "/codes.pdf", header: admin.headers(), want: []int{400, 404}})
+		add(hreq{name: "export person id " + short(id), method: "GET", path: "/api/v1/persons/" + id + "/export", header: admin.headers(), want: []int{400, 404}})
 	}
 	add(hreq{name: "absurd query", method: "GET", path: "/api/v1/warnings?limit=-99999999999999999999&after=%00%ff&level=1,2,3,4&state=' OR 1=1", header: admin.headers(), want: []int{400}})
 	add(hreq{name: "absurd limit", method: "GET", path: "/api/v1/audit?limit=999999999&from=yesterday", header: admin.headers(), want: []int{400}})
@@ -214,6 +215,13 @@ func TestHostileRequests(t *testing.T) {
 	add(hreq{name: "100 kB URL", method: "GET", path: "/api/v1/instruments?x=" + strings.Repeat("a", 100<<10), want: []int{0, 400, 414, 431}, early: true})
 	add(hreq{name: "8 kB path", method: "GET", path: "/api/v1/sessions/" + strings.Repeat("a", 8<<10), want: []int{0, 400, 401, 404, 414, 431}, early: true})
 	add(hreq{name: "100 kB header", method: "GET", path: "/api/v1/ping", header: []string{"X-Big: " + strings.Repeat("a", 100<<10)}, want: []int{0, 400, 431}, early: true})
+	// WeChat sign-in is off on this server: every way into it is a 404,
+	// whatever rides in the query, and no redirect is ever given.
+	for _, q := range []string{"?next=//evil.example/", "?next=/m/%0d%0aSet-Cookie:%20injected=1", "?code=' OR 1=1&state={\"$gt\":\"\"}"} {
+		add(hreq{name: "wechat login " + q, method: "GET", path: "/api/v1/wechat/login" + q, want: []int{404}})
+		add(hreq{name: "wechat callback " + q, method: "GET", path: "/api/v1/wechat/callback" + q, want: []int{404}})
+	}
+	add(hreq{name: "forged respondent cookie", method: "GET", path: "/api/v1/me/sessions", header: []string{"Cookie: xinling_respondent=eyJwIjoiYWRtaW4ifQ.forged"}, want: []int{401}})
 	add(hreq{name: "unknown method", method: "BREW", path: "/api/v1/ping", want: []int{400, 404, 405, 501}, early: true})
 
 	// SQL and NoSQL injection in every string field of every body type:
@@ -335,6 +343,8 @@ func injectionEndpoints(admin staffAuth, sessID, token, sess2, token2, warningID
 			"other_problems": "c", "advice": "d", "group_notified": false}},
 		{"PUT", "/api/v1/cases/c1", st, map[string]any{"version": 1, "outcome": "stable", "self_evaluation": "a", "life_events": "b", "other_problems": "c", "advice": "d", "group_notified": true}},
 		{"POST", "/api/v1/activities", st, map[string]any{"unit_id": "city", "date": "2026-11-01T00:00:00+08:00", "type": "lecture", "reached": 1, "note": "讲座"}},
+		// A person that does not exist: the erasure must refuse, never act.
+		{"POST", "/api/v1/persons/p-nobody/anonymise", st, map[string]any{"mode": "anonymise", "reason": "本人申请", "confirm": "p-nobody"}},
 	}
 }
 
