@@ -774,17 +774,24 @@ func referTarget(to store.Unit, parentPath, entryPath string) bool {
 	return to.Kind == "station" && parentPath != "" && parentPath != entryPath && strings.HasPrefix(entryPath, parentPath)
 }
 
+// entryForRecords reads a queue entry for a role that keeps records, as
+// not found when it lies outside the principal's subtree.
+func (r *Records) entryForRecords(ctx context.Context, p *Principal, warningID string) (store.Warning, error) {
+	if err := requireRecords(p); err != nil {
+		return store.Warning{}, err
+	}
+	w, err := r.store.GetWarning(ctx, warningID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.InScope(w.UnitPath)) {
+		return store.Warning{}, notFound("queue entry", warningID)
+	}
+	return w, err
+}
+
 // Refer sends a queue entry the principal holds to a unit above it. The
 // entry becomes referred and the referral appears in the receiving
 // subtree's incoming list.
 func (r *Records) Refer(ctx context.Context, p *Principal, warningID, toUnitID, note, ip string) (*ReferralRecord, error) {
-	if err := requireRecords(p); err != nil {
-		return nil, err
-	}
-	w, err := r.store.GetWarning(ctx, warningID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.InScope(w.UnitPath)) {
-		return nil, notFound("queue entry", warningID)
-	}
+	w, err := r.entryForRecords(ctx, p, warningID)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package assess
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"xinling/store"
@@ -15,13 +14,7 @@ import (
 // rule is Refer's own (referTarget), so the list never offers a unit that
 // Refer would refuse.
 func (r *Records) ReferralTargets(ctx context.Context, p *Principal, warningID string) ([]store.Unit, error) {
-	if err := requireRecords(p); err != nil {
-		return nil, err
-	}
-	w, err := r.store.GetWarning(ctx, warningID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.InScope(w.UnitPath)) {
-		return nil, notFound("queue entry", warningID)
-	}
+	w, err := r.entryForRecords(ctx, p, warningID)
 	if err != nil {
 		return nil, err
 	}

@@ -159,9 +159,15 @@ func (db *DB) ScanOverdue(ctx context.Context, now time.Time, limit int) ([]stor
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	cur, err := db.c[cWarnings].Find(ctx, bson.D{{Key: "state", Value: string(store.WarningOpen)},
-		{Key: "dueat", Value: bson.D{{Key: "$gt", Value: time.Time{}}, {Key: "$lt", Value: store.Millis(now)}}}},
-		noHistory().SetSort(bson.D{{Key: "dueat", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	return db.findWarnings(ctx, bson.D{{Key: "state", Value: string(store.WarningOpen)},
+		{Key: "dueat", Value: bson.D{{Key: "$gt", Value: time.Time{}}, {Key: "$lt", Value: store.Millis(now)}}}}, "dueat", limit)
+}
+
+// findWarnings reads whole entries (without history) matching filter,
+// in order of the time field and then id.
+func (db *DB) findWarnings(ctx context.Context, filter bson.D, byTime string, limit int) ([]store.Warning, error) {
+	cur, err := db.c[cWarnings].Find(ctx, filter,
+		noHistory().SetSort(bson.D{{Key: byTime, Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, err
 	}
@@ -343,18 +349,5 @@ func (db *DB) WarningsChangedSince(ctx context.Context, since time.Time, limit i
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	cur, err := db.c[cWarnings].Find(ctx, bson.D{{Key: "updatedat", Value: bson.D{{Key: "$gte", Value: store.Millis(since)}}}},
-		noHistory().SetSort(bson.D{{Key: "updatedat", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, err
-	}
-	var docs []warningDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, err
-	}
-	out := make([]store.Warning, len(docs))
-	for i, d := range docs {
-		out[i] = d.Warning
-	}
-	return out, nil
+	return db.findWarnings(ctx, bson.D{{Key: "updatedat", Value: bson.D{{Key: "$gte", Value: store.Millis(since)}}}}, "updatedat", limit)
 }

@@ -238,8 +238,12 @@ func (db *DB) ScanOverdue(ctx context.Context, now time.Time, limit int) ([]stor
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	rows, err := db.rdb.QueryContext(ctx, "SELECT "+warningCols+
-		" FROM warnings WHERE state = 'open' AND due_at > 0 AND due_at < ? ORDER BY due_at, id LIMIT ?", ms(store.Millis(now)), limit)
+	return db.queryWarnings(ctx, " WHERE state = 'open' AND due_at > 0 AND due_at < ? ORDER BY due_at, id LIMIT ?", ms(store.Millis(now)), limit)
+}
+
+// queryWarnings reads whole entries (without history) by a WHERE clause.
+func (db *DB) queryWarnings(ctx context.Context, where string, args ...any) ([]store.Warning, error) {
+	rows, err := db.rdb.QueryContext(ctx, "SELECT "+warningCols+" FROM warnings"+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -460,19 +464,5 @@ func (db *DB) WarningsChangedSince(ctx context.Context, since time.Time, limit i
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	rows, err := db.rdb.QueryContext(ctx, "SELECT "+warningCols+
-		" FROM warnings WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?", ms(store.Millis(since)), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Warning
-	for rows.Next() {
-		v, err := scanWarning(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return db.queryWarnings(ctx, " WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?", ms(store.Millis(since)), limit)
 }
