@@ -62,7 +62,7 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	staff := assess.NewStaff(st, assess.AuthConfig{})
-	fmt.Fprintf(stdout, "Demo accounts (store: %s). Sign in at the console; each one-time password must be replaced at first sign-in:\n", where)
+	fmt.Fprintf(stdout, "Demo accounts (store: %s). Sign in at the console (/console/ on the server); each one-time password must be replaced at first sign-in:\n", where)
 	for _, a := range demoAccounts {
 		_, otp, err := staff.CreateByOperator(ctx, a)
 		if isCode(err, assess.CodeConflict) {
