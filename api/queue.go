@@ -131,7 +131,7 @@ func (q queueAPI) detail(c *fiber.Ctx) error {
 	}
 	answers := make([]fiber.Map, len(d.Answers))
 	for i, a := range d.Answers {
-		answers[i] = fiber.Map{"item": a.Item, "value": a.Value, "at": a.At}
+		answers[i] = fiber.Map{"item": a.Item, "value": a.Value, "at": a.At, "text": a.Text.Get(loc), "label": a.Label.Get(loc)}
 	}
 	return c.JSON(fiber.Map{"warning": viewOfWarning(d.Warning, loc, time.Now()), "results": results, "answers": answers})
 }

@@ -170,6 +170,10 @@ func TestQueueWorkflow(t *testing.T) {
 	if len(hist) < 4 || len(d.body["results"].([]any)) != 1 || len(d.body["answers"].([]any)) != 1 {
 		t.Fatalf("detail: %s", d.raw)
 	}
+	// The counsellor reads the question and the answer in words.
+	if a := d.body["answers"].([]any)[0].(map[string]any); a["item"] != "phq9.q9" || a["text"] != "有不如死掉或用某种方式伤害自己的念头" || a["label"] != "好几天" {
+		t.Fatalf("answer wording: %v", a)
+	}
 	// Reading an entry is reading a person's record: audited.
 	entries, _, _ := o.s.store.ListAudit(context.Background(), store.AuditFilter{Action: "read_warning", TargetID: o.inA}, store.Page{})
 	if len(entries) != 1 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"xinling/engine"
@@ -118,7 +119,17 @@ func (q *Queue) load(ctx context.Context, p *Principal, id string) (store.Warnin
 type Detail struct {
 	Warning store.Warning
 	Results []DetailResult
-	Answers []store.Answer
+	Answers []DetailAnswer
+}
+
+// DetailAnswer is one answer with the item's wording and the chosen
+// option's label, so a counsellor reads "有不如死掉或用某种方式伤害自己的念头:
+// 好几天" rather than "phq9.q9 = 1" before calling someone back. Text and
+// Label are empty when the instrument version is no longer loaded.
+type DetailAnswer struct {
+	store.Answer
+	Text  engine.Text
+	Label engine.Text
 }
 
 // DetailResult is one scored instrument behind an entry.
@@ -159,15 +170,51 @@ func (q *Queue) Detail(ctx context.Context, p *Principal, id, ip string) (*Detai
 			sessions = append(sessions, res.SessionID)
 		}
 	}
+	versions := map[string]string{}
+	for _, r := range d.Results {
+		versions[r.Instrument] = r.Version
+	}
 	for _, sid := range sessions {
 		answers, err := q.store.ListAnswers(ctx, sid)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
-		d.Answers = append(d.Answers, answers...)
+		for _, a := range answers {
+			d.Answers = append(d.Answers, q.wording(a, versions))
+		}
 	}
 	q.audit(ctx, p, "read_warning", w, ip, "")
 	return d, nil
+}
+
+// wording finds an answer's item text and option label in the instrument
+// version that scored it. Answers are keyed by API item id, "phq9.q9".
+func (q *Queue) wording(a store.Answer, versions map[string]string) DetailAnswer {
+	out := DetailAnswer{Answer: a}
+	inst, itemID, ok := strings.Cut(a.Item, ".")
+	if !ok {
+		return out
+	}
+	in, ok := q.lib.Get(inst, versions[inst])
+	if !ok {
+		return out
+	}
+	for _, it := range in.Doc.Items {
+		if it.ID != itemID {
+			continue
+		}
+		out.Text = it.Text
+		options := it.Options
+		if len(options) == 0 {
+			options = in.Doc.Options
+		}
+		for _, o := range options {
+			if o.Value != nil && *o.Value == a.Value {
+				out.Label = o.Label
+			}
+		}
+	}
+	return out
 }
 
 func (q *Queue) audit(ctx context.Context, p *Principal, action string, w store.Warning, ip, detail string) {

@@ -86,6 +86,10 @@ test('counsellor works a live level-1 warning through to a referral', async () =
   await page.waitForSelector('[data-test=entry-summary]')
   await page.click('[data-test=claim]')
   await page.waitForSelector('[data-test=entry-state]:has-text("已认领")')
+  // The answer behind the flag reads in words: item 9's question and "好几天".
+  const answers = await page.textContent('[data-test=answers]')
+  assert.match(answers, /有不如死掉或用某种方式伤害自己的念头/)
+  assert.match(answers, /好几天 \(1\)/)
   await shot(page, 'console-entry-claimed')
   await axe(page, 'entry detail')
 
