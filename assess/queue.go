@@ -140,6 +140,9 @@ type DetailResult struct {
 	Title      engine.Text
 	Scores     map[string]float64
 	Bands      map[string]string
+	// BandLabels names each band in words, by score, as the instrument
+	// version that scored it does.
+	BandLabels map[string]engine.Text
 	Flags      []string
 	CreatedAt  time.Time
 }
@@ -160,6 +163,14 @@ func (q *Queue) Detail(ctx context.Context, p *Principal, id, ip string) (*Detai
 		dr := DetailResult{ID: r.ID, Instrument: r.Instrument, Version: r.Version, Scores: r.Scores, Bands: r.Bands, Flags: r.Flags, CreatedAt: r.CreatedAt}
 		if in, ok := q.lib.Get(r.Instrument, r.Version); ok {
 			dr.Title = in.Doc.Title
+			dr.BandLabels = map[string]engine.Text{}
+			for score, code := range r.Bands {
+				for _, b := range in.Doc.Scoring.Bands[score] {
+					if b.Code == code {
+						dr.BandLabels[score] = b.Label
+					}
+				}
+			}
 		}
 		d.Results = append(d.Results, dr)
 	}
