@@ -53,6 +53,9 @@ type staffView struct {
 	Role               string `json:"role"`
 	UnitID             string `json:"unit_id"`
 	MustChangePassword bool   `json:"must_change_password"`
+	// Disabled accounts cannot sign in; the list shows them so an admin
+	// knows which of Disable and Enable applies.
+	Disabled bool `json:"disabled"`
 }
 
 func viewOfPrincipal(p *assess.Principal) staffView {
@@ -60,7 +63,8 @@ func viewOfPrincipal(p *assess.Principal) staffView {
 }
 
 func viewOfStaff(s store.Staff) staffView {
-	return staffView{ID: s.ID, Login: s.Login, Name: s.Name, Role: string(s.Role), UnitID: s.UnitID, MustChangePassword: s.MustChangePassword}
+	return staffView{ID: s.ID, Login: s.Login, Name: s.Name, Role: string(s.Role), UnitID: s.UnitID, MustChangePassword: s.MustChangePassword,
+		Disabled: s.Disabled}
 }
 
 func (s staffAPI) login(c *fiber.Ctx) error {

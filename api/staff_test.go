@@ -229,6 +229,11 @@ func TestDisableAccountAndRenameUnit(t *testing.T) {
 		t.Fatal(r.raw)
 	}
 	c1.do("GET", "/api/v1/auth/me", nil).expectError(t, 401, "unauthenticated")
+	for _, a := range admin.do("GET", "/api/v1/staff", nil).body["staff"].([]any) {
+		if a := a.(map[string]any); a["login"] == "c1" && a["disabled"] != true {
+			t.Fatalf("the staff list does not show c1 as disabled: %v", a)
+		}
+	}
 	s.console().login("c1", "a-long-new-secret").expectError(t, 401, "login_failed")
 	admin.do("POST", "/api/v1/staff/"+id+"/enable", nil)
 	if r := s.console().login("c1", "a-long-new-secret"); r.status != 200 {

@@ -50,6 +50,14 @@ test('administrator: units, staff, audit, statistics, instruments', async () => 
   await page.keyboard.press('Escape')
   await page.waitForSelector('[data-test=staff-table] :text("e2e-worker")')
   await axe(page, 'staff')
+  // Disabling shows in the list, and only the action that applies is offered.
+  await page.click('[data-test=staff-disable-e2e-worker]')
+  await page.click('.el-message-box__btns .el-button--primary')
+  await page.waitForSelector('[data-test=staff-state-e2e-worker]:has-text("已停用")')
+  await page.waitForSelector('[data-test=staff-enable-e2e-worker]')
+  assert.equal(await page.locator('[data-test=staff-disable-e2e-worker]').count(), 0)
+  await page.reload()
+  await page.waitForSelector('[data-test=staff-state-e2e-worker]:has-text("已停用")')
 
   await page.goto(`${server.base}/console/admin/audit`)
   await page.waitForSelector('[data-test=audit-table] .el-table__row')

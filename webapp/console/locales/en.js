@@ -88,7 +88,7 @@ export default {
   },
   staff: {
     title: 'Staff', new: 'New account', create: 'Create', login: 'Login', name: 'Name', role: 'Role', unit: 'Unit', mustChange: 'Must change password',
-    reset: 'Reset password', disable: 'Disable', enable: 'Enable',
+    reset: 'Reset password', disable: 'Disable', enable: 'Enable', state: 'State', active: 'Active', disabled: 'Disabled',
     resetConfirm: 'Reset the password of {name}? They are signed out everywhere.', disableConfirm: 'Disable the account of {name}?', enableConfirm: 'Enable the account of {name}?',
     otpTitle: 'One-time password', otpHelp: 'Give this one-time password to {login} in person or by phone. It is shown only now; they choose their own at first sign-in.', otpDone: 'Noted',
   },

@@ -88,7 +88,7 @@ export default {
   },
   staff: {
     title: '工作人员', new: '新建账号', create: '创建', login: '账号', name: '姓名', role: '角色', unit: '所属单位', mustChange: '待改密码',
-    reset: '重置密码', disable: '停用', enable: '启用',
+    reset: '重置密码', disable: '停用', enable: '启用', state: '状态', active: '在用', disabled: '已停用',
     resetConfirm: '确定为「{name}」重置密码吗？对方所有登录会被退出。', disableConfirm: '确定停用「{name}」的账号吗？', enableConfirm: '确定重新启用「{name}」的账号吗？',
     otpTitle: '一次性密码', otpHelp: '请把这个一次性密码当面或电话告诉 {login}。它只显示这一次，对方首次登录后需要改成自己的密码。', otpDone: '我已记下',
   },
