@@ -24,7 +24,6 @@ func registerWebApp(app *fiber.App, files fs.FS) {
 		return sendStatic(c, files, "assets/"+c.Params("*"), "public, max-age=31536000, immutable")
 	})
 	for _, page := range []string{"m", "console"} {
-		page := page
 		index := page + "/index.html"
 		handler := func(c *fiber.Ctx) error {
 			if !built {

@@ -207,7 +207,7 @@ func (h identityAPI) callback(c *fiber.Ctx) error {
 		return h.failPage(c, codeWeChatCodeInvalid, next,
 			"微信授权码无效、已过期或已被使用，请返回重试。", "The WeChat authorization code is invalid, expired or already used; please go back and try again.")
 	case err != nil:
-		h.log.Warn("wechat sign-in failed", "request_id", c.Locals("requestid"), "err", err)
+		h.log.WarnContext(c.UserContext(), "wechat sign-in failed", "err", err)
 		return h.failPage(c, codeWeChatUnavailable, next,
 			"暂时无法连接微信，请稍后再试。", "WeChat cannot be reached just now; please try again later.")
 	case id.Snapshot:

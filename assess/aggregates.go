@@ -71,10 +71,8 @@ func (a *Staff) Summary(ctx context.Context, p *Principal, unitID string) (*Unit
 		}
 		for score, counts := range byScore {
 			cells := visibleCounts(counts)
-			if protect && n < MinCell {
-				cells = protectDistribution(counts, allOf(counts))
-			} else if protect {
-				cells = protectDistribution(counts, nil)
+			if protect {
+				cells = protectGroup(counts, n, nil)
 			}
 			for band, c := range cells {
 				is.Bands = append(is.Bands, BandCount{Score: score, Band: band, Count: c})
@@ -104,13 +102,4 @@ func (a *Staff) Summary(ctx context.Context, p *Principal, unitID string) (*Unit
 		out.Warnings = protectCells(levels, nil)
 	}
 	return out, nil
-}
-
-// allOf marks every cell of counts.
-func allOf(counts map[string]int) map[string]bool {
-	all := make(map[string]bool, len(counts))
-	for k := range counts {
-		all[k] = true
-	}
-	return all
 }

@@ -62,6 +62,19 @@ func protectDistribution(counts map[string]int, forced map[string]bool) map[stri
 	return out
 }
 
+// protectGroup is protectDistribution for a group of n people: a group
+// smaller than MinCell shows none of its cells, since its total alone is
+// already a small count.
+func protectGroup(counts map[string]int, n int, forced map[string]bool) map[string]*int {
+	if n < MinCell {
+		forced = make(map[string]bool, len(counts))
+		for k := range counts {
+			forced[k] = true
+		}
+	}
+	return protectDistribution(counts, forced)
+}
+
 // protectCells suppresses small counts that are not parts of a published
 // total (warnings by level), plus the cells in forced.
 func protectCells(counts map[string]int, forced map[string]bool) map[string]*int {
@@ -133,14 +146,7 @@ func protectReport(rows []GroupReport, raw []reportRow) {
 			if counts == nil {
 				continue
 			}
-			forced := forcedBands[s.Score]
-			if s.N < MinCell {
-				forced = map[string]bool{}
-				for b := range counts {
-					forced[b] = true
-				}
-			}
-			s.Bands = protectDistribution(counts, forced)
+			s.Bands = protectGroup(counts, s.N, forcedBands[s.Score])
 		}
 	}
 }
