@@ -129,11 +129,11 @@ func New(cfg Config, svc Services) *fiber.App {
 	v1.Get("/instruments", r.catalogue)
 	v1.Get("/instruments/:id", r.instrument)
 	v1.Post("/sessions", r.create)
-	sessions := v1.Group("/sessions/:id", rateLimit(cfg.RatePerToken, tokenKey), timeSaves(cfg.Observe))
+	sessions := v1.Group("/sessions/:id", rateLimit(cfg.RatePerToken, tokenKey))
 	sessions.Get("", r.get)
-	sessions.Put("/answers/:item", r.answer)
-	sessions.Post("/answers", r.answers)
-	sessions.Post("/submit", r.submit)
+	sessions.Put("/answers/:item", timed(cfg.Observe, "save", r.answer))
+	sessions.Post("/answers", timed(cfg.Observe, "save_batch", r.answers))
+	sessions.Post("/submit", timed(cfg.Observe, "submit", r.submit))
 	registerIdentity(v1, newIdentityAPI(cfg, svc.Sessions))
 
 	if svc.Staff != nil {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -98,26 +97,15 @@ func requestIDOf(c *fiber.Ctx) string {
 	return id
 }
 
-// timeSaves reports how long answer saves and submits took, for the
-// latency histogram; other session routes pass through untimed.
-func timeSaves(observe func(op, outcome string, d time.Duration)) fiber.Handler {
+// timed reports how long a handler took, as op, for the save and submit
+// latency histogram. Without an observer the handler runs as it is.
+func timed(observe func(op, outcome string, d time.Duration), op string, h fiber.Handler) fiber.Handler {
+	if observe == nil {
+		return h
+	}
 	return func(c *fiber.Ctx) error {
-		if observe == nil {
-			return c.Next()
-		}
 		start := time.Now()
-		err := c.Next()
-		var op string
-		switch p := c.Route().Path; {
-		case strings.HasSuffix(p, "/answers/:item"):
-			op = "save"
-		case strings.HasSuffix(p, "/answers"):
-			op = "save_batch"
-		case strings.HasSuffix(p, "/submit"):
-			op = "submit"
-		default:
-			return err
-		}
+		err := h(c)
 		outcome := "ok"
 		if err != nil {
 			outcome = "error"
