@@ -1,8 +1,6 @@
 // Helpers shared by the console journeys: signing in through the UI (with
 // the one-time password change), axe-core checks, and resident/API calls
 // made with fetch.
-import assert from 'node:assert/strict'
-import { injectAxe } from './harness.mjs'
 
 // field finds the text box of an Element Plus input by its data-test
 // (Element Plus puts attributes on the inner input, not the wrapper).
@@ -26,21 +24,8 @@ export async function signIn(page, base, login, password) {
   }
 }
 
-// axe runs axe-core on the page and fails on serious or critical findings.
-export async function axe(page, name) {
-  // A dialog still fading in has partial opacity, which axe reads as low
-  // contrast: let running transitions finish first.
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))))
-  await injectAxe(page)
-  const res = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] })
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.html.slice(0, 160)) }))
-  })
-  const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  assert.deepEqual(bad, [], `${name}: axe found ${JSON.stringify(bad, null, 1)}`)
-  return res
-}
+// axe is the journeys' accessibility check (see harness.mjs).
+export { assertAccessible as axe } from './harness.mjs'
 
 // api calls the API directly as staff (cookie jar by hand) or a resident.
 export class Client {
@@ -49,7 +34,9 @@ export class Client {
     this.cookie = ''
     this.csrf = ''
   }
-  async call(method, path, body, headers = {}) {
+  // request answers with the status and the decoded body, for tests that
+  // check the status themselves.
+  async request(method, path, body, headers = {}) {
     const h = { Accept: 'application/json', ...headers }
     if (body !== undefined) h['Content-Type'] = 'application/json'
     if (this.cookie) h.Cookie = this.cookie
@@ -58,9 +45,13 @@ export class Client {
     const set = r.headers.get('set-cookie')
     if (set) this.cookie = set.split(';')[0]
     const text = await r.text()
-    const data = text ? JSON.parse(text) : null
-    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`)
-    return data
+    return { status: r.status, ok: r.ok, text, body: text ? JSON.parse(text) : null }
+  }
+  // call answers with the body and throws on any error status.
+  async call(method, path, body, headers = {}) {
+    const r = await this.request(method, path, body, headers)
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${r.text}`)
+    return r.body
   }
   async login(login, password) {
     let r = await this.call('POST', '/auth/login', { login, password })

@@ -87,12 +87,24 @@ export function assertNoCSPViolations() {
   assert.deepEqual(cspViolations, [], 'the web app broke its Content-Security-Policy')
 }
 
-// injectAxe loads axe-core into the page as a same-origin script, which
-// the CSP allows, by answering a reserved URL from node_modules.
+// assertAccessible runs axe-core on the page as it is and fails on any
+// serious or critical violation, naming the rule and the elements. axe is
+// loaded as a same-origin script, which the CSP allows, by answering a
+// reserved URL from node_modules.
 const AXE = join(here, '../node_modules/axe-core/axe.min.js')
-export async function injectAxe(page) {
+export async function assertAccessible(page, label) {
+  // A dialog still fading in has partial opacity, which axe reads as low
+  // contrast: let running transitions finish first.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))))
   await page.route('**/__e2e__/axe.min.js', (route) => route.fulfill({ path: AXE, contentType: 'application/javascript' }))
   await page.addScriptTag({ url: '/__e2e__/axe.min.js' })
+  const bad = await page.evaluate(async () => {
+    const r = await globalThis.axe.run(document, { resultTypes: ['violations'] })
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.html.slice(0, 160)) }))
+  })
+  assert.deepEqual(bad, [], `${label}: axe found serious/critical violations ${JSON.stringify(bad, null, 1)}`)
 }
 
 // launchBrowser starts headless Chromium with the flags this machine's
