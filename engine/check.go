@@ -57,8 +57,11 @@ func (in *Instrument) checkCoverage(src *source) {
 	}
 
 	reported := map[string]bool{}
+	// One answers map serves every pattern: the check is most of a load's
+	// time, and a fresh map per pattern spent much of it growing maps.
+	answers := make(map[string]float64, len(in.items))
 	for _, p := range patterns {
-		answers, err := in.generate(p, rng)
+		err := in.generate(p, rng, answers)
 		if err == nil {
 			continue
 		}
@@ -95,15 +98,16 @@ func extreme(it *item, high bool) *option {
 	return best
 }
 
-// generate answers the shown items of a pattern, deciding visibility as a
-// respondent's screen would, and scores them. A complete pattern is scored
-// in the scorer that generated it (the coverage check is most of a load's
-// time); one with answers dropped goes through Score.
-func (in *Instrument) generate(p pattern, rng *rand.Rand) (map[string]float64, error) {
+// generate answers the shown items of a pattern into answers (cleared
+// first), deciding visibility as a respondent's screen would, and scores
+// them. A complete pattern is scored in the scorer that generated it (the
+// coverage check is most of a load's time); one with answers dropped goes
+// through Score.
+func (in *Instrument) generate(p pattern, rng *rand.Rand, answers map[string]float64) error {
+	clear(answers)
 	sc := in.borrow()
 	defer in.release(sc)
 	sc.setRespondent(p.sex, p.age, 0)
-	answers := map[string]float64{}
 	var shownIDs []string
 	_, err := in.walk(sc, nil, func(i int, shown bool) (*option, error) {
 		if !shown {
@@ -112,15 +116,17 @@ func (in *Instrument) generate(p pattern, rng *rand.Rand) (map[string]float64, e
 		it := &in.items[i]
 		o := p.pick(i, it)
 		answers[it.id] = o.value
-		shownIDs = append(shownIDs, it.id)
+		if p.missing > 0 { // only a pattern with answers to drop needs the list
+			shownIDs = append(shownIDs, it.id)
+		}
 		return o, nil
 	})
 	if err != nil {
-		return answers, err
+		return err
 	}
 	if p.missing == 0 {
 		_, err = in.evaluate(sc, nil, answers)
-		return answers, err
+		return err
 	}
 	// Dropping answers after the walk can only reveal more items if a later
 	// display condition read a dropped one; those stay unanswered, which
@@ -131,7 +137,7 @@ func (in *Instrument) generate(p pattern, rng *rand.Rand) (map[string]float64, e
 		shownIDs = slices.Delete(shownIDs, k, k+1)
 	}
 	_, err = in.Score(Input{Answers: answers, Sex: p.sex, Age: p.age})
-	return answers, err
+	return err
 }
 
 func formatAnswers(in *Instrument, answers map[string]float64) string {
