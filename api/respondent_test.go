@@ -59,7 +59,10 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	for _, m := range mutate {
 		m(&acfg, &scfg)
 	}
-	staff := assess.NewStaff(st, assess.AuthConfig{Now: clk.Now})
+	// A cheap argon2 cost: these tests sign in hundreds of times, and at
+	// the real cost (pinned in assess's own tests) hashing was most of
+	// this package's time under -race.
+	staff := assess.NewStaff(st, assess.AuthConfig{Now: clk.Now, Hashing: assess.PasswordHashing{Time: 1, MemoryKiB: 64}})
 	hub := assess.NewHub()
 	scfg.Hub = hub
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: scfg.SLA, Now: clk.Now, Hub: hub})
@@ -161,6 +164,7 @@ func (s *server) answerAll(ss session, values ...float64) {
 }
 
 func TestSessionLifecycle(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ss := s.start(map[string]any{"instrument": "phq9", "sex": "f", "age": 30})
 	if len(ss.items) != 9 || ss.items[0] != "phq9.q1" || len(ss.token) < 22 {
@@ -201,6 +205,7 @@ func TestSessionLifecycle(t *testing.T) {
 }
 
 func TestAnswerIdempotency(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ss := s.start(map[string]any{"instrument": "gad7"})
 	if r := s.answer(ss, "gad7.q1", 3, 5); r.body["status"] != "saved" {
@@ -233,6 +238,7 @@ func TestAnswerIdempotency(t *testing.T) {
 }
 
 func TestDisplayConditionsAndIncompleteSubmit(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	ss := s.start(map[string]any{"instrument": "asq"})
 	if len(ss.items) != 4 {
@@ -258,6 +264,7 @@ func TestDisplayConditionsAndIncompleteSubmit(t *testing.T) {
 }
 
 func TestCrisisAndFollowUpShareOneQueueEntry(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, func(_ *api.Config, c *assess.Config) { c.Hotline = "400-000-0000" })
 	ss := s.start(map[string]any{"instrument": "phq9"})
 	s.answerAll(ss, 0, 0, 0, 0, 0, 0, 0, 0, 1)
@@ -288,6 +295,7 @@ func TestCrisisAndFollowUpShareOneQueueEntry(t *testing.T) {
 }
 
 func TestBatteryAndLocale(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	r := s.do("POST", "/api/v1/sessions?locale=en", "", map[string]any{"battery": []string{"phq9", "gad7"}, "consent": true})
 	items := r.body["items"].([]any)
@@ -315,6 +323,7 @@ func TestBatteryAndLocale(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.BodyLimit = 4096 })
 	ss := s.start(map[string]any{"instrument": "phq9"})
 	path := "/api/v1/sessions/" + ss.id
@@ -368,6 +377,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestExpiredSession(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, func(_ *api.Config, c *assess.Config) { c.IdleTimeout = time.Hour })
 	ss := s.start(map[string]any{"instrument": "gad7"})
 	s.clock.Add(50 * time.Minute)
@@ -385,6 +395,7 @@ func TestExpiredSession(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.RatePerToken = 3 })
 	ss := s.start(map[string]any{"instrument": "gad7"})
 	for i := 1; i <= 3; i++ {
@@ -401,6 +412,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 func TestEveryRouteIsInOpenAPI(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	r := s.do("GET", "/api/v1/openapi.json", "", nil)
 	paths, _ := r.body["paths"].(map[string]any)
@@ -431,6 +443,7 @@ func openAPIPath(p string) string {
 }
 
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.CORSOrigins = []string{"https://m.example.cn"} })
 	for origin, allowed := range map[string]bool{"https://m.example.cn": true, "https://evil.example": false} {
 		req, _ := http.NewRequest("OPTIONS", s.base+"/api/v1/sessions", nil)
@@ -449,6 +462,7 @@ func TestCORS(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	for _, p := range []string{"/healthz", "/readyz", "/api/v1/ping"} {
 		if r := s.do("GET", p, "", nil); r.status != http.StatusOK {

@@ -10,28 +10,47 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Argon2id parameters: OWASP's minimum (19 MiB, 2 passes). A county centre
-// runs on two cores, and a class of teachers signs in at once.
+// PasswordHashing is the argon2id cost of the hashes that are made. A
+// hash records its own parameters and is checked with them, so the cost
+// can be raised later without locking anyone out.
+type PasswordHashing struct {
+	Time      uint32 // passes over the memory
+	MemoryKiB uint32
+}
+
+// DefaultPasswordHashing is OWASP's minimum (19 MiB, 2 passes). A county
+// centre runs on two cores, and a class of teachers signs in at once.
+var DefaultPasswordHashing = PasswordHashing{Time: 2, MemoryKiB: 19 * 1024}
+
 const (
-	argonTime    = 2
-	argonMemory  = 19 * 1024
 	argonThreads = 1
 	argonKeyLen  = 32
 )
 
-// hashPassword returns a PHC-format argon2id hash with a random salt.
-func hashPassword(password string) []byte {
+// orDefault fills the fields left at zero from DefaultPasswordHashing.
+func (h PasswordHashing) orDefault() PasswordHashing {
+	if h.Time == 0 {
+		h.Time = DefaultPasswordHashing.Time
+	}
+	if h.MemoryKiB == 0 {
+		h.MemoryKiB = DefaultPasswordHashing.MemoryKiB
+	}
+	return h
+}
+
+// hash returns a PHC-format argon2id hash with a random salt.
+func (h PasswordHashing) hash(password string) []byte {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		panic(err)
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(password), salt, h.Time, h.MemoryKiB, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Appendf(nil, "$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
+		argon2.Version, h.MemoryKiB, h.Time, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
-// checkPassword verifies password against a hash from hashPassword, using
+// checkPassword verifies password against a hash from hash, using
 // the parameters stored in the hash, so they can be raised later.
 func checkPassword(hash []byte, password string) bool {
 	parts := strings.Split(string(hash), "$")
@@ -59,10 +78,6 @@ func checkPassword(hash []byte, password string) bool {
 	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
-
-// dummyHash is checked against when a login name is unknown, so that a
-// wrong name takes as long as a wrong password.
-var dummyHash = hashPassword("no account has this password")
 
 // passwordAlphabet leaves out look-alikes (0/O, 1/I/l), as one-time
 // passwords are read off a screen or paper.

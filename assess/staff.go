@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"xinling/store"
@@ -33,11 +34,14 @@ type AuthConfig struct {
 	MaxFailures int
 	LockFor     time.Duration
 	Now         func() time.Time
+	// Hashing is the cost of new password hashes; zero fields take
+	// DefaultPasswordHashing's. Tests that sign in hundreds of times lower it.
+	Hashing PasswordHashing
 }
 
 // DefaultAuthConfig returns the settings used when none are given.
 func DefaultAuthConfig() AuthConfig {
-	return AuthConfig{SessionTTL: 12 * time.Hour, MaxFailures: 5, LockFor: 15 * time.Minute, Now: time.Now}
+	return AuthConfig{SessionTTL: 12 * time.Hour, MaxFailures: 5, LockFor: 15 * time.Minute, Now: time.Now, Hashing: DefaultPasswordHashing}
 }
 
 // Principal is a signed-in staff member: who, with which role, over which
@@ -67,6 +71,10 @@ func (p *Principal) InScope(path string) bool {
 type Staff struct {
 	store store.Store
 	cfg   AuthConfig
+	// dummyHash is checked against when a login name is unknown, so that
+	// a wrong name takes as long as a wrong password. It is made at the
+	// first such login, with the same cost as every other hash.
+	dummyHash func() []byte
 }
 
 // NewStaff returns the staff service.
@@ -84,7 +92,9 @@ func NewStaff(st store.Store, cfg AuthConfig) *Staff {
 	if cfg.Now == nil {
 		cfg.Now = def.Now
 	}
-	return &Staff{store: st, cfg: cfg}
+	cfg.Hashing = cfg.Hashing.orDefault()
+	hashing := cfg.Hashing
+	return &Staff{store: st, cfg: cfg, dummyHash: sync.OnceValue(func() []byte { return hashing.hash("no account has this password") })}
 }
 
 func loginKey(token string) string {
@@ -107,7 +117,7 @@ func (a *Staff) Login(ctx context.Context, login, password, ip string) (string, 
 	now := a.cfg.Now()
 	s, err := a.store.GetStaffByLogin(ctx, login)
 	if errors.Is(err, store.ErrNotFound) {
-		checkPassword(dummyHash, password)
+		checkPassword(a.dummyHash(), password)
 		a.audit(ctx, "", "login_failed", "staff", "", "", ip, "unknown login")
 		return "", nil, errLoginFailed
 	}
@@ -225,7 +235,7 @@ func (a *Staff) ChangePassword(ctx context.Context, p *Principal, old, new, ip s
 	if new == old {
 		return errorf(CodeValidation, "new_password", "choose a password different from the current one")
 	}
-	s.PasswordHash, s.MustChangePassword, s.UpdatedAt = hashPassword(new), false, a.cfg.Now()
+	s.PasswordHash, s.MustChangePassword, s.UpdatedAt = a.cfg.Hashing.hash(new), false, a.cfg.Now()
 	if _, err := a.store.UpdateStaff(ctx, s); err != nil {
 		return err
 	}
@@ -300,7 +310,7 @@ func (a *Staff) CreateAccount(ctx context.Context, p *Principal, req NewStaffReq
 func (a *Staff) create(ctx context.Context, req NewStaffRequest) (store.Staff, string, error) {
 	otp := oneTimePassword()
 	s, err := a.store.CreateStaff(ctx, store.Staff{ID: store.NewID(), Login: req.Login, Name: req.Name, Role: req.Role, UnitID: req.UnitID,
-		PasswordHash: hashPassword(otp), MustChangePassword: true, CreatedAt: a.cfg.Now()})
+		PasswordHash: a.cfg.Hashing.hash(otp), MustChangePassword: true, CreatedAt: a.cfg.Now()})
 	if errors.Is(err, store.ErrConflict) {
 		return store.Staff{}, "", errorf(CodeConflict, "login", "the login name %q is taken", req.Login)
 	}
@@ -359,7 +369,7 @@ func (a *Staff) ResetByOperator(ctx context.Context, login string) (string, erro
 // signs it out everywhere.
 func (a *Staff) reissue(ctx context.Context, s store.Staff, actor, ip string) (string, error) {
 	otp := oneTimePassword()
-	s.PasswordHash, s.MustChangePassword, s.FailedLogins, s.LockedUntil, s.UpdatedAt = hashPassword(otp), true, 0, time.Time{}, a.cfg.Now()
+	s.PasswordHash, s.MustChangePassword, s.FailedLogins, s.LockedUntil, s.UpdatedAt = a.cfg.Hashing.hash(otp), true, 0, time.Time{}, a.cfg.Now()
 	if _, err := a.store.UpdateStaff(ctx, s); err != nil {
 		return "", err
 	}
