@@ -19,6 +19,7 @@ import (
 )
 
 func TestCampaignLifecycleAndClassCodes(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	s := o.s
 	ctx := context.Background()
@@ -121,6 +122,7 @@ func campaignWith(t *testing.T, o *queueOrg, mode, visibility string) string {
 }
 
 func TestClassCodeStartsAnAnonymousCampaignSession(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	s := o.s
 	id := campaignWith(t, o, "open", "thanks")
@@ -151,6 +153,7 @@ func TestClassCodeStartsAnAnonymousCampaignSession(t *testing.T) {
 }
 
 func TestPersonalCodeResumesOnAnotherDevice(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	s := o.s
 	ctx := context.Background()
@@ -203,6 +206,7 @@ func (c *console) upload(path, filename, content string, fields map[string]strin
 }
 
 func TestRosterImportAndPersonalCodes(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	id := campaignWith(t, o, "roster", "thanks") // creates class a7-1 under school A
 	if _, err := o.s.store.RenameUnit(context.Background(), "a7-1", "七年级一班", "class"); err != nil {
@@ -254,6 +258,7 @@ func TestRosterImportAndPersonalCodes(t *testing.T) {
 }
 
 func TestCampaignProgressAndReport(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	id := campaignWith(t, o, "roster", "bands")
 	if _, err := o.s.store.RenameUnit(context.Background(), "a7-1", "七年级一班", "class"); err != nil {

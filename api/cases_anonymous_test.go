@@ -10,6 +10,7 @@ import (
 // that person, and the entry's case list shows them. Outside the entry's
 // subtree it stays 404.
 func TestCaseOnAnonymousEntry(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	c := o.psychA
 	w := o.inA // an anonymous entry of school A

@@ -87,6 +87,7 @@ func FuzzDecode(f *testing.F) {
 // TestFuzzCoversEveryBodyType finds every `var x T` that a handler
 // passes to decode and checks that FuzzDecode knows T and has a seed.
 func TestFuzzCoversEveryBodyType(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("*.go")
 	fset := token.NewFileSet()
 	found := map[string]bool{}

@@ -32,6 +32,7 @@ func (s *server) raw(method, path, contentType, body string, header map[string]s
 }
 
 func TestSecurityHeadersOnEveryResponseClass(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.RateLogin = 1 })
 	s.org()
 	cases := []struct {
@@ -81,6 +82,7 @@ func TestSecurityHeadersOnEveryResponseClass(t *testing.T) {
 }
 
 func TestHSTSOnlyBehindTLS(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.CookieSecure = true })
 	for _, path := range []string{"/healthz", "/api/v1/ping", "/api/v1/nope"} {
 		if got := s.raw("GET", path, "", "", nil).Header.Get("Strict-Transport-Security"); !strings.HasPrefix(got, "max-age=31536000") {
@@ -90,6 +92,7 @@ func TestHSTSOnlyBehindTLS(t *testing.T) {
 }
 
 func TestLiveStreamIsNotStored(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	otp := s.org()
 	admin := s.signIn("admin", otp)
@@ -107,6 +110,7 @@ func TestLiveStreamIsNotStored(t *testing.T) {
 // The console frames the H5's read-only preview, so that one page may be
 // framed by this origin; every other web app page may not be framed at all.
 func TestOnlyThePreviewMayBeFramedAndOnlyHere(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.WebApp = builtWebApp() })
 	for path, want := range map[string][2]string{
 		"/m/preview/phq9":     {"frame-ancestors 'self'", "SAMEORIGIN"},

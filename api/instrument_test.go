@@ -3,6 +3,7 @@ package api_test
 import "testing"
 
 func TestInstrumentPreview(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	r := s.do("GET", "/api/v1/instruments/asq?locale=en", "", nil)
 	if r.status != 200 {

@@ -26,6 +26,7 @@ func behindProxy(limit int) func(*api.Config, *assess.Config) {
 }
 
 func TestLoginRateLimitPerAddress(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, behindProxy(3))
 	s.org()
 	c := s.console()
@@ -42,6 +43,7 @@ func TestLoginRateLimitPerAddress(t *testing.T) {
 }
 
 func TestLoginRateLimitPerAccount(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, behindProxy(3))
 	otp := s.org()
 	c := s.console()
@@ -61,6 +63,7 @@ func TestLoginRateLimitPerAccount(t *testing.T) {
 // TestParallelGuessesLockTheAccount: a burst of wrong passwords sent at
 // once must count every guess, so the account locks.
 func TestParallelGuessesLockTheAccount(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, behindProxy(0))
 	otp := s.org()
 	var wg sync.WaitGroup

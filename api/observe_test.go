@@ -145,6 +145,7 @@ func TestRequestIDsInResponsesErrorsAndLogs(t *testing.T) {
 }
 
 func TestReadiness(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	if r := s.do("GET", "/readyz", "", nil); r.status != 200 {
 		t.Fatalf("ready: %s", r.raw)
@@ -175,6 +176,7 @@ func bareApp(t *testing.T, ready func(context.Context) error) string {
 }
 
 func TestReadinessWithoutInstrumentsOrWithAHangingStore(t *testing.T) {
+	t.Parallel()
 	ping := func(context.Context) error { return nil }
 	hang := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
 	leaky := func(context.Context) error { return errors.New("dial tcp 10.1.2.3:27017: connection refused") }
@@ -232,6 +234,7 @@ func scrape(t *testing.T, base, token string) map[string]float64 {
 }
 
 func TestMetricsMoveWithAJourney(t *testing.T) {
+	t.Parallel()
 	const token = "scrape-token-0123456789"
 	m := metrics.New()
 	o := newQueueOrg(t, func(c *api.Config, sc *assess.Config) {

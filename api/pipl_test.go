@@ -64,6 +64,7 @@ func piplPerson(t *testing.T, o *queueOrg) string {
 }
 
 func TestPersonExportHoldsEveryArea(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	id := piplPerson(t, o)
 	adminB := o.s.staffOf("admin-b", store.RoleAdmin, "schoolB")
@@ -115,6 +116,7 @@ func TestPersonExportHoldsEveryArea(t *testing.T) {
 }
 
 func TestAnonymiseKeepsStatisticsAndIsAudited(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	id := piplPerson(t, o)
 	adminB := o.s.staffOf("admin-b", store.RoleAdmin, "schoolB")

@@ -83,6 +83,7 @@ func ids(r response) []string {
 // entry in scope and one out of it (school A's psychologist and school B's
 // entry are the sibling-school case).
 func TestQueueIsolationMatrix(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	type who struct {
 		name    string
@@ -139,6 +140,7 @@ func TestQueueIsolationMatrix(t *testing.T) {
 }
 
 func TestQueueWorkflow(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	c := o.psychA
 	base := "/api/v1/warnings/" + o.inA
@@ -192,6 +194,7 @@ func TestQueueWorkflow(t *testing.T) {
 }
 
 func TestConcurrentClaimsExactlyOneWins(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	var consoles []*console
 	for i := 0; i < 8; i++ {
@@ -223,6 +226,7 @@ func TestConcurrentClaimsExactlyOneWins(t *testing.T) {
 }
 
 func TestLevelOneEscalatesUpTheTree(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	red := o.s.warning("schoolA", 1)
 	amber := o.s.warning("schoolA", 2)
@@ -258,6 +262,7 @@ func TestLevelOneEscalatesUpTheTree(t *testing.T) {
 // A new level-1 entry reaches a connected console through a real HTTP
 // stream; the latency is logged, not asserted.
 func TestNewWarningReachesConsoleOverSSE(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t, func(_ *api.Config, c *assess.Config) { c.SelfTestUnit = "county" })
 	req, _ := http.NewRequest("GET", o.s.base+"/api/v1/warnings/stream", nil)
 	resp, err := o.counsellor.client.Do(req)
@@ -302,6 +307,7 @@ func TestNewWarningReachesConsoleOverSSE(t *testing.T) {
 }
 
 func TestStreamIsForCaseWorkersOnly(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	o.teacherA.do("GET", "/api/v1/warnings/stream", nil).expectError(t, 403, "forbidden")
 }
@@ -309,6 +315,7 @@ func TestStreamIsForCaseWorkersOnly(t *testing.T) {
 // Teachers see anonymous aggregates of their own units, with small counts
 // suppressed, and nothing of other units.
 func TestTeacherSeesOnlyAnonymousAggregates(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	for i := 0; i < 5; i++ {
 		o.s.warning("schoolA", 3)

@@ -105,6 +105,7 @@ func listIDs(r response, key string) string {
 // case. Out of scope is always 404, never 403; teachers and viewers get
 // 403 everywhere.
 func TestRecordsIsolationMatrix(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	s := o.s
 	ctx := context.Background()
@@ -221,6 +222,7 @@ func TestRecordsIsolationMatrix(t *testing.T) {
 }
 
 func TestPersonRecordTrendsSealedIdentifiersAndAudit(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	s := o.s
 	p := s.person("schoolA")
@@ -319,6 +321,7 @@ func TestPersonRecordTrendsSealedIdentifiersAndAudit(t *testing.T) {
 }
 
 func TestCaseRecords(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	s := o.s
 	p, other := s.person("schoolA"), s.person("schoolA")
@@ -382,6 +385,7 @@ func TestCaseRecords(t *testing.T) {
 // station (心灵驿站), which accepts and completes it; the sender follows
 // the state throughout.
 func TestReferralWorkflow(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	s := o.s
 	ctx := context.Background()

@@ -12,6 +12,7 @@ import (
 // Refer would refuse; outside the caller's subtree the entry is 404 and
 // teachers get 403.
 func TestReferralTargets(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	s := o.s
 	ctx := context.Background()

@@ -95,6 +95,7 @@ func (s *server) signIn(login, otp string) *console {
 }
 
 func TestSignInPasswordChangeAndLogout(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	otp := s.org()
 	admin := s.signIn("admin", otp)
@@ -123,6 +124,7 @@ func TestSignInPasswordChangeAndLogout(t *testing.T) {
 }
 
 func TestLockoutAfterRepeatedFailures(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	otp := s.org()
 	c := s.console()
@@ -144,6 +146,7 @@ func TestLockoutAfterRepeatedFailures(t *testing.T) {
 }
 
 func TestAccountsAreScoped(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	admin := s.signIn("admin", s.org())
 	r := admin.do("POST", "/api/v1/staff", map[string]any{"login": "adminA", "name": "A 校管理员", "role": "admin", "unit_id": "schoolA"})
@@ -190,6 +193,7 @@ func TestAccountsAreScoped(t *testing.T) {
 // Every route is public by this list, or else refuses a request without a
 // staff session. A new route that forgets its check fails here.
 func TestEveryNonPublicRouteNeedsAStaffSession(t *testing.T) {
+	t.Parallel()
 	public := map[string]bool{
 		"GET /healthz": true, "GET /readyz": true, "GET /api/v1/ping": true, "GET /api/v1/openapi.json": true,
 		"GET /api/v1/instruments": true, "GET /api/v1/instruments/:id": true, "POST /api/v1/sessions": true, "GET /api/v1/sessions/:id": true,
@@ -220,6 +224,7 @@ func TestEveryNonPublicRouteNeedsAStaffSession(t *testing.T) {
 }
 
 func TestDisableAccountAndRenameUnit(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	admin := s.signIn("admin", s.org())
 	r := admin.do("POST", "/api/v1/staff", map[string]any{"login": "c1", "name": "咨询师", "role": "counsellor", "unit_id": "schoolA"})

@@ -34,6 +34,7 @@ func getPage(t *testing.T, base, path string) (int, http.Header, string) {
 }
 
 func TestWebAppHistoryFallbackAndAssets(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.WebApp = builtWebApp() })
 	for _, tc := range []struct {
 		path, want string
@@ -67,6 +68,7 @@ func TestWebAppHistoryFallbackAndAssets(t *testing.T) {
 }
 
 func TestWebAppNotBuiltSaysHowToBuild(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, func(c *api.Config, _ *assess.Config) {
 		c.WebApp = fstest.MapFS{"placeholder.html": {Data: []byte("not built")}}
 	})

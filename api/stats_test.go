@@ -14,6 +14,7 @@ import (
 )
 
 func TestMonthlyStatistics(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t) // entries in school A and school B this month
 	day := time.Date(2026, 11, 10, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)).Format(time.RFC3339)
 	for _, a := range []map[string]any{

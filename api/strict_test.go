@@ -9,6 +9,7 @@ import (
 )
 
 func TestBodyMustBeJSON(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	body := `{"instrument":"phq9","consent":true}`
 	for ct, want := range map[string]int{
@@ -41,6 +42,7 @@ func TestBodyMustBeJSON(t *testing.T) {
 }
 
 func TestDuplicateKeysAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	r := s.do("POST", "/api/v1/sessions", "", `{"instrument":"phq9","instrument":"gad7","consent":true}`)
 	r.expectError(t, 400, "malformed_json")
@@ -64,6 +66,7 @@ func TestDuplicateKeysAreRefused(t *testing.T) {
 // TestForgedCursor: a cursor the store cannot read is the caller's
 // mistake (400), not a server failure.
 func TestForgedCursor(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	otp := s.org()
 	admin := s.signIn("admin", otp)
@@ -77,6 +80,7 @@ func TestForgedCursor(t *testing.T) {
 // any JSON body (2,000 students are 120 kB as .csv); only the upload route
 // gets the larger limit.
 func TestRosterUploadMayExceedTheJSONLimit(t *testing.T) {
+	t.Parallel()
 	o := newQueueOrg(t)
 	campaignWith(t, o, "roster", "thanks") // creates class a7-1 under school A
 	var b strings.Builder

@@ -186,6 +186,7 @@ func mySessions(t *testing.T, b *browser) []map[string]any {
 }
 
 func TestWeChatSignInLinksSelfTests(t *testing.T) {
+	t.Parallel()
 	s, wx := newWeChatServer(t)
 	const openid = "oXL-openid-alice-7f3a9c"
 
@@ -294,6 +295,7 @@ func loginState(t *testing.T, b *browser, next string) string {
 }
 
 func TestWeChatBadCodes(t *testing.T) {
+	t.Parallel()
 	s, wx := newWeChatServer(t)
 	b := s.browser()
 	nf := b.noFollow()
@@ -340,6 +342,7 @@ func TestWeChatBadCodes(t *testing.T) {
 }
 
 func TestWeChatStateIsBoundToTheBrowser(t *testing.T) {
+	t.Parallel()
 	s, wx := newWeChatServer(t)
 	victim, attacker := s.browser(), s.browser()
 	before := wx.Exchanges()
@@ -373,6 +376,7 @@ func TestWeChatStateIsBoundToTheBrowser(t *testing.T) {
 }
 
 func TestWeChatNextMustStayInTheH5(t *testing.T) {
+	t.Parallel()
 	s, wx := newWeChatServer(t)
 	b := s.browser().noFollow()
 	for _, next := range []string{
@@ -397,6 +401,7 @@ func TestWeChatNextMustStayInTheH5(t *testing.T) {
 
 // The default server: WeChat is off and everything is anonymous.
 func TestWeChatDisabled(t *testing.T) {
+	t.Parallel()
 	s := newServer(t)
 	r := s.do("GET", "/api/v1/config", "", nil)
 	if r.status != 200 || r.body["wechat"] != false || r.body["identified"] != false || r.body["crisis_hotline"] != "12356" {
@@ -411,6 +416,7 @@ func TestWeChatDisabled(t *testing.T) {
 // A forged or foreign cookie identifies nobody: /me refuses it and clears
 // it, and a self-test with it stays anonymous.
 func TestForgedRespondentCookie(t *testing.T) {
+	t.Parallel()
 	s, _ := newWeChatServer(t)
 	b := s.browser()
 	u, _ := url.Parse("http://" + publicHost + "/")
@@ -429,6 +435,7 @@ func TestForgedRespondentCookie(t *testing.T) {
 // Behind https the cookies are Secure, and the state cookie only ever goes
 // to the callback.
 func TestWeChatCookiesBehindHTTPS(t *testing.T) {
+	t.Parallel()
 	wx := wechattest.New("wx0123456789abcdef", "app-secret-for-tests")
 	t.Cleanup(wx.Close)
 	s := newServer(t, func(c *api.Config, sc *assess.Config) {
@@ -456,6 +463,7 @@ func TestWeChatCookiesBehindHTTPS(t *testing.T) {
 // the person attached, so their record shows the earlier tests; a class
 // code used with the same cookie stays anonymous, as the campaign promised.
 func TestSignedInSelfTestsReachThePersonRecord(t *testing.T) {
+	t.Parallel()
 	wx := wechattest.New("wx0123456789abcdef", "app-secret-for-tests")
 	t.Cleanup(wx.Close)
 	o := newQueueOrg(t, func(c *api.Config, sc *assess.Config) {

@@ -14,6 +14,7 @@ import (
 // b's consoles through b's feed, and a's consoles get it once although a
 // both publishes it locally and reads it back from the feed.
 func TestHubFeedCarriesChangesBetweenInstances(t *testing.T) {
+	t.Parallel()
 	lib, st, clk, cfg := fixture(t, time.Hour)
 	ctx := context.Background()
 	if _, err := st.CreateUnit(ctx, store.Unit{ID: "city", Kind: "city", Name: "市"}); err != nil {
@@ -84,6 +85,7 @@ func TestHubFeedCarriesChangesBetweenInstances(t *testing.T) {
 // TestHubSendsAnEntryVersionOnce: publishing the same or an older version
 // again sends nothing.
 func TestHubSendsAnEntryVersionOnce(t *testing.T) {
+	t.Parallel()
 	h := assess.NewHub()
 	t.Cleanup(h.Close)
 	sub := h.Subscribe("/city/")

@@ -19,6 +19,7 @@ func identityFixture(t *testing.T) (*assess.Sessions, store.Store, func(time.Dur
 }
 
 func TestSignInFindsTheSamePersonAgain(t *testing.T) {
+	t.Parallel()
 	s, st, _ := identityFixture(t)
 	ctx := context.Background()
 	a, err := s.SignIn(ctx, store.IdentityWeChat, "wechat:wxA", "openid-1")
@@ -41,6 +42,7 @@ func TestSignInFindsTheSamePersonAgain(t *testing.T) {
 }
 
 func TestRespondentTokens(t *testing.T) {
+	t.Parallel()
 	s, _, advance := identityFixture(t)
 	ctx := context.Background()
 	tok, err := s.SignIn(ctx, store.IdentityWeChat, "wechat:wxA", "openid-1")
@@ -66,6 +68,7 @@ func TestRespondentTokens(t *testing.T) {
 
 // A campaign session of the same person shows what its campaign allows.
 func TestMySessionsFollowsCampaignVisibility(t *testing.T) {
+	t.Parallel()
 	s, st, _ := identityFixture(t)
 	ctx := context.Background()
 	tok, err := s.SignIn(ctx, store.IdentityWeChat, "wechat:wxA", "openid-1")
@@ -129,6 +132,7 @@ func must(t *testing.T, err error) {
 // Two callbacks of one resident at once (a double tap) must end in one
 // person, not two.
 func TestConcurrentFirstSignInsAgreeOnOnePerson(t *testing.T) {
+	t.Parallel()
 	s, _, _ := identityFixture(t)
 	ctx := context.Background()
 	const n = 8

@@ -9,6 +9,7 @@ import (
 )
 
 func TestRCIFormula(t *testing.T) {
+	t.Parallel()
 	// Jacobson & Truax's worked example shape: SD 7.5, r 0.88 → SEdiff =
 	// sqrt(2·(7.5·sqrt(0.12))²) = 3.674; a change of 10 gives 2.72.
 	if got := RCI(30, 40, 7.5, 0.88); math.Abs(got-2.7217) > 1e-3 {
@@ -29,6 +30,7 @@ func TestRCIFormula(t *testing.T) {
 }
 
 func TestTrends(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	res := func(id, inst string, total float64, days int) store.Result {
 		return store.Result{ID: id, Instrument: inst, Scores: map[string]float64{"total": total}, CreatedAt: t0.AddDate(0, 0, days)}
@@ -75,6 +77,7 @@ func TestTrends(t *testing.T) {
 }
 
 func TestReferTarget(t *testing.T) {
+	t.Parallel()
 	unit := func(path, kind string) store.Unit { return store.Unit{Path: path, Kind: kind} }
 	entry := "/city/county/street/community/"
 	for _, c := range []struct {
@@ -97,6 +100,7 @@ func TestReferTarget(t *testing.T) {
 }
 
 func TestAgeAt(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 	for month, want := range map[string]int{"2010-05": 16, "2010-12": 15, "2010-11": 16, "bad": 0, "2030-01": 0} {
 		if got := ageAt(month, now); got != want {

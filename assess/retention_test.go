@@ -13,6 +13,7 @@ import (
 // Retention purges an old anonymous self-test's answers and leaves the
 // monthly table and unit summary as they were; a zero retention keeps all.
 func TestRetentionPurgesOldAnonymousSelfTests(t *testing.T) {
+	t.Parallel()
 	lib, st, clk, cfg := fixture(t, 72*time.Hour)
 	ctx := context.Background()
 	if _, err := st.CreateUnit(ctx, store.Unit{ID: "city", Kind: "city", Name: "市", CreatedAt: clk.Now()}); err != nil {

@@ -50,6 +50,7 @@ func fixture(t *testing.T, idle time.Duration) (*engine.Library, store.Store, *t
 }
 
 func TestTwoInstancesShareOneStore(t *testing.T) {
+	t.Parallel()
 	lib, st, clk, cfg := fixture(t, time.Hour)
 	a, b := assess.NewSessions(st, lib, cfg), assess.NewSessions(st, lib, cfg)
 	ctx := context.Background()
@@ -94,6 +95,7 @@ func TestTwoInstancesShareOneStore(t *testing.T) {
 }
 
 func TestInstrumentVersionIsPinned(t *testing.T) {
+	t.Parallel()
 	lib, st, _, cfg := fixture(t, time.Hour)
 	s := assess.NewSessions(st, lib, cfg)
 	v, err := s.Create(context.Background(), assess.CreateRequest{Instruments: []string{"phq9"}, Consent: true}, "en")
@@ -112,6 +114,7 @@ func TestInstrumentVersionIsPinned(t *testing.T) {
 // A resident who answers PHQ-9 item 9 and closes the browser must still
 // reach a counsellor once the session is abandoned.
 func TestAbandonedRiskAnswersAreFiled(t *testing.T) {
+	t.Parallel()
 	lib, st, clk, cfg := fixture(t, 72*time.Hour)
 	s := assess.NewSessions(st, lib, cfg)
 	ctx := context.Background()

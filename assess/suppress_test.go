@@ -22,6 +22,7 @@ func cellsText(cells map[string]*int, keys ...string) string {
 }
 
 func TestProtectDistribution(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		counts map[string]int
 		forced map[string]bool
@@ -50,6 +51,7 @@ func TestProtectDistribution(t *testing.T) {
 // TestProtectReportAcrossLevels: a class's suppressed cell cannot be
 // recovered as grade minus the other class.
 func TestProtectReportAcrossLevels(t *testing.T) {
+	t.Parallel()
 	classA := map[string]int{"none": 10, "severe": 1}
 	classB := map[string]int{"none": 10, "severe": 6}
 	grade := map[string]int{"none": 20, "severe": 7}

@@ -149,6 +149,7 @@ type scoreFunc func(engine.Input) (*engine.Result, error)
 
 // The baseline is only fair if it computes the same thing.
 func TestHandWrittenScorersAgreeWithEngine(t *testing.T) {
+	t.Parallel()
 	for id, hand := range map[string]func(*engine.Instrument) scoreFunc{
 		"phq9":   func(in *engine.Instrument) scoreFunc { return newPHQ9Hand(in).score },
 		"dass21": func(in *engine.Instrument) scoreFunc { return newDASS21Hand(in).score },

@@ -56,6 +56,7 @@ vectors:
 `
 
 func TestBaseDocLoads(t *testing.T) {
+	t.Parallel()
 	in, err := engine.Load("mini.yaml", []byte(baseDoc))
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +93,7 @@ func loadProblems(t *testing.T, doc string) []string {
 }
 
 func TestLoadRejects(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		doc      string
@@ -257,6 +259,7 @@ func TestLoadRejects(t *testing.T) {
 }
 
 func TestLibraryReportsUnknownFollowUp(t *testing.T) {
+	t.Parallel()
 	doc := mutate(t, "      reason: {zh-CN: 风险, en: Risk}", "      reason: {zh-CN: 风险, en: Risk}\n      follow_up: nosuch")
 	in, err := engine.Load("scales/mini.yaml", []byte(doc))
 	if err != nil {
@@ -276,6 +279,7 @@ func TestLibraryReportsUnknownFollowUp(t *testing.T) {
 }
 
 func TestLibraryVersions(t *testing.T) {
+	t.Parallel()
 	lib := engine.NewLibrary()
 	for _, v := range []string{"1.10.0", "1.2.0", "1.9.1"} {
 		in, err := engine.Load("mini.yaml", []byte(strings.Replace(baseDoc, "version: 1.0.0", "version: "+v, 1)))

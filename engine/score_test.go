@@ -47,6 +47,7 @@ func builtin(t testing.TB, id string) *engine.Instrument {
 // The licensed instruments are not built in, but their shapes must be
 // expressible: these documents load only if all their vectors pass.
 func TestLicensedShapesLoad(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("testdata/*.yaml")
 	if len(files) < 3 {
 		t.Fatalf("expected the test documents, found %v", files)
@@ -60,6 +61,7 @@ func TestLicensedShapesLoad(t *testing.T) {
 }
 
 func TestSCL90ShapeCompoundRule(t *testing.T) {
+	t.Parallel()
 	in := loadFile(t, "testdata/scl90_like.yaml")
 	answers := map[string]float64{}
 	for i, id := range in.ItemIDs() {
@@ -80,6 +82,7 @@ func TestSCL90ShapeCompoundRule(t *testing.T) {
 }
 
 func TestInputErrors(t *testing.T) {
+	t.Parallel()
 	phq9 := builtin(t, "phq9")
 	phq15 := builtin(t, "phq15")
 	cases := []struct {
@@ -113,6 +116,7 @@ func TestInputErrors(t *testing.T) {
 }
 
 func TestAnswersInOrderFollowsDisplayConditions(t *testing.T) {
+	t.Parallel()
 	asq := builtin(t, "asq")
 	got, err := asq.AnswersInOrder([]float64{0, 0, 0, 0}, "", 0)
 	if err != nil {
@@ -135,6 +139,7 @@ func TestAnswersInOrderFollowsDisplayConditions(t *testing.T) {
 }
 
 func TestShown(t *testing.T) {
+	t.Parallel()
 	asq := builtin(t, "asq")
 	shown, err := asq.Shown(map[string]float64{"q1": 0}, "", 0)
 	if err != nil || !slices.Equal(shown, []string{"q1", "q2", "q3", "q4"}) {
@@ -154,6 +159,7 @@ func TestShown(t *testing.T) {
 }
 
 func TestNormsAndExpressionBounds(t *testing.T) {
+	t.Parallel()
 	in := loadFile(t, "testdata/normed.yaml")
 	score := func(sex string, age float64, answers ...float64) *engine.Result {
 		t.Helper()
@@ -191,6 +197,7 @@ func TestNormsAndExpressionBounds(t *testing.T) {
 }
 
 func TestValidityFlagsDoNotHideTheResult(t *testing.T) {
+	t.Parallel()
 	in := loadFile(t, "testdata/scl90_like.yaml")
 	answers := map[string]float64{}
 	for _, id := range in.ItemIDs() {
@@ -210,6 +217,7 @@ func TestValidityFlagsDoNotHideTheResult(t *testing.T) {
 }
 
 func TestProratingAndIncompleteResults(t *testing.T) {
+	t.Parallel()
 	phq9 := builtin(t, "phq9")
 	r, err := phq9.Score(engine.Input{Answers: map[string]float64{"q1": 3, "q2": 3, "q3": 3, "q4": 3, "q5": 3, "q6": 3, "q7": 3, "q8": 3}})
 	if err != nil {
@@ -230,6 +238,7 @@ func TestProratingAndIncompleteResults(t *testing.T) {
 }
 
 func TestRescoringIsDeterministic(t *testing.T) {
+	t.Parallel()
 	lib, err := builtins()
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +274,7 @@ func mustRead(t testing.TB, name string) []byte {
 // Programs are shared and each goroutine borrows its own VM: under -race
 // this finds any state that leaks between concurrent scorings.
 func TestConcurrentScoringMatchesSequential(t *testing.T) {
+	t.Parallel()
 	for _, id := range []string{"phq9", "dass21", "asq", "riasec"} {
 		in := builtin(t, id)
 		sets := builtinAnswers(t, in, 50)

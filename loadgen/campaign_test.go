@@ -22,7 +22,7 @@ func TestCampaignRun(t *testing.T) {
 		t.Skip("builds and runs the server; skipped with -short")
 	}
 	dir := t.TempDir()
-	bin := buildXinling(t, dir)
+	bin := buildXinling(t)
 	data, codes, acks := filepath.Join(dir, "data"), filepath.Join(dir, "codes.txt"), filepath.Join(dir, "acks.jsonl")
 	const pupils = 90
 	if out, err := exec.Command(bin, "demo", "--dev-key", "--data", data, "--students", "90", "--class-size", "30", "--codes-out", codes).CombinedOutput(); err != nil {

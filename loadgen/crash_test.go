@@ -3,12 +3,14 @@ package loadgen
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +27,7 @@ func TestCrashLosesNoAcknowledgedAnswer(t *testing.T) {
 		t.Skip("crash test builds and runs the server; skipped with -short")
 	}
 	dir := t.TempDir()
-	bin := buildXinling(t, dir)
+	bin := buildXinling(t)
 	data := filepath.Join(dir, "data")
 	acks := filepath.Join(dir, "acks.jsonl")
 	addr := freeAddr(t)
@@ -77,20 +79,36 @@ func TestCrashLosesNoAcknowledgedAnswer(t *testing.T) {
 	}
 }
 
-// buildXinling builds the command into dir, for tests that run it whole.
-func buildXinling(t *testing.T, dir string) string {
+// built is the xinling binary that the tests of this package run whole,
+// built once however many tests need it (TestMain removes it).
+var built struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+// buildXinling builds the command once per test binary.
+func buildXinling(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go tool to build xinling with")
 	}
-	bin := filepath.Join(dir, "xinling")
-	build := exec.Command(goBin, "build", "-o", bin, "./cmd/xinling")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "xinling-loadgen-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "xinling")
+		build := exec.Command(goBin, "build", "-o", built.bin, "./cmd/xinling")
+		build.Dir = ".."
+		if out, err := build.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
 }
 
 func startServer(t *testing.T, bin, data, addr, logFile string) *exec.Cmd {

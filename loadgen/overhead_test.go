@@ -66,7 +66,11 @@ func TestMain(m *testing.M) {
 		serveFake(addr)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // serveFake runs the in-memory API until killed and prints its address.

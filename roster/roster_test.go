@@ -148,6 +148,7 @@ func parse(t *testing.T, name string, data []byte, opt Options) *Roster {
 }
 
 func TestFixture(t *testing.T) {
+	t.Parallel()
 	files := map[string][]byte{
 		"名单.xlsx": makeXLSX(t, map[string][][]any{"学生": fixture()}, "学生"),
 		"名单.csv":  makeCSV(t, fixture()),
@@ -221,6 +222,7 @@ func hasNotice(r *Roster, s string) bool {
 }
 
 func TestCleanFileImportsEverything(t *testing.T) {
+	t.Parallel()
 	rows := [][]any{{"学号", "姓名", "性别", "出生年月", "班级"}}
 	for i := 1; i <= 3; i++ {
 		rows = append(rows, goodRow(i)[:5])
@@ -232,6 +234,7 @@ func TestCleanFileImportsEverything(t *testing.T) {
 }
 
 func TestHeaderVariants(t *testing.T) {
+	t.Parallel()
 	rows := [][]any{
 		{"2024 级七年级学生名单"},
 		{"导出日期：2025-09-01"},
@@ -264,6 +267,7 @@ func TestHeaderVariants(t *testing.T) {
 }
 
 func TestMissingAndRepeatedColumns(t *testing.T) {
+	t.Parallel()
 	_, err := Parse("a.csv", strings.NewReader("学号,姓名,出生日期\n1,a,2011-05\n"), classes, Options{Now: now})
 	var e *Error
 	if !errors.As(err, &e) || e.Code != CodeColumns || !strings.Contains(e.Message, "性别、班级") || !strings.Contains(e.Message, "sex, class") {
@@ -286,6 +290,7 @@ func TestMissingAndRepeatedColumns(t *testing.T) {
 const smallCSV = "学号,姓名,性别,出生年月,班级\r\n０１２３,张三,男,2011年5月,七年级一班\r\n"
 
 func TestEncodings(t *testing.T) {
+	t.Parallel()
 	gb, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(smallCSV))
 	if err != nil {
 		t.Fatal(err)
@@ -318,6 +323,7 @@ func utf16le(s string) []byte {
 }
 
 func TestRefusesOtherFormats(t *testing.T) {
+	t.Parallel()
 	xlsx := makeXLSX(t, map[string][][]any{"S": {{"学号"}}}, "S")
 	cases := []struct {
 		name string
@@ -350,6 +356,7 @@ func TestRefusesOtherFormats(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString("学号,姓名,性别,年龄,班级\n")
 	for i := 0; i < 11; i++ {
@@ -370,6 +377,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestSheetChoiceAndDates(t *testing.T) {
+	t.Parallel()
 	data := makeXLSX(t, map[string][][]any{
 		"说明": {{"请按下表填写"}},
 		"名单": {
@@ -394,6 +402,7 @@ func TestSheetChoiceAndDates(t *testing.T) {
 }
 
 func TestCSVRowNumbersMatchExcel(t *testing.T) {
+	t.Parallel()
 	// A blank line is a row in Excel; a quoted cell with a line break is not.
 	data := "学号,姓名,性别,年龄,班级,备注\n\n1,a,男,12,7-3,\"多行\r\n备注\"\n2,,男,12,7-3\n"
 	r := parse(t, "a.csv", []byte(data), Options{})
@@ -403,6 +412,7 @@ func TestCSVRowNumbersMatchExcel(t *testing.T) {
 }
 
 func TestBirthMonth(t *testing.T) {
+	t.Parallel()
 	v := newValidator(nil, now, false)
 	for in, want := range map[string]string{
 		"2010-05": "2010-05", "2010/5": "2010-05", "201005": "2010-05", "2010年5月": "2010-05",
@@ -421,6 +431,7 @@ func TestBirthMonth(t *testing.T) {
 }
 
 func TestStudentNoAndSexAndAge(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"  2024 0001 ": "20240001", "Ｇ１１０１": "G1101", "g1101": "G1101", `="00123"`: "00123", "'00123": "00123", "a-b_c": "A-B_C",
 	} {
@@ -449,6 +460,7 @@ func TestStudentNoAndSexAndAge(t *testing.T) {
 }
 
 func TestAmbiguousFoldedClass(t *testing.T) {
+	t.Parallel()
 	v := newValidator(map[string]string{"7-1": "a", "７-１": "b"}, now, false)
 	if v.class("7-1") != "a" || v.class("７-１") != "b" || v.class(" 7-1") != "" {
 		t.Error("a folded name matching two classes must need an exact match")
@@ -490,6 +502,7 @@ func FuzzParseCSV(f *testing.F) {
 // TestQuotingAloneIsNoStudentNumber: FuzzParse found that a cell holding
 // only Excel's text quoting normalised to an empty number and was imported.
 func TestQuotingAloneIsNoStudentNumber(t *testing.T) {
+	t.Parallel()
 	for _, cell := range []string{"'", `=""`, "' ", "　'"} {
 		data := []byte("学号,姓名,性别,出生年月,班级\n\"" + strings.ReplaceAll(cell, `"`, `""`) + "\",王,女,2011-05,7-3\n")
 		r := parse(t, "r.csv", data, Options{})

@@ -460,6 +460,7 @@ func (ri refInstrument) makePattern(sex string, age float64, pick func(item int)
 }
 
 func TestReference(t *testing.T) {
+	t.Parallel()
 	lib, err := engine.LoadFS(scales.FS, ".")
 	if err != nil {
 		t.Errorf("loading the built-in documents: %v", err)

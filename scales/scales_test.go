@@ -10,6 +10,7 @@ import (
 
 // What every built-in document owes its readers, beyond scoring correctly.
 func TestBuiltinDocumentsAreComplete(t *testing.T) {
+	t.Parallel()
 	lib, err := engine.LoadFS(scales.FS, ".")
 	if err != nil {
 		t.Fatal(err)

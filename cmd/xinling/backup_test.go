@@ -25,6 +25,7 @@ type ack struct {
 // aside with --force, and refuses a damaged backup without touching
 // anything.
 func TestBackupUnderLoadAndRestore(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	c := startServe(t, []string{"XINLING_DATA=" + data}, "--rate-ip", "0", "--rate-token", "0")
 

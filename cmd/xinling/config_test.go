@@ -93,6 +93,7 @@ func TestServeConfigFileErrorsNameTheSource(t *testing.T) {
 
 // A bad config file stops serve before it opens anything, with exit 2.
 func TestServeFailsAtStartOnABadConfigFile(t *testing.T) {
+	t.Parallel()
 	file := writeConfig(t, "addr: 127.0.0.1:0\nsesion-idle: 1h\n")
 	cmd := exec.Command(os.Args[0], "serve", "--data", t.TempDir(), "--config", file)
 	cmd.Env = append(os.Environ(), "XINLING_TEST_AS_MAIN=1")

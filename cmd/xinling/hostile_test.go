@@ -107,6 +107,7 @@ var (
 // routes (/m/, /console/) when they are served by this binary: a
 // traversal must answer 400 or 404 (or the SPA's index), never the file.
 func TestHostileRequests(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts the server")
 	}

@@ -20,6 +20,7 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestScalesListAndValidateBuiltins(t *testing.T) {
+	t.Parallel()
 	code, out, errs := runCLI(t, "scales", "list", "--json")
 	if code != 0 {
 		t.Fatalf("list exited %d: %s", code, errs)
@@ -49,6 +50,7 @@ func TestScalesListAndValidateBuiltins(t *testing.T) {
 }
 
 func TestValidateReportsEveryProblemWithLocation(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	doc, err := os.ReadFile("../../scales/phq9.yaml")
@@ -79,6 +81,7 @@ func TestValidateReportsEveryProblemWithLocation(t *testing.T) {
 }
 
 func TestScore(t *testing.T) {
+	t.Parallel()
 	code, out, errs := runCLI(t, "score", "--scale", "phq9", "--answers", "0,0,0,0,0,0,0,0,2", "--locale", "en")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -114,6 +117,7 @@ func TestScore(t *testing.T) {
 }
 
 func TestScoreBadInput(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		args []string
@@ -146,6 +150,7 @@ func TestScoreBadInput(t *testing.T) {
 }
 
 func TestUnknownCommand(t *testing.T) {
+	t.Parallel()
 	if code, _, errs := runCLI(t, "frobnicate"); code != 2 || !strings.Contains(errs, `unknown command "frobnicate"`) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -14,6 +14,7 @@ import (
 // store's group commits among them), none on the main one, and JSON logs
 // whose request lines carry ids.
 func TestServeMetricsListenerAndJSONLogs(t *testing.T) {
+	t.Parallel()
 	maddr := freeAddr(t)
 	c := startServe(t, []string{"XINLING_DATA=" + t.TempDir(), "XINLING_LOG_FORMAT=json"}, "--metrics-addr", maddr)
 	var sess struct{ ID, Token string }

@@ -13,6 +13,7 @@ import (
 )
 
 func TestQueueFeedSetting(t *testing.T) {
+	t.Parallel()
 	cfg, _, err := parseServeFlags([]string{"--queue-feed", "500ms"}, io.Discard)
 	if err != nil || cfg.queueFeed != 500*time.Millisecond {
 		t.Fatalf("--queue-feed 500ms: %+v, %v", cfg, err)

@@ -106,6 +106,7 @@ func post(t *testing.T, url, token, body string, out any) int {
 }
 
 func TestServeShutsDownGracefullyAndKeepsAnswers(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	c := startServe(t, []string{"XINLING_DATA=" + data, sealed.Env + "=" + storetest.TestKeySpec})
 	var sess struct{ ID, Token string }
@@ -138,6 +139,7 @@ func TestServeShutsDownGracefullyAndKeepsAnswers(t *testing.T) {
 }
 
 func TestServeRejectsBadSettings(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		env  []string
 		args []string
@@ -153,16 +155,20 @@ func TestServeRejectsBadSettings(t *testing.T) {
 		{[]string{sealed.Env + "=index:AAAA,k1:AAAA"}, nil, `key "index" must be 32 bytes`},
 		{[]string{sealed.Env + "=" + storetest.TestKeySpec, "XINLING_DEV_KEY=maybe"}, nil, `XINLING_DEV_KEY="maybe" is not true or false`},
 	} {
-		cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", t.TempDir()}, c.args...)...)
-		cmd.Env = append(append(os.Environ(), "XINLING_TEST_AS_MAIN=1"), c.env...)
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), c.want) {
-			t.Errorf("%v %v: exit %v, output:\n%s\nwant exit 2 and %q", c.env, c.args, err, out, c.want)
-		}
+		t.Run(c.want, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", t.TempDir()}, c.args...)...)
+			cmd.Env = append(append(os.Environ(), "XINLING_TEST_AS_MAIN=1"), c.env...)
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), c.want) {
+				t.Errorf("%v %v: exit %v, output:\n%s\nwant exit 2 and %q", c.env, c.args, err, out, c.want)
+			}
+		})
 	}
 }
 
 func TestServeHelpListsEverySetting(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(os.Args[0], "serve", "--help")
 	cmd.Env = append(os.Environ(), "XINLING_TEST_AS_MAIN=1")
 	out, _ := cmd.CombinedOutput()

@@ -15,6 +15,7 @@ import (
 )
 
 func TestSealedContract(t *testing.T) {
+	t.Parallel()
 	storetest.RunSealed(t, open)
 }
 
@@ -22,6 +23,7 @@ func TestSealedContract(t *testing.T) {
 // sealing layer, close the store, and scan every file of the data
 // directory (database, WAL, shared memory) for the plaintext bytes.
 func TestSealedRawFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db, err := Open(context.Background(), dir, Options{})
 	if err != nil {
@@ -77,6 +79,7 @@ func TestSealedRawFiles(t *testing.T) {
 // plaintext any more. Without Vacuum it does: 44 of these 50 names stayed
 // in free space of rewritten pages, secure_delete or not.
 func TestRekeyLeavesNoPlaintextBehind(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	db, err := Open(ctx, dir, Options{})
@@ -139,6 +142,7 @@ func TestRekeyLeavesNoPlaintextBehind(t *testing.T) {
 // A roster import looks every student up by the blind index; the lookup
 // must use the index, or an import grows quadratic in the school's size.
 func TestRosterLookupUsesIndex(t *testing.T) {
+	t.Parallel()
 	db := open(t).(*DB)
 	rows, err := db.rdb.Query("EXPLAIN QUERY PLAN "+rosterLookup, "school", "idx")
 	if err != nil {

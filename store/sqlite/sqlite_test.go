@@ -25,12 +25,14 @@ func open(t *testing.T) store.Store {
 }
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, open)
 }
 
 // A write that fails after writing inside a batch must roll back alone and
 // not take the other writes of its batch with it.
 func TestBadWriteInBatchLosesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := open(t).(*DB)
 	sess, err := db.CreateSession(ctx, store.Session{ID: "s1", CreatedAt: storetest.T0})
@@ -82,6 +84,7 @@ func TestBadWriteInBatchLosesNothing(t *testing.T) {
 
 // A panicking write fails alone; the writer keeps serving.
 func TestPanickingWrite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := open(t).(*DB)
 	err := db.write(ctx, func(*wtx) error { panic("bug") })
@@ -95,6 +98,7 @@ func TestPanickingWrite(t *testing.T) {
 
 // Acknowledged writes survive a reopen; migrations run once.
 func TestReopen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := Open(ctx, dir, Options{})
@@ -129,6 +133,7 @@ func TestReopen(t *testing.T) {
 
 // Backup under concurrent writes yields a consistent, openable copy.
 func TestBackup(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := open(t).(*DB)
 	if _, err := db.CreateSession(ctx, store.Session{ID: "s1", CreatedAt: storetest.T0}); err != nil {
@@ -174,6 +179,8 @@ func TestBackup(t *testing.T) {
 
 // Under a steady stream of commits the WAL must still start over: a log
 // that only grows makes every read slower and fills the disk.
+//
+// Not parallel: it lowers the package's walRestartFrames, which every Open reads.
 func TestWALStaysBoundedUnderSustainedWrites(t *testing.T) {
 	old := walRestartFrames
 	walRestartFrames = 256 // 1 MiB, so the test needs little data
@@ -205,9 +212,12 @@ func TestWALStaysBoundedUnderSustainedWrites(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	time.Sleep(500 * time.Millisecond) // one more checkpointer round
-	if db.walRestarts.Load() == 0 {
-		t.Fatal("the WAL never started over during sustained writes")
+	// The checkpointer runs on its own clock: wait for its restart rather
+	// than sleeping a fixed round.
+	for deadline := time.Now().Add(10 * time.Second); db.walRestarts.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the WAL never started over during sustained writes")
+		}
 	}
 	if st, err := os.Stat(filepath.Join(dir, FileName+"-wal")); err == nil && st.Size() > 64<<20 {
 		t.Fatalf("WAL is %d bytes, beyond journal_size_limit", st.Size())
