@@ -1,15 +1,29 @@
 # Everything a fresh clone needs goes through here; .ci/run calls `make test`.
 GO          ?= go
 BIN         := bin/xinling
-GOBIN       := $(shell $(GO) env GOPATH)/bin
-STATICCHECK := $(GOBIN)/staticcheck
-# Pinned so that a new release cannot turn main red on its own.
-STATICCHECK_VERSION := 2026.2.2
 FUZZTIME    ?= 15s
-# Code slips print names with Debian's fonts-droid-fallback (see slips/).
-CJK_FONT    := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 
-.PHONY: build run test vet lint unit bench fuzz tools fonts clean webapp webapp-test e2e chromium
+# --- Go tools ---
+# Each tool is installed by `go install` at a pinned module version into a
+# directory named after that version under TOOLBIN, and run from there:
+# never from PATH or $(go env GOPATH)/bin, where an old binary once hid a
+# pin that a fresh machine could not fetch. A changed pin installs anew.
+# .ci/run points TOOLBIN at a throwaway directory of its own.
+TOOLBIN     ?= $(CURDIR)/bin/tools
+# staticcheck: pinned so that a new release cannot turn main red on its
+# own. The module proxy knows it by module version only: v0.8.2 is the
+# release staticcheck calls 2026.2.2.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(TOOLBIN)/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+
+# --- Debian packages ---
+# Code slips print names with Debian's fonts-droid-fallback (see slips/);
+# the end-to-end tests drive Debian's chromium.
+CJK_FONT     := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
+DEB_PACKAGES := fonts-droid-fallback chromium
+APT_INSTALL  := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
+.PHONY: build run test vet lint unit bench fuzz tools fonts clean webapp webapp-test e2e chromium deb-packages
 
 # The web app is built into the binary (webapp/embed.go), so it comes first.
 build: webapp
@@ -43,9 +57,17 @@ e2e: build chromium
 	cd webapp && XINLING_BIN=$(CURDIR)/$(BIN) $(NPM) run e2e
 
 # Debian's Chromium; the tests must never download a browser of their own.
+# Installed when missing (as root); deb-packages below installs it always.
 chromium:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+	@test -x /usr/bin/chromium || { apt-get update -qq && $(APT_INSTALL) chromium; } || \
 		{ echo "install Debian's chromium: the end-to-end tests drive /usr/bin/chromium"; exit 1; }
+
+# Every Debian package the tests use, through apt whether or not it is
+# already here, so that a package name that no longer resolves fails on
+# every machine, not only on a new one. The package lists are fetched
+# only when the install cannot go ahead without them (a new machine).
+deb-packages:
+	$(APT_INSTALL) $(DEB_PACKAGES) || { apt-get update -qq && $(APT_INSTALL) $(DEB_PACKAGES); }
 
 # The server with the embedded store in ./data, on http://127.0.0.1:8080,
 # after seeding the demo org tree and printing its sign-ins. Without
@@ -61,14 +83,17 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
+# The binary must report the pinned version: a tool that installed but is
+# not the one pinned fails here, not later in a confusing way.
 $(STATICCHECK):
-	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	GOBIN=$(@D) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@$@ -version | grep -qF '($(STATICCHECK_VERSION:v%=%))' || { $@ -version; echo "staticcheck is not $(STATICCHECK_VERSION)"; rm -f $@; exit 1; }
 
 tools: $(STATICCHECK) fonts
 
 # Installs the font when it is missing and apt can (CI and root shells).
 fonts:
-	@test -f $(CJK_FONT) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-droid-fallback; } || \
+	@test -f $(CJK_FONT) || { apt-get update -qq && $(APT_INSTALL) fonts-droid-fallback; } || \
 		{ echo "install Debian's fonts-droid-fallback: code slips need its Chinese glyphs"; exit 1; }
 
 lint: $(STATICCHECK)
