@@ -23,7 +23,7 @@ CJK_FONT     := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 DEB_PACKAGES := fonts-droid-fallback chromium
 APT_INSTALL  := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: build run test vet lint unit bench fuzz tools fonts clean webapp webapp-test e2e chromium deb-packages
+.PHONY: build run test vet lint unit bench fuzz tools go-tools fonts clean webapp webapp-test e2e chromium deb-packages
 
 # The web app is built into the binary (webapp/embed.go), so it comes first.
 build: webapp
@@ -89,7 +89,9 @@ $(STATICCHECK):
 	GOBIN=$(@D) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@$@ -version | grep -qF '($(STATICCHECK_VERSION:v%=%))' || { $@ -version; echo "staticcheck is not $(STATICCHECK_VERSION)"; rm -f $@; exit 1; }
 
-tools: $(STATICCHECK) fonts
+go-tools: $(STATICCHECK)
+
+tools: go-tools fonts
 
 # Installs the font when it is missing and apt can (CI and root shells).
 fonts:
@@ -109,11 +111,13 @@ bench:
 # Bounded fuzzing of every fuzz target; FUZZTIME sets the time per target.
 # A failure writes its input to the package's testdata/fuzz/<target>/;
 # commit it with the fix and it runs as a plain test from then on.
-FUZZ_TARGETS := engine:FuzzLoad engine:FuzzScore api:FuzzDecode roster:FuzzParse
+# Each entry is package:target[:build tags] (see api/fuzz_test.go).
+FUZZ_TARGETS := engine:FuzzLoad engine:FuzzScore api:FuzzDecode:fuzzdecode roster:FuzzParse
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "fuzz $${t%%:*} $${t#*:} for $(FUZZTIME)"; \
-		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
+		pkg=$${t%%:*}; rest=$${t#*:}; target=$${rest%%:*}; tags=$${rest#"$$target"}; tags=$${tags#:}; \
+		echo "fuzz $$pkg $$target for $(FUZZTIME)"; \
+		$(GO) test ./$$pkg -tags "$$tags" -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
 	done
 
 .PHONY: fuzz-ci

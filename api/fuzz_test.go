@@ -48,6 +48,12 @@ var bodyTypes = []struct {
 // assess.Error whose code the error table maps to a 4xx status, with a
 // message: a bad body is the caller's fault, never a 500.
 //
+// `make fuzz` runs it with -tags fuzzdecode, which leaves out the API's
+// HTTP tests (package api_test, tagged !fuzzdecode): they bring in the
+// SQLite store, and fuzzing instruments every package it compiles, so a
+// fresh machine spent about a minute building an instrumented SQLite that
+// this target never calls. A new api_test file wants the same tag.
+//
 // The seed corpus, testdata/fuzz/FuzzDecode/<type>-<n>, holds real bodies
 // from the API tests and docs/api.md: the first byte of an input picks the
 // body type by its index in bodyTypes, the rest is the body.
