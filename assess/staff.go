@@ -209,6 +209,21 @@ func (a *Staff) Authenticate(ctx context.Context, token string) (*Principal, err
 	return principal(s, l), nil
 }
 
+// DeleteExpiredLogins removes the sign-ins past their lifetime. They
+// can no longer be used, and each still holds the address it came from.
+func (a *Staff) DeleteExpiredLogins(ctx context.Context) (int, error) {
+	return a.store.DeleteExpiredLogins(ctx, a.cfg.Now())
+}
+
+// RunLoginExpiry calls DeleteExpiredLogins every interval until ctx ends.
+func (a *Staff) RunLoginExpiry(ctx context.Context, every time.Duration, log func(msg string, args ...any)) {
+	runEvery(ctx, every, a.DeleteExpiredLogins, func(n int, err error) {
+		if err != nil {
+			log("deleting expired staff sign-ins", "err", err)
+		}
+	})
+}
+
 // Logout ends the principal's session.
 func (a *Staff) Logout(ctx context.Context, p *Principal, ip string) error {
 	if err := a.store.DeleteLogin(ctx, p.loginID); err != nil {

@@ -171,6 +171,10 @@ type Store interface {
 	// DeleteLogins signs out every session of a staff member (password
 	// change or reset, disabling) and returns how many there were.
 	DeleteLogins(ctx context.Context, staffID string) (int, error)
+	// DeleteExpiredLogins deletes the sessions that expired before
+	// before and returns how many there were. Expiry is by query in every
+	// backend: not every MongoDB-wire server has TTL indexes.
+	DeleteExpiredLogins(ctx context.Context, before time.Time) (int, error)
 
 	// Persons and identities.
 

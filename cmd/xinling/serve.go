@@ -316,6 +316,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.api.Log = log
 	staff := assess.NewStaff(st, cfg.auth)
+	go staff.RunLoginExpiry(ctx, 10*time.Minute, log.Warn)
 	records := assess.NewRecords(st, lib, nil)
 	records.OnWarningChange(hub.Publish) // a referral moves its entry: tell the consoles
 	m.Watch(metrics.Sources{

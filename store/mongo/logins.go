@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -42,6 +43,14 @@ func (db *DB) DeleteLogin(ctx context.Context, id string) error {
 
 func (db *DB) DeleteLogins(ctx context.Context, staffID string) (int, error) {
 	res, err := db.c[cLogins].DeleteMany(ctx, bson.D{{Key: "staffid", Value: staffID}})
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return int(res.DeletedCount), nil
+}
+
+func (db *DB) DeleteExpiredLogins(ctx context.Context, before time.Time) (int, error) {
+	res, err := db.c[cLogins].DeleteMany(ctx, bson.D{{Key: "expiresat", Value: bson.D{{Key: "$lt", Value: store.Millis(before)}}}})
 	if err != nil {
 		return 0, mapErr(err)
 	}

@@ -97,8 +97,10 @@ func indexes() map[string][]mongo.IndexModel {
 		cInstruments: {ix(false, "id", "version")},
 		cAudit:       {ix(false, "at", "_id"), ix(false, "actorid", "at", "_id"), ix(false, "targetid", "at", "_id")},
 		cActivities:  {ix(false, "unitpath", "date", "_id")},
-		// Expired sign-ins are removed by the server; the caller still checks expiry.
-		cLogins: {ix(false, "staffid"), {Keys: bson.D{{Key: "expiresat", Value: 1}}, Options: options.Index().SetExpireAfterSeconds(0)}},
+		// Expired sign-ins are deleted by query (DeleteExpiredLogins), not by
+		// a TTL index, which not every MongoDB-wire server has; the caller
+		// still checks expiry.
+		cLogins: {ix(false, "staffid"), ix(false, "expiresat")},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"xinling/store"
 )
@@ -42,6 +43,19 @@ func (db *DB) DeleteLogins(ctx context.Context, staffID string) (int, error) {
 	var n int64
 	err := db.write(ctx, func(w *wtx) error {
 		res, err := w.exec("DELETE FROM logins WHERE staff_id = ?", staffID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+func (db *DB) DeleteExpiredLogins(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(w *wtx) error {
+		res, err := w.exec("DELETE FROM logins WHERE expires_at < ?", ms(store.Millis(before)))
 		if err != nil {
 			return err
 		}

@@ -282,4 +282,27 @@ func testLogins(t *testing.T, s store.Store) {
 	if _, err := s.GetLogin(ctx, "h3"); err != nil {
 		t.Fatalf("another staff member's session went too: %v", err)
 	}
+
+	// Expired sign-ins go by query: those that expired before the time
+	// given, whoever they belong to; one expiring at that instant stays.
+	must(t, s.CreateLogin(ctx, store.Login{ID: "h5", StaffID: "st2", CreatedAt: T0, ExpiresAt: at(30 * time.Minute)}))
+	must(t, s.CreateLogin(ctx, store.Login{ID: "h6", StaffID: "st1", CreatedAt: T0, ExpiresAt: at(10 * time.Minute)}))
+	must(t, s.CreateLogin(ctx, store.Login{ID: "h7", StaffID: "st1", CreatedAt: T0, ExpiresAt: at(2 * time.Hour)}))
+	n, err = s.DeleteExpiredLogins(ctx, at(time.Hour))
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("DeleteExpiredLogins removed %d sessions, want 2", n)
+	}
+	for _, id := range []string{"h5", "h6"} {
+		_, err = s.GetLogin(ctx, id)
+		wantErr(t, err, store.ErrNotFound)
+	}
+	for _, id := range []string{"h3", "h7"} {
+		if _, err := s.GetLogin(ctx, id); err != nil {
+			t.Fatalf("session %s, not yet expired, went: %v", id, err)
+		}
+	}
+	if n, err = s.DeleteExpiredLogins(ctx, at(time.Hour)); err != nil || n != 0 {
+		t.Fatalf("a second DeleteExpiredLogins removed %d (%v), want 0", n, err)
+	}
 }
