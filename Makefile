@@ -129,10 +129,16 @@ fuzz-ci:
 clean:
 	rm -rf bin
 
-# test-mongo runs the store contract suite against a real MongoDB (a replica
-# set: transactions need one). Example:
+# test-mongo runs the store contract suite (plain and through the sealing
+# layer) against the MongoDB store. With XINLING_TEST_MONGO_URI it uses
+# that server: a real MongoDB replica set is the production target, e.g.
 #   XINLING_TEST_MONGO_URI=mongodb://localhost:27017/?replicaSet=rs0 make test-mongo
+# Without it, scripts/with-ferretdb builds FerretDB (a MongoDB-wire server
+# on SQLite) from the Go module proxy and runs the suite against that.
+# Not yet part of make test: FerretDB has no multi-document transactions,
+# which the store still uses (issue 15).
 .PHONY: test-mongo
+MONGO_CONTRACT := $(GO) test -race -count=1 -run TestContract -v ./store/mongo/
 test-mongo:
-	@test -n "$$XINLING_TEST_MONGO_URI" || { echo "set XINLING_TEST_MONGO_URI=mongodb://..."; exit 2; }
-	$(GO) test -race -count=1 -run TestContract -v ./store/mongo/
+	@if [ -n "$$XINLING_TEST_MONGO_URI" ]; then $(MONGO_CONTRACT); \
+	else TOOLBIN=$(TOOLBIN) GO=$(GO) scripts/with-ferretdb $(MONGO_CONTRACT); fi
