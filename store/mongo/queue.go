@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -182,39 +183,46 @@ func (db *DB) findWarnings(ctx context.Context, filter bson.D, byTime string, li
 	return out, nil
 }
 
-// QueueLevels groups the open entries, found through the (state, dueat)
-// index.
+// QueueLevels reads the open entries' level, creation and due times
+// through the (state, dueat) index and sums them up here rather than in a
+// $group: not every MongoDB-wire server has its $min accumulator
+// (FerretDB v1 lacks it). Open entries are the few that wait for someone,
+// not the queue's history.
 func (db *DB) QueueLevels(ctx context.Context, now time.Time) ([]store.QueueLevel, error) {
-	cur, err := db.c[cWarnings].Aggregate(ctx, bson.A{
-		bson.D{{Key: "$match", Value: bson.D{{Key: "state", Value: string(store.WarningOpen)}}}},
-		bson.D{{Key: "$group", Value: bson.D{
-			{Key: "_id", Value: "$level"},
-			{Key: "open", Value: bson.D{{Key: "$sum", Value: 1}}},
-			{Key: "oldest", Value: bson.D{{Key: "$min", Value: "$createdat"}}},
-			{Key: "overdue", Value: bson.D{{Key: "$sum", Value: bson.D{{Key: "$cond", Value: bson.A{
-				bson.D{{Key: "$and", Value: bson.A{
-					bson.D{{Key: "$gt", Value: bson.A{"$dueat", time.Time{}}}},
-					bson.D{{Key: "$lt", Value: bson.A{"$dueat", store.Millis(now)}}},
-				}}}, 1, 0}}}}}},
-		}}},
-		bson.D{{Key: "$sort", Value: bson.D{{Key: "_id", Value: 1}}}},
-	})
+	cur, err := db.c[cWarnings].Find(ctx, bson.D{{Key: "state", Value: string(store.WarningOpen)}},
+		options.Find().SetProjection(bson.D{{Key: "level", Value: 1}, {Key: "createdat", Value: 1}, {Key: "dueat", Value: 1}}))
 	if err != nil {
 		return nil, err
 	}
 	var docs []struct {
-		Level   int       `bson:"_id"`
-		Open    int       `bson:"open"`
-		Oldest  time.Time `bson:"oldest"`
-		Overdue int       `bson:"overdue"`
+		Level     int       `bson:"level"`
+		CreatedAt time.Time `bson:"createdat"`
+		DueAt     time.Time `bson:"dueat"`
 	}
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, err
 	}
-	out := make([]store.QueueLevel, len(docs))
-	for i, d := range docs {
-		out[i] = store.QueueLevel{Level: d.Level, Open: d.Open, Oldest: d.Oldest.UTC(), Overdue: d.Overdue}
+	now = store.Millis(now)
+	byLevel := map[int]*store.QueueLevel{}
+	for _, d := range docs {
+		l := byLevel[d.Level]
+		if l == nil {
+			l = &store.QueueLevel{Level: d.Level, Oldest: d.CreatedAt.UTC()}
+			byLevel[d.Level] = l
+		}
+		l.Open++
+		if d.CreatedAt.Before(l.Oldest) {
+			l.Oldest = d.CreatedAt.UTC()
+		}
+		if !d.DueAt.IsZero() && d.DueAt.Before(now) {
+			l.Overdue++
+		}
 	}
+	out := make([]store.QueueLevel, 0, len(byLevel))
+	for _, l := range byLevel {
+		out = append(out, *l)
+	}
+	slices.SortFunc(out, func(a, b store.QueueLevel) int { return a.Level - b.Level })
 	return out, nil
 }
 
