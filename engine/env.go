@@ -193,7 +193,12 @@ func (e envShape) withAnswers() envShape {
 
 // compileExpr compiles src to the given kind, reporting problems at p.
 func (s *source) compileExpr(p path, src string, shape envShape, kind reflect.Kind) *vm.Program {
-	opts := append([]expr.Option{expr.Env(map[string]any(shape)), expr.MaxNodes(2000)}, functionOptions...)
+	if len(src) > maxExprLen {
+		s.add(p, "expression is %d characters long; the limit is %d", len(src), maxExprLen)
+		return nil
+	}
+	opts := append([]expr.Option{expr.Env(map[string]any(shape)), expr.MaxNodes(2000)}, builtinOptions...)
+	opts = append(opts, functionOptions...)
 	switch kind {
 	case reflect.Float64:
 		opts = append(opts, expr.AsFloat64(), expr.WarnOnAny())
@@ -211,7 +216,30 @@ func (s *source) compileExpr(p path, src string, shape envShape, kind reflect.Ki
 		s.addExpr(p, line, col, msg)
 		return nil
 	}
+	cost, cerr := exprCost(prog.Node(), s.items)
+	if cerr != nil {
+		line, col := offsetPosition(src, cerr.offset)
+		s.addExpr(p, line, col, cerr.msg)
+		return nil
+	}
+	s.cost += cost
 	return prog
+}
+
+// offsetPosition turns a rune offset into an expression into its line
+// and column, as the compiler reports them.
+func offsetPosition(src string, offset int) (line, col int) {
+	line = 1
+	for i, r := range []rune(src) {
+		if i == offset {
+			break
+		}
+		col++
+		if r == '\n' {
+			line, col = line+1, 0
+		}
+	}
+	return line, col
 }
 
 // describeExprError quotes the offending name, as authors search for it.

@@ -34,6 +34,7 @@ type Instrument struct {
 	checks     []check
 	prorate    bool
 	maxMissing int
+	cost       int             // estimated operations to score one submission
 	reads      map[string]bool // every name some expression reads
 	followUps  []Problem       // where each follow_up is named, to report one the library lacks
 	pool       sync.Pool
@@ -148,6 +149,9 @@ func compileDocument(file string, data []byte) (in *Instrument, src *source, err
 			in, src, err = nil, nil, Problems{{File: file, Line: 1, Col: 1, Message: fmt.Sprintf("internal error while loading: %v", r)}}
 		}
 	}()
+	if ps := checkSize(file, data); ps != nil {
+		return nil, nil, ps
+	}
 	src, perr := parseSource(file, data)
 	if perr != nil {
 		s := &source{file: file}
@@ -156,6 +160,9 @@ func compileDocument(file string, data []byte) (in *Instrument, src *source, err
 	}
 	if src.root == nil {
 		return nil, nil, Problems{{File: file, Line: 1, Col: 1, Message: "empty document"}}
+	}
+	if ps := checkExpansion(file, src.root); ps != nil {
+		return nil, nil, ps
 	}
 	src.checkFields(src.root, reflect.TypeOf(Document{}), nil)
 	if len(src.problems) > 0 {
@@ -173,6 +180,10 @@ func compileDocument(file string, data []byte) (in *Instrument, src *source, err
 	sum := sha256.Sum256(data)
 	in = &Instrument{Doc: doc, File: file, Hash: hex.EncodeToString(sum[:])}
 	in.compile(src)
+	if len(src.problems) == 0 && src.cost > maxDocumentCost {
+		src.add(path{"scoring"}, "scoring is too costly: about %d operations per submission, the limit is %d", src.cost, maxDocumentCost)
+	}
+	in.cost = src.cost
 	if len(src.problems) > 0 {
 		return nil, nil, src.problems
 	}
@@ -188,6 +199,7 @@ func compileDocument(file string, data []byte) (in *Instrument, src *source, err
 func (in *Instrument) compile(src *source) {
 	doc := in.Doc
 	shape := baseShape()
+	src.items = len(doc.Items)
 	in.itemIdx = map[string]int{}
 	for i := range doc.Items {
 		in.compileItem(src, shape, i)

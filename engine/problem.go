@@ -78,6 +78,10 @@ type source struct {
 	file     string
 	root     ast.Node
 	problems Problems
+	// items is the document's item count, the length of the arrays an
+	// expression's cost depends on; cost sums the compiled expressions'.
+	items int
+	cost  int
 }
 
 func parseSource(file string, data []byte) (*source, error) {
