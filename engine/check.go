@@ -27,6 +27,7 @@ type pattern struct {
 	age     float64
 	pick    func(i int, it *item) *option // nil result leaves the item unanswered
 	missing int                           // how many shown items to leave unanswered at random
+	drop    []int                         // items to leave unanswered, by index
 }
 
 // checkCoverage scores the all-minimum and all-maximum patterns, each item
@@ -63,14 +64,7 @@ func (in *Instrument) checkCoverage(src *source) {
 	}
 
 	reported := map[string]bool{}
-	// One answers map serves every pattern: the check is most of a load's
-	// time, and a fresh map per pattern spent much of it growing maps.
-	answers := make(map[string]float64, len(in.items))
-	for _, p := range patterns {
-		err := in.generate(p, rng, answers)
-		if err == nil {
-			continue
-		}
+	report := func(err error, answers map[string]float64, sex string, age float64) {
 		where := path{"scoring"}
 		var be *BandError
 		if errors.As(err, &be) {
@@ -78,10 +72,26 @@ func (in *Instrument) checkCoverage(src *source) {
 		}
 		key := where.String() + errKind(err)
 		if reported[key] {
-			continue
+			return
 		}
 		reported[key] = true
-		src.add(where, "%v (answers %s, sex %q, age %v)", err, formatAnswers(in, answers), p.sex, p.age)
+		src.add(where, "%v (answers %s, sex %q, age %v)", err, formatAnswers(in, answers), sex, age)
+	}
+	// Values the proof enumerates come first: a gap it finds is reported
+	// with the exact answers that fall into it.
+	proof, undecided := in.proveCoverage()
+	patterns = append(proof, patterns...)
+	// One answers map serves every pattern: the check is most of a load's
+	// time, and a fresh map per pattern spent much of it growing maps.
+	answers := make(map[string]float64, len(in.items))
+	for _, p := range patterns {
+		if _, err := in.generate(p, rng, answers); err != nil {
+			report(err, answers, p.sex, p.age)
+		}
+	}
+	budget := min(maxAimEvaluations, max(1000, checkBudget/max(in.cost, 1)/4))
+	for _, set := range undecided {
+		in.aim(set, rng, budget/len(undecided), answers, report)
 	}
 }
 
@@ -109,7 +119,7 @@ func extreme(it *item, high bool) *option {
 // them. A complete pattern is scored in the scorer that generated it (the
 // coverage check is most of a load's time); one with answers dropped goes
 // through Score.
-func (in *Instrument) generate(p pattern, rng *rand.Rand, answers map[string]float64) error {
+func (in *Instrument) generate(p pattern, rng *rand.Rand, answers map[string]float64) (*Result, error) {
 	clear(answers)
 	sc := in.borrow()
 	defer in.release(sc)
@@ -128,11 +138,13 @@ func (in *Instrument) generate(p pattern, rng *rand.Rand, answers map[string]flo
 		return o, nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if p.missing == 0 {
-		_, err = in.evaluate(sc, nil, answers)
-		return err
+	if p.missing == 0 && len(p.drop) == 0 {
+		return unbandedAsError(in.evaluate(sc, nil, answers))
+	}
+	for _, i := range p.drop {
+		delete(answers, in.items[i].id)
 	}
 	// Dropping answers after the walk can only reveal more items if a later
 	// display condition read a dropped one; those stay unanswered, which
@@ -142,8 +154,97 @@ func (in *Instrument) generate(p pattern, rng *rand.Rand, answers map[string]flo
 		delete(answers, shownIDs[k])
 		shownIDs = slices.Delete(shownIDs, k, k+1)
 	}
-	_, err = in.Score(Input{Answers: answers, Sex: p.sex, Age: p.age})
-	return err
+	return unbandedAsError(in.Score(Input{Answers: answers, Sex: p.sex, Age: p.age}))
+}
+
+// unbandedAsError turns a score that fell in no band, which scoring
+// tolerates, into the error the check reports.
+func unbandedAsError(res *Result, err error) (*Result, error) {
+	if err == nil && len(res.Unbanded) > 0 {
+		return res, &res.Unbanded[0]
+	}
+	return res, err
+}
+
+// maxAimEvaluations bounds the patterns scored while aiming at band edges.
+const maxAimEvaluations = 60_000
+
+// aim looks for answer patterns whose score lands on or between the edges
+// of set's bands, for a score the proof cannot decide: from random
+// starting patterns it changes one answer at a time, keeping each change
+// that brings the score closer to the edge.
+func (in *Instrument) aim(set *bandSet, rng *rand.Rand, budget int, answers map[string]float64, report func(error, map[string]float64, string, float64)) {
+	choice := make([]int, len(in.items))
+	pick := func(i int, it *item) *option { return &it.options[choice[i]] }
+	for _, target := range edgeTargets(set) {
+		for start := 0; start < 2 && budget > 0; start++ {
+			for i := range choice {
+				choice[i] = rng.IntN(len(in.items[i].options))
+			}
+			p := pattern{sex: []string{"", "m", "f"}[rng.IntN(3)], pick: pick}
+			if rng.IntN(2) == 0 {
+				p.age = float64(6 + rng.IntN(95))
+			}
+			distance := func() (float64, bool) {
+				budget--
+				res, err := in.generate(p, rng, answers)
+				if err != nil {
+					report(err, answers, p.sex, p.age)
+					return 0, false
+				}
+				v, _ := res.Score(set.score)
+				return math.Abs(v - target), true
+			}
+			best, ok := distance()
+			for sweep := 0; ok && best > 0 && sweep < 3 && budget > 0; sweep++ {
+				improved := false
+				for i := range choice {
+					keep := choice[i]
+					for j := range in.items[i].options {
+						if j == keep || budget <= 0 {
+							continue
+						}
+						choice[i] = j
+						d, ok := distance()
+						if !ok {
+							return
+						}
+						if d < best {
+							best, keep, improved = d, j, true
+						}
+					}
+					choice[i] = keep
+				}
+				if !improved {
+					break
+				}
+			}
+		}
+	}
+}
+
+// edgeTargets are the values worth aiming at: each fixed bound, the middle
+// of each gap between fixed bounds, and just outside the outer bounds.
+func edgeTargets(set *bandSet) []float64 {
+	var out []float64
+	for j, b := range set.bands {
+		if b.min.constant() {
+			out = append(out, b.min.value)
+			if j == 0 {
+				out = append(out, b.min.value-1)
+			}
+		}
+		if b.max.constant() {
+			out = append(out, b.max.value)
+			if j == len(set.bands)-1 {
+				out = append(out, b.max.value+1)
+			}
+			if j+1 < len(set.bands) && set.bands[j+1].min.constant() && set.bands[j+1].min.value > b.max.value {
+				out = append(out, (b.max.value+set.bands[j+1].min.value)/2)
+			}
+		}
+	}
+	return out
 }
 
 func formatAnswers(in *Instrument, answers map[string]float64) string {

@@ -35,6 +35,7 @@ type Instrument struct {
 	prorate    bool
 	maxMissing int
 	cost       int             // estimated operations to score one submission
+	coverage   []Coverage      // how each banded score's bands were checked
 	reads      map[string]bool // every name some expression reads
 	followUps  []Problem       // where each follow_up is named, to report one the library lacks
 	pool       sync.Pool
@@ -124,7 +125,7 @@ func (in *Instrument) ItemIDs() []string {
 // file names it in problems. The error, if any, is Problems: one located
 // line per problem found.
 func Load(file string, data []byte) (*Instrument, error) {
-	in, src, err := compileDocument(file, data)
+	in, src, err := compileDocument(file, data, true)
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +139,11 @@ func Load(file string, data []byte) (*Instrument, error) {
 // Compile is Load without running the vectors, for tools that report each
 // vector's outcome themselves.
 func Compile(file string, data []byte) (*Instrument, error) {
-	in, _, err := compileDocument(file, data)
+	in, _, err := compileDocument(file, data, true)
 	return in, err
 }
 
-func compileDocument(file string, data []byte) (in *Instrument, src *source, err error) {
+func compileDocument(file string, data []byte, coverage bool) (in *Instrument, src *source, err error) {
 	defer func() {
 		// A loader bug must reject one document, never take the server down.
 		if r := recover(); r != nil {
@@ -189,6 +190,9 @@ func compileDocument(file string, data []byte) (in *Instrument, src *source, err
 	}
 	in.noteReads()
 	in.pool.New = func() any { return in.newScorer() }
+	if !coverage {
+		return in, src, nil
+	}
 	in.checkCoverage(src)
 	if len(src.problems) > 0 {
 		return nil, nil, src.problems

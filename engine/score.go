@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -56,6 +57,9 @@ type Result struct {
 	Norms    []NormResult `json:"norms,omitempty"`
 	Warnings []Warning    `json:"warnings,omitempty"`
 	Validity []Flag       `json:"validity,omitempty"`
+	// Unbanded lists scores that fell in no band, or in several: a fault
+	// of the document, which the result keeps rather than failing.
+	Unbanded []BandError `json:"unbanded,omitempty"`
 }
 
 // ScoreValue is one named score.
@@ -376,6 +380,22 @@ func (in *Instrument) evaluate(sc *scorer, missing []int, answers map[string]flo
 	for si := range in.bands {
 		set := &in.bands[si]
 		b, err := in.classify(sc, set, res.Scores[set.scoreIdx].Value)
+		var be *BandError
+		if errors.As(err, &be) {
+			// The check proves most documents' bands, but not every one.
+			// A respondent's submit must not fail for the document's
+			// fault: the score stands without a band, and every band it
+			// matched still raises its warning, so no flag is lost.
+			res.Unbanded = append(res.Unbanded, *be)
+			for _, code := range be.Matches {
+				for j := range set.bands {
+					if d := set.bands[j].def; d.Code == code && d.Warning != nil {
+						res.Warnings = append(res.Warnings, Warning{Level: d.Warning.Level, Rule: set.bands[j].ruleID, Reason: d.Warning.Reason, FollowUp: d.Warning.FollowUp})
+					}
+				}
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -538,9 +558,9 @@ func (in *Instrument) impute(sc *scorer, missing []int, res *Result) {
 // BandError means a score fell in no band or in several: a document whose
 // bands do not partition the score's range.
 type BandError struct {
-	Score   string
-	Value   float64
-	Matches []string
+	Score   string   `json:"score"`
+	Value   float64  `json:"value"`
+	Matches []string `json:"matches,omitempty"`
 }
 
 func (e *BandError) Error() string {

@@ -246,6 +246,9 @@ func scalesValidate(args []string, stdout, stderr io.Writer, vectors bool) error
 			continue
 		}
 		fmt.Fprintf(stdout, "ok   %s (%s %s, %d items)\n", d.file, d.inst.ID(), d.inst.Version(), len(d.inst.Doc.Items))
+		for _, c := range d.inst.Coverage() {
+			fmt.Fprintf(stdout, "     %s\n", c)
+		}
 	}
 	if vectors {
 		fmt.Fprintf(stdout, "vectors: %d passed, %d failed\n", passed, failed)
