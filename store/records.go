@@ -50,9 +50,12 @@ type Staff struct {
 	// MustChangePassword is set with a one-time password: the account can
 	// do nothing else until it chooses its own.
 	MustChangePassword bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	Version            int64 // set by the store; UpdateStaff must carry the current one
+	// Permissions an administrator granted beyond the role's own
+	// (PermEditInstruments), sorted.
+	Permissions []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64 // set by the store; UpdateStaff must carry the current one
 }
 
 // Person is a respondent. Personal identifiers are Sealed; StudentNoIndex is
@@ -368,7 +371,13 @@ type InstrumentState string
 const (
 	InstrumentDraft     InstrumentState = "draft"
 	InstrumentPublished InstrumentState = "published"
+	// InstrumentRetired takes no new sessions; results that use it stay.
+	InstrumentRetired InstrumentState = "retired"
 )
+
+// PermEditInstruments lets a staff account author, check, publish and
+// retire custom instruments of units in its scope.
+const PermEditInstruments = "edit_instruments"
 
 // InstrumentDoc is a custom instrument document version. Once published it
 // never changes.
@@ -382,6 +391,9 @@ type InstrumentDoc struct {
 	CreatedBy   string
 	CreatedAt   time.Time
 	PublishedAt time.Time
+	RetiredAt   time.Time
+	// Public puts a published version into the self-test catalogue.
+	Public bool
 }
 
 // AuditEntry is one line of the append-only audit log.

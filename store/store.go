@@ -317,11 +317,18 @@ type Store interface {
 
 	// Custom instruments.
 
-	// SaveInstrumentDraft creates or replaces a draft version; ErrImmutable
+	// SaveInstrumentDraft creates or replaces a draft version; ErrConflict
+	// if another unit's draft has that id and version; ErrImmutable
 	// if that version is published.
 	SaveInstrumentDraft(ctx context.Context, d InstrumentDoc) (InstrumentDoc, error)
 	// PublishInstrument freezes a draft; ErrImmutable if already published.
 	PublishInstrument(ctx context.Context, id, version string, at time.Time) (InstrumentDoc, error)
+	// RetireInstrument stops a published version taking new sessions;
+	// ErrConflict if it is a draft, ErrImmutable if already retired.
+	RetireInstrument(ctx context.Context, id, version string, at time.Time) (InstrumentDoc, error)
+	// SetInstrumentPublic puts a published version into, or takes it out
+	// of, the public self-test catalogue; ErrConflict for a draft.
+	SetInstrumentPublic(ctx context.Context, id, version string, public bool) (InstrumentDoc, error)
 	GetInstrument(ctx context.Context, id, version string) (InstrumentDoc, error)
 	// ListInstruments returns versions ordered by id then version, without
 	// their source.

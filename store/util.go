@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -170,4 +171,17 @@ func (s Submission) Check() error {
 		return fmt.Errorf("%w: warning needs a level 1..3 and reasons", ErrInvalid)
 	}
 	return nil
+}
+
+// SortedSet returns the distinct non-empty strings of list in order, or
+// nil, so that every backend stores and returns a set the same way.
+func SortedSet(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -78,7 +78,7 @@ func (db *DB) CreateStaff(ctx context.Context, s store.Staff) (store.Staff, erro
 		return s, err
 	}
 	s.UnitPath, s.CreatedAt, s.LockedUntil, s.Version = p, store.Millis(s.CreatedAt), store.Millis(s.LockedUntil), 1
-	s.UpdatedAt = s.CreatedAt
+	s.UpdatedAt, s.Permissions = s.CreatedAt, store.SortedSet(s.Permissions)
 	_, err = db.c[cStaff].InsertOne(ctx, staffDoc{Key: s.ID, Staff: s})
 	return s, mapErr(err)
 }
@@ -124,7 +124,7 @@ func (db *DB) UpdateStaff(ctx context.Context, s store.Staff) (store.Staff, erro
 	n := cur
 	n.Name, n.Role, n.UnitID, n.UnitPath, n.PasswordHash = s.Name, s.Role, s.UnitID, p, s.PasswordHash
 	n.FailedLogins, n.LockedUntil, n.Disabled, n.UpdatedAt = s.FailedLogins, store.Millis(s.LockedUntil), s.Disabled, store.Millis(s.UpdatedAt)
-	n.MustChangePassword = s.MustChangePassword
+	n.MustChangePassword, n.Permissions = s.MustChangePassword, store.SortedSet(s.Permissions)
 	n.Version = s.Version + 1
 	return n, replaceVersioned(ctx, db.c[cStaff], s.ID, s.Version, staffDoc{Key: s.ID, Staff: n}, "staff")
 }

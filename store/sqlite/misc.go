@@ -204,17 +204,18 @@ func (db *DB) BindAccessCode(ctx context.Context, code, sessionID string) (store
 
 func scanInstrument(r interface{ Scan(...any) error }, withSource bool) (store.InstrumentDoc, error) {
 	var d store.InstrumentDoc
-	var created, published int64
-	dst := []any{&d.ID, &d.Version, &d.ContentHash, &d.State, &d.UnitID, &d.CreatedBy, &created, &published}
+	var created, published, retired int64
+	var public int
+	dst := []any{&d.ID, &d.Version, &d.ContentHash, &d.State, &d.UnitID, &d.CreatedBy, &created, &published, &retired, &public}
 	if withSource {
 		dst = append(dst, &d.Source)
 	}
 	err := r.Scan(dst...)
-	d.CreatedAt, d.PublishedAt = tm(created), tm(published)
+	d.CreatedAt, d.PublishedAt, d.RetiredAt, d.Public = tm(created), tm(published), tm(retired), public != 0
 	return d, err
 }
 
-const instrumentCols = "id, version, content_hash, state, unit_id, created_by, created_at, published_at"
+const instrumentCols = "id, version, content_hash, state, unit_id, created_by, created_at, published_at, retired_at, public"
 
 func (db *DB) SaveInstrumentDraft(ctx context.Context, d store.InstrumentDoc) (store.InstrumentDoc, error) {
 	if d.ID == "" || d.Version == "" {
@@ -222,10 +223,13 @@ func (db *DB) SaveInstrumentDraft(ctx context.Context, d store.InstrumentDoc) (s
 	}
 	d.State, d.CreatedAt, d.PublishedAt = store.InstrumentDraft, store.Millis(d.CreatedAt), time.Time{}
 	err := db.write(ctx, func(w *wtx) error {
-		var st string
-		err := w.queryRow("SELECT state FROM instruments WHERE id = ? AND version = ?", d.ID, d.Version).Scan(&st)
-		if err == nil && st == string(store.InstrumentPublished) {
+		var st, unit string
+		err := w.queryRow("SELECT state, unit_id FROM instruments WHERE id = ? AND version = ?", d.ID, d.Version).Scan(&st, &unit)
+		if err == nil && st != string(store.InstrumentDraft) {
 			return fmt.Errorf("%w: %s %s", store.ErrImmutable, d.ID, d.Version)
+		}
+		if err == nil && unit != d.UnitID {
+			return fmt.Errorf("%w: another unit has a draft %s %s", store.ErrConflict, d.ID, d.Version)
 		}
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -249,12 +253,56 @@ func (db *DB) PublishInstrument(ctx context.Context, id, version string, at time
 		if err != nil {
 			return err
 		}
-		if d.State == store.InstrumentPublished {
+		if d.State != store.InstrumentDraft {
 			return fmt.Errorf("%w: %s %s", store.ErrImmutable, id, version)
 		}
 		d.State, d.PublishedAt = store.InstrumentPublished, store.Millis(at)
 		if _, err := w.exec("UPDATE instruments SET state = ?, published_at = ? WHERE id = ? AND version = ?",
 			string(d.State), ms(d.PublishedAt), id, version); err != nil {
+			return err
+		}
+		out = d
+		return nil
+	})
+	return out, err
+}
+
+func (db *DB) RetireInstrument(ctx context.Context, id, version string, at time.Time) (store.InstrumentDoc, error) {
+	return db.changeInstrument(ctx, id, version, func(d *store.InstrumentDoc) error {
+		if d.State == store.InstrumentRetired {
+			return fmt.Errorf("%w: %s %s is already retired", store.ErrImmutable, id, version)
+		}
+		d.State, d.RetiredAt = store.InstrumentRetired, store.Millis(at)
+		return nil
+	})
+}
+
+func (db *DB) SetInstrumentPublic(ctx context.Context, id, version string, public bool) (store.InstrumentDoc, error) {
+	return db.changeInstrument(ctx, id, version, func(d *store.InstrumentDoc) error {
+		d.Public = public
+		return nil
+	})
+}
+
+// changeInstrument applies change to a published or retired version.
+func (db *DB) changeInstrument(ctx context.Context, id, version string, change func(*store.InstrumentDoc) error) (store.InstrumentDoc, error) {
+	var out store.InstrumentDoc
+	err := db.write(ctx, func(w *wtx) error {
+		d, err := scanInstrument(w.queryRow("SELECT "+instrumentCols+" FROM instruments WHERE id = ? AND version = ?", id, version), false)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("instrument", id+" "+version)
+		}
+		if err != nil {
+			return err
+		}
+		if d.State == store.InstrumentDraft {
+			return fmt.Errorf("%w: %s %s is a draft", store.ErrConflict, id, version)
+		}
+		if err := change(&d); err != nil {
+			return err
+		}
+		if _, err := w.exec("UPDATE instruments SET state = ?, retired_at = ?, public = ? WHERE id = ? AND version = ?",
+			string(d.State), ms(d.RetiredAt), b2i(d.Public), id, version); err != nil {
 			return err
 		}
 		out = d

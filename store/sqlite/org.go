@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"xinling/store"
@@ -96,16 +97,20 @@ func (db *DB) ListUnits(ctx context.Context, path string) ([]store.Unit, error) 
 
 // Staff.
 
-const staffCols = "id, login, name, role, unit_id, unit_path, password_hash, failed_logins, locked_until, disabled, created_at, updated_at, version, must_change_password"
+const staffCols = "id, login, name, role, unit_id, unit_path, password_hash, failed_logins, locked_until, disabled, created_at, updated_at, version, must_change_password, permissions"
 
 func scanStaff(r interface{ Scan(...any) error }) (store.Staff, error) {
 	var s store.Staff
 	var locked, created, updated int64
 	var disabled, mustChange int
+	var perms string
 	err := r.Scan(&s.ID, &s.Login, &s.Name, &s.Role, &s.UnitID, &s.UnitPath, &s.PasswordHash,
-		&s.FailedLogins, &locked, &disabled, &created, &updated, &s.Version, &mustChange)
+		&s.FailedLogins, &locked, &disabled, &created, &updated, &s.Version, &mustChange, &perms)
 	s.LockedUntil, s.CreatedAt, s.UpdatedAt, s.Disabled = tm(locked), tm(created), tm(updated), disabled != 0
 	s.MustChangePassword = mustChange != 0
+	if perms != "" {
+		s.Permissions = strings.Split(perms, ",")
+	}
 	return s, err
 }
 
@@ -123,9 +128,11 @@ func (db *DB) CreateStaff(ctx context.Context, s store.Staff) (store.Staff, erro
 			return err
 		}
 		s.UnitPath = p
-		_, err = w.exec("INSERT INTO staff("+staffCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		s.Permissions = store.SortedSet(s.Permissions)
+		_, err = w.exec("INSERT INTO staff("+staffCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			s.ID, s.Login, s.Name, string(s.Role), s.UnitID, s.UnitPath, s.PasswordHash, s.FailedLogins,
-			ms(s.LockedUntil), b2i(s.Disabled), ms(s.CreatedAt), ms(s.UpdatedAt), s.Version, b2i(s.MustChangePassword))
+			ms(s.LockedUntil), b2i(s.Disabled), ms(s.CreatedAt), ms(s.UpdatedAt), s.Version, b2i(s.MustChangePassword),
+			strings.Join(s.Permissions, ","))
 		return mapErr(err)
 	})
 	return s, err
@@ -155,9 +162,10 @@ func (db *DB) UpdateStaff(ctx context.Context, s store.Staff) (store.Staff, erro
 			return err
 		}
 		res, err := w.exec(`UPDATE staff SET name=?, role=?, unit_id=?, unit_path=?, password_hash=?, failed_logins=?,
-			locked_until=?, disabled=?, must_change_password=?, updated_at=?, version=version+1 WHERE id=? AND version=?`,
+			locked_until=?, disabled=?, must_change_password=?, permissions=?, updated_at=?, version=version+1 WHERE id=? AND version=?`,
 			s.Name, string(s.Role), s.UnitID, p, s.PasswordHash, s.FailedLogins, ms(store.Millis(s.LockedUntil)),
-			b2i(s.Disabled), b2i(s.MustChangePassword), ms(store.Millis(s.UpdatedAt)), s.ID, s.Version)
+			b2i(s.Disabled), b2i(s.MustChangePassword), strings.Join(store.SortedSet(s.Permissions), ","),
+			ms(store.Millis(s.UpdatedAt)), s.ID, s.Version)
 		if err != nil {
 			return mapErr(err)
 		}

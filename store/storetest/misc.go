@@ -243,8 +243,15 @@ func testInstruments(t *testing.T, s store.Store) {
 	if d.State != store.InstrumentDraft {
 		t.Fatalf("draft = %+v", d)
 	}
-	_, err = s.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "mine", Version: "1.0.0", ContentHash: "b", Source: []byte("v1b"), CreatedAt: T0})
+	_, err = s.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "mine", Version: "1.0.0", ContentHash: "b", Source: []byte("v1b"), UnitID: "city", CreatedAt: T0})
 	must(t, err)
+	// Another unit cannot overwrite the draft.
+	_, err = s.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "mine", Version: "1.0.0", ContentHash: "x", Source: []byte("theirs"), UnitID: "school", CreatedAt: T0})
+	wantErr(t, err, store.ErrConflict)
+	_, err = s.RetireInstrument(ctx, "mine", "1.0.0", at(time.Hour))
+	wantErr(t, err, store.ErrConflict)
+	_, err = s.SetInstrumentPublic(ctx, "mine", "1.0.0", true)
+	wantErr(t, err, store.ErrConflict)
 	_, err = s.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "mine"})
 	wantErr(t, err, store.ErrInvalid)
 	p, err := s.PublishInstrument(ctx, "mine", "1.0.0", at(time.Hour))
@@ -252,7 +259,7 @@ func testInstruments(t *testing.T, s store.Store) {
 	if p.State != store.InstrumentPublished || p.ContentHash != "b" || string(p.Source) != "v1b" || !p.PublishedAt.Equal(at(time.Hour)) {
 		t.Fatalf("published = %+v", p)
 	}
-	_, err = s.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "mine", Version: "1.0.0", Source: []byte("changed"), CreatedAt: T0})
+	_, err = s.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "mine", Version: "1.0.0", Source: []byte("changed"), UnitID: "city", CreatedAt: T0})
 	wantErr(t, err, store.ErrImmutable)
 	_, err = s.PublishInstrument(ctx, "mine", "1.0.0", at(time.Hour))
 	wantErr(t, err, store.ErrImmutable)
@@ -265,7 +272,7 @@ func testInstruments(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetInstrument(ctx, "mine", "2.0.0")
 	wantErr(t, err, store.ErrNotFound)
-	_, err = s.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "mine", Version: "1.1.0", Source: []byte("v2"), CreatedAt: T0})
+	_, err = s.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "mine", Version: "1.1.0", Source: []byte("v2"), UnitID: "city", CreatedAt: T0})
 	must(t, err)
 	_, err = s.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "other", Version: "1.0.0", Source: []byte("o"), CreatedAt: T0})
 	must(t, err)
@@ -278,6 +285,35 @@ func testInstruments(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(list) != 1 {
 		t.Fatalf("published list = %+v", list)
+	}
+
+	pub, err := s.SetInstrumentPublic(ctx, "mine", "1.0.0", true)
+	must(t, err)
+	if !pub.Public || pub.State != store.InstrumentPublished {
+		t.Fatalf("SetInstrumentPublic = %+v", pub)
+	}
+	ret, err := s.RetireInstrument(ctx, "mine", "1.0.0", at(2*time.Hour))
+	must(t, err)
+	if ret.State != store.InstrumentRetired || !ret.RetiredAt.Equal(at(2*time.Hour)) || !ret.Public {
+		t.Fatalf("RetireInstrument = %+v", ret)
+	}
+	_, err = s.RetireInstrument(ctx, "mine", "1.0.0", at(3*time.Hour))
+	wantErr(t, err, store.ErrImmutable)
+	_, err = s.RetireInstrument(ctx, "mine", "7.0.0", at(3*time.Hour))
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "mine", Version: "1.0.0", Source: []byte("again"), UnitID: "city", CreatedAt: T0})
+	wantErr(t, err, store.ErrImmutable)
+	_, err = s.PublishInstrument(ctx, "mine", "1.0.0", at(time.Hour))
+	wantErr(t, err, store.ErrImmutable)
+	got, err = s.GetInstrument(ctx, "mine", "1.0.0")
+	must(t, err)
+	if got.State != store.InstrumentRetired || string(got.Source) != "v1b" || !got.Public || got.ContentHash != "b" {
+		t.Fatalf("retired version = %+v", got)
+	}
+	list, err = s.ListInstruments(ctx, store.InstrumentFilter{State: store.InstrumentRetired})
+	must(t, err)
+	if len(list) != 1 || list[0].Version != "1.0.0" || !list[0].Public {
+		t.Fatalf("retired list = %+v", list)
 	}
 }
 

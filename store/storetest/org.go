@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"bytes"
 	"testing"
 	"time"
@@ -80,10 +81,14 @@ func testStaff(t *testing.T, s store.Store) {
 
 	got.FailedLogins, got.LockedUntil, got.UnitID, got.UpdatedAt = 3, at(time.Hour), "station", at(time.Minute)
 	got.MustChangePassword = true
+	got.Permissions = []string{"z_perm", store.PermEditInstruments, "z_perm"}
 	up, err := s.UpdateStaff(ctx, got)
 	must(t, err)
 	if up.FailedLogins != 3 || !up.LockedUntil.Equal(at(time.Hour)) || up.UnitPath != "/city/county2/station/" || up.Version != got.Version+1 || !up.MustChangePassword {
 		t.Fatalf("UpdateStaff = %+v", up)
+	}
+	if again, _ := s.GetStaff(ctx, "st1"); !slices.Equal(again.Permissions, []string{store.PermEditInstruments, "z_perm"}) {
+		t.Fatalf("permissions stored as %q, want the sorted set", again.Permissions)
 	}
 	_, err = s.UpdateStaff(ctx, got) // stale version
 	wantErr(t, err, store.ErrConflict)
