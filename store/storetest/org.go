@@ -1,8 +1,8 @@
 package storetest
 
 import (
-	"slices"
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
