@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -23,6 +24,9 @@ type Instrument struct {
 	// Hash is the SHA-256 of the document's bytes, so a stored result can
 	// be traced to, and rescored with, the exact text that produced it.
 	Hash string
+	// Source is the document's bytes, for editors who start from a copy
+	// and for diffs between versions.
+	Source []byte
 
 	items      []item
 	itemIdx    map[string]int
@@ -179,7 +183,7 @@ func compileDocument(file string, data []byte, coverage bool) (in *Instrument, s
 		return nil, nil, src.problems
 	}
 	sum := sha256.Sum256(data)
-	in = &Instrument{Doc: doc, File: file, Hash: hex.EncodeToString(sum[:])}
+	in = &Instrument{Doc: doc, File: file, Hash: hex.EncodeToString(sum[:]), Source: bytes.Clone(data)}
 	in.compile(src)
 	if len(src.problems) == 0 && src.cost > maxDocumentCost {
 		src.add(path{"scoring"}, "scoring is too costly: about %d operations per submission, the limit is %d", src.cost, maxDocumentCost)

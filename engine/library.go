@@ -5,41 +5,71 @@ import (
 	"io/fs"
 	pathpkg "path"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/semver"
 )
 
-// Library holds instruments by id and version.
+// Library holds instruments by id and version. It is safe for concurrent
+// use: readers take an immutable snapshot without locking, because every
+// answer and submit looks instruments up, while versions are added rarely
+// (at start, and when a custom version is published) by copying it.
 type Library struct {
-	byID map[string][]*Instrument // ascending by version
+	mu   sync.Mutex // serialises writers
+	snap atomic.Pointer[map[string][]*Instrument]
 }
 
 // NewLibrary returns an empty library.
-func NewLibrary() *Library { return &Library{byID: map[string][]*Instrument{}} }
+func NewLibrary() *Library {
+	l := &Library{}
+	empty := map[string][]*Instrument{}
+	l.snap.Store(&empty)
+	return l
+}
+
+func (l *Library) byID() map[string][]*Instrument { return *l.snap.Load() }
+
+// Clone returns a library holding the same instruments, to which versions
+// can be added without changing this one.
+func (l *Library) Clone() *Library {
+	c := &Library{}
+	snap := l.byID()
+	c.snap.Store(&snap)
+	return c
+}
 
 // Add adds an instrument. A version can be added once: a published version
 // never changes, so a second document with the same id and version is an error.
 func (l *Library) Add(in *Instrument) error {
-	versions := l.byID[in.ID()]
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cur := l.byID()
+	versions := cur[in.ID()]
 	for _, v := range versions {
 		if v.Version() == in.Version() {
 			return fmt.Errorf("%s: %s version %s is already loaded from %s", in.File, in.ID(), in.Version(), v.File)
 		}
 	}
-	versions = append(versions, in)
+	versions = append(slices.Clone(versions), in)
 	sort.Slice(versions, func(a, b int) bool {
 		return semver.Compare("v"+versions[a].Version(), "v"+versions[b].Version()) < 0
 	})
-	l.byID[in.ID()] = versions
+	next := make(map[string][]*Instrument, len(cur)+1)
+	for id, vs := range cur {
+		next[id] = vs
+	}
+	next[in.ID()] = versions
+	l.snap.Store(&next)
 	return nil
 }
 
 // Get returns an instrument by id and version; an empty version means the latest.
 func (l *Library) Get(id, version string) (*Instrument, bool) {
-	versions := l.byID[id]
+	versions := l.byID()[id]
 	if len(versions) == 0 {
 		return nil, false
 	}
@@ -54,10 +84,15 @@ func (l *Library) Get(id, version string) (*Instrument, bool) {
 	return nil, false
 }
 
+// Versions lists every version of id, oldest first.
+func (l *Library) Versions(id string) []*Instrument {
+	return slices.Clone(l.byID()[id])
+}
+
 // GetHash returns the version of id whose document has the given hash, so
 // a stored result can be rescored with exactly the document that made it.
 func (l *Library) GetHash(id, hash string) (*Instrument, bool) {
-	for _, v := range l.byID[id] {
+	for _, v := range l.byID()[id] {
 		if v.Hash == hash {
 			return v, true
 		}
@@ -67,8 +102,9 @@ func (l *Library) GetHash(id, hash string) (*Instrument, bool) {
 
 // Latest lists the latest version of every instrument, by id.
 func (l *Library) Latest() []*Instrument {
-	out := make([]*Instrument, 0, len(l.byID))
-	for _, versions := range l.byID {
+	byID := l.byID()
+	out := make([]*Instrument, 0, len(byID))
+	for _, versions := range byID {
 		out = append(out, versions[len(versions)-1])
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].ID() < out[b].ID() })
@@ -78,7 +114,7 @@ func (l *Library) Latest() []*Instrument {
 // CheckReferences reports follow-up instruments that the library lacks.
 func (l *Library) CheckReferences() Problems {
 	var ps Problems
-	for _, versions := range l.byID {
+	for _, versions := range l.byID() {
 		for _, in := range versions {
 			ps = append(ps, l.checkFollowUps(in)...)
 		}
@@ -86,6 +122,9 @@ func (l *Library) CheckReferences() Problems {
 	sort.Slice(ps, func(a, b int) bool { return ps[a].String() < ps[b].String() })
 	return ps
 }
+
+// CheckFollowUps reports follow-up instruments of in that the library lacks.
+func (l *Library) CheckFollowUps(in *Instrument) Problems { return l.checkFollowUps(in) }
 
 func (l *Library) checkFollowUps(in *Instrument) Problems {
 	var ps Problems

@@ -276,3 +276,50 @@ func (s *source) checkFields(n ast.Node, t reflect.Type, p path) {
 		}
 	}
 }
+
+// parseBounded parses a document that passes the size, nesting and
+// expansion limits, or returns nil.
+func parseBounded(data []byte) *source {
+	if checkSize("", data) != nil {
+		return nil
+	}
+	src, err := parseSource("", data)
+	if err != nil || src.root == nil || checkExpansion("", src.root) != nil {
+		return nil
+	}
+	return src
+}
+
+// Identify reads a document's id and version and nothing else, so that a
+// draft with problems can still be saved under its name. Either is empty
+// when it cannot be read.
+func Identify(data []byte) (id, version string) {
+	src := parseBounded(data)
+	if src == nil {
+		return "", ""
+	}
+	scalar := func(key string) string {
+		n, ok := src.lookup(path{key})
+		if !ok || n == nil {
+			return ""
+		}
+		switch unwrap(n).(type) {
+		case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode:
+			if t := n.GetToken(); t != nil {
+				return t.Value
+			}
+		}
+		return ""
+	}
+	return scalar("id"), scalar("version")
+}
+
+// Locate returns the line and column of a path in a document ("vectors",
+// 2), or of its nearest existing parent, or 1:1.
+func Locate(data []byte, segments ...any) (line, col int) {
+	src := parseBounded(data)
+	if src == nil {
+		return 1, 1
+	}
+	return src.position(path(segments))
+}
