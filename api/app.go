@@ -78,6 +78,8 @@ type Services struct {
 	Campaigns *assess.Campaigns
 	Stats     *assess.Stats
 	Hub       *assess.Hub
+	// Catalog, if set, serves the custom instrument lifecycle.
+	Catalog *assess.Catalog
 	// Ready reports whether the server can serve: the store is reachable
 	// and the instruments are loaded.
 	Ready func(ctx context.Context) error
@@ -116,7 +118,13 @@ func New(cfg Config, svc Services) *fiber.App {
 	}
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
-	app.Get("/readyz", readyz(cfg.Log, svc.Ready))
+	var readyDetail func() fiber.Map
+	if svc.Catalog != nil {
+		readyDetail = func() fiber.Map {
+			return fiber.Map{"instruments": fiber.Map{"disabled": svc.Catalog.Disabled(), "problems": svc.Catalog.Problems()}}
+		}
+	}
+	app.Get("/readyz", readyz(cfg.Log, svc.Ready, readyDetail))
 	if cfg.Metrics != nil && cfg.MetricsToken != "" {
 		app.Get("/metrics", metricsRoute(cfg.MetricsToken, cfg.Metrics))
 	}
@@ -169,6 +177,10 @@ func New(cfg Config, svc Services) *fiber.App {
 		if svc.Stats != nil {
 			registerStats(v1, auth, statsAPI{stats: svc.Stats})
 		}
+		if svc.Catalog != nil {
+			registerInstruments(v1, auth, instrumentAPI{catalog: svc.Catalog})
+		}
+		v1.Put("/staff/:id/permissions", auth, st.setPermissions)
 	}
 	if cfg.WebApp == nil {
 		cfg.WebApp = webapp.Files()

@@ -41,6 +41,10 @@ var bodyTypes = []struct {
 	{"referRequest", func() any { return new(referRequest) }},
 	{"activityRequest", func() any { return new(activityRequest) }},
 	{"erasureRequest", func() any { return new(erasureRequest) }},
+	{"documentRequest", func() any { return new(documentRequest) }},
+	{"permissionsRequest", func() any { return new(permissionsRequest) }},
+	{"publicRequest", func() any { return new(publicRequest) }},
+	{"tryRequest", func() any { return new(tryRequest) }},
 }
 
 // FuzzDecode feeds arbitrary bytes to the strict decoder as each request

@@ -162,7 +162,7 @@ func Readiness(ping func(context.Context) error, instruments func() int) func(co
 // readyTimeout bounds the store ping: a probe that hangs is a failed probe.
 const readyTimeout = 2 * time.Second
 
-func readyz(log *slog.Logger, ready func(context.Context) error) fiber.Handler {
+func readyz(log *slog.Logger, ready func(context.Context) error, detail func() fiber.Map) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if ready != nil {
 			ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
@@ -178,6 +178,14 @@ func readyz(log *slog.Logger, ready func(context.Context) error) fiber.Handler {
 					Code: assess.CodeUnavailable, Message: msg, RequestID: requestIDOf(c)}})
 			}
 		}
-		return c.JSON(fiber.Map{"ok": true})
+		body := fiber.Map{"ok": true}
+		if detail != nil {
+			// Problems a server works around (a stored instrument that no
+			// longer loads) leave it ready, but operators must see them.
+			for k, v := range detail() {
+				body[k] = v
+			}
+		}
+		return c.JSON(body)
 	}
 }

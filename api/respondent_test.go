@@ -37,6 +37,7 @@ type server struct {
 	staff     *assess.Staff
 	queue     *assess.Queue
 	campaigns *assess.Campaigns
+	catalog   *assess.Catalog
 	clock     *testkit.Clock
 	dir       string // the embedded store's files
 }
@@ -47,6 +48,7 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	if err != nil {
 		t.Fatal(err)
 	}
+	lib = lib.Clone() // custom instruments published here stay here
 	dir := t.TempDir()
 	db, err := sqlite.Open(context.Background(), dir, sqlite.Options{})
 	if err != nil {
@@ -70,18 +72,20 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: scfg.SLA, Now: clk.Now, Hub: hub})
 	records := assess.NewRecords(st, lib, clk.Now)
 	campaigns := assess.NewCampaigns(st, lib, clk.Now)
-	scfg.Campaigns = campaigns
+	catalog := assess.NewCatalog(lib, st, clk.Now)
+	campaigns.UseCatalog(catalog)
+	scfg.Campaigns, scfg.Catalog = campaigns, catalog
 	records.OnWarningChange(hub.Publish)
 	sessions := assess.NewSessions(st, lib, scfg)
 	app := api.New(acfg, api.Services{Sessions: sessions, Staff: staff, Records: records, Queue: queue, Hub: hub,
-		Campaigns: campaigns, Stats: assess.NewStats(st, clk.Now), Ready: api.Readiness(st.Ping, func() int { return len(lib.Latest()) })})
+		Campaigns: campaigns, Stats: assess.NewStats(st, clk.Now), Catalog: catalog, Ready: api.Readiness(st.Ping, func() int { return len(lib.Latest()) })})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { hub.Close(); _ = app.Shutdown() })
-	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, queue: queue, campaigns: campaigns, clock: clk,
+	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, queue: queue, campaigns: campaigns, catalog: catalog, clock: clk,
 		dir: dir, hub: hub, sessions: sessions}
 }
 

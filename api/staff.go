@@ -56,15 +56,48 @@ type staffView struct {
 	// Disabled accounts cannot sign in; the list shows them so an admin
 	// knows which of Disable and Enable applies.
 	Disabled bool `json:"disabled"`
+	// Permissions granted beyond the role (edit_instruments).
+	Permissions []string `json:"permissions"`
+	// RootAdmin: an administrator of the tree's root, who alone changes
+	// the public self-test catalogue.
+	RootAdmin bool `json:"root_admin,omitempty"`
 }
 
 func viewOfPrincipal(p *assess.Principal) staffView {
-	return staffView{ID: p.StaffID, Login: p.Login, Name: p.Name, Role: string(p.Role), UnitID: p.UnitID, MustChangePassword: p.MustChangePassword}
+	perms := p.Permissions
+	if p.Role == store.RoleAdmin {
+		perms = assess.Grantable // an administrator holds them all
+	}
+	return staffView{ID: p.StaffID, Login: p.Login, Name: p.Name, Role: string(p.Role), UnitID: p.UnitID, MustChangePassword: p.MustChangePassword,
+		Permissions: orEmpty(perms), RootAdmin: p.IsRootAdmin()}
 }
 
 func viewOfStaff(s store.Staff) staffView {
 	return staffView{ID: s.ID, Login: s.Login, Name: s.Name, Role: string(s.Role), UnitID: s.UnitID, MustChangePassword: s.MustChangePassword,
-		Disabled: s.Disabled}
+		Disabled: s.Disabled, Permissions: orEmpty(s.Permissions)}
+}
+
+func orEmpty(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}
+
+type permissionsRequest struct {
+	Permissions []string `json:"permissions" validate:"max=8,dive,required,max=64"`
+}
+
+func (s staffAPI) setPermissions(c *fiber.Ctx) error {
+	var req permissionsRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	st, err := s.staff.SetPermissions(c.UserContext(), principalOf(c), c.Params("id"), req.Permissions, c.IP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"staff": viewOfStaff(st)})
 }
 
 func (s staffAPI) login(c *fiber.Ctx) error {

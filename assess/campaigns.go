@@ -27,18 +27,23 @@ var (
 
 // Campaigns runs school screening campaigns.
 type Campaigns struct {
-	store store.Store
-	lib   *engine.Library
-	now   func() time.Time
+	store   store.Store
+	catalog *Catalog
+	now     func() time.Time
 }
 
-// NewCampaigns returns the campaign service.
+// NewCampaigns returns the campaign service. Its batteries may use the
+// library's instruments; UseCatalog adds custom ones.
 func NewCampaigns(st store.Store, lib *engine.Library, now func() time.Time) *Campaigns {
 	if now == nil {
 		now = time.Now
 	}
-	return &Campaigns{store: st, lib: lib, now: now}
+	return &Campaigns{store: st, catalog: NewCatalog(lib, nil, now), now: now}
 }
+
+// UseCatalog lets batteries use the custom instruments a campaign's unit
+// may use.
+func (c *Campaigns) UseCatalog(cat *Catalog) { c.catalog = cat }
 
 // canRunCampaigns: admins and school psychologists set up screenings.
 func canRunCampaigns(p *Principal) error {
@@ -93,14 +98,14 @@ func (c *Campaigns) check(ctx context.Context, p *Principal, n NewCampaign) erro
 	if len(n.Battery) == 0 || len(n.Battery) > DefaultConfig().MaxBattery {
 		return errorf(CodeValidation, "battery", "a battery has between 1 and %d instruments", DefaultConfig().MaxBattery)
 	}
-	for _, id := range n.Battery {
-		if _, ok := c.lib.Get(id, ""); !ok {
-			return errorf(CodeInstrumentUnknown, "battery", "no instrument %q", id)
-		}
-	}
 	owner, err := unitIn(ctx, c.store, p, n.UnitID, "unit_id")
 	if err != nil {
 		return err
+	}
+	for _, id := range n.Battery {
+		if _, ok := c.catalog.ForUnit(id, owner.Path); !ok {
+			return errorf(CodeInstrumentUnknown, "battery", "no instrument %q that this unit may use", id)
+		}
 	}
 	if len(n.UnitIDs) == 0 {
 		return errorf(CodeValidation, "unit_ids", "name the classes, grades or school the campaign covers")

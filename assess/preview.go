@@ -25,8 +25,8 @@ type PreviewItemView struct {
 // item. Instruments outside the public catalogue answer instrument_unknown,
 // as POST /sessions does, so the endpoint reveals no more than the catalogue.
 func (s *Sessions) Preview(id, locale string) (*InstrumentPreview, error) {
-	in, ok := s.lib.Get(id, "")
-	if !ok || !in.Doc.Public {
+	in, ok := s.catalog.SelfTest(id)
+	if !ok {
 		return nil, errorf(CodeInstrumentUnknown, "instrument", "no self-test instrument %q", id)
 	}
 	d := in.Doc

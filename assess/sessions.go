@@ -45,6 +45,9 @@ type Config struct {
 	Observer Observer
 	// Campaigns, if set, lets respondents enter with an access code.
 	Campaigns *Campaigns
+	// Catalog decides which instrument a new session gets; nil serves the
+	// library's instruments as built-ins, with no custom ones.
+	Catalog *Catalog
 	// IdentityKey (XINLING_IDENTITY_KEY) hashes external identities such
 	// as WeChat openids and signs respondent tokens; without it respondents
 	// stay anonymous.
@@ -74,8 +77,9 @@ func DefaultConfig() Config {
 // Sessions runs respondents' sessions: create, answer, resume, submit.
 type Sessions struct {
 	store store.Store
-	lib   *engine.Library
-	cfg   Config
+	lib     *engine.Library
+	catalog *Catalog
+	cfg     Config
 	// live caches sessions, so that saving an answer costs one durable
 	// write and no read. Only fields that never change after creation are
 	// trusted from it; the store itself refuses answers to closed sessions.
@@ -125,8 +129,11 @@ func NewSessions(st store.Store, lib *engine.Library, cfg Config) *Sessions {
 	if cfg.RespondentTTL <= 0 {
 		cfg.RespondentTTL = DefaultRespondentTTL
 	}
+	if cfg.Catalog == nil {
+		cfg.Catalog = NewCatalog(lib, nil, cfg.Now)
+	}
 	live, _ := lru.New[string, *liveSession](cfg.CacheSize)
-	return &Sessions{store: st, lib: lib, cfg: cfg, live: live}
+	return &Sessions{store: st, lib: lib, catalog: cfg.Catalog, cfg: cfg, live: live}
 }
 
 // CreateRequest starts a self-test session.
@@ -161,11 +168,30 @@ func (s *Sessions) Create(ctx context.Context, req CreateRequest, locale string)
 	if len(req.Instruments) == 0 || len(req.Instruments) > s.cfg.MaxBattery {
 		return nil, errorf(CodeValidation, "battery", "a session has between 1 and %d instruments", s.cfg.MaxBattery)
 	}
+	// A self-test offers the public catalogue; a follow-up chained from a
+	// crisis block may also use what the first session's unit may.
+	lookup := s.catalog.SelfTest
+	var prev *liveSession
+	if req.FollowUpOf != "" {
+		var err error
+		if prev, err = s.authorize(ctx, req.FollowUpOf, req.FollowUpToken); err != nil {
+			return nil, err
+		}
+		prev.mu.Lock()
+		unitPath := prev.sess.UnitPath
+		prev.mu.Unlock()
+		lookup = func(id string) (*engine.Instrument, bool) {
+			if in, ok := s.catalog.SelfTest(id); ok {
+				return in, true
+			}
+			return s.catalog.ForUnit(id, unitPath)
+		}
+	}
 	var insts []*engine.Instrument
 	var pinned []string
 	for _, id := range req.Instruments {
-		in, ok := s.lib.Get(id, "")
-		if !ok || !in.Doc.Public {
+		in, ok := lookup(id)
+		if !ok {
 			return nil, errorf(CodeInstrumentUnknown, "instrument", "no self-test instrument %q", id)
 		}
 		if slices.Contains(pinned, pin(in)) {
@@ -180,11 +206,7 @@ func (s *Sessions) Create(ctx context.Context, req CreateRequest, locale string)
 		ID: store.NewID(), Instruments: pinned, Sex: req.Sex, Age: req.Age, Consent: true,
 		Locale: req.Locale, CreatedAt: now,
 	}
-	if req.FollowUpOf != "" {
-		prev, err := s.authorize(ctx, req.FollowUpOf, req.FollowUpToken)
-		if err != nil {
-			return nil, err
-		}
+	if prev != nil {
 		// Chain to the first session, so a whole chain shares one queue entry.
 		sess.FollowUpOf = prev.sess.ID
 		if prev.sess.FollowUpOf != "" {
@@ -263,10 +285,14 @@ func (s *Sessions) createFromCode(ctx context.Context, req CreateRequest, locale
 	}
 	var insts []*engine.Instrument
 	var pinned []string
+	owner, err := s.store.GetUnit(ctx, cp.UnitID)
+	if err != nil {
+		return nil, err
+	}
 	for _, id := range cp.Battery {
-		in, ok := s.lib.Get(id, "")
+		in, ok := s.catalog.ForUnit(id, owner.Path)
 		if !ok {
-			return nil, errorf(CodeUnavailable, "", "instrument %s of this campaign is not loaded", id)
+			return nil, errorf(CodeUnavailable, "", "instrument %s of this campaign is not available (retired, or not loaded)", id)
 		}
 		insts = append(insts, in)
 		pinned = append(pinned, pin(in))
@@ -382,6 +408,13 @@ func (s *Sessions) load(ctx context.Context, id string) (*liveSession, error) {
 	for i, p := range sess.Instruments {
 		id, version, _ := strings.Cut(p, "@")
 		in, ok := s.lib.Get(id, version)
+		if !ok {
+			// Another server may have published this version moments ago.
+			if err := s.catalog.Sync(ctx); err != nil {
+				return nil, err
+			}
+			in, ok = s.lib.Get(id, version)
+		}
 		if !ok {
 			return nil, errorf(CodeUnavailable, "", "instrument %s of this session is no longer loaded", p)
 		}
@@ -633,6 +666,7 @@ func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete b
 		if err != nil {
 			return store.Submission{}, err
 		}
+		s.catalog.NoteResult(ctx, res)
 		payload, err := json.Marshal(res)
 		if err != nil {
 			return store.Submission{}, err
@@ -920,7 +954,7 @@ func (s *Sessions) crisis(ls *liveSession, followUps []string, locale string) *C
 	c := &Crisis{Hotline: s.cfg.Hotline, Message: fmt.Sprintf(crisisMessage.Get(locale), s.cfg.Hotline)}
 	for _, id := range followUps {
 		taken := slices.ContainsFunc(ls.insts, func(in *engine.Instrument) bool { return in.ID() == id })
-		if in, ok := s.lib.Get(id, ""); ok && !taken {
+		if in, ok := s.catalog.ForUnit(id, ls.sess.UnitPath); ok && !taken {
 			c.FollowUp = &FollowUp{Instrument: id, Title: in.Doc.Title.Get(locale)}
 			break
 		}

@@ -55,7 +55,9 @@ type Principal struct {
 	UnitPath string
 	// MustChangePassword: only a password change is allowed.
 	MustChangePassword bool
-	loginID            string
+	// Permissions granted beyond the role (store.PermEditInstruments).
+	Permissions []string
+	loginID     string
 	csrf               string
 }
 
@@ -182,7 +184,48 @@ func (a *Staff) countFailure(ctx context.Context, s store.Staff, now time.Time) 
 
 func principal(s store.Staff, l store.Login) *Principal {
 	return &Principal{StaffID: s.ID, Login: s.Login, Name: s.Name, Role: s.Role, UnitID: s.UnitID, UnitPath: s.UnitPath,
-		MustChangePassword: s.MustChangePassword, loginID: l.ID, csrf: l.CSRF}
+		MustChangePassword: s.MustChangePassword, Permissions: s.Permissions, loginID: l.ID, csrf: l.CSRF}
+}
+
+// Can reports whether the principal holds a permission. Administrators
+// hold every permission within their scope.
+func (p *Principal) Can(perm string) bool {
+	return p.Role == store.RoleAdmin || slices.Contains(p.Permissions, perm)
+}
+
+// IsRootAdmin reports an administrator of a tree's root unit, the only
+// one who may change what the public sees (the self-test catalogue).
+func (p *Principal) IsRootAdmin() bool {
+	return p.Role == store.RoleAdmin && strings.Count(p.UnitPath, "/") == 2
+}
+
+// Grantable lists the permissions an administrator may grant.
+var Grantable = []string{store.PermEditInstruments}
+
+// SetPermissions replaces a staff account's granted permissions. Only an
+// administrator may, within their scope, and the change is audited.
+func (a *Staff) SetPermissions(ctx context.Context, p *Principal, staffID string, perms []string, ip string) (store.Staff, error) {
+	if err := requireAdmin(p); err != nil {
+		return store.Staff{}, err
+	}
+	for _, perm := range perms {
+		if !slices.Contains(Grantable, perm) {
+			return store.Staff{}, errorf(CodeValidation, "permissions", "unknown permission %q", perm)
+		}
+	}
+	s, err := a.store.GetStaff(ctx, staffID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !p.InScope(s.UnitPath)) {
+		return store.Staff{}, errorf(CodeNotFound, "", "no staff account %q", staffID)
+	}
+	if err != nil {
+		return store.Staff{}, err
+	}
+	s.Permissions, s.UpdatedAt = store.SortedSet(perms), a.cfg.Now()
+	if s, err = a.store.UpdateStaff(ctx, s); err != nil {
+		return store.Staff{}, err
+	}
+	a.audit(ctx, p.StaffID, "account_permissions", "staff", s.ID, s.UnitPath, ip, strings.Join(s.Permissions, ","))
+	return s, nil
 }
 
 // Authenticate turns a session cookie into a principal.

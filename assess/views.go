@@ -138,11 +138,8 @@ type CatalogueEntry struct {
 // Catalogue lists the public self-tests.
 func (s *Sessions) Catalogue(locale string) []CatalogueEntry {
 	out := []CatalogueEntry{}
-	for _, in := range s.lib.Latest() {
+	for _, in := range s.catalog.Public() {
 		d := in.Doc
-		if !d.Public {
-			continue
-		}
 		out = append(out, CatalogueEntry{
 			ID: d.ID, Version: d.Version, Kind: d.Kind, Title: d.Title.Get(locale),
 			ShortTitle: d.ShortTitle.Get(locale), Description: d.Description.Get(locale),

@@ -264,6 +264,10 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	return cfg, false, nil
 }
 
+// instrumentSyncEvery is how soon a custom version published on another
+// server of the same store becomes usable here.
+const instrumentSyncEvery = 5 * time.Second
+
 func serveCommand(args []string, stdout, stderr io.Writer) error {
 	cfg, helped, err := parseServeFlags(args, stderr)
 	if helped || err != nil {
@@ -305,8 +309,18 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 			log.Warn("the store offers no change feed: consoles see only this server's queue changes live")
 		}
 	}
+	// Custom instruments published in the store load now, and every few
+	// seconds after, so a version published on one server serves on all.
+	catalog := assess.NewCatalog(lib, st, nil)
+	catalog.SetLog(log.Warn)
+	if err := catalog.Sync(ctx); err != nil {
+		log.Error("loading custom instruments", "err", err)
+	}
+	go catalog.RunSync(ctx, instrumentSyncEvery)
 	campaigns := assess.NewCampaigns(st, lib, nil)
+	campaigns.UseCatalog(catalog)
 	cfg.sessions.Hub, cfg.sessions.Campaigns, cfg.sessions.Observer = hub, campaigns, m
+	cfg.sessions.Catalog = catalog
 	sessions := assess.NewSessions(st, lib, cfg.sessions)
 	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: cfg.sessions.SLA, Hub: hub, Log: log})
 	go queue.RunEscalation(ctx, 30*time.Second)
@@ -328,7 +342,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	cfg.api.Metrics, cfg.api.Observe = m.Handler(), m.Observe
 	ready := api.Readiness(st.Ping, func() int { return len(lib.Latest()) })
 	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: records,
-		Queue: queue, Hub: hub, Campaigns: campaigns, Stats: assess.NewStats(st, nil), Ready: ready})
+		Queue: queue, Hub: hub, Campaigns: campaigns, Stats: assess.NewStats(st, nil), Catalog: catalog, Ready: ready})
 
 	if cfg.pprof != "" {
 		go func() {

@@ -1,0 +1,168 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"xinling/assess"
+	"xinling/engine"
+)
+
+// instrumentAPI serves the custom instrument lifecycle to staff:
+// check, save a draft, try, publish, retire and (root administrators)
+// put into the public catalogue. assess decides who may.
+type instrumentAPI struct {
+	catalog *assess.Catalog
+}
+
+func registerInstruments(v1 fiber.Router, auth fiber.Handler, a instrumentAPI) {
+	v1.Get("/custom-instruments", auth, a.list)
+	v1.Post("/custom-instruments/check", auth, a.check)
+	v1.Post("/custom-instruments", auth, a.saveDraft)
+	v1.Get("/custom-instruments/builtin/:id", auth, a.builtinSource)
+	v1.Get("/custom-instruments/:id/:version", auth, a.get)
+	v1.Post("/custom-instruments/:id/:version/publish", auth, a.publish)
+	v1.Post("/custom-instruments/:id/:version/retire", auth, a.retire)
+	v1.Put("/custom-instruments/:id/:version/public", auth, a.setPublic)
+	v1.Post("/custom-instruments/:id/:version/try", auth, a.try)
+}
+
+type documentRequest struct {
+	Source string `json:"source" validate:"required"`
+	UnitID string `json:"unit_id" validate:"omitempty,max=64"`
+}
+
+// decodeDocument decodes a document body and holds the document to the
+// engine's size limit with a clear error, before any parsing.
+func decodeDocument(c *fiber.Ctx) (documentRequest, error) {
+	var req documentRequest
+	if err := decode(c, &req); err != nil {
+		return req, err
+	}
+	if len(req.Source) > engine.MaxDocumentBytes {
+		return req, &assess.Error{Code: codeBodyTooLarge, Field: "source",
+			Message: fmt.Sprintf("the document is %d bytes; the limit is %d", len(req.Source), engine.MaxDocumentBytes)}
+	}
+	return req, nil
+}
+
+func (a instrumentAPI) list(c *fiber.Ctx) error {
+	list, err := a.catalog.List(c.UserContext(), principalOf(c))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []assess.InstrumentVersion{}
+	}
+	return c.JSON(fiber.Map{"instruments": list})
+}
+
+func (a instrumentAPI) check(c *fiber.Ctx) error {
+	req, err := decodeDocument(c)
+	if err != nil {
+		return err
+	}
+	report, err := a.catalog.Check(c.UserContext(), principalOf(c), req.UnitID, []byte(req.Source))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"report": report})
+}
+
+func (a instrumentAPI) saveDraft(c *fiber.Ctx) error {
+	req, err := decodeDocument(c)
+	if err != nil {
+		return err
+	}
+	v, err := a.catalog.SaveDraft(c.UserContext(), principalOf(c), req.UnitID, []byte(req.Source), c.IP())
+	if err != nil {
+		return withReport(c, err, v.Report)
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"instrument": v})
+}
+
+// withReport answers a refused document with its error and, so that the
+// editor can mark every problem, the checker's report beside it.
+func withReport(c *fiber.Ctx, err error, report *assess.CheckReport) error {
+	var ae *assess.Error
+	if report == nil || !errors.As(err, &ae) {
+		return err
+	}
+	status, ok := statusOf[ae.Code]
+	if !ok {
+		status = fiber.StatusBadRequest
+	}
+	return c.Status(status).JSON(fiber.Map{
+		"error":  errorDetail{Code: ae.Code, Message: ae.Message, Field: ae.Field, RequestID: requestIDOf(c)},
+		"report": report,
+	})
+}
+
+func (a instrumentAPI) builtinSource(c *fiber.Ctx) error {
+	v, err := a.catalog.BuiltinSource(c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"instrument": v})
+}
+
+func (a instrumentAPI) get(c *fiber.Ctx) error {
+	v, err := a.catalog.Get(c.UserContext(), principalOf(c), c.Params("id"), c.Params("version"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"instrument": v})
+}
+
+func (a instrumentAPI) publish(c *fiber.Ctx) error {
+	v, err := a.catalog.Publish(c.UserContext(), principalOf(c), c.Params("id"), c.Params("version"), c.IP())
+	if err != nil {
+		return withReport(c, err, v.Report)
+	}
+	return c.JSON(fiber.Map{"instrument": v})
+}
+
+func (a instrumentAPI) retire(c *fiber.Ctx) error {
+	v, err := a.catalog.Retire(c.UserContext(), principalOf(c), c.Params("id"), c.Params("version"), c.IP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"instrument": v})
+}
+
+type publicRequest struct {
+	Public *bool `json:"public" validate:"required"`
+}
+
+func (a instrumentAPI) setPublic(c *fiber.Ctx) error {
+	var req publicRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	v, err := a.catalog.SetPublic(c.UserContext(), principalOf(c), c.Params("id"), c.Params("version"), *req.Public, c.IP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"instrument": v})
+}
+
+type tryRequest struct {
+	Answers map[string]float64 `json:"answers" validate:"max=1000"`
+	Sex     string             `json:"sex" validate:"omitempty,oneof=m f"`
+	Age     float64            `json:"age" validate:"gte=0,lte=150"`
+}
+
+func (a instrumentAPI) try(c *fiber.Ctx) error {
+	var req tryRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	res, err := a.catalog.Try(c.UserContext(), principalOf(c), c.Params("id"), c.Params("version"),
+		engine.Input{Answers: req.Answers, Sex: req.Sex, Age: req.Age})
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"result": res})
+}

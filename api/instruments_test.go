@@ -1,0 +1,264 @@
+//go:build !fuzzdecode
+
+package api_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"xinling/store"
+)
+
+// moodDoc is a school's own three-item questionnaire at a version.
+func moodDoc(version string, band2Max int) string {
+	return `id: school_mood
+version: ` + version + `
+title: {zh-CN: 学生情绪问卷, en: Student mood questionnaire}
+kind: screening
+minutes: 2
+source: written by a school for this test
+license: the school's own
+translation: unvalidated
+instructions: {zh-CN: 请根据最近两周的情况回答, en: Answer for the last two weeks}
+options:
+  - {value: 0, label: {zh-CN: 没有, en: Never}}
+  - {value: 1, label: {zh-CN: 有时, en: Sometimes}}
+  - {value: 2, label: {zh-CN: 经常, en: Often}}
+items:
+  - {id: m1, text: {zh-CN: 我感到心情低落, en: I feel low}}
+  - {id: m2, text: {zh-CN: 我对事情提不起兴趣, en: I have little interest in things}}
+  - {id: m3, text: {zh-CN: 我睡不好, en: I sleep badly}}
+scoring:
+  scores:
+    - {id: total, expr: sum(items), label: {zh-CN: 总分, en: Total}}
+  bands:
+    total:
+      - {code: low, min: 0, max: 2, label: {zh-CN: 低, en: Low}}
+      - {code: high, min: 3, max: ` + itoa(band2Max) + `, label: {zh-CN: 高, en: High}, warning: {level: 3, reason: {zh-CN: 情绪问卷得分高, en: High mood score}}}
+vectors:
+  - name: none
+    answers: [0, 0, 0]
+    expect: {scores: {total: 0}, bands: {total: low}}
+  - name: high
+    answers: [2, 2, 1]
+    expect: {scores: {total: 5}, bands: {total: high}, warnings: [total.high]}
+`
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func meID(t *testing.T, c *console) string {
+	t.Helper()
+	return c.do("GET", "/api/v1/auth/me", nil).body["staff"].(map[string]any)["id"].(string)
+}
+
+func grantEditing(t *testing.T, admin, who *console) {
+	t.Helper()
+	r := admin.do("PUT", "/api/v1/staff/"+meID(t, who)+"/permissions", map[string]any{"permissions": []string{"edit_instruments"}})
+	if r.status != 200 {
+		t.Fatalf("grant: %s", r.raw)
+	}
+}
+
+func reportOf(t *testing.T, r response) map[string]any {
+	t.Helper()
+	rep, _ := r.body["report"].(map[string]any)
+	if rep == nil {
+		if in, ok := r.body["instrument"].(map[string]any); ok {
+			rep, _ = in["report"].(map[string]any)
+		}
+	}
+	if rep == nil {
+		t.Fatalf("no report: %s", r.raw)
+	}
+	return rep
+}
+
+func TestCustomInstrumentLifecycleAndScope(t *testing.T) {
+	t.Parallel()
+	o := newQueueOrg(t)
+	s := o.s
+
+	// Without the permission, a school psychologist cannot even check.
+	o.psychA.do("POST", "/api/v1/custom-instruments/check", map[string]any{"source": moodDoc("1.0.0", 6)}).expectError(t, 403, "forbidden")
+	o.psychA.do("PUT", "/api/v1/staff/"+meID(t, o.psychB)+"/permissions", map[string]any{"permissions": []string{"edit_instruments"}}).expectError(t, 403, "forbidden")
+	o.admin.do("PUT", "/api/v1/staff/"+meID(t, o.psychB)+"/permissions", map[string]any{"permissions": []string{"root"}}).expectError(t, 400, "validation_failed")
+	grantEditing(t, o.admin, o.psychA)
+	grantEditing(t, o.admin, o.psychB)
+	if r := o.psychA.do("GET", "/api/v1/auth/me", nil); !strings.Contains(r.raw, `"permissions":["edit_instruments"]`) {
+		t.Fatalf("me does not show the grant: %s", r.raw)
+	}
+
+	// The checker locates a broken expression at its line and column.
+	broken := strings.Replace(moodDoc("1.0.0", 6), "expr: sum(items)", "expr: sum(itemz)", 1)
+	r := o.psychA.do("POST", "/api/v1/custom-instruments/check", map[string]any{"source": broken})
+	rep := reportOf(t, r)
+	probs := rep["problems"].([]any)
+	if r.status != 200 || rep["ok"] != false || len(probs) == 0 {
+		t.Fatalf("check of a broken document: %s", r.raw)
+	}
+	p0 := probs[0].(map[string]any)
+	if p0["line"].(float64) != 20 || p0["col"].(float64) != 29 || !strings.Contains(p0["message"].(string), "itemz") {
+		t.Fatalf("problem not at the expression (20:29): %v", p0)
+	}
+	// A gap in the bands is found by the proof, not by luck.
+	gap := strings.Replace(moodDoc("1.0.0", 6), "min: 3, max: 6", "min: 4, max: 6", 1)
+	rep = reportOf(t, o.psychA.do("POST", "/api/v1/custom-instruments/check", map[string]any{"source": gap}))
+	if rep["ok"] != false || !strings.Contains(rep["problems"].([]any)[0].(map[string]any)["message"].(string), "total = 3 falls in no band") {
+		t.Fatalf("gap not found: %v", rep)
+	}
+	rep = reportOf(t, o.psychA.do("POST", "/api/v1/custom-instruments/check", map[string]any{"source": moodDoc("1.0.0", 6)}))
+	if rep["ok"] != true || len(rep["vectors"].([]any)) != 2 || rep["coverage"].([]any)[0].(map[string]any)["proven"] != true {
+		t.Fatalf("good document: %v", rep)
+	}
+
+	// A built-in's id is refused; a draft saves even with problems.
+	o.psychA.do("POST", "/api/v1/custom-instruments", map[string]any{"source": strings.Replace(moodDoc("1.0.0", 6), "id: school_mood", "id: phq9", 1)}).expectError(t, 409, "instrument_id_taken")
+	if r := o.psychA.do("POST", "/api/v1/custom-instruments", map[string]any{"source": broken}); r.status != 201 || reportOf(t, r)["ok"] != false {
+		t.Fatalf("save a broken draft: %s", r.raw)
+	}
+	o.psychA.do("POST", "/api/v1/custom-instruments/school_mood/1.0.0/publish", nil).expectError(t, 422, "instrument_invalid")
+	if r := o.psychA.do("POST", "/api/v1/custom-instruments", map[string]any{"source": moodDoc("1.0.0", 6)}); r.status != 201 {
+		t.Fatalf("save draft: %s", r.raw)
+	}
+
+	// School B's editor can neither see nor use school A's draft, nor take its id.
+	if r := o.psychB.do("GET", "/api/v1/custom-instruments", nil); strings.Contains(r.raw, "school_mood") {
+		t.Fatalf("school B sees school A's draft: %s", r.raw)
+	}
+	o.psychB.do("GET", "/api/v1/custom-instruments/school_mood/1.0.0", nil).expectError(t, 404, "not_found")
+	o.psychB.do("POST", "/api/v1/custom-instruments/school_mood/1.0.0/publish", nil).expectError(t, 404, "not_found")
+	o.psychB.do("POST", "/api/v1/custom-instruments/school_mood/1.0.0/try", map[string]any{"answers": map[string]float64{"m1": 1}}).expectError(t, 404, "not_found")
+	o.psychB.do("POST", "/api/v1/custom-instruments", map[string]any{"source": moodDoc("1.0.0", 6)}).expectError(t, 409, "instrument_id_taken")
+	o.psychB.do("POST", "/api/v1/custom-instruments", map[string]any{"source": moodDoc("1.0.0", 6), "unit_id": "schoolA"}).expectError(t, 404, "not_found")
+
+	// Try it: the draft scores without storing anything.
+	r = o.psychA.do("POST", "/api/v1/custom-instruments/school_mood/1.0.0/try", map[string]any{"answers": map[string]float64{"m1": 2, "m2": 2, "m3": 1}})
+	if r.status != 200 || !strings.Contains(r.raw, `"rule":"total.high"`) {
+		t.Fatalf("try: %s", r.raw)
+	}
+	o.psychA.do("POST", "/api/v1/custom-instruments/school_mood/1.0.0/try", map[string]any{"answers": map[string]float64{"m1": 7}}).expectError(t, 422, "answer_out_of_range")
+
+	// Publish; the version is then frozen.
+	if r := o.psychA.do("POST", "/api/v1/custom-instruments/school_mood/1.0.0/publish", nil); r.status != 200 || r.body["instrument"].(map[string]any)["state"] != "published" {
+		t.Fatalf("publish: %s", r.raw)
+	}
+	o.psychA.do("POST", "/api/v1/custom-instruments", map[string]any{"source": moodDoc("1.0.0", 6)}).expectError(t, 409, "instrument_published")
+	o.psychA.do("POST", "/api/v1/custom-instruments", map[string]any{"source": moodDoc("0.9.0", 6)}).expectError(t, 409, "instrument_published")
+	o.psychA.do("POST", "/api/v1/custom-instruments/school_mood/1.0.0/publish", nil).expectError(t, 409, "instrument_published")
+
+	// School A's campaigns may use it; school B's may not.
+	now := s.clock.Now()
+	campaign := func(c *console, unit string) response {
+		return c.do("POST", "/api/v1/campaigns", map[string]any{"name": "情绪筛查", "unit_id": unit, "unit_ids": []string{unit},
+			"battery": []string{"school_mood"}, "mode": "open", "starts_at": now.Format(time.RFC3339), "ends_at": now.Add(24 * time.Hour).Format(time.RFC3339)})
+	}
+	if r := campaign(o.psychA, "schoolA"); r.status != 201 {
+		t.Fatalf("school A campaign: %s", r.raw)
+	}
+	campaign(o.psychB, "schoolB").expectError(t, 404, "instrument_unknown")
+
+	// Not in the public catalogue until a root administrator puts it there.
+	s.do("POST", "/api/v1/sessions", "", map[string]any{"instrument": "school_mood", "consent": true}).expectError(t, 404, "instrument_unknown")
+	o.psychA.do("PUT", "/api/v1/custom-instruments/school_mood/1.0.0/public", map[string]any{"public": true}).expectError(t, 403, "forbidden")
+	if r := o.admin.do("PUT", "/api/v1/custom-instruments/school_mood/1.0.0/public", map[string]any{"public": true}); r.status != 200 {
+		t.Fatalf("publicise: %s", r.raw)
+	}
+	if r := s.do("GET", "/api/v1/instruments", "", nil); !strings.Contains(r.raw, "school_mood") {
+		t.Fatalf("catalogue lacks the public custom instrument: %s", r.raw)
+	}
+	ss := s.start(map[string]any{"instrument": "school_mood"})
+
+	// Retired: no new sessions, but the open one still submits.
+	if r := o.psychA.do("POST", "/api/v1/custom-instruments/school_mood/1.0.0/retire", nil); r.status != 200 {
+		t.Fatalf("retire: %s", r.raw)
+	}
+	s.do("POST", "/api/v1/sessions", "", map[string]any{"instrument": "school_mood", "consent": true}).expectError(t, 404, "instrument_unknown")
+	campaign(o.psychA, "schoolA").expectError(t, 404, "instrument_unknown")
+	s.answerAll(ss, 2, 2, 1)
+	if r := s.do("POST", "/api/v1/sessions/"+ss.id+"/submit", ss.token, nil); r.status != 200 || !strings.Contains(r.raw, "school_mood") {
+		t.Fatalf("submit on a retired version: %s", r.raw)
+	}
+
+	// Every step is audited.
+	r = o.admin.do("GET", "/api/v1/audit", nil)
+	for _, action := range []string{"account_permissions", "instrument_draft", "instrument_publish", "instrument_publicise", "instrument_retire"} {
+		if !strings.Contains(r.raw, action) {
+			t.Errorf("audit lacks %s", action)
+		}
+	}
+}
+
+// Hostile documents get clear 4xx answers and never a 500.
+func TestHostileInstrumentUploads(t *testing.T) {
+	t.Parallel()
+	o := newQueueOrg(t)
+	grantEditing(t, o.admin, o.psychA)
+	bomb := "id: x\nversion: 1.0.0\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	for i, prev := 'b', 'a'; i <= 'j'; i, prev = i+1, i {
+		bomb += string(i) + ": &" + string(i) + " [" + strings.Repeat("*"+string(prev)+", ", 9) + "*" + string(prev) + "]\n"
+	}
+	o.psychA.do("POST", "/api/v1/custom-instruments", map[string]any{"source": bomb}).expectError(t, 422, "instrument_invalid")
+	rep := reportOf(t, o.psychA.do("POST", "/api/v1/custom-instruments/check", map[string]any{"source": bomb}))
+	if !strings.Contains(rep["problems"].([]any)[0].(map[string]any)["message"].(string), "expands to more than") {
+		t.Fatalf("bomb: %v", rep)
+	}
+	o.psychA.do("POST", "/api/v1/custom-instruments/check", map[string]any{"source": strings.Repeat("a", 600<<10)}).expectError(t, 413, "body_too_large")
+	rep = reportOf(t, o.psychA.do("POST", "/api/v1/custom-instruments/check", map[string]any{"source": "id: " + strings.Repeat("[", 50_000)}))
+	if !strings.Contains(rep["problems"].([]any)[0].(map[string]any)["message"].(string), "nesting is deeper") {
+		t.Fatalf("deep nesting: %v", rep)
+	}
+}
+
+// A version published through one server is served by another server of
+// the same store after its next sync; one that no longer loads is
+// disabled and reported, and the server stays ready.
+func TestPublishedVersionsReachEveryServer(t *testing.T) {
+	t.Parallel()
+	o := newQueueOrg(t)
+	grantEditing(t, o.admin, o.psychA)
+	ctx := context.Background()
+	// Another server's publication: straight into the store.
+	if _, err := o.s.store.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "school_mood", Version: "1.0.0", ContentHash: hashOf(moodDoc("1.0.0", 6)),
+		Source: []byte(moodDoc("1.0.0", 6)), UnitID: "schoolA", CreatedAt: o.s.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.s.store.PublishInstrument(ctx, "school_mood", "1.0.0", o.s.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(moodDoc("2.0.0", 6), "expr: sum(items)", "expr: sum(itemz)", 1)
+	if _, err := o.s.store.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: "school_mood", Version: "2.0.0", ContentHash: hashOf(bad),
+		Source: []byte(bad), UnitID: "schoolA", CreatedAt: o.s.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.s.store.PublishInstrument(ctx, "school_mood", "2.0.0", o.s.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := o.s.catalog.ForUnit("school_mood", "/city/county/schoolA/"); ok {
+		t.Fatal("usable before sync")
+	}
+	if err := o.s.catalog.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	in, ok := o.s.catalog.ForUnit("school_mood", "/city/county/schoolA/")
+	if !ok || in.Version() != "1.0.0" {
+		t.Fatalf("after sync: %v %v (2.0.0 does not load, so 1.0.0 serves)", in, ok)
+	}
+	r := o.s.do("GET", "/readyz", "", nil)
+	if r.status != 200 || !strings.Contains(r.raw, "school_mood 2.0.0") || !strings.Contains(r.raw, "itemz") {
+		t.Fatalf("readyz: %s", r.raw)
+	}
+	if r := o.psychA.do("GET", "/api/v1/custom-instruments", nil); !strings.Contains(r.raw, `"disabled":"`) {
+		t.Fatalf("the console does not show the disabled version: %s", r.raw)
+	}
+}
+
+func hashOf(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
