@@ -76,7 +76,7 @@ func DefaultConfig() Config {
 
 // Sessions runs respondents' sessions: create, answer, resume, submit.
 type Sessions struct {
-	store store.Store
+	store   store.Store
 	lib     *engine.Library
 	catalog *Catalog
 	cfg     Config

@@ -58,7 +58,7 @@ type Principal struct {
 	// Permissions granted beyond the role (store.PermEditInstruments).
 	Permissions []string
 	loginID     string
-	csrf               string
+	csrf        string
 }
 
 // CSRF is the session's anti-forgery token.
