@@ -310,7 +310,7 @@ func (r *Records) Person(ctx context.Context, p *Principal, id, ip string) (*Per
 		rec.Results = append(rec.Results, ResultRecord{ID: res.ID, SessionID: res.SessionID, CampaignID: res.CampaignID, UnitID: res.UnitID,
 			Instrument: res.Instrument, Version: res.Version, At: res.CreatedAt, Scores: res.Scores, Bands: res.Bands, Flags: flags})
 	}
-	rec.Trends = trends(shown)
+	rec.Trends = trends(r.lib, shown)
 	// Queue entries come ordered by level; a record reads by time.
 	slices.SortStableFunc(warnings, func(x, y store.Warning) int { return x.CreatedAt.Compare(y.CreatedAt) })
 	for _, w := range warnings {
@@ -337,40 +337,10 @@ func (r *Records) Person(ctx context.Context, p *Principal, id, ip string) (*Per
 }
 
 // Reliable change (Jacobson & Truax 1991, J Consult Clin Psychol 59:12–19):
-//
-//	SEdiff = sqrt(2 · (SD · sqrt(1 − r))²),  RCI = (x2 − x1) / SEdiff
-//
-// and |RCI| ≥ 1.96 is a change that measurement error alone would produce
-// in fewer than 5% of cases. SD and r belong in the instrument document
-// (a `reliability` and `sd` per score); until the format carries them, this
-// table holds the built-ins whose figures have a citable source. Any other
-// instrument's trend is "unknown".
-type rciParams struct {
-	Score string
-	SD    float64 // standard deviation of the score in a reference population
-	R     float64 // reliability (Cronbach's alpha)
-	// HigherIsWorse: a symptom scale. A rise is a worsening.
-	HigherIsWorse bool
-	Source        string
-}
-
-var rciTable = map[string]rciParams{
-	// α = 0.89: Kroenke, Spitzer & Williams 2001, J Gen Intern Med 16:606–613
-	// (6,000 primary-care and obstetric patients; 0.892 again in a Chinese
-	// psychiatric sample, BMC Psychiatry 2020;20:474).
-	// SD = 3.5: Kocalevent, Hinz & Brähler 2013, Gen Hosp Psychiatry
-	// 35:551–555, German general population (n = 5,018; 3.5 for women and
-	// for men). A community screening is a general population, so its
-	// SD is the fitting reference: a change of 4 points or more is reliable.
-	"phq9": {Score: "total", SD: 3.5, R: 0.89, HigherIsWorse: true,
-		Source: "α 0.89 Kroenke et al. 2001; SD 3.5 Kocalevent et al. 2013"},
-	// α = 0.92: Spitzer, Kroenke, Williams & Löwe 2006, Arch Intern Med
-	// 166:1092–1097. SD = 3.4: Löwe et al. 2008, Med Care 46:266–274,
-	// German general population (n = 5,030; 3.5 for women, 3.2 for men,
-	// pooled). A change of 3 points or more is reliable.
-	"gad7": {Score: "total", SD: 3.4, R: 0.92, HigherIsWorse: true,
-		Source: "α 0.92 Spitzer et al. 2006; SD 3.4 Löwe et al. 2008"},
-}
+// |RCI| ≥ 1.96 is a change that measurement error alone would produce in
+// fewer than 5% of cases. The SD, reliability and direction come from the
+// instrument document's statistics (engine.Statistic), cited there. An
+// instrument whose document gives none has an "unknown" trend.
 
 // Trend verdicts.
 const (
@@ -383,11 +353,13 @@ const (
 
 // Trend is the reliable-change verdict on one instrument's waves.
 type Trend struct {
-	Instrument  string       `json:"instrument"`
-	Score       string       `json:"score,omitempty"`
-	SD          float64      `json:"sd,omitempty"`
-	Reliability float64      `json:"reliability,omitempty"`
-	Source      string       `json:"source,omitempty"`
+	Instrument  string  `json:"instrument"`
+	Score       string  `json:"score,omitempty"`
+	SD          float64 `json:"sd,omitempty"`
+	Reliability float64 `json:"reliability,omitempty"`
+	Source      string  `json:"source,omitempty"`
+	// StatisticsVersion is the document version the figures come from.
+	StatisticsVersion string       `json:"statistics_version,omitempty"`
 	Trend       string       `json:"trend"` // the latest change's verdict
 	Changes     []WaveChange `json:"changes"`
 }
@@ -402,14 +374,32 @@ type WaveChange struct {
 }
 
 // RCI returns the Jacobson–Truax reliable change index of x1 → x2.
-func RCI(x1, x2, sd, r float64) float64 {
-	se := sd * math.Sqrt(1-r)
-	return (x2 - x1) / math.Sqrt(2*se*se)
+func RCI(x1, x2, sd, r float64) float64 { return engine.ReliableChangeIndex(x1, x2, sd, r) }
+
+// statisticsFor finds the reliable-change figures for an instrument's
+// results: those of the newest result's version, or else of the newest
+// loaded version that has any (an older version of the same scale scored
+// the same way, and its results deserve the figures too).
+func statisticsFor(lib *engine.Library, inst, version string) (*engine.Statistic, string) {
+	var candidates []*engine.Instrument
+	if in, ok := lib.Get(inst, version); ok && version != "" {
+		candidates = append(candidates, in)
+	}
+	versions := lib.Versions(inst)
+	for i := len(versions) - 1; i >= 0; i-- {
+		candidates = append(candidates, versions[i])
+	}
+	for _, in := range candidates {
+		if st := in.Doc.Scoring.Statistics; len(st) > 0 {
+			return &st[0], in.Version()
+		}
+	}
+	return nil, ""
 }
 
 // trends compares consecutive results of each instrument (results come
 // oldest first).
-func trends(results []store.Result) []Trend {
+func trends(lib *engine.Library, results []store.Result) []Trend {
 	byInst := map[string][]store.Result{}
 	var order []string
 	for _, res := range results {
@@ -421,23 +411,28 @@ func trends(results []store.Result) []Trend {
 	out := []Trend{}
 	for _, inst := range order {
 		waves := byInst[inst]
-		par, known := rciTable[inst]
+		par, from := statisticsFor(lib, inst, waves[len(waves)-1].Version)
 		t := Trend{Instrument: inst, Trend: TrendSingle, Changes: []WaveChange{}}
-		if known {
-			t.Score, t.SD, t.Reliability, t.Source = par.Score, par.SD, par.R, par.Source
+		if par != nil {
+			t.Score, t.SD, t.Reliability, t.Source, t.StatisticsVersion = par.Score, par.SD, par.Reliability, par.Source, from
 		}
 		for i := 1; i < len(waves); i++ {
 			a, b := waves[i-1], waves[i]
 			ch := WaveChange{From: a.ID, To: b.ID, Trend: TrendUnknown}
-			x1, ok1 := a.Scores[par.Score]
-			x2, ok2 := b.Scores[par.Score]
-			if known && ok1 && ok2 {
-				rci := math.Round(RCI(x1, x2, par.SD, par.R)*100) / 100
+			var x1, x2 float64
+			ok1, ok2 := false, false
+			if par != nil {
+				x1, ok1 = a.Scores[par.Score]
+				x2, ok2 = b.Scores[par.Score]
+			}
+			if ok1 && ok2 {
+				rci := math.Round(RCI(x1, x2, par.SD, par.Reliability)*100) / 100
 				ch.Delta, ch.RCI = x2-x1, &rci
+				higherIsWorse := par.Direction != "higher_is_better"
 				switch {
-				case math.Abs(rci) < 1.96:
+				case math.Abs(rci) < engine.ReliableChangeThreshold:
 					ch.Trend = TrendNoChange
-				case (rci > 0) == par.HigherIsWorse:
+				case (rci > 0) == higherIsWorse:
 					ch.Trend = TrendWorsened
 				default:
 					ch.Trend = TrendImproved

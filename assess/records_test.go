@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"xinling/engine"
+	"xinling/internal/testkit"
 	"xinling/store"
 )
 
@@ -22,8 +24,8 @@ func TestRCIFormula(t *testing.T) {
 		delta    float64
 		reliable bool
 	}{{"phq9", 4, true}, {"phq9", 3, false}, {"gad7", 3, true}, {"gad7", 2, false}} {
-		par := rciTable[c.inst]
-		if rel := math.Abs(RCI(0, c.delta, par.SD, par.R)) >= 1.96; rel != c.reliable {
+		par, _ := statisticsFor(testLibrary(t), c.inst, "")
+		if rel := math.Abs(RCI(0, c.delta, par.SD, par.Reliability)) >= 1.96; rel != c.reliable {
 			t.Errorf("%s change of %v: reliable=%v", c.inst, c.delta, rel)
 		}
 	}
@@ -35,7 +37,7 @@ func TestTrends(t *testing.T) {
 	res := func(id, inst string, total float64, days int) store.Result {
 		return store.Result{ID: id, Instrument: inst, Scores: map[string]float64{"total": total}, CreatedAt: t0.AddDate(0, 0, days)}
 	}
-	got := trends([]store.Result{
+	got := trends(testLibrary(t), []store.Result{
 		res("a1", "phq9", 20, 0), res("b1", "gad7", 3, 0), res("c1", "k10", 30, 0), res("d1", "who5", 12, 0),
 		res("a2", "phq9", 10, 30), res("b2", "gad7", 9, 30), res("c2", "k10", 15, 30),
 		res("a3", "phq9", 12, 60),
@@ -107,4 +109,13 @@ func TestAgeAt(t *testing.T) {
 			t.Errorf("ageAt(%s) = %d, want %d", month, got, want)
 		}
 	}
+}
+
+func testLibrary(t *testing.T) *engine.Library {
+	t.Helper()
+	lib, err := testkit.Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lib
 }

@@ -662,7 +662,11 @@ func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete b
 	sub := store.Submission{SessionID: id, At: now}
 	var draft *store.WarningDraft
 	for _, in := range ls.insts {
-		res, err := s.score(ls, in, byInst[in.ID()], incomplete)
+		history, err := s.history(ctx, ls.sess.PersonID, in)
+		if err != nil {
+			return store.Submission{}, err
+		}
+		res, err := s.score(ls, in, byInst[in.ID()], incomplete, history)
 		if err != nil {
 			return store.Submission{}, err
 		}
@@ -693,7 +697,8 @@ func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete b
 				draft = &store.WarningDraft{ID: store.NewID(), Key: ls.warningKey(), Level: w.Level}
 			}
 			draft.Level = min(draft.Level, w.Level)
-			draft.Reasons = append(draft.Reasons, store.Reason{ResultID: rec.ID, Instrument: in.ID(), Rule: w.Rule, Level: w.Level, Text: w.Reason})
+			draft.Reasons = append(draft.Reasons, store.Reason{ResultID: rec.ID, Instrument: in.ID(), Rule: w.Rule, Level: w.Level, Text: w.Reason,
+				EarlierResultID: w.Earlier})
 		}
 	}
 	if draft != nil {
@@ -824,7 +829,33 @@ func (ls *liveSession) warningKey() string {
 
 // score runs one instrument over the session's answers. Answers to items
 // that the respondent's later choices hid are dropped, as the screen did.
-func (s *Sessions) score(ls *liveSession, in *engine.Instrument, answers map[string]float64, incomplete bool) (*engine.Result, error) {
+// history loads a known person's earlier results of an instrument, oldest
+// first, when its document has trend rules: an anonymous self-test has
+// no history, and an instrument without trends needs none.
+func (s *Sessions) history(ctx context.Context, personID string, in *engine.Instrument) ([]engine.Earlier, error) {
+	if personID == "" || len(in.Doc.Scoring.Trends) == 0 {
+		return nil, nil
+	}
+	var out []engine.Earlier
+	page := store.Page{Limit: store.MaxLimit}
+	for {
+		list, next, err := s.store.ListResults(ctx, store.ResultFilter{PersonID: personID, Instrument: in.ID()}, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range list {
+			if len(r.Scores) > 0 && !slices.Contains(r.Flags, FlagIncomplete) {
+				out = append(out, engine.Earlier{ID: r.ID, Scores: r.Scores, Bands: r.Bands})
+			}
+		}
+		if next == "" {
+			return out, nil
+		}
+		page.After = next
+	}
+}
+
+func (s *Sessions) score(ls *liveSession, in *engine.Instrument, answers map[string]float64, incomplete bool, history []engine.Earlier) (*engine.Result, error) {
 	sex, age := ls.sess.Sex, float64(ls.sess.Age)
 	shown, err := in.Shown(answers, sex, age)
 	if err != nil {
@@ -836,7 +867,7 @@ func (s *Sessions) score(ls *liveSession, in *engine.Instrument, answers map[str
 			visible[item] = v
 		}
 	}
-	res, err := in.Score(engine.Input{Answers: visible, Sex: sex, Age: age})
+	res, err := in.Score(engine.Input{Answers: visible, Sex: sex, Age: age, History: history})
 	if err != nil {
 		return nil, fromInput(err, "")
 	}

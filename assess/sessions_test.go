@@ -103,7 +103,7 @@ func TestInstrumentVersionIsPinned(t *testing.T) {
 		t.Fatal(err)
 	}
 	sess, err := st.GetSession(context.Background(), v.ID)
-	if err != nil || len(sess.Instruments) != 1 || sess.Instruments[0] != "phq9@1.0.0" {
+	if err != nil || len(sess.Instruments) != 1 || sess.Instruments[0] != "phq9@1.1.0" {
 		t.Fatalf("stored instruments %v, %v; want the version pinned", sess.Instruments, err)
 	}
 	if len(sess.TokenHash) != 32 || string(sess.TokenHash) == v.Token {

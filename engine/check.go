@@ -298,7 +298,7 @@ func (in *Instrument) runVector(v *Vector) []string {
 	case answers == nil:
 		answers = map[string]float64{}
 	}
-	res, err := in.Score(Input{Answers: answers, Sex: v.Sex, Age: v.Age, Seconds: v.Seconds})
+	res, err := in.Score(Input{Answers: answers, Sex: v.Sex, Age: v.Age, Seconds: v.Seconds, History: historyOf(v)})
 	if err != nil {
 		return []string{err.Error()}
 	}

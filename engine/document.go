@@ -65,6 +65,40 @@ type Scoring struct {
 	Norms    []Norm            `yaml:"norms" json:"norms,omitempty" validate:"omitempty,dive"`
 	Warnings []Rule            `yaml:"warnings" json:"warnings,omitempty" validate:"omitempty,dive"`
 	Validity []Check           `yaml:"validity" json:"validity,omitempty" validate:"omitempty,dive"`
+	// Statistics are published reference figures of scores, for reliable
+	// change; Trends are warnings against the person's earlier results.
+	Statistics []Statistic `yaml:"statistics" json:"statistics,omitempty" validate:"omitempty,dive"`
+	Trends     []TrendRule `yaml:"trends" json:"trends,omitempty" validate:"omitempty,dive"`
+}
+
+// Statistic is a score's published standard deviation and reliability,
+// with the direction that means worse, and where the figures come from.
+type Statistic struct {
+	Score       string  `yaml:"score" json:"score" validate:"required,ident"`
+	SD          float64 `yaml:"sd" json:"sd" validate:"gt=0"`
+	Reliability float64 `yaml:"reliability" json:"reliability" validate:"gt=0,lt=1"`
+	Direction   string  `yaml:"direction" json:"direction" validate:"required,oneof=higher_is_worse higher_is_better"`
+	Source      string  `yaml:"source" json:"source" validate:"required"`
+}
+
+// Trend rule kinds.
+const (
+	TrendReliableWorsening    = "reliable_worsening"
+	TrendConsecutiveWorsening = "consecutive_worsening"
+	TrendBandEntry            = "band_entry"
+)
+
+// TrendRule raises a warning from how a score moved against the same
+// person's earlier results of the instrument.
+type TrendRule struct {
+	ID    string `yaml:"id" json:"id" validate:"required,ident"`
+	Level int    `yaml:"level" json:"level" validate:"required,min=1,max=3"`
+	Kind  string `yaml:"kind" json:"kind" validate:"required,oneof=reliable_worsening consecutive_worsening band_entry"`
+	Score string `yaml:"score" json:"score" validate:"required,ident"`
+	// Count is how many worsenings in a row consecutive_worsening needs.
+	Count     int    `yaml:"count" json:"count,omitempty" validate:"gte=0,lte=20"`
+	Reason    Text   `yaml:"reason" json:"reason" validate:"required,text"`
+	Rationale string `yaml:"rationale" json:"rationale,omitempty"`
 }
 
 // Missing is the rule for unanswered items.
@@ -150,7 +184,16 @@ type Vector struct {
 	Sex         string             `yaml:"sex" json:"sex,omitempty" validate:"omitempty,oneof=m f"`
 	Age         float64            `yaml:"age" json:"age,omitempty" validate:"gte=0,lte=150"`
 	Seconds     float64            `yaml:"seconds" json:"seconds,omitempty" validate:"gte=0"`
-	Expect      Expectation        `yaml:"expect" json:"expect"`
+	// Earlier are the person's earlier results, oldest first, for trends.
+	Earlier []EarlierResult `yaml:"earlier" json:"earlier,omitempty" validate:"omitempty,max=50,dive"`
+	Expect  Expectation     `yaml:"expect" json:"expect"`
+}
+
+// EarlierResult is an earlier result of the same person, as a vector
+// gives it.
+type EarlierResult struct {
+	Scores map[string]float64 `yaml:"scores" json:"scores,omitempty"`
+	Bands  map[string]string  `yaml:"bands" json:"bands,omitempty"`
 }
 
 // Expectation is what a vector must produce.

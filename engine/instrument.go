@@ -36,6 +36,7 @@ type Instrument struct {
 	norms      []norm
 	rules      []rule
 	checks     []check
+	trends     []trendRule
 	prorate    bool
 	maxMissing int
 	cost       int             // estimated operations to score one submission
@@ -277,6 +278,14 @@ func (in *Instrument) compile(src *source) {
 		in.rules = append(in.rules, cr)
 	}
 	in.checkSupersedes(src)
+	for score, bands := range doc.Scoring.Bands {
+		for _, b := range bands {
+			if b.Warning != nil {
+				ruleIDs[score+"."+b.Code] = true
+			}
+		}
+	}
+	in.compileTrends(src, scoreIdx, ruleIDs)
 	checkIDs := map[string]bool{}
 	for i := range doc.Scoring.Validity {
 		c := &doc.Scoring.Validity[i]

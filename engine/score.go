@@ -19,6 +19,9 @@ type Input struct {
 	Age float64
 	// Seconds is how long the respondent took; 0 means unknown.
 	Seconds float64
+	// History holds the person's earlier results of this instrument,
+	// oldest first, for the document's trend rules.
+	History []Earlier
 }
 
 // Machine-readable codes of InputError, stable for API clients.
@@ -96,6 +99,8 @@ type Warning struct {
 	Rule     string `json:"rule"`
 	Reason   Text   `json:"reason"`
 	FollowUp string `json:"follow_up,omitempty"`
+	// Earlier is the earlier result a trend warning compares against.
+	Earlier string `json:"earlier,omitempty"`
 }
 
 // Flag is a failed validity check.
@@ -331,7 +336,11 @@ func (in *Instrument) Score(inp Input) (*Result, error) {
 			}
 		}
 	}
-	return in.evaluate(sc, missing, inp.Answers)
+	res, err := in.evaluate(sc, missing, inp.Answers)
+	if err == nil && res.Complete {
+		in.fireTrends(res, inp.History)
+	}
+	return res, err
 }
 
 // evaluate computes the result from answers already loaded into sc.

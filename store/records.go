@@ -196,6 +196,9 @@ type Reason struct {
 	Rule       string
 	Level      int
 	Text       map[string]string // by locale
+	// EarlierResultID is the earlier result a trend warning compares
+	// against (the same person's, same instrument).
+	EarlierResultID string `json:",omitempty" bson:",omitempty"`
 }
 
 // SubmitOutcome is returned by Submit. Replayed is true when the session was
