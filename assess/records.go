@@ -360,8 +360,8 @@ type Trend struct {
 	Source      string  `json:"source,omitempty"`
 	// StatisticsVersion is the document version the figures come from.
 	StatisticsVersion string       `json:"statistics_version,omitempty"`
-	Trend       string       `json:"trend"` // the latest change's verdict
-	Changes     []WaveChange `json:"changes"`
+	Trend             string       `json:"trend"` // the latest change's verdict
+	Changes           []WaveChange `json:"changes"`
 }
 
 // WaveChange compares two consecutive waves.
