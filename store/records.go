@@ -165,6 +165,13 @@ type Result struct {
 	Flags       []string // validity flags (too fast, straight-lining...)
 	Payload     []byte   // JSON of the engine's full result
 	CreatedAt   time.Time
+	// Supersedes is the result this one replaced when it was rescored with
+	// another version of its instrument (it keeps that result's CreatedAt;
+	// RescoredAt is when). SupersededBy is set on the replaced result,
+	// which stays stored but leaves lists and counts.
+	Supersedes   string
+	SupersededBy string
+	RescoredAt   time.Time
 }
 
 // Submission is what Submit writes in one atomic, durable step: the session
@@ -449,4 +456,16 @@ type UnitCounts struct {
 	Activities       map[string]int // count by activity type
 	ActivityReached  map[string]int // people reached by activity type
 	MaterialsHandout int
+}
+
+// Rescore is one stored result rescored with another version of its
+// instrument.
+type Rescore struct {
+	// Result is the new result; Result.Supersedes names the one it
+	// replaces. The store copies the session fields and CreatedAt from it.
+	Result Result
+	// Warning, if set, is filed as a new queue entry: the warnings the new
+	// score raises, and those it would no longer raise, for review.
+	Warning *WarningDraft
+	At      time.Time
 }

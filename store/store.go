@@ -67,6 +67,8 @@ type ResultFilter struct {
 	SessionID  string
 	Instrument string
 	From, To   time.Time // CreatedAt in [From, To); zero means unbounded
+	// WithSuperseded also lists results replaced by rescoring.
+	WithSuperseded bool
 }
 
 // WarningFilter selects queue entries. Results are ordered by level, then
@@ -249,6 +251,11 @@ type Store interface {
 	// Results.
 
 	GetResult(ctx context.Context, id string) (Result, error)
+	// RescoreResult stores r.Result, marks the result it supersedes, and
+	// files r.Warning as a new queue entry, in one atomic write.
+	// ErrNotFound: no such old result. ErrConflict: it was already
+	// superseded (a rescore is applied once).
+	RescoreResult(ctx context.Context, r Rescore) (Result, *Warning, error)
 	ListResults(ctx context.Context, f ResultFilter, p Page) ([]Result, string, error)
 
 	// Warning queue.

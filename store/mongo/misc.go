@@ -337,7 +337,7 @@ func (db *DB) UnitCounts(ctx context.Context, path string, from, to time.Time) (
 		add                        func(countRow)
 	}
 	aggs := []agg{
-		{cResults, "unitpath", "createdat", nil, bson.D{{Key: "u", Value: "$unitid"}}, func(r countRow) { get(r.ID.Unit).Results += r.N }},
+		{cResults, "unitpath", "createdat", current, bson.D{{Key: "u", Value: "$unitid"}}, func(r countRow) { get(r.ID.Unit).Results += r.N }},
 		{cWarnings, "unitpath", "createdat", nil, bson.D{{Key: "u", Value: "$unitid"}, {Key: "l", Value: "$level"}},
 			func(r countRow) { get(r.ID.Unit).WarningsByLevel[r.ID.Level] += r.N }},
 		{cReferrals, "fromunitpath", "createdat", nil, bson.D{{Key: "u", Value: "$fromunitid"}}, func(r countRow) { get(r.ID.Unit).Referrals += r.N }},

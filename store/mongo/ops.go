@@ -499,6 +499,9 @@ func (db *DB) ListResults(ctx context.Context, f store.ResultFilter, p store.Pag
 	q := subtree(bson.D{}, "unitpath", f.UnitPath)
 	q = eq(eq(eq(eq(q, "campaignid", f.CampaignID), "personid", f.PersonID), "sessionid", f.SessionID), "instrument", f.Instrument)
 	q = timeRange(q, "createdat", f.From, f.To)
+	if !f.WithSuperseded {
+		q = append(q, current...)
+	}
 	q, err := after(q, "createdat", p)
 	if err != nil {
 		return nil, "", err
@@ -506,6 +509,60 @@ func (db *DB) ListResults(ctx context.Context, f store.ResultFilter, p store.Pag
 	return list(ctx, db.c[cResults], q, byTime("createdat"), p, func(d resultDoc) (store.Result, store.Cursor) {
 		return d.Result, cursor(d.CreatedAt, d.Key)
 	})
+}
+
+// current matches results that no rescoring replaced; documents written
+// before rescoring existed lack the field, which matches null.
+var current = bson.D{{Key: "supersededby", Value: bson.D{{Key: "$in", Value: bson.A{nil, ""}}}}}
+
+func (db *DB) RescoreResult(ctx context.Context, rs store.Rescore) (store.Result, *store.Warning, error) {
+	if rs.Result.ID == "" || rs.Result.Supersedes == "" {
+		return store.Result{}, nil, invalid("a rescored result needs an id and the result it supersedes")
+	}
+	at := store.Millis(rs.At)
+	var out store.Result
+	var outW *store.Warning
+	err := db.txn(ctx, func(ctx context.Context) error {
+		out, outW = store.Result{}, nil
+		old, err := get[resultDoc](ctx, db.c[cResults], id(rs.Result.Supersedes), "result", rs.Result.Supersedes)
+		if err != nil {
+			return err
+		}
+		if old.SupersededBy != "" {
+			return fmt.Errorf("%w: result %s was already rescored as %s", store.ErrConflict, old.Key, old.SupersededBy)
+		}
+		r := store.RescoredFrom(old.Result, rs.Result, at)
+		if _, err := db.c[cResults].InsertOne(ctx, resultDoc{Key: r.ID, Result: r}); err != nil {
+			return mapErr(err)
+		}
+		res, err := db.c[cResults].UpdateOne(ctx, append(bson.D{{Key: "_id", Value: old.Key}}, current...),
+			bson.D{{Key: "$set", Value: bson.D{{Key: "supersededby", Value: r.ID}}}})
+		if err != nil {
+			return err
+		}
+		if res.MatchedCount == 0 {
+			return fmt.Errorf("%w: result %s was rescored meanwhile", store.ErrConflict, old.Key)
+		}
+		out = r
+		if rs.Warning == nil {
+			return nil
+		}
+		s, err := get[sessionDoc](ctx, db.c[cSessions], id(old.SessionID), "session", old.SessionID)
+		if err != nil {
+			return err
+		}
+		wid, err := db.putWarning(ctx, s.Session, store.Submission{SessionID: s.Key, At: at, Results: []store.Result{r}, Warning: rs.Warning}, at)
+		if err != nil {
+			return err
+		}
+		w, err := get[warningDoc](ctx, db.c[cWarnings], id(wid), "warning", wid)
+		if err != nil {
+			return err
+		}
+		outW = &w.Warning
+		return nil
+	})
+	return out, outW, err
 }
 
 func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOutcome, error) {
@@ -576,7 +633,8 @@ func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submiss
 }
 
 func (db *DB) loadSubmission(ctx context.Context, sessionID, warningID string, out *store.SubmitOutcome) error {
-	cur, err := db.c[cResults].Find(ctx, bson.D{{Key: "sessionid", Value: sessionID}}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	cur, err := db.c[cResults].Find(ctx, bson.D{{Key: "sessionid", Value: sessionID}, {Key: "supersedes", Value: bson.D{{Key: "$in", Value: bson.A{nil, ""}}}}},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return err
 	}

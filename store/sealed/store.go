@@ -314,6 +314,16 @@ func (s *Store) Submit(ctx context.Context, sub store.Submission) (store.SubmitO
 	return out, err
 }
 
+func (s *Store) RescoreResult(ctx context.Context, r store.Rescore) (store.Result, *store.Warning, error) {
+	res, w, err := s.Store.RescoreResult(ctx, r)
+	if err == nil && w != nil {
+		var open store.Warning
+		open, err = s.openWarning(*w, nil)
+		w = &open
+	}
+	return res, w, err
+}
+
 // Activities.
 
 func (s *Store) AddActivity(ctx context.Context, a store.Activity) (store.Activity, error) {

@@ -444,7 +444,7 @@ func (db *DB) UnitCounts(ctx context.Context, path string, from, to time.Time) (
 		scan func(*sql.Rows) error
 	}
 	qs := []q{
-		{"SELECT unit_id, count(*) FROM results WHERE unit_path >= ? AND unit_path < ? AND created_at >= ? AND created_at < ? GROUP BY unit_id",
+		{"SELECT unit_id, count(*) FROM results WHERE unit_path >= ? AND unit_path < ? AND created_at >= ? AND created_at < ? AND superseded_by = '' GROUP BY unit_id",
 			func(r *sql.Rows) error {
 				var id string
 				var n int

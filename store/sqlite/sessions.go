@@ -261,18 +261,18 @@ func (db *DB) PurgeAnonymousSessions(ctx context.Context, before time.Time) (int
 
 // Results and submit.
 
-const resultCols = "id, session_id, person_id, campaign_id, unit_id, unit_path, instrument, version, content_hash, scores, bands, flags, payload, created_at"
+const resultCols = "id, session_id, person_id, campaign_id, unit_id, unit_path, instrument, version, content_hash, scores, bands, flags, payload, created_at, supersedes, superseded_by, rescored_at"
 
 func scanResult(r interface{ Scan(...any) error }) (store.Result, error) {
 	var v store.Result
 	var scores, bands, flags string
-	var at int64
+	var at, rescored int64
 	err := r.Scan(&v.ID, &v.SessionID, &v.PersonID, &v.CampaignID, &v.UnitID, &v.UnitPath, &v.Instrument, &v.Version,
-		&v.ContentHash, &scores, &bands, &flags, &v.Payload, &at)
+		&v.ContentHash, &scores, &bands, &flags, &v.Payload, &at, &v.Supersedes, &v.SupersededBy, &rescored)
 	if err != nil {
 		return v, err
 	}
-	v.CreatedAt = tm(at)
+	v.CreatedAt, v.RescoredAt = tm(at), tm(rescored)
 	return v, errors.Join(fromJSON(scores, &v.Scores), fromJSON(bands, &v.Bands), fromJSON(flags, &v.Flags))
 }
 
@@ -292,6 +292,9 @@ func (db *DB) ListResults(ctx context.Context, f store.ResultFilter, p store.Pag
 	w.eq("session_id", f.SessionID)
 	w.eq("instrument", f.Instrument)
 	w.timeRange("created_at", f.From, f.To)
+	if !f.WithSuperseded {
+		w.add("superseded_by = ''")
+	}
 	if err := w.after("created_at", "id", p); err != nil {
 		return nil, "", err
 	}
@@ -328,10 +331,8 @@ func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOut
 		for _, r := range sub.Results {
 			r.SessionID, r.PersonID, r.CampaignID, r.UnitID, r.UnitPath = s.ID, s.PersonID, s.CampaignID, s.UnitID, s.UnitPath
 			r.CreatedAt = at
-			if _, err := w.exec("INSERT INTO results("+resultCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-				r.ID, r.SessionID, r.PersonID, r.CampaignID, r.UnitID, r.UnitPath, r.Instrument, r.Version, r.ContentHash,
-				jsonText(nonNilMap(r.Scores)), jsonText(nonNilMap(r.Bands)), jsonText(nonNilSlice(r.Flags)), r.Payload, ms(at)); err != nil {
-				return mapErr(err)
+			if err := w.insertResult(r); err != nil {
+				return err
 			}
 			out.Results = append(out.Results, r)
 		}
@@ -353,6 +354,59 @@ func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOut
 		return err
 	})
 	return out, err
+}
+
+func (w *wtx) insertResult(r store.Result) error {
+	_, err := w.exec("INSERT INTO results("+resultCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		r.ID, r.SessionID, r.PersonID, r.CampaignID, r.UnitID, r.UnitPath, r.Instrument, r.Version, r.ContentHash,
+		jsonText(nonNilMap(r.Scores)), jsonText(nonNilMap(r.Bands)), jsonText(nonNilSlice(r.Flags)), r.Payload, ms(r.CreatedAt),
+		r.Supersedes, r.SupersededBy, ms(r.RescoredAt))
+	return mapErr(err)
+}
+
+func (db *DB) RescoreResult(ctx context.Context, rs store.Rescore) (store.Result, *store.Warning, error) {
+	if rs.Result.ID == "" || rs.Result.Supersedes == "" {
+		return store.Result{}, nil, invalid("a rescored result needs an id and the result it supersedes")
+	}
+	at := store.Millis(rs.At)
+	var out store.Result
+	var outW *store.Warning
+	err := db.write(ctx, func(w *wtx) error {
+		out, outW = store.Result{}, nil
+		old, err := scanResult(w.queryRow("SELECT "+resultCols+" FROM results WHERE id = ?", rs.Result.Supersedes))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("result", rs.Result.Supersedes)
+		}
+		if err != nil {
+			return err
+		}
+		if old.SupersededBy != "" {
+			return fmt.Errorf("%w: result %s was already rescored as %s", store.ErrConflict, old.ID, old.SupersededBy)
+		}
+		r := store.RescoredFrom(old, rs.Result, at)
+		if err := w.insertResult(r); err != nil {
+			return err
+		}
+		if _, err := w.exec("UPDATE results SET superseded_by = ? WHERE id = ?", r.ID, old.ID); err != nil {
+			return err
+		}
+		out = r
+		if rs.Warning == nil {
+			return nil
+		}
+		s, err := scanSession(w.queryRow("SELECT "+sessionCols+", warning_id FROM sessions WHERE id = ?", old.SessionID), new(string))
+		if err != nil {
+			return err
+		}
+		id, err := w.putWarning(s, store.Submission{SessionID: s.ID, At: at, Results: []store.Result{r}, Warning: rs.Warning}, at)
+		if err != nil {
+			return err
+		}
+		wr, err := w.loadWarning("id", id)
+		outW = &wr
+		return err
+	})
+	return out, outW, err
 }
 
 func nonNilMap[V any](m map[string]V) map[string]V {
@@ -396,7 +450,7 @@ func (w *wtx) putWarning(s store.Session, sub store.Submission, at time.Time) (s
 }
 
 func (w *wtx) loadSubmission(sessionID, warningID string, out *store.SubmitOutcome) error {
-	rows, err := w.query("SELECT "+resultCols+" FROM results WHERE session_id = ? ORDER BY id", sessionID)
+	rows, err := w.query("SELECT "+resultCols+" FROM results WHERE session_id = ? AND supersedes = '' ORDER BY id", sessionID)
 	if err != nil {
 		return err
 	}

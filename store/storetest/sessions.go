@@ -250,3 +250,60 @@ func testSessionToken(t *testing.T, s store.Store) {
 	must(t, err)
 	wantErr(t, s.SetSessionToken(ctx, sess.ID, []byte("x")), store.ErrSessionClosed)
 }
+
+func testRescore(t *testing.T, s store.Store) {
+	tree(t, s)
+	w := flagged(t, s, "school", 3, at(time.Minute))
+	oldID := w.ResultIDs[0]
+	old, err := s.GetResult(ctx, oldID)
+	must(t, err)
+	draft := &store.WarningDraft{ID: store.NewID(), Key: "rescore:r2", Level: 2, DueAt: at(3 * time.Hour),
+		Reasons: []store.Reason{{ResultID: "r2", Instrument: "phq9", Rule: "total.severe", Level: 2, Text: map[string]string{"en": "severe"}}}}
+	r, nw, err := s.RescoreResult(ctx, store.Rescore{At: at(2 * time.Hour), Warning: draft,
+		Result: store.Result{ID: "r2", Supersedes: oldID, Instrument: "phq9", Version: "1.1.0", ContentHash: "h2",
+			Scores: map[string]float64{"total": 23}, Bands: map[string]string{"total": "severe"}, Payload: []byte(`{}`)}})
+	must(t, err)
+	if r.SessionID != old.SessionID || r.PersonID != old.PersonID || r.UnitPath != old.UnitPath || !r.CreatedAt.Equal(old.CreatedAt) ||
+		!r.RescoredAt.Equal(at(2*time.Hour)) || r.Supersedes != oldID {
+		t.Fatalf("rescored result = %+v; want the session's fields, the old time and the link", r)
+	}
+	if nw == nil || nw.ID == w.ID || nw.Level != 2 || !eqStrings(nw.ResultIDs, []string{"r2"}) || nw.State != store.WarningOpen {
+		t.Fatalf("rescore warning = %+v; want a new open entry for the new result", nw)
+	}
+	got, err := s.GetResult(ctx, oldID)
+	must(t, err)
+	if got.SupersededBy != "r2" || got.Scores["total"] != 21 {
+		t.Fatalf("old result = %+v; want it kept and marked", got)
+	}
+	list, _, err := s.ListResults(ctx, store.ResultFilter{SessionID: old.SessionID}, store.Page{})
+	must(t, err)
+	if len(list) != 1 || list[0].ID != "r2" {
+		t.Fatalf("current results = %+v", list)
+	}
+	list, _, err = s.ListResults(ctx, store.ResultFilter{SessionID: old.SessionID, WithSuperseded: true}, store.Page{})
+	must(t, err)
+	if len(list) != 2 {
+		t.Fatalf("all results = %+v", list)
+	}
+	counts, err := s.UnitCounts(ctx, "/city/", T0, at(24*time.Hour))
+	must(t, err)
+	total := 0
+	for _, c := range counts {
+		total += c.Results
+	}
+	if total != 1 {
+		t.Fatalf("a rescored assessment counted %d times", total)
+	}
+	_, _, err = s.RescoreResult(ctx, store.Rescore{At: at(3 * time.Hour), Result: store.Result{ID: "r3", Supersedes: oldID, Instrument: "phq9"}})
+	wantErr(t, err, store.ErrConflict)
+	_, _, err = s.RescoreResult(ctx, store.Rescore{At: at(3 * time.Hour), Result: store.Result{ID: "r4", Supersedes: "nope", Instrument: "phq9"}})
+	wantErr(t, err, store.ErrNotFound)
+	_, _, err = s.RescoreResult(ctx, store.Rescore{At: at(3 * time.Hour), Result: store.Result{ID: "r5", Instrument: "phq9"}})
+	wantErr(t, err, store.ErrInvalid)
+	// The original submission still replays as it was.
+	out, err := s.Submit(ctx, store.Submission{SessionID: old.SessionID, At: at(4 * time.Hour), Results: []store.Result{{ID: "again", Instrument: "phq9"}}})
+	must(t, err)
+	if !out.Replayed || len(out.Results) != 1 || out.Results[0].ID != oldID {
+		t.Fatalf("replay = %+v", out)
+	}
+}

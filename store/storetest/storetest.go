@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"SubmitAtomic", testSubmitAtomic},
 		{"SubmitMerge", testSubmitMerge},
 		{"Results", testResults},
+		{"Rescore", testRescore},
 		{"ClaimRace", testClaimRace},
 		{"ClaimLease", testClaimLease},
 		{"Transitions", testTransitions},
