@@ -45,6 +45,7 @@ var bodyTypes = []struct {
 	{"permissionsRequest", func() any { return new(permissionsRequest) }},
 	{"publicRequest", func() any { return new(publicRequest) }},
 	{"tryRequest", func() any { return new(tryRequest) }},
+	{"rescoreRequest", func() any { return new(rescoreRequest) }},
 }
 
 // FuzzDecode feeds arbitrary bytes to the strict decoder as each request

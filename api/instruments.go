@@ -27,6 +27,7 @@ func registerInstruments(v1 fiber.Router, auth fiber.Handler, a instrumentAPI) {
 	v1.Post("/custom-instruments/:id/:version/retire", auth, a.retire)
 	v1.Put("/custom-instruments/:id/:version/public", auth, a.setPublic)
 	v1.Post("/custom-instruments/:id/:version/try", auth, a.try)
+	v1.Post("/custom-instruments/:id/:version/rescore", auth, a.rescore)
 }
 
 type documentRequest struct {
@@ -165,4 +166,23 @@ func (a instrumentAPI) try(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"result": res})
+}
+
+type rescoreRequest struct {
+	CampaignID string `json:"campaign_id" validate:"omitempty,max=64"`
+	// Apply writes the rescored results; false (the default) is a dry run.
+	Apply bool `json:"apply"`
+}
+
+func (a instrumentAPI) rescore(c *fiber.Ctx) error {
+	var req rescoreRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	rep, err := a.catalog.Rescore(c.UserContext(), principalOf(c), assess.RescoreRequest{Instrument: c.Params("id"),
+		Version: c.Params("version"), CampaignID: req.CampaignID, Apply: req.Apply}, c.IP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"rescore": rep})
 }

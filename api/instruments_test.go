@@ -262,3 +262,130 @@ func hashOf(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// sleepDoc is a questionnaire whose third item ("I sleep well") must be
+// reverse-keyed; version 1.0.0 was published without the reversal.
+func sleepDoc(version string, fixed bool) string {
+	reverse, high := "", "[2, 2, 2]"
+	if fixed {
+		reverse, high = ", reverse: true", "[2, 2, 0]"
+	}
+	return `id: sleep_mood
+version: ` + version + `
+title: {zh-CN: 睡眠与情绪, en: Sleep and mood}
+kind: screening
+minutes: 1
+source: written by a school for this test
+license: the school's own
+translation: unvalidated
+instructions: {zh-CN: 请回答, en: Please answer}
+options:
+  - {value: 0, label: {zh-CN: 没有, en: Never}}
+  - {value: 1, label: {zh-CN: 有时, en: Sometimes}}
+  - {value: 2, label: {zh-CN: 经常, en: Often}}
+items:
+  - {id: m1, text: {zh-CN: 我感到心情低落, en: I feel low}}
+  - {id: m2, text: {zh-CN: 我容易紧张, en: I get tense}}
+  - {id: m3, text: {zh-CN: 我睡得很好, en: I sleep well}` + reverse + `}
+scoring:
+  scores:
+    - {id: total, expr: sum(items)}
+  bands:
+    total:
+      - {code: low, min: 0, max: 2, label: {zh-CN: 低, en: Low}}
+      - {code: high, min: 3, max: 6, label: {zh-CN: 高, en: High}, warning: {level: 3, reason: {zh-CN: 睡眠与情绪得分高, en: High sleep and mood score}}}
+vectors:
+  - name: high
+    answers: ` + high + `
+    expect: {scores: {total: 6}, bands: {total: high}, warnings: [total.high]}
+`
+}
+
+// A scoring key published wrong is corrected and past results rescored:
+// the dry run counts what changes, applying it keeps the old results,
+// raises the new warning and sends the dropped one back for review.
+func TestRescoreWithACorrectedVersion(t *testing.T) {
+	t.Parallel()
+	o := newQueueOrg(t)
+	s := o.s
+	grantEditing(t, o.admin, o.psychA)
+	publish := func(version string, fixed bool) {
+		t.Helper()
+		if r := o.psychA.do("POST", "/api/v1/custom-instruments", map[string]any{"source": sleepDoc(version, fixed)}); r.status != 201 {
+			t.Fatalf("draft %s: %s", version, r.raw)
+		}
+		if r := o.psychA.do("POST", "/api/v1/custom-instruments/sleep_mood/"+version+"/publish", nil); r.status != 200 {
+			t.Fatalf("publish %s: %s", version, r.raw)
+		}
+	}
+	publish("1.0.0", false)
+	// School A screens a class with it.
+	now := s.clock.Now()
+	r := o.psychA.do("POST", "/api/v1/campaigns", map[string]any{"name": "睡眠筛查", "unit_id": "schoolA", "unit_ids": []string{"schoolA"},
+		"battery": []string{"sleep_mood"}, "mode": "open", "starts_at": now.Format(time.RFC3339), "ends_at": now.Add(24 * time.Hour).Format(time.RFC3339)})
+	if r.status != 201 {
+		t.Fatalf("campaign: %s", r.raw)
+	}
+	cid := r.body["campaign"].(map[string]any)["id"].(string)
+	o.psychA.do("POST", "/api/v1/campaigns/"+cid+"/activate", nil)
+	code := o.psychA.do("POST", "/api/v1/campaigns/"+cid+"/class-codes", nil).body["codes"].([]any)[0].(map[string]any)["code"].(string)
+	take := func(values ...float64) session {
+		ss := s.start(map[string]any{"code": code})
+		s.answerAll(ss, values...)
+		if r := s.do("POST", "/api/v1/sessions/"+ss.id+"/submit", ss.token, nil); r.status != 200 {
+			t.Fatalf("submit: %s", r.raw)
+		}
+		return ss
+	}
+	a := take(1, 1, 0) // wrong key 2 (low), right key 4 (high)
+	b := take(1, 1, 2) // wrong key 4 (high), right key 2 (low)
+	take(0, 0, 1)      // 1 either way
+	before := len(ids(o.admin.do("GET", "/api/v1/warnings", nil)))
+
+	publish("1.1.0", true)
+	o.psychB.do("POST", "/api/v1/custom-instruments/sleep_mood/1.1.0/rescore", map[string]any{}).expectError(t, 403, "forbidden")
+	r = o.psychA.do("POST", "/api/v1/custom-instruments/sleep_mood/1.1.0/rescore", map[string]any{})
+	rep, _ := r.body["rescore"].(map[string]any)
+	want := map[string]float64{"considered": 3, "unchanged": 1, "score_changed": 2, "band_changed": 2, "warning_raised": 1, "warning_for_review": 1}
+	for k, v := range want {
+		if rep == nil || rep[k] != v {
+			t.Fatalf("dry run %s = %v, want %v: %s", k, rep[k], v, r.raw)
+		}
+	}
+	if rep["applied"] != false || len(ids(o.admin.do("GET", "/api/v1/warnings", nil))) != before {
+		t.Fatalf("a dry run changed the queue: %s", r.raw)
+	}
+
+	r = o.psychA.do("POST", "/api/v1/custom-instruments/sleep_mood/1.1.0/rescore", map[string]any{"apply": true})
+	rep = r.body["rescore"].(map[string]any)
+	if r.status != 200 || rep["applied"] != true || len(rep["new_warnings"].([]any)) != 2 || rep["failed"] != nil {
+		t.Fatalf("apply: %s", r.raw)
+	}
+	queue := o.admin.do("GET", "/api/v1/warnings", nil)
+	if len(ids(queue)) != before+2 || !strings.Contains(queue.raw, "rescore_review.total.high") {
+		t.Fatalf("queue after apply: %s", queue.raw)
+	}
+	ctx := context.Background()
+	for _, ss := range []session{a, b} {
+		all, _, err := s.store.ListResults(ctx, store.ResultFilter{SessionID: ss.id, WithSuperseded: true}, store.Page{})
+		if err != nil || len(all) != 2 {
+			t.Fatalf("results of %s: %v %v; want the old kept beside the new", ss.id, all, err)
+		}
+		cur, _, _ := s.store.ListResults(ctx, store.ResultFilter{SessionID: ss.id}, store.Page{})
+		if len(cur) != 1 || cur[0].Version != "1.1.0" || cur[0].Supersedes == "" {
+			t.Fatalf("current result of %s: %+v", ss.id, cur)
+		}
+	}
+	// Applying again changes nothing: the rescored results are 1.1.0's, and
+	// the unchanged one stays as it was.
+	r = o.psychA.do("POST", "/api/v1/custom-instruments/sleep_mood/1.1.0/rescore", map[string]any{"apply": true})
+	if rep := r.body["rescore"].(map[string]any); rep["considered"] != float64(1) || rep["unchanged"] != float64(1) || rep["new_warnings"] != nil {
+		t.Fatalf("second apply: %s", r.raw)
+	}
+	audit := o.admin.do("GET", "/api/v1/audit", nil).raw
+	for _, action := range []string{"rescore_dry_run", "rescore_apply", `"rescore"`} {
+		if !strings.Contains(audit, action) {
+			t.Errorf("audit lacks %s", action)
+		}
+	}
+}

@@ -73,6 +73,7 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	records := assess.NewRecords(st, lib, clk.Now)
 	campaigns := assess.NewCampaigns(st, lib, clk.Now)
 	catalog := assess.NewCatalog(lib, st, clk.Now)
+	catalog.SetQueue(scfg.SLA, hub)
 	campaigns.UseCatalog(catalog)
 	scfg.Campaigns, scfg.Catalog = campaigns, catalog
 	records.OnWarningChange(hub.Publish)

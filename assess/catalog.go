@@ -42,6 +42,9 @@ type Catalog struct {
 	disabled map[string]string            // "id version" → why the stored document no longer loads
 	problems map[string]*InstrumentProblem
 	unitPath map[string]string // unit id → path, for owners
+
+	sla [4]time.Duration // deadlines of warnings that rescoring raises
+	hub *Hub
 }
 
 type customInstrument struct {

@@ -833,30 +833,65 @@ func (ls *liveSession) warningKey() string {
 // first, when its document has trend rules: an anonymous self-test has
 // no history, and an instrument without trends needs none.
 func (s *Sessions) history(ctx context.Context, personID string, in *engine.Instrument) ([]engine.Earlier, error) {
+	return historyOf(ctx, s.store, personID, in, s.cfg.Now())
+}
+
+// historyOf is a person's results of an instrument as they stood at a
+// time: made before it, and current then (a rescore made later does not
+// rewrite what an earlier scoring saw). Rescoring a result with its own
+// version therefore sees the history its first scoring saw.
+func historyOf(ctx context.Context, st store.Store, personID string, in *engine.Instrument, at time.Time) ([]engine.Earlier, error) {
 	if personID == "" || len(in.Doc.Scoring.Trends) == 0 {
 		return nil, nil
 	}
-	var out []engine.Earlier
+	var all []store.Result
 	page := store.Page{Limit: store.MaxLimit}
 	for {
-		list, next, err := s.store.ListResults(ctx, store.ResultFilter{PersonID: personID, Instrument: in.ID()}, page)
+		list, next, err := st.ListResults(ctx, store.ResultFilter{PersonID: personID, Instrument: in.ID(), To: at, WithSuperseded: true}, page)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range list {
-			if len(r.Scores) > 0 && !slices.Contains(r.Flags, FlagIncomplete) {
-				out = append(out, engine.Earlier{ID: r.ID, Scores: r.Scores, Bands: r.Bands})
-			}
-		}
+		all = append(all, list...)
 		if next == "" {
-			return out, nil
+			break
 		}
 		page.After = next
 	}
+	rescoredAt := map[string]time.Time{}
+	for _, r := range all {
+		rescoredAt[r.ID] = r.RescoredAt
+	}
+	var out []engine.Earlier
+	for _, r := range all {
+		if r.Supersedes != "" && r.RescoredAt.After(at) {
+			continue // did not exist yet
+		}
+		if by := r.SupersededBy; by != "" && !rescoredAt[by].After(at) {
+			continue // already replaced by then
+		}
+		if len(r.Scores) > 0 && !slices.Contains(r.Flags, FlagIncomplete) {
+			out = append(out, engine.Earlier{ID: r.ID, Scores: r.Scores, Bands: r.Bands})
+		}
+	}
+	return out, nil
 }
 
 func (s *Sessions) score(ls *liveSession, in *engine.Instrument, answers map[string]float64, incomplete bool, history []engine.Earlier) (*engine.Result, error) {
-	sex, age := ls.sess.Sex, float64(ls.sess.Age)
+	res, err := scoreAnswers(in, answers, ls.sess.Sex, float64(ls.sess.Age), history)
+	if err != nil {
+		return nil, err
+	}
+	if !res.Complete && !incomplete {
+		first := in.ID() + "." + res.Missing[0]
+		return nil, errorf(CodeIncomplete, first, "%d items of %s are not answered yet, starting with %s", len(res.Missing), in.ID(), first)
+	}
+	return res, nil
+}
+
+// scoreAnswers scores a session's answers to one instrument. Answers to
+// items that the respondent's later choices hid are dropped, as the screen
+// did. Submit and rescoring both score this way.
+func scoreAnswers(in *engine.Instrument, answers map[string]float64, sex string, age float64, history []engine.Earlier) (*engine.Result, error) {
 	shown, err := in.Shown(answers, sex, age)
 	if err != nil {
 		return nil, fromInput(err, "")
@@ -870,10 +905,6 @@ func (s *Sessions) score(ls *liveSession, in *engine.Instrument, answers map[str
 	res, err := in.Score(engine.Input{Answers: visible, Sex: sex, Age: age, History: history})
 	if err != nil {
 		return nil, fromInput(err, "")
-	}
-	if !res.Complete && !incomplete {
-		first := in.ID() + "." + res.Missing[0]
-		return nil, errorf(CodeIncomplete, first, "%d items of %s are not answered yet, starting with %s", len(res.Missing), in.ID(), first)
 	}
 	return res, nil
 }

@@ -313,6 +313,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	// seconds after, so a version published on one server serves on all.
 	catalog := assess.NewCatalog(lib, st, nil)
 	catalog.SetLog(log.Warn)
+	catalog.SetQueue(cfg.sessions.SLA, hub)
 	if err := catalog.Sync(ctx); err != nil {
 		log.Error("loading custom instruments", "err", err)
 	}
