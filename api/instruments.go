@@ -65,7 +65,7 @@ func (a instrumentAPI) check(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	report, err := a.catalog.Check(c.UserContext(), principalOf(c), req.UnitID, []byte(req.Source))
+	report, err := a.catalog.Check(c.UserContext(), principalOf(c), req.UnitID, []byte(req.Source), locale(c))
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (a instrumentAPI) saveDraft(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.catalog.SaveDraft(c.UserContext(), principalOf(c), req.UnitID, []byte(req.Source), c.IP())
+	v, err := a.catalog.SaveDraft(c.UserContext(), principalOf(c), req.UnitID, []byte(req.Source), locale(c), c.IP())
 	if err != nil {
 		return withReport(c, err, v.Report)
 	}
@@ -110,7 +110,7 @@ func (a instrumentAPI) builtinSource(c *fiber.Ctx) error {
 }
 
 func (a instrumentAPI) get(c *fiber.Ctx) error {
-	v, err := a.catalog.Get(c.UserContext(), principalOf(c), c.Params("id"), c.Params("version"))
+	v, err := a.catalog.Get(c.UserContext(), principalOf(c), c.Params("id"), c.Params("version"), locale(c))
 	if err != nil {
 		return err
 	}

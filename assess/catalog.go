@@ -316,6 +316,9 @@ type CheckReport struct {
 	Problems []engine.Problem       `json:"problems"`
 	Coverage []engine.Coverage      `json:"coverage"`
 	Vectors  []engine.VectorOutcome `json:"vectors"`
+	// Preview is the document's items as a respondent reads them, for
+	// the editor's "try it" form; absent when the document does not compile.
+	Preview *InstrumentPreview `json:"preview,omitempty"`
 }
 
 // documentFile names a document in its problems.
@@ -331,7 +334,7 @@ func (c *Catalog) requireEditor(p *Principal) error {
 // Check runs the loader on a document without saving it: parse, compile
 // every expression, prove the bands, run the vectors, and check that its id
 // and version may be used by unitID (empty: the principal's unit).
-func (c *Catalog) Check(ctx context.Context, p *Principal, unitID string, source []byte) (*CheckReport, error) {
+func (c *Catalog) Check(ctx context.Context, p *Principal, unitID string, source []byte, locale string) (*CheckReport, error) {
 	if err := c.requireEditor(p); err != nil {
 		return nil, err
 	}
@@ -339,10 +342,10 @@ func (c *Catalog) Check(ctx context.Context, p *Principal, unitID string, source
 	if err != nil {
 		return nil, err
 	}
-	return c.check(ctx, owner, source), nil
+	return c.check(ctx, owner, source, locale), nil
 }
 
-func (c *Catalog) check(ctx context.Context, owner store.Unit, source []byte) *CheckReport {
+func (c *Catalog) check(ctx context.Context, owner store.Unit, source []byte, locale string) *CheckReport {
 	r := &CheckReport{Problems: []engine.Problem{}, Coverage: []engine.Coverage{}, Vectors: []engine.VectorOutcome{}}
 	in, err := engine.Compile(documentFile, source)
 	if err != nil {
@@ -355,6 +358,7 @@ func (c *Catalog) check(ctx context.Context, owner store.Unit, source []byte) *C
 	} else {
 		r.ID, r.Version, r.Hash = in.ID(), in.Version(), in.Hash
 		r.Coverage = in.Coverage()
+		r.Preview = previewOf(in, locale)
 		r.Vectors = in.RunVectors()
 		for i, v := range r.Vectors {
 			if r.Vectors[i].Failures == nil {
@@ -369,7 +373,7 @@ func (c *Catalog) check(ctx context.Context, owner store.Unit, source []byte) *C
 		r.Problems = append(r.Problems, c.lib.CheckFollowUps(in)...)
 	}
 	if r.ID != "" {
-		if msg, field := c.identityProblem(ctx, owner, r.ID, r.Version); msg != "" {
+		if msg, field := c.identityProblem(ctx, owner, r.ID, r.Version, hashOf(source)); msg != "" {
 			line, col := engine.Locate(source, field)
 			r.Problems = append(r.Problems, engine.Problem{File: documentFile, Line: line, Col: col, Path: field, Message: msg})
 		}
@@ -379,7 +383,7 @@ func (c *Catalog) check(ctx context.Context, owner store.Unit, source []byte) *C
 }
 
 // identityProblem says why owner may not use id and version, if it may not.
-func (c *Catalog) identityProblem(ctx context.Context, owner store.Unit, id, version string) (msg, field string) {
+func (c *Catalog) identityProblem(ctx context.Context, owner store.Unit, id, version, hash string) (msg, field string) {
 	if c.builtin[id] {
 		return fmt.Sprintf("%q is the id of a built-in instrument; choose another", id), "id"
 	}
@@ -398,6 +402,9 @@ func (c *Catalog) identityProblem(ctx context.Context, owner store.Unit, id, ver
 	for _, d := range versions {
 		if d.State == store.InstrumentDraft {
 			continue
+		}
+		if d.Version == version && d.ContentHash == hash {
+			return "", "" // the published document itself, opened again
 		}
 		if d.Version == version {
 			return fmt.Sprintf("version %s is published and never changes; a correction needs a higher version", version), "version"
@@ -505,7 +512,7 @@ func (c *Catalog) owned(ctx context.Context, p *Principal, id, version string) (
 
 // Get returns one custom version with its source and, for a draft, the
 // checker's report.
-func (c *Catalog) Get(ctx context.Context, p *Principal, id, version string) (InstrumentVersion, error) {
+func (c *Catalog) Get(ctx context.Context, p *Principal, id, version, locale string) (InstrumentVersion, error) {
 	d, _, err := c.owned(ctx, p, id, version)
 	if err != nil {
 		return InstrumentVersion{}, err
@@ -518,7 +525,7 @@ func (c *Catalog) Get(ctx context.Context, p *Principal, id, version string) (In
 		if err != nil {
 			return v, err
 		}
-		v.Report = c.check(ctx, u, d.Source)
+		v.Report = c.check(ctx, u, d.Source, locale)
 	}
 	return v, nil
 }
@@ -526,7 +533,7 @@ func (c *Catalog) Get(ctx context.Context, p *Principal, id, version string) (In
 // SaveDraft stores a document as a draft of unitID (empty: the editor's
 // unit), whatever its problems, and returns the checker's report. The id
 // and version must be readable, and free for this unit to use.
-func (c *Catalog) SaveDraft(ctx context.Context, p *Principal, unitID string, source []byte, ip string) (InstrumentVersion, error) {
+func (c *Catalog) SaveDraft(ctx context.Context, p *Principal, unitID string, source []byte, locale, ip string) (InstrumentVersion, error) {
 	if err := c.requireEditor(p); err != nil {
 		return InstrumentVersion{}, err
 	}
@@ -534,21 +541,20 @@ func (c *Catalog) SaveDraft(ctx context.Context, p *Principal, unitID string, so
 	if err != nil {
 		return InstrumentVersion{}, err
 	}
-	report := c.check(ctx, owner, source)
+	report := c.check(ctx, owner, source, locale)
 	if report.ID == "" || report.Version == "" || !semver.IsValid("v"+report.Version) {
 		return InstrumentVersion{Report: report}, &Error{Code: CodeInstrumentInvalid, Field: "source",
 			Message: "a draft needs a readable id and a semantic version (1.0.0) before it can be saved"}
 	}
-	if msg, field := c.identityProblem(ctx, owner, report.ID, report.Version); msg != "" {
+	if msg, field := c.identityProblem(ctx, owner, report.ID, report.Version, ""); msg != "" {
 		code := CodeInstrumentTaken
 		if field == "version" {
 			code = CodeImmutable
 		}
 		return InstrumentVersion{Report: report}, &Error{Code: code, Field: field, Message: msg}
 	}
-	sum := sha256.Sum256(source)
 	d, err := c.store.SaveInstrumentDraft(ctx, store.InstrumentDoc{ID: report.ID, Version: report.Version,
-		ContentHash: hex.EncodeToString(sum[:]), Source: source, UnitID: owner.ID, CreatedBy: p.StaffID, CreatedAt: c.now()})
+		ContentHash: hashOf(source), Source: source, UnitID: owner.ID, CreatedBy: p.StaffID, CreatedAt: c.now()})
 	switch {
 	case errors.Is(err, store.ErrImmutable):
 		return InstrumentVersion{Report: report}, errorf(CodeImmutable, "version", "version %s is published and never changes; a correction needs a higher version", report.Version)
@@ -578,7 +584,7 @@ func (c *Catalog) Publish(ctx context.Context, p *Principal, id, version, ip str
 	if err != nil {
 		return InstrumentVersion{}, err
 	}
-	report := c.check(ctx, owner, d.Source)
+	report := c.check(ctx, owner, d.Source, "")
 	if !report.OK {
 		return InstrumentVersion{Report: report}, errorf(CodeInstrumentInvalid, "", "the draft has %d problems; fix them before publishing (first: %s)", len(report.Problems), report.Problems[0])
 	}
@@ -702,4 +708,9 @@ func (c *Catalog) BuiltinSource(id string) (InstrumentVersion, error) {
 	}
 	return InstrumentVersion{ID: in.ID(), Version: in.Version(), State: "builtin", Title: in.Doc.Title, Hash: in.Hash,
 		Public: in.Doc.Public, Source: string(in.Source)}, nil
+}
+
+func hashOf(source []byte) string {
+	sum := sha256.Sum256(source)
+	return hex.EncodeToString(sum[:])
 }

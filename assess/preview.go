@@ -1,5 +1,7 @@
 package assess
 
+import "xinling/engine"
+
 // InstrumentPreview is a public instrument as a respondent would read it,
 // without starting a session: the console shows it to staff choosing a
 // battery, and nothing here is scored or stored.
@@ -29,6 +31,11 @@ func (s *Sessions) Preview(id, locale string) (*InstrumentPreview, error) {
 	if !ok {
 		return nil, errorf(CodeInstrumentUnknown, "instrument", "no self-test instrument %q", id)
 	}
+	return previewOf(in, locale), nil
+}
+
+// previewOf is an instrument's items as a respondent reads them.
+func previewOf(in *engine.Instrument, locale string) *InstrumentPreview {
 	d := in.Doc
 	p := &InstrumentPreview{ID: d.ID, Version: d.Version, Kind: d.Kind, Title: d.Title.Get(locale),
 		Description: d.Description.Get(locale), Instructions: d.Instructions.Get(locale), Minutes: d.Minutes,
@@ -36,5 +43,5 @@ func (s *Sessions) Preview(id, locale string) (*InstrumentPreview, error) {
 	for _, it := range d.Items {
 		p.Items = append(p.Items, PreviewItemView{ItemView: itemView(in, it.ID, d.ID+"."+it.ID, locale), Conditional: it.When != ""})
 	}
-	return p, nil
+	return p
 }

@@ -259,8 +259,8 @@ func formatAnswers(in *Instrument, answers map[string]float64) string {
 
 // VectorOutcome is the outcome of running one vector.
 type VectorOutcome struct {
-	Name     string
-	Failures []string
+	Name     string   `json:"name"`
+	Failures []string `json:"failures"`
 }
 
 // RunVectors runs the document's vectors and reports each one's failures.

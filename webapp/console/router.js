@@ -16,6 +16,7 @@ const routes = [
   { path: '/admin/staff', name: 'staff', component: () => import('./views/Staff.vue'), meta: { section: 'admin' } },
   { path: '/admin/audit', name: 'audit', component: () => import('./views/Audit.vue'), meta: { section: 'admin' } },
   { path: '/instruments', name: 'instruments', component: () => import('./views/Instruments.vue'), meta: { section: 'instruments' } },
+  { path: '/instruments/edit', name: 'instrument-editor', component: () => import('./views/InstrumentEditor.vue'), meta: { section: 'instruments' } },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 

@@ -87,6 +87,7 @@ export default {
     kinds: { city: 'City', county: 'County', district: 'District', township: 'Township', street: 'Street', village: 'Village', community: 'Community', school: 'School', grade: 'Grade', class: 'Class', station: 'Station', enterprise: 'Enterprise' },
   },
   staff: {
+    editInstruments: 'Edits instruments',
     title: 'Staff', new: 'New account', create: 'Create', login: 'Login', name: 'Name', role: 'Role', unit: 'Unit', mustChange: 'Must change password',
     reset: 'Reset password', disable: 'Disable', enable: 'Enable', state: 'State', active: 'Active', disabled: 'Disabled',
     resetConfirm: 'Reset the password of {name}? They are signed out everywhere.', disableConfirm: 'Disable the account of {name}?', enableConfirm: 'Enable the account of {name}?',
@@ -94,8 +95,23 @@ export default {
   },
   audit: { title: 'Audit log', at: 'Time', actor: 'Actor', action: 'Action', target: 'Target', ip: 'Address', detail: 'Detail', from: 'From', to: 'To' },
   instruments: {
+    library: 'Instrument library (built-in and your units\' own)', libraryHelp: 'Built-in instruments and the custom ones your unit may use.', libraryHelpEditor: 'Copy any built-in to start writing, or open one of your units\' custom instruments to edit it or publish a new version.',
+    newBlank: 'New blank instrument', version: 'Version', state: 'State', disabled: 'Disabled (does not load)', copy: 'Copy', open: 'Open',
     title: 'Instruments', name: 'Name', id: 'Id', kind: 'Kind', items: 'Items', minutes: 'Minutes', description: 'Description', preview: 'Preview',
     previewHelp: 'This is what respondents see on a phone (a preview saves nothing).', previewOf: 'Preview of {title}',
     kinds: { screening: 'Screening', personality: 'Personality', career: 'Career interest', wellbeing: 'Wellbeing' },
+  },
+  editor: {
+    gotoProblem: 'Go to line {line}, column {col}',
+    title: 'Instrument editor', help: 'Edit the YAML document; the server checks it as you type and marks every problem at its line and column. It can be published once every example passes and nothing is wrong.',
+    source: 'Instrument document (YAML)', save: 'Save draft', publish: 'Publish', nextVersion: 'New corrected version', retire: 'Retire this version', public: 'Public self-test',
+    saved: 'Draft saved', published: 'Published; this version will never change', problems: 'Problems ({n})', allGood: 'No problems: the document can be published.',
+    coverage: 'Band coverage', proven: 'Proven', sampled: 'Sampled', provenOver: 'proven for each of its {n} possible values',
+    vectors: 'Examples', pass: 'Pass', fail: 'Fail', expectedActual: 'Expected and actual',
+    try: 'Try it', score: 'Score', tryNeedsCompile: 'The document must compile before you can try it.', versions: 'Compare versions', compareWith: 'Choose a version to compare',
+    diffTitle: 'Differences between {a} and {b}', rescore: 'Rescore', rescoreHelp: 'Rescore your units\' past results with this version. Run a dry run first; applying keeps the old results and links the new ones to them, new warnings enter the queue and warnings that no longer fire go to a counsellor for review.',
+    dryRun: 'Dry run', apply: 'Apply the rescore', rescoreApplied: 'Rescored; {n} new warnings', considered: 'Results considered', unchanged: 'Unchanged',
+    scoreChanged: 'Score changed', bandChanged: 'Band changed', warningRaised: 'Warnings raised', warningForReview: 'Warnings for review',
+    states: { new: 'Not saved', draft: 'Draft', published: 'Published', retired: 'Retired', builtin: 'Built-in' },
   },
 }

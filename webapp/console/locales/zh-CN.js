@@ -87,6 +87,7 @@ export default {
     kinds: { city: '市', county: '区县', district: '区', township: '乡镇', street: '街道', village: '村', community: '社区', school: '学校', grade: '年级', class: '班级', station: '心灵驿站', enterprise: '企业' },
   },
   staff: {
+    editInstruments: '可编辑量表',
     title: '工作人员', new: '新建账号', create: '创建', login: '账号', name: '姓名', role: '角色', unit: '所属单位', mustChange: '待改密码',
     reset: '重置密码', disable: '停用', enable: '启用', state: '状态', active: '在用', disabled: '已停用',
     resetConfirm: '确定为「{name}」重置密码吗？对方所有登录会被退出。', disableConfirm: '确定停用「{name}」的账号吗？', enableConfirm: '确定重新启用「{name}」的账号吗？',
@@ -94,8 +95,23 @@ export default {
   },
   audit: { title: '审计日志', at: '时间', actor: '操作人', action: '操作', target: '对象', ip: '地址', detail: '详情', from: '开始时间', to: '结束时间' },
   instruments: {
+    library: '量表库（内置与本单位自定义）', libraryHelp: '内置量表和本单位可用的自定义量表。', libraryHelpEditor: '复制任一内置量表开始编写，或打开本单位的自定义量表继续编辑、发布新版本。',
+    newBlank: '新建空白量表', version: '版本', state: '状态', disabled: '已停用（无法加载）', copy: '复制', open: '打开',
     title: '量表目录', name: '名称', id: '编号', kind: '类别', items: '题数', minutes: '约需分钟', description: '简介', preview: '预览',
     previewHelp: '以下是受测者在手机上看到的样子（预览不会保存作答）。', previewOf: '{title} 预览',
     kinds: { screening: '筛查', personality: '人格', career: '职业兴趣', wellbeing: '幸福感' },
+  },
+  editor: {
+    gotoProblem: '跳到第 {line} 行第 {col} 列',
+    title: '量表编辑器', help: '编辑 YAML 文档，服务器会在你输入时检查：每个问题都标在对应的行和列。示例全部通过、无问题后才能发布。',
+    source: '量表文档（YAML）', save: '保存草稿', publish: '发布', nextVersion: '新建更正版本', retire: '停用此版本', public: '公开自测',
+    saved: '草稿已保存', published: '已发布，此版本今后不再改变', problems: '问题（{n}）', allGood: '没有问题：文档可以发布。',
+    coverage: '分段覆盖', proven: '已证明', sampled: '抽样', provenOver: '对全部 {n} 个可能取值逐一证明',
+    vectors: '示例', pass: '通过', fail: '未通过', expectedActual: '期望与实际',
+    try: '试答', score: '计分', tryNeedsCompile: '文档能编译后才能试答。', versions: '版本比较', compareWith: '选择要比较的版本',
+    diffTitle: '版本 {a} 与 {b} 的差异', rescore: '重新计分', rescoreHelp: '用这个版本重新计算本单位以往的结果。先试运行查看影响；应用后旧结果保留，新结果与之关联，新出现的预警进入队列，不再触发的预警交由咨询员复核。',
+    dryRun: '试运行', apply: '应用重新计分', rescoreApplied: '已重新计分，新增 {n} 条预警', considered: '涉及结果', unchanged: '无变化',
+    scoreChanged: '分数变化', bandChanged: '分段变化', warningRaised: '新触发预警', warningForReview: '需复核的预警',
+    states: { new: '未保存', draft: '草稿', published: '已发布', retired: '已停用', builtin: '内置' },
   },
 }

@@ -41,7 +41,9 @@ export async function request(method, path, body, { token, headers = {}, fetchIm
   }
   if (!resp.ok) {
     const err = data?.error || {}
-    throw new ApiError(resp.status, err.code || `http_${resp.status}`, err.message || resp.statusText, err.field)
+    const ae = new ApiError(resp.status, err.code || `http_${resp.status}`, err.message || resp.statusText, err.field)
+    ae.body = data // the rest of the answer (an instrument checker's report)
+    throw ae
   }
   return data
 }
