@@ -30,9 +30,10 @@ func isRosterUpload(c *fiber.Ctx) bool {
 }
 
 // isDocumentUpload matches the routes that carry an instrument document:
-// POST /api/v1/custom-instruments and POST /api/v1/custom-instruments/check.
+// POST /api/v1/custom-instruments, its /check and its /import (a workbook).
 // Their handlers hold the document itself to engine.MaxDocumentBytes.
 func isDocumentUpload(c *fiber.Ctx) bool {
 	p := c.Path()
-	return c.Method() == fiber.MethodPost && (p == "/api/v1/custom-instruments" || p == "/api/v1/custom-instruments/check")
+	return c.Method() == fiber.MethodPost && (p == "/api/v1/custom-instruments" || p == "/api/v1/custom-instruments/check" ||
+		p == "/api/v1/custom-instruments/import")
 }

@@ -57,6 +57,7 @@ var statusOf = map[string]int{
 	assess.CodeInstrumentInvalid: http.StatusUnprocessableEntity,
 	assess.CodeInstrumentTaken:   http.StatusConflict,
 	assess.CodeImmutable:         http.StatusConflict,
+	assess.CodeWorkbookInvalid:   http.StatusUnprocessableEntity,
 	assess.CodeCampaignClosed:    http.StatusGone,
 	assess.CodeCodeUnknown:       http.StatusNotFound,
 	roster.CodeFormat:            http.StatusUnsupportedMediaType,

@@ -8,6 +8,7 @@ import (
 
 	"xinling/assess"
 	"xinling/engine"
+	"xinling/instrumentbook"
 )
 
 // instrumentAPI serves the custom instrument lifecycle to staff:
@@ -22,6 +23,8 @@ func registerInstruments(v1 fiber.Router, auth fiber.Handler, a instrumentAPI) {
 	v1.Post("/custom-instruments/check", auth, a.check)
 	v1.Post("/custom-instruments", auth, a.saveDraft)
 	v1.Get("/custom-instruments/builtin/:id", auth, a.builtinSource)
+	v1.Post("/custom-instruments/import", auth, a.importWorkbook)
+	v1.Get("/custom-instruments/:id/:version/template.xlsx", auth, a.template)
 	v1.Get("/custom-instruments/:id/:version", auth, a.get)
 	v1.Post("/custom-instruments/:id/:version/publish", auth, a.publish)
 	v1.Post("/custom-instruments/:id/:version/retire", auth, a.retire)
@@ -185,4 +188,43 @@ func (a instrumentAPI) rescore(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"rescore": rep})
+}
+
+func (a instrumentAPI) template(c *fiber.Ctx) error {
+	data, err := a.catalog.Template(c.UserContext(), principalOf(c), c.Params("id"), c.Params("version"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, c.Params("id"), c.Params("version")))
+	return c.Send(data)
+}
+
+// importWorkbook reads a filled template (multipart field "file") into a
+// new draft. Problems in cells come back as a 422 listing sheet and cell.
+func (a instrumentAPI) importWorkbook(c *fiber.Ctx) error {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return &assess.Error{Code: assess.CodeValidation, Field: "file", Message: "upload the filled template as the multipart field \"file\" (.xlsx)"}
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := instrumentbook.ReadAll(f)
+	if err != nil {
+		return &assess.Error{Code: codeBodyTooLarge, Field: "file", Message: err.Error()}
+	}
+	v, err := a.catalog.ImportDraft(c.UserContext(), principalOf(c), c.FormValue("unit_id"), data, locale(c), c.IP())
+	var we *assess.WorkbookError
+	if errors.As(err, &we) {
+		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{
+			"error":    errorDetail{Code: assess.CodeWorkbookInvalid, Message: "the workbook has cells that cannot be read", RequestID: requestIDOf(c)},
+			"problems": we.Problems})
+	}
+	if err != nil {
+		return withReport(c, err, v.Report)
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"instrument": v})
 }

@@ -3,13 +3,18 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"xinling/store"
 )
@@ -388,4 +393,55 @@ func TestRescoreWithACorrectedVersion(t *testing.T) {
 			t.Errorf("audit lacks %s", action)
 		}
 	}
+}
+
+// Excel round trip: a built-in exported as a template, renamed in its
+// instrument sheet, imports as a draft that passes the checker; a bad
+// cell is named by sheet and cell.
+func TestInstrumentWorkbookRoundTrip(t *testing.T) {
+	t.Parallel()
+	o := newQueueOrg(t)
+	grantEditing(t, o.admin, o.psychA)
+	req, _ := http.NewRequest("GET", o.s.base+"/api/v1/custom-instruments/gad7/1.1.0/template.xlsx", nil)
+	resp, err := o.psychA.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "spreadsheetml") {
+		t.Fatalf("template: %d %s", resp.StatusCode, book)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(book))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.GetCellValue("instrument", "A2"); v != "id" {
+		t.Fatalf("instrument sheet starts with %q", v)
+	}
+	if err := f.SetCellValue("instrument", "B2", "school_gad7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellValue("instrument", "B3", "1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := f.WriteToBuffer()
+	r := o.psychA.upload("/api/v1/custom-instruments/import", "mine.xlsx", good.String(), nil)
+	if r.status != 201 {
+		t.Fatalf("import: %s", r.raw)
+	}
+	in := r.body["instrument"].(map[string]any)
+	if in["id"] != "school_gad7" || in["report"].(map[string]any)["ok"] != true || !strings.Contains(in["source"].(string), "id: school_gad7") {
+		t.Fatalf("imported draft: %s", r.raw)
+	}
+	if err := f.SetCellValue("bands", "C3", "five"); err != nil {
+		t.Fatal(err)
+	}
+	bad, _ := f.WriteToBuffer()
+	r = o.psychA.upload("/api/v1/custom-instruments/import", "bad.xlsx", bad.String(), nil)
+	if r.status != 422 || !strings.Contains(r.raw, `"sheet":"bands","cell":"C3"`) {
+		t.Fatalf("bad cell: %s", r.raw)
+	}
+	o.psychB.upload("/api/v1/custom-instruments/import", "mine.xlsx", good.String(), nil).expectError(t, 403, "forbidden")
+	o.psychA.upload("/api/v1/custom-instruments/import", "junk.xlsx", "not a workbook", nil).expectError(t, 422, "workbook_invalid")
 }

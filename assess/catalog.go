@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	"xinling/engine"
+	"xinling/instrumentbook"
 	"xinling/store"
 )
 
@@ -387,6 +388,9 @@ func (c *Catalog) identityProblem(ctx context.Context, owner store.Unit, id, ver
 	if c.builtin[id] {
 		return fmt.Sprintf("%q is the id of a built-in instrument; choose another", id), "id"
 	}
+	if id == "builtin" || id == "import" || id == "check" {
+		return fmt.Sprintf("%q is reserved; choose another id", id), "id"
+	}
 	if c.store == nil {
 		return "", ""
 	}
@@ -713,4 +717,62 @@ func (c *Catalog) BuiltinSource(id string) (InstrumentVersion, error) {
 func hashOf(source []byte) string {
 	sum := sha256.Sum256(source)
 	return hex.EncodeToString(sum[:])
+}
+
+// CodeWorkbookInvalid is a workbook whose cells cannot be read into a
+// document; the error carries every problem by sheet and cell.
+const CodeWorkbookInvalid = "workbook_invalid"
+
+// WorkbookError is an import refused for problems in the workbook.
+type WorkbookError struct {
+	Problems instrumentbook.Problems
+}
+
+func (e *WorkbookError) Error() string { return e.Problems.Error() }
+
+// Template exports a built-in or a custom version the principal may see
+// as an Excel workbook, to fill in and import as a new draft.
+func (c *Catalog) Template(ctx context.Context, p *Principal, id, version string) ([]byte, error) {
+	var doc *engine.Document
+	if c.builtin[id] {
+		in, ok := c.lib.Get(id, version)
+		if !ok {
+			return nil, errorf(CodeNotFound, "", "no built-in instrument %s %s", id, version)
+		}
+		doc = in.Doc
+	} else {
+		d, _, err := c.owned(ctx, p, id, version)
+		if err != nil {
+			return nil, err
+		}
+		in, err := engine.Compile(documentFile, d.Source)
+		if err != nil {
+			return nil, errorf(CodeInstrumentInvalid, "", "the document has problems; fix them in the editor before exporting it")
+		}
+		doc = in.Doc
+	}
+	return instrumentbook.Export(doc)
+}
+
+// ImportDraft reads a filled workbook into a document and saves it as a
+// draft, as SaveDraft does with YAML. Problems in the workbook come back
+// by sheet and cell; problems in the document, by line and column of the
+// YAML it became.
+func (c *Catalog) ImportDraft(ctx context.Context, p *Principal, unitID string, workbook []byte, locale, ip string) (InstrumentVersion, error) {
+	if err := c.requireEditor(p); err != nil {
+		return InstrumentVersion{}, err
+	}
+	source, err := instrumentbook.Import(workbook)
+	var ps instrumentbook.Problems
+	if errors.As(err, &ps) {
+		return InstrumentVersion{}, &WorkbookError{Problems: ps}
+	}
+	if err != nil {
+		return InstrumentVersion{}, err
+	}
+	v, err := c.SaveDraft(ctx, p, unitID, source, locale, ip)
+	if err == nil || v.Report != nil {
+		v.Source = string(source)
+	}
+	return v, err
 }

@@ -95,6 +95,7 @@ export default {
   },
   audit: { title: 'Audit log', at: 'Time', actor: 'Actor', action: 'Action', target: 'Target', ip: 'Address', detail: 'Detail', from: 'From', to: 'To' },
   instruments: {
+    importBook: 'Import an Excel template', exportBook: 'Export to Excel', importProblems: 'Some cells of the workbook cannot be read:',
     library: 'Instrument library (built-in and your units\' own)', libraryHelp: 'Built-in instruments and the custom ones your unit may use.', libraryHelpEditor: 'Copy any built-in to start writing, or open one of your units\' custom instruments to edit it or publish a new version.',
     newBlank: 'New blank instrument', version: 'Version', state: 'State', disabled: 'Disabled (does not load)', copy: 'Copy', open: 'Open',
     title: 'Instruments', name: 'Name', id: 'Id', kind: 'Kind', items: 'Items', minutes: 'Minutes', description: 'Description', preview: 'Preview',

@@ -95,6 +95,7 @@ export default {
   },
   audit: { title: '审计日志', at: '时间', actor: '操作人', action: '操作', target: '对象', ip: '地址', detail: '详情', from: '开始时间', to: '结束时间' },
   instruments: {
+    importBook: '导入 Excel 模板', exportBook: '导出 Excel', importProblems: '表格中有无法读取的单元格：',
     library: '量表库（内置与本单位自定义）', libraryHelp: '内置量表和本单位可用的自定义量表。', libraryHelpEditor: '复制任一内置量表开始编写，或打开本单位的自定义量表继续编辑、发布新版本。',
     newBlank: '新建空白量表', version: '版本', state: '状态', disabled: '已停用（无法加载）', copy: '复制', open: '打开',
     title: '量表目录', name: '名称', id: '编号', kind: '类别', items: '题数', minutes: '约需分钟', description: '简介', preview: '预览',
