@@ -112,7 +112,7 @@ bench:
 # A failure writes its input to the package's testdata/fuzz/<target>/;
 # commit it with the fix and it runs as a plain test from then on.
 # Each entry is package:target[:build tags] (see api/fuzz_test.go).
-FUZZ_TARGETS := engine:FuzzLoad engine:FuzzScore api:FuzzDecode:fuzzdecode roster:FuzzParse
+FUZZ_TARGETS := engine:FuzzLoad engine:FuzzScore api:FuzzDecode:fuzzdecode roster:FuzzParse instrumentbook:FuzzImport
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; rest=$${t#*:}; target=$${rest%%:*}; tags=$${rest#"$$target"}; tags=$${tags#:}; \

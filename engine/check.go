@@ -89,7 +89,7 @@ func (in *Instrument) checkCoverage(src *source) {
 			report(err, answers, p.sex, p.age)
 		}
 	}
-	budget := min(maxAimEvaluations, max(1000, checkBudget/max(in.cost, 1)/4))
+	budget := min(maxAimEvaluations, 6*randomPatterns, max(1000, checkBudget/max(in.cost, 1)/4))
 	for _, set := range undecided {
 		in.aim(set, rng, budget/len(undecided), answers, report)
 	}

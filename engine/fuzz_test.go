@@ -33,7 +33,13 @@ func FuzzLoad(f *testing.F) {
 	// The coverage sample is what makes a valid document slow to load; the
 	// fuzzer is after parser and compiler crashes, which it does not affect.
 	f.Cleanup(engine.FewerPatterns(50))
+	f.Add([]byte("id: " + strings.Repeat("[", 200)))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The editor's helpers read ids and positions from any upload.
+		engine.Identify(data)
+		if line, col := engine.Locate(data, "scoring", "scores", 0); line < 1 || col < 1 {
+			t.Fatalf("Locate gave %d:%d", line, col)
+		}
 		in, err := engine.Load("fuzz.yaml", data)
 		if err == nil {
 			if in == nil {

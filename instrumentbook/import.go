@@ -50,7 +50,7 @@ func Import(data []byte) ([]byte, error) {
 	if len(data) > MaxWorkbookBytes {
 		return nil, Problems{{Sheet: "workbook", Message: fmt.Sprintf("the workbook is larger than %d bytes", MaxWorkbookBytes)}}
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20})
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 8 << 20, UnzipXMLSizeLimit: 4 << 20})
 	if err != nil {
 		return nil, Problems{{Sheet: "workbook", Message: "not a readable .xlsx workbook: " + err.Error()}}
 	}
@@ -87,14 +87,49 @@ type table struct {
 	rows  [][]string     // data rows; row i is sheet row i+2
 }
 
-func (r *reader) table(sheet string, required ...string) *table {
-	rows, err := r.f.GetRows(sheet)
+// maxCols bounds the columns read from a row; no sheet uses more than 13.
+const maxCols = 64
+
+// rows reads a sheet row by row, stopping past maxRows: a hostile
+// workbook can name cell XFD1048576, and reading the whole sheet at once
+// would fill every row and column up to it.
+func (r *reader) rows(sheet string) ([][]string, bool) {
+	it, err := r.f.Rows(sheet)
 	if err != nil {
 		r.add(sheet, 0, 0, "the sheet is missing")
-		return nil
+		return nil, false
 	}
-	if len(rows) > maxRows {
-		r.add(sheet, 0, 0, "the sheet has %d rows; the limit is %d", len(rows), maxRows)
+	defer it.Close()
+	var out [][]string
+	for it.Next() {
+		if len(out) == maxRows {
+			r.add(sheet, 0, 0, "the sheet has more than %d rows", maxRows)
+			return nil, false
+		}
+		cols, err := it.Columns()
+		if err != nil {
+			r.add(sheet, 0, len(out)+1, "the row cannot be read: %v", err)
+			return nil, false
+		}
+		if len(cols) > maxCols {
+			cols = cols[:maxCols]
+		}
+		out = append(out, cols)
+	}
+	if err := it.Error(); err != nil {
+		r.add(sheet, 0, 0, "the sheet cannot be read: %v", err)
+		return nil, false
+	}
+	// Trailing empty rows (formatting, deleted content) are not data.
+	for len(out) > 0 && blank(out[len(out)-1]) {
+		out = out[:len(out)-1]
+	}
+	return out, true
+}
+
+func (r *reader) table(sheet string, required ...string) *table {
+	rows, ok := r.rows(sheet)
+	if !ok {
 		return nil
 	}
 	t := &table{sheet: sheet, cols: map[string]int{}}
@@ -179,9 +214,8 @@ func (r *reader) document() *engine.Document {
 }
 
 func (r *reader) instrument(doc *engine.Document) {
-	rows, err := r.f.GetRows(SheetInstrument)
-	if err != nil {
-		r.add(SheetInstrument, 0, 0, "the sheet is missing")
+	rows, ok := r.rows(SheetInstrument)
+	if !ok {
 		return
 	}
 	kv, at := map[string]string{}, map[string]int{}
@@ -445,9 +479,12 @@ func splitList(s, sep string) []string {
 }
 
 func (r *reader) advanced(doc *engine.Document) {
-	rows, err := r.f.GetRows(SheetAdvanced)
-	if err != nil || len(rows) < 2 {
+	if idx, _ := r.f.GetSheetIndex(SheetAdvanced); idx < 0 {
 		return // the sheet is optional
+	}
+	rows, ok := r.rows(SheetAdvanced)
+	if !ok || len(rows) < 2 {
+		return
 	}
 	var b strings.Builder
 	for _, row := range rows[1:] {
