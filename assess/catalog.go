@@ -82,9 +82,6 @@ func NewCatalog(lib *engine.Library, st store.Store, now func() time.Time) *Cata
 // SetLog sets where the catalog reports documents it had to disable.
 func (c *Catalog) SetLog(log func(msg string, args ...any)) { c.log = log }
 
-// Library is every loaded version, for rescoring and pinned sessions.
-func (c *Catalog) Library() *engine.Library { return c.lib }
-
 // SelfTest returns the version a new self-test of id uses: a public
 // built-in, or the latest published custom version a root administrator
 // made public.
@@ -292,18 +289,11 @@ func (c *Catalog) ownerPath(ctx context.Context, unitID string) (string, error) 
 
 // RunSync syncs every interval until ctx ends.
 func (c *Catalog) RunSync(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := c.Sync(ctx); err != nil && ctx.Err() == nil {
-				c.log("instrument sync failed", "err", err)
-			}
+	runEvery(ctx, every, func(ctx context.Context) (int, error) { return 0, c.Sync(ctx) }, func(_ int, err error) {
+		if err != nil && ctx.Err() == nil {
+			c.log("instrument sync failed", "err", err)
 		}
-	}
+	})
 }
 
 // CheckReport is the checker's verdict on a document: every problem at
@@ -343,34 +333,29 @@ func (c *Catalog) Check(ctx context.Context, p *Principal, unitID string, source
 	if err != nil {
 		return nil, err
 	}
-	return c.check(ctx, owner, source, locale), nil
+	r, _ := c.check(ctx, owner, source, locale)
+	return r, nil
 }
 
-func (c *Catalog) check(ctx context.Context, owner store.Unit, source []byte, locale string) *CheckReport {
+// check runs the loader over a document and reports on it; the
+// instrument is returned when the document compiles, even if its vectors
+// or identity fail.
+func (c *Catalog) check(ctx context.Context, owner store.Unit, source []byte, locale string) (*CheckReport, *engine.Instrument) {
 	r := &CheckReport{Problems: []engine.Problem{}, Coverage: []engine.Coverage{}, Vectors: []engine.VectorOutcome{}}
-	in, err := engine.Compile(documentFile, source)
+	in, outcomes, err := engine.Inspect(documentFile, source)
 	if err != nil {
 		ps, _ := engine.AsProblems(err)
 		if len(ps) == 0 {
 			ps = engine.Problems{{File: documentFile, Line: 1, Col: 1, Message: err.Error()}}
 		}
 		r.Problems = append(r.Problems, ps...)
+	}
+	if in == nil {
 		r.ID, r.Version = engine.Identify(source)
 	} else {
 		r.ID, r.Version, r.Hash = in.ID(), in.Version(), in.Hash
-		r.Coverage = in.Coverage()
+		r.Coverage, r.Vectors = in.Coverage(), outcomes
 		r.Preview = previewOf(in, locale)
-		r.Vectors = in.RunVectors()
-		for i, v := range r.Vectors {
-			if r.Vectors[i].Failures == nil {
-				r.Vectors[i].Failures = []string{}
-			}
-			for _, f := range v.Failures {
-				line, col := engine.Locate(source, "vectors", i)
-				r.Problems = append(r.Problems, engine.Problem{File: documentFile, Line: line, Col: col,
-					Path: fmt.Sprintf("vectors[%d]", i), Message: fmt.Sprintf("%q: %s", v.Name, f)})
-			}
-		}
 		r.Problems = append(r.Problems, c.lib.CheckFollowUps(in)...)
 	}
 	if r.ID != "" {
@@ -380,7 +365,7 @@ func (c *Catalog) check(ctx context.Context, owner store.Unit, source []byte, lo
 		}
 	}
 	r.OK = len(r.Problems) == 0
-	return r
+	return r, in
 }
 
 // identityProblem says why owner may not use id and version, if it may not.
@@ -529,7 +514,7 @@ func (c *Catalog) Get(ctx context.Context, p *Principal, id, version, locale str
 		if err != nil {
 			return v, err
 		}
-		v.Report = c.check(ctx, u, d.Source, locale)
+		v.Report, _ = c.check(ctx, u, d.Source, locale)
 	}
 	return v, nil
 }
@@ -545,7 +530,7 @@ func (c *Catalog) SaveDraft(ctx context.Context, p *Principal, unitID string, so
 	if err != nil {
 		return InstrumentVersion{}, err
 	}
-	report := c.check(ctx, owner, source, locale)
+	report, _ := c.check(ctx, owner, source, locale)
 	if report.ID == "" || report.Version == "" || !semver.IsValid("v"+report.Version) {
 		return InstrumentVersion{Report: report}, &Error{Code: CodeInstrumentInvalid, Field: "source",
 			Message: "a draft needs a readable id and a semantic version (1.0.0) before it can be saved"}
@@ -588,13 +573,9 @@ func (c *Catalog) Publish(ctx context.Context, p *Principal, id, version, ip str
 	if err != nil {
 		return InstrumentVersion{}, err
 	}
-	report := c.check(ctx, owner, d.Source, "")
+	report, in := c.check(ctx, owner, d.Source, "")
 	if !report.OK {
 		return InstrumentVersion{Report: report}, errorf(CodeInstrumentInvalid, "", "the draft has %d problems; fix them before publishing (first: %s)", len(report.Problems), report.Problems[0])
-	}
-	in, err := engine.Load(id+"@"+version+".yaml", d.Source)
-	if err != nil {
-		return InstrumentVersion{}, errorf(CodeInstrumentInvalid, "", "the draft does not load: %v", err)
 	}
 	pub, err := c.store.PublishInstrument(ctx, id, version, c.now())
 	switch {

@@ -278,11 +278,11 @@ func compareResults(old store.Result, res *engine.Result) *RescoreChange {
 	for _, b := range res.Bands {
 		ch.NewBands[b.Score] = b.Code
 	}
-	oldRules := storedRules(old)
+	oldRules := storedWarnings(old)
 	newRules := map[string]bool{}
 	for _, w := range res.Warnings {
 		newRules[w.Rule] = true
-		if !oldRules[w.Rule] {
+		if _, had := oldRules[w.Rule]; !had {
 			ch.Raised = append(ch.Raised, w.Rule)
 		}
 	}
@@ -304,17 +304,6 @@ func nonNil[V any](m map[string]V) map[string]V {
 		return map[string]V{}
 	}
 	return m
-}
-
-// storedRules reads the warning rules a stored result fired from its payload.
-func storedRules(r store.Result) map[string]bool {
-	var res engine.Result
-	_ = json.Unmarshal(r.Payload, &res)
-	out := map[string]bool{}
-	for _, w := range res.Warnings {
-		out[w.Rule] = true
-	}
-	return out
 }
 
 // applyRescore writes one rescored result, with the queue entry its
@@ -379,6 +368,8 @@ func (c *Catalog) applyRescore(ctx context.Context, p *Principal, in *engine.Ins
 	return nil
 }
 
+// storedWarnings reads the warnings a stored result fired, by rule, from
+// its payload.
 func storedWarnings(r store.Result) map[string]engine.Warning {
 	var res engine.Result
 	_ = json.Unmarshal(r.Payload, &res)

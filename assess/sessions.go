@@ -662,7 +662,7 @@ func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete b
 	sub := store.Submission{SessionID: id, At: now}
 	var draft *store.WarningDraft
 	for _, in := range ls.insts {
-		history, err := s.history(ctx, ls.sess.PersonID, in)
+		history, err := historyOf(ctx, s.store, ls.sess.PersonID, in, now)
 		if err != nil {
 			return store.Submission{}, err
 		}
@@ -829,17 +829,11 @@ func (ls *liveSession) warningKey() string {
 
 // score runs one instrument over the session's answers. Answers to items
 // that the respondent's later choices hid are dropped, as the screen did.
-// history loads a known person's earlier results of an instrument, oldest
-// first, when its document has trend rules: an anonymous self-test has
-// no history, and an instrument without trends needs none.
-func (s *Sessions) history(ctx context.Context, personID string, in *engine.Instrument) ([]engine.Earlier, error) {
-	return historyOf(ctx, s.store, personID, in, s.cfg.Now())
-}
-
-// historyOf is a person's results of an instrument as they stood at a
-// time: made before it, and current then (a rescore made later does not
-// rewrite what an earlier scoring saw). Rescoring a result with its own
-// version therefore sees the history its first scoring saw.
+// historyOf is a known person's results of an instrument as they stood at a
+// time, oldest first: made before it, and current then (a rescore made
+// later does not rewrite what an earlier scoring saw), so rescoring a
+// result with its own version sees the history its first scoring saw. Only
+// documents with trend rules need one, and anonymous sessions have none.
 func historyOf(ctx context.Context, st store.Store, personID string, in *engine.Instrument, at time.Time) ([]engine.Earlier, error) {
 	if personID == "" || len(in.Doc.Scoring.Trends) == 0 {
 		return nil, nil

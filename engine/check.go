@@ -268,13 +268,14 @@ func (in *Instrument) RunVectors() []VectorOutcome {
 	out := make([]VectorOutcome, len(in.Doc.Vectors))
 	for i := range in.Doc.Vectors {
 		v := &in.Doc.Vectors[i]
-		out[i] = VectorOutcome{Name: v.Name, Failures: in.runVector(v)}
+		out[i] = VectorOutcome{Name: v.Name, Failures: orEmpty(in.runVector(v))}
 	}
 	return out
 }
 
-func (in *Instrument) checkVectors(src *source) {
-	for i, o := range in.RunVectors() {
+// checkVectors reports each failed vector at its place in the document.
+func (in *Instrument) checkVectors(src *source, outcomes []VectorOutcome) {
+	for i, o := range outcomes {
 		for _, f := range o.Failures {
 			src.add(path{"vectors", i}, "%q: %s", o.Name, f)
 		}

@@ -130,15 +130,28 @@ func (in *Instrument) ItemIDs() []string {
 // file names it in problems. The error, if any, is Problems: one located
 // line per problem found.
 func Load(file string, data []byte) (*Instrument, error) {
-	in, src, err := compileDocument(file, data, true)
+	in, _, err := Inspect(file, data)
 	if err != nil {
 		return nil, err
 	}
-	in.checkVectors(src)
-	if len(src.problems) > 0 {
-		return nil, src.problems
-	}
 	return in, nil
+}
+
+// Inspect is Load for editors: it also returns the instrument when only its
+// vectors fail, with every vector's outcome, so that a checker can show
+// coverage and examples beside the problems. The error lists every problem,
+// failed vectors located at their place in the document.
+func Inspect(file string, data []byte) (*Instrument, []VectorOutcome, error) {
+	in, src, err := compileDocument(file, data, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	outcomes := in.RunVectors()
+	in.checkVectors(src, outcomes)
+	if len(src.problems) > 0 {
+		return in, outcomes, src.problems
+	}
+	return in, outcomes, nil
 }
 
 // Compile is Load without running the vectors, for tools that report each

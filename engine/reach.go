@@ -461,7 +461,7 @@ func (in *Instrument) witness(r reachable, sex string) pattern {
 	}}
 }
 
-// describeCoverage is the check's summary line for a score.
+// String is the check's summary line for a score.
 func (c Coverage) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "bands of %s: ", c.Score)

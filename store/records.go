@@ -469,3 +469,11 @@ type Rescore struct {
 	Warning *WarningDraft
 	At      time.Time
 }
+
+// RescoredFrom is the stored form of a rescored result: the session's
+// fields and the assessment's time come from the result it replaces.
+func RescoredFrom(old, r Result, at time.Time) Result {
+	r.SessionID, r.PersonID, r.CampaignID, r.UnitID, r.UnitPath = old.SessionID, old.PersonID, old.CampaignID, old.UnitID, old.UnitPath
+	r.CreatedAt, r.RescoredAt, r.Supersedes, r.SupersededBy = old.CreatedAt, at, old.ID, ""
+	return r
+}
