@@ -88,7 +88,6 @@ func checkExpansion(file string, root ast.Node) Problems {
 
 type expansionWalker struct {
 	anchors map[string]int
-	total   int
 	problem *Problem
 }
 
