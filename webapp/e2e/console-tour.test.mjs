@@ -166,6 +166,9 @@ test('sign-in keeps the target route, and a teacher sees only campaigns', async 
   // call's 401 returns to sign-in, keeping the screen it was going to.
   await page.click('[data-test=nav-instruments-instruments]')
   await page.waitForURL(/\/console\/instruments$/)
+  // The page's own calls must be answered first: the 401 under test is
+  // the next screen's.
+  await page.waitForSelector('[data-test=library-table] .el-table__row')
   await ctx.clearCookies()
   await page.click('[data-test=nav-campaigns-campaigns]')
   await page.waitForURL(/\/console\/login\?next=(%2F|\/)campaigns$/)
