@@ -383,6 +383,18 @@ type Backuper interface {
 	Backup(ctx context.Context, dst string) error
 }
 
+// Finisher is implemented by backends whose multi-document writes are
+// ordered sequences of single-document steps (MongoDB), so that a crash
+// between two steps leaves a recorded intent. FinishInterrupted completes
+// every intent older than grace, as of now: a submit whose results or
+// warning were not all written, a referral whose referral record was not,
+// an access-code batch that was never published. Every server runs it
+// periodically; two servers finishing the same intent is harmless, because
+// each step is idempotent. It returns how many intents it completed.
+type Finisher interface {
+	FinishInterrupted(ctx context.Context, now time.Time, grace time.Duration) (int, error)
+}
+
 // ChangeFeed is implemented by backends that several servers can share
 // (both do), so that each server can tell its own consoles about queue
 // changes another server made. It is optional, like Backuper, so that

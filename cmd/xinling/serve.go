@@ -268,6 +268,15 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 // server of the same store becomes usable here.
 const instrumentSyncEvery = 5 * time.Second
 
+// finishEvery and finishGrace pace the completion of writes a crashed
+// server left half done: an intent older than the grace is no longer in
+// flight anywhere (a submit takes milliseconds), so finishing it races
+// nobody, and a level-1 entry so delayed is filed well inside its deadline.
+const (
+	finishEvery = 10 * time.Second
+	finishGrace = 20 * time.Second
+)
+
 func serveCommand(args []string, stdout, stderr io.Writer) error {
 	cfg, helped, err := parseServeFlags(args, stderr)
 	if helped || err != nil {
@@ -309,6 +318,10 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 			log.Warn("the store offers no change feed: consoles see only this server's queue changes live")
 		}
 	}
+	// A crash mid-submit or mid-referral leaves an intent in a shared store;
+	// every server finishes such intents, so no result waits without its
+	// queue entry (docs/storage.md).
+	go assess.RunFinisher(ctx, st, nil, finishEvery, finishGrace, log.Warn)
 	// Custom instruments published in the store load now, and every few
 	// seconds after, so a version published on one server serves on all.
 	catalog := assess.NewCatalog(lib, st, nil)

@@ -51,6 +51,17 @@ type sessionDoc struct {
 	Key           string `bson:"_id"`
 	store.Session `bson:",inline"`
 	WarningID     string `bson:"warningid"`
+	// Pending is the submission decided for this session and not yet fully
+	// written (see submit.go); while it is set the session takes no answers.
+	Pending *pendingSubmit `bson:"pending,omitempty"`
+}
+
+// pendingSubmit is a submission recorded on its session before its results
+// and warning are written, so that whoever finds it can finish it alike.
+type pendingSubmit struct {
+	At      time.Time           `bson:"at"`
+	Results []store.Result      `bson:"results"`
+	Warning *store.WarningDraft `bson:"warning,omitempty"`
 }
 
 // answerDoc is keyed by session and item so that a save is one
@@ -65,11 +76,23 @@ func answerKey(session, item string) string { return session + "\x00" + item }
 type resultDoc struct {
 	Key          string `bson:"_id"`
 	store.Result `bson:",inline"`
+	// PendingRescore is the rescoring decided for this result (whose
+	// SupersededBy already names the new one) and not yet fully written.
+	PendingRescore *pendingRescore `bson:"pendingrescore,omitempty"`
+}
+
+type pendingRescore struct {
+	At      time.Time           `bson:"at"`
+	Result  store.Result        `bson:"result"`
+	Warning *store.WarningDraft `bson:"warning,omitempty"`
 }
 
 type warningDoc struct {
 	Key           string `bson:"_id"`
 	store.Warning `bson:",inline"`
+	// PendingReferral is the referral this entry was moved to "referred"
+	// for, until its own record is written.
+	PendingReferral *store.Referral `bson:"pendingreferral,omitempty"`
 }
 
 type referralDoc struct {
@@ -90,6 +113,18 @@ type campaignDoc struct {
 type codeDoc struct {
 	Key              string `bson:"_id"`
 	store.AccessCode `bson:",inline"`
+	// Batch names the CreateAccessCodes call that wrote the code until that
+	// call publishes the batch; a code with a batch counts only once the
+	// batch document exists.
+	Batch string `bson:"batch,omitempty"`
+}
+
+// batchDoc publishes a batch of access codes: one insert makes all of its
+// codes usable at once.
+type batchDoc struct {
+	Key        string    `bson:"_id"`
+	CampaignID string    `bson:"campaignid"`
+	CreatedAt  time.Time `bson:"createdat"`
 }
 
 type instrumentDoc struct {

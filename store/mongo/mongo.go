@@ -1,9 +1,14 @@
 // Package mongo is the MongoDB store, for deployments that outgrow one
 // machine. Writes use majority write concern, reads majority read concern.
-// Most operations are single-document (conditional updates, optimistic
-// versions, upserts keyed so that a retry is harmless); transactions are
-// used only where one write spans documents: Submit, ReferWarning,
-// UpsertRoster, CreateAccessCodes and AnonymisePerson.
+// Every operation is a single-document write or an ordered sequence of
+// them (conditional updates, optimistic versions, inserts keyed so that a
+// retry is harmless). No multi-document transaction is used: they need a
+// replica set, sharded clusters pay for them, and MongoDB-wire servers such
+// as FerretDB lack them. Where one write spans documents (Submit,
+// ReferWarning, RescoreResult, CreateAccessCodes) its first step records
+// the whole intent in one document and its last step publishes the
+// outcome; FinishInterrupted completes an intent a crash left behind. The
+// rule for a crash between any two steps is in docs/storage.md.
 //
 // Sessions, answers and results have random (or session-prefixed) ids that
 // suit a hashed shard key; queue queries use the unit-path prefix plus
@@ -30,11 +35,27 @@ type DB struct {
 	client *mongo.Client
 	db     *mongo.Database
 	c      map[string]*mongo.Collection
+	// fault, when set (tests only), is called after each named step of a
+	// multi-document write; an error stops the sequence there, as a crash
+	// would.
+	fault func(step string) error
+	// fences is set when the server's conditional updates are not atomic
+	// (FerretDB); see fence.go.
+	fences bool
+}
+
+// step marks the end of one step of a multi-document write.
+func (db *DB) step(name string) error {
+	if db.fault != nil {
+		return db.fault(name)
+	}
+	return nil
 }
 
 var (
 	_ store.Store      = (*DB)(nil)
 	_ store.ChangeFeed = (*DB)(nil)
+	_ store.Finisher   = (*DB)(nil)
 )
 
 const (
@@ -43,6 +64,7 @@ const (
 	cWarnings, cReferrals, cCases         = "warnings", "referrals", "cases"
 	cCampaigns, cCodes, cInstruments      = "campaigns", "access_codes", "instruments"
 	cAudit, cActivities, cLogins          = "audit", "activities", "logins"
+	cBatches                              = "code_batches"
 	maxCASRetries                         = 50
 )
 
@@ -57,8 +79,12 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 	}
 	db := &DB{client: client, db: client.Database(name), c: map[string]*mongo.Collection{}}
 	for _, n := range []string{cUnits, cStaff, cPersons, cIdentities, cSessions, cAnswers, cResults, cWarnings,
-		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins} {
+		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins, cBatches, cFences} {
 		db.c[n] = db.db.Collection(n)
+	}
+	if db.fences, err = db.usesFences(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, err
 	}
 	if err := db.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
@@ -81,19 +107,26 @@ func indexes() map[string][]mongo.IndexModel {
 		}
 		return m
 	}
+	// Intents left by a crash are found through sparse indexes, which hold
+	// only the few documents that carry one.
+	sparse := func(key string) mongo.IndexModel {
+		return mongo.IndexModel{Keys: bson.D{{Key: key, Value: 1}}, Options: options.Index().SetSparse(true)}
+	}
 	return map[string][]mongo.IndexModel{
 		cUnits:       {ix(true, "path")},
 		cStaff:       {ix(true, "login"), ix(false, "unitpath", "createdat", "_id")},
 		cPersons:     {{Keys: bson.D{{Key: "rosterkey", Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true)}, ix(false, "unitpath", "createdat", "_id"), ix(false, "schoolid", "createdat", "_id")},
 		cIdentities:  {ix(false, "personid")},
-		cSessions:    {ix(false, "campaignid", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), ix(false, "unitpath", "createdat", "_id"), ix(false, "lastactiveat")},
+		cSessions:    {ix(false, "campaignid", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), ix(false, "unitpath", "createdat", "_id"), ix(false, "lastactiveat"), sparse("pending.at")},
 		cAnswers:     {ix(false, "sessionid", "item")},
-		cResults:     {ix(false, "sessionid"), ix(false, "personid", "createdat", "_id"), ix(false, "campaignid", "createdat", "_id"), ix(false, "unitpath", "createdat", "_id")},
-		cWarnings:    {ix(true, "key"), ix(false, "unitpath", "level", "createdat", "_id"), ix(false, "level", "createdat", "_id"), ix(false, "state", "dueat"), ix(false, "personid"), ix(false, "updatedat", "_id")},
+		cResults:     {sparse("pendingrescore.at"), ix(false, "sessionid"), ix(false, "personid", "createdat", "_id"), ix(false, "campaignid", "createdat", "_id"), ix(false, "unitpath", "createdat", "_id")},
+		cWarnings:    {ix(true, "key"), ix(false, "unitpath", "level", "createdat", "_id"), ix(false, "level", "createdat", "_id"), ix(false, "state", "dueat"), ix(false, "personid"), ix(false, "updatedat", "_id"), sparse("pendingreferral.createdat")},
 		cReferrals:   {ix(false, "tounitpath", "createdat", "_id"), ix(false, "fromunitpath", "createdat", "_id"), ix(false, "warningid")},
 		cCases:       {ix(false, "unitpath", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), ix(false, "warningid")},
 		cCampaigns:   {ix(false, "unitpath", "createdat", "_id")},
-		cCodes:       {ix(false, "campaignid", "createdat", "_id"), ix(false, "personid", "createdat", "_id")},
+		cCodes:       {ix(false, "campaignid", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), sparse("batch")},
+		cBatches:     {ix(false, "createdat")},
+		cFences:      {ix(false, "at")},
 		cInstruments: {ix(false, "id", "version")},
 		cAudit:       {ix(false, "at", "_id"), ix(false, "actorid", "at", "_id"), ix(false, "targetid", "at", "_id")},
 		cActivities:  {ix(false, "unitpath", "date", "_id")},
@@ -123,19 +156,6 @@ func (db *DB) Close() error {
 	if errors.Is(err, mongo.ErrClientDisconnected) {
 		return nil
 	}
-	return err
-}
-
-// txn runs fn in a transaction (retried by the driver on transient errors).
-func (db *DB) txn(ctx context.Context, fn func(ctx context.Context) error) error {
-	sess, err := db.client.StartSession()
-	if err != nil {
-		return err
-	}
-	defer sess.EndSession(ctx)
-	_, err = sess.WithTransaction(ctx, func(ctx context.Context) (any, error) {
-		return nil, fn(ctx)
-	})
 	return err
 }
 
@@ -204,14 +224,15 @@ func (db *DB) unitPath(ctx context.Context, id string) (string, error) {
 // cas applies an optimistic read-modify-write to one document: read, let
 // change decide (or refuse), write only if the version is unchanged, else
 // retry. Concurrent callers thus serialize per document without locks.
-func cas[D any](ctx context.Context, c *mongo.Collection, id, kind string, version func(*D) *int64,
+func cas[D any](ctx context.Context, db *DB, coll, id, kind string, versionOf func(*D) *int64,
 	change func(*D) (bson.D, error)) (D, error) {
+	c := db.c[coll]
 	for i := 0; i < maxCASRetries; i++ {
 		d, err := get[D](ctx, c, bson.D{{Key: "_id", Value: id}}, kind, id)
 		if err != nil {
 			return d, err
 		}
-		v := version(&d)
+		v := versionOf(&d)
 		old := *v
 		set, err := change(&d)
 		if err != nil {
@@ -219,7 +240,7 @@ func cas[D any](ctx context.Context, c *mongo.Collection, id, kind string, versi
 		}
 		*v = old + 1
 		set = append(set, bson.E{Key: "version", Value: old + 1})
-		res, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "version", Value: old}}, bson.D{{Key: "$set", Value: set}})
+		res, err := db.fencedUpdate(ctx, coll, id, version(old), bson.D{{Key: "_id", Value: id}, {Key: "version", Value: old}}, bson.D{{Key: "$set", Value: set}})
 		if err != nil {
 			return d, mapErr(err)
 		}

@@ -94,15 +94,15 @@ func (db *DB) GetStaffByLogin(ctx context.Context, login string) (store.Staff, e
 }
 
 // replaceVersioned swaps a whole document when its version matches.
-func replaceVersioned(ctx context.Context, c *mongo.Collection, key string, version int64, doc any, kind string) error {
-	res, err := c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "version", Value: version}}, doc)
+func (db *DB) replaceVersioned(ctx context.Context, coll string, key string, v int64, doc any, kind string) error {
+	res, err := db.fencedReplace(ctx, coll, key, version(v), bson.D{{Key: "_id", Value: key}, {Key: "version", Value: v}}, doc)
 	if err != nil {
-		return mapErr(err)
+		return err
 	}
 	if res.MatchedCount == 1 {
 		return nil
 	}
-	n, err := c.CountDocuments(ctx, id(key))
+	n, err := db.c[coll].CountDocuments(ctx, id(key))
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (db *DB) UpdateStaff(ctx context.Context, s store.Staff) (store.Staff, erro
 	n.FailedLogins, n.LockedUntil, n.Disabled, n.UpdatedAt = s.FailedLogins, store.Millis(s.LockedUntil), s.Disabled, store.Millis(s.UpdatedAt)
 	n.MustChangePassword, n.Permissions = s.MustChangePassword, store.SortedSet(s.Permissions)
 	n.Version = s.Version + 1
-	return n, replaceVersioned(ctx, db.c[cStaff], s.ID, s.Version, staffDoc{Key: s.ID, Staff: n}, "staff")
+	return n, db.replaceVersioned(ctx, cStaff, s.ID, s.Version, staffDoc{Key: s.ID, Staff: n}, "staff")
 }
 
 func (db *DB) ListStaff(ctx context.Context, f store.StaffFilter, p store.Page) ([]store.Staff, string, error) {
@@ -183,7 +183,7 @@ func (db *DB) UpdatePerson(ctx context.Context, p store.Person) (store.Person, e
 	p.CreatedAt, p.Anonymised, p.UpdatedAt = cur.CreatedAt, cur.Anonymised, store.Millis(p.UpdatedAt)
 	old := p.Version
 	p.Version++
-	return p, replaceVersioned(ctx, db.c[cPersons], p.ID, old, newPersonDoc(p), "persons")
+	return p, db.replaceVersioned(ctx, cPersons, p.ID, old, newPersonDoc(p), "persons")
 }
 
 func (db *DB) ListPersons(ctx context.Context, f store.PersonFilter, p store.Page) ([]store.Person, string, error) {
@@ -217,34 +217,54 @@ func (db *DB) UpsertRoster(ctx context.Context, schoolID string, people []store.
 			return out, invalid("unit %s is outside school %s", people[i].UnitID, schoolID)
 		}
 	}
-	err = db.txn(ctx, func(ctx context.Context) error {
-		out = store.RosterOutcome{}
-		for _, p := range people {
-			p.SchoolID, p.UpdatedAt = schoolID, at
-			cur, err := get[personDoc](ctx, db.c[cPersons], bson.D{{Key: "rosterkey", Value: schoolID + "\x00" + p.StudentNoIndex}}, "person", "")
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				if p.ID == "" {
-					p.ID = store.NewID()
-				}
-				p.CreatedAt, p.Version = at, 1
-				if _, err := db.c[cPersons].InsertOne(ctx, newPersonDoc(p)); err != nil {
-					return mapErr(err)
-				}
-				out.Created++
-			case err != nil:
-				return err
-			default:
-				p.ID, p.CreatedAt, p.Version = cur.Key, cur.CreatedAt, cur.Version+1
-				if _, err := db.c[cPersons].ReplaceOne(ctx, id(p.ID), newPersonDoc(p)); err != nil {
-					return mapErr(err)
-				}
-				out.Updated++
-			}
+	// One upsert per person, keyed by the school's student-number index (a
+	// sparse unique index), so a crash mid-import leaves some persons
+	// written and a repeated import completes the rest without duplicates.
+	for _, p := range people {
+		p.SchoolID, p.UpdatedAt = schoolID, at
+		created, err := db.upsertRosterPerson(ctx, p, at)
+		if err != nil {
+			return out, err
 		}
-		return nil
-	})
-	return out, err
+		if created {
+			out.Created++
+		} else {
+			out.Updated++
+		}
+	}
+	return out, nil
+}
+
+func (db *DB) upsertRosterPerson(ctx context.Context, p store.Person, at time.Time) (created bool, err error) {
+	rosterKey := bson.D{{Key: "rosterkey", Value: p.SchoolID + "\x00" + p.StudentNoIndex}}
+	for i := 0; i < maxCASRetries; i++ {
+		cur, err := get[personDoc](ctx, db.c[cPersons], rosterKey, "person", "")
+		if errors.Is(err, store.ErrNotFound) {
+			n := p
+			if n.ID == "" {
+				n.ID = store.NewID()
+			}
+			n.CreatedAt, n.Version = at, 1
+			_, err := db.c[cPersons].InsertOne(ctx, newPersonDoc(n))
+			if mongo.IsDuplicateKeyError(err) {
+				continue // imported meanwhile (or an id clash): read it
+			}
+			return true, err
+		}
+		if err != nil {
+			return false, err
+		}
+		n := p
+		n.ID, n.CreatedAt, n.Version = cur.Key, cur.CreatedAt, cur.Version+1
+		res, err := db.fencedReplace(ctx, cPersons, n.ID, version(cur.Version), bson.D{{Key: "_id", Value: n.ID}, {Key: "version", Value: cur.Version}}, newPersonDoc(n))
+		if err != nil {
+			return false, err
+		}
+		if res.MatchedCount == 1 {
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("%w: roster entry is too contended", store.ErrConflict)
 }
 
 func (db *DB) LinkIdentity(ctx context.Context, kind, key, personID string, at time.Time) error {
@@ -276,23 +296,29 @@ func (db *DB) FindIdentity(ctx context.Context, kind, key string) (store.Person,
 	return db.GetPerson(ctx, d.PersonID)
 }
 
+// AnonymisePerson drops the identities first and marks the person last: a
+// crash in between leaves a person who still shows as not anonymised, so
+// the erasure is visibly unfinished and is simply repeated.
 func (db *DB) AnonymisePerson(ctx context.Context, pid string, at time.Time) error {
-	return db.txn(ctx, func(ctx context.Context) error {
-		res, err := db.c[cPersons].UpdateOne(ctx, id(pid), bson.D{
-			{Key: "$set", Value: bson.D{{Key: "name", Value: nil}, {Key: "phone", Value: nil}, {Key: "studentno", Value: nil},
-				{Key: "studentnoindex", Value: ""}, {Key: "birthmonth", Value: ""}, {Key: "anonymised", Value: true},
-				{Key: "updatedat", Value: store.Millis(at)}}},
-			{Key: "$unset", Value: bson.D{{Key: "rosterkey", Value: ""}}},
-			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
-		if err != nil {
-			return err
-		}
-		if res.MatchedCount == 0 {
-			return notFound("person", pid)
-		}
-		_, err = db.c[cIdentities].DeleteMany(ctx, bson.D{{Key: "personid", Value: pid}})
+	if _, err := db.GetPerson(ctx, pid); err != nil {
 		return err
-	})
+	}
+	if _, err := db.c[cIdentities].DeleteMany(ctx, bson.D{{Key: "personid", Value: pid}}); err != nil {
+		return err
+	}
+	res, err := db.c[cPersons].UpdateOne(ctx, id(pid), bson.D{
+		{Key: "$set", Value: bson.D{{Key: "name", Value: nil}, {Key: "phone", Value: nil}, {Key: "studentno", Value: nil},
+			{Key: "studentnoindex", Value: ""}, {Key: "birthmonth", Value: ""}, {Key: "anonymised", Value: true},
+			{Key: "updatedat", Value: store.Millis(at)}}},
+		{Key: "$unset", Value: bson.D{{Key: "rosterkey", Value: ""}}},
+		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 {
+		return notFound("person", pid)
+	}
+	return nil
 }
 
 // Sessions and answers.
@@ -367,8 +393,9 @@ func (db *DB) SaveAnswers(ctx context.Context, sessionID string, answers []store
 			last = a.At
 		}
 	}
-	// The session update both proves it open and records activity.
-	res, err := db.c[cSessions].UpdateOne(ctx, bson.D{{Key: "_id", Value: sessionID}, {Key: "state", Value: string(store.SessionOpen)}},
+	// The session update both proves it open (and not being submitted) and
+	// records activity.
+	res, err := db.c[cSessions].UpdateOne(ctx, bson.D{{Key: "_id", Value: sessionID}, {Key: "state", Value: string(store.SessionOpen)}, {Key: "pending", Value: nil}},
 		bson.D{{Key: "$max", Value: bson.D{{Key: "lastactiveat", Value: last}}}})
 	if err != nil {
 		return nil, err
@@ -378,6 +405,9 @@ func (db *DB) SaveAnswers(ctx context.Context, sessionID string, answers []store
 		if err != nil {
 			return nil, err
 		}
+		if s.State == store.SessionOpen {
+			return nil, fmt.Errorf("%w: session %s is being submitted", store.ErrSessionClosed, sessionID)
+		}
 		return nil, fmt.Errorf("%w: session %s is %s", store.ErrSessionClosed, sessionID, s.State)
 	}
 	out := make([]store.AnswerOutcome, len(answers))
@@ -386,8 +416,11 @@ func (db *DB) SaveAnswers(ctx context.Context, sessionID string, answers []store
 		// the filter miss and the insert collide on _id, which is how a
 		// replay or a stale save shows itself in one round trip.
 		k := answerKey(sessionID, a.Item)
-		_, err := db.c[cAnswers].ReplaceOne(ctx, bson.D{{Key: "_id", Value: k}, {Key: "seq", Value: bson.D{{Key: "$lt", Value: a.Seq}}}},
-			answerDoc{Key: k, Answer: a}, options.Replace().SetUpsert(true))
+		err := db.fenced(ctx, cAnswers, k, "save", func() error {
+			_, err := db.c[cAnswers].ReplaceOne(ctx, bson.D{{Key: "_id", Value: k}, {Key: "seq", Value: bson.D{{Key: "$lt", Value: a.Seq}}}},
+				answerDoc{Key: k, Answer: a}, options.Replace().SetUpsert(true))
+			return err
+		})
 		if err == nil {
 			out[i] = store.AnswerOutcome{Status: store.AnswerSaved, Current: a}
 			continue
@@ -514,144 +547,3 @@ func (db *DB) ListResults(ctx context.Context, f store.ResultFilter, p store.Pag
 // current matches results that no rescoring replaced; documents written
 // before rescoring existed lack the field, which matches null.
 var current = bson.D{{Key: "supersededby", Value: bson.D{{Key: "$in", Value: bson.A{nil, ""}}}}}
-
-func (db *DB) RescoreResult(ctx context.Context, rs store.Rescore) (store.Result, *store.Warning, error) {
-	if rs.Result.ID == "" || rs.Result.Supersedes == "" {
-		return store.Result{}, nil, invalid("a rescored result needs an id and the result it supersedes")
-	}
-	at := store.Millis(rs.At)
-	var out store.Result
-	var outW *store.Warning
-	err := db.txn(ctx, func(ctx context.Context) error {
-		out, outW = store.Result{}, nil
-		old, err := get[resultDoc](ctx, db.c[cResults], id(rs.Result.Supersedes), "result", rs.Result.Supersedes)
-		if err != nil {
-			return err
-		}
-		if old.SupersededBy != "" {
-			return fmt.Errorf("%w: result %s was already rescored as %s", store.ErrConflict, old.Key, old.SupersededBy)
-		}
-		r := store.RescoredFrom(old.Result, rs.Result, at)
-		if _, err := db.c[cResults].InsertOne(ctx, resultDoc{Key: r.ID, Result: r}); err != nil {
-			return mapErr(err)
-		}
-		res, err := db.c[cResults].UpdateOne(ctx, append(bson.D{{Key: "_id", Value: old.Key}}, current...),
-			bson.D{{Key: "$set", Value: bson.D{{Key: "supersededby", Value: r.ID}}}})
-		if err != nil {
-			return err
-		}
-		if res.MatchedCount == 0 {
-			return fmt.Errorf("%w: result %s was rescored meanwhile", store.ErrConflict, old.Key)
-		}
-		out = r
-		if rs.Warning == nil {
-			return nil
-		}
-		s, err := get[sessionDoc](ctx, db.c[cSessions], id(old.SessionID), "session", old.SessionID)
-		if err != nil {
-			return err
-		}
-		wid, err := db.putWarning(ctx, s.Session, store.Submission{SessionID: s.Key, At: at, Results: []store.Result{r}, Warning: rs.Warning}, at)
-		if err != nil {
-			return err
-		}
-		w, err := get[warningDoc](ctx, db.c[cWarnings], id(wid), "warning", wid)
-		if err != nil {
-			return err
-		}
-		outW = &w.Warning
-		return nil
-	})
-	return out, outW, err
-}
-
-func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOutcome, error) {
-	if err := sub.Check(); err != nil {
-		return store.SubmitOutcome{}, err
-	}
-	at := store.Millis(sub.At)
-	var out store.SubmitOutcome
-	err := db.txn(ctx, func(ctx context.Context) error {
-		out = store.SubmitOutcome{}
-		s, err := get[sessionDoc](ctx, db.c[cSessions], id(sub.SessionID), "session", sub.SessionID)
-		if err != nil {
-			return err
-		}
-		switch s.State {
-		case store.SessionPurged:
-			return fmt.Errorf("%w: session %s is purged", store.ErrSessionClosed, s.Key)
-		case store.SessionSubmitted:
-			out.Replayed = true
-			return db.loadSubmission(ctx, s.Key, s.WarningID, &out)
-		}
-		for _, r := range sub.Results {
-			r.SessionID, r.PersonID, r.CampaignID, r.UnitID, r.UnitPath = s.Key, s.PersonID, s.CampaignID, s.UnitID, s.UnitPath
-			r.CreatedAt = at
-			if _, err := db.c[cResults].InsertOne(ctx, resultDoc{Key: r.ID, Result: r}); err != nil {
-				return mapErr(err)
-			}
-		}
-		warningID := ""
-		if sub.Warning != nil {
-			if warningID, err = db.putWarning(ctx, s.Session, sub, at); err != nil {
-				return err
-			}
-		}
-		// The state condition makes two racing submits conflict inside the
-		// transaction; the driver retries the loser, which then replays.
-		res, err := db.c[cSessions].UpdateOne(ctx, bson.D{{Key: "_id", Value: s.Key}, {Key: "state", Value: string(store.SessionOpen)}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: string(store.SessionSubmitted)}, {Key: "submittedat", Value: at},
-				{Key: "warningid", Value: warningID}}}})
-		if err != nil {
-			return err
-		}
-		if res.MatchedCount == 0 {
-			return fmt.Errorf("%w: session %s changed during submit", store.ErrConflict, s.Key)
-		}
-		return db.loadSubmission(ctx, s.Key, warningID, &out)
-	})
-	return out, err
-}
-
-func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submission, at time.Time) (string, error) {
-	key := store.WarningKey(s, sub)
-	cur, err := get[warningDoc](ctx, db.c[cWarnings], bson.D{{Key: "key", Value: key}}, "warning", key)
-	if errors.Is(err, store.ErrNotFound) {
-		w := store.NewWarning(s, sub, at)
-		w.History = []store.WarningEvent{{At: at, Kind: store.EventCreated, To: store.WarningOpen}}
-		_, err := db.c[cWarnings].InsertOne(ctx, warningDoc{Key: w.ID, Warning: w})
-		return w.ID, mapErr(err)
-	}
-	if err != nil {
-		return "", err
-	}
-	w := cur.Warning
-	w.History = append(w.History, store.MergeWarning(&w, s, sub, at))
-	w.Version++
-	_, err = db.c[cWarnings].ReplaceOne(ctx, id(cur.Key), warningDoc{Key: cur.Key, Warning: w})
-	return cur.Key, err
-}
-
-func (db *DB) loadSubmission(ctx context.Context, sessionID, warningID string, out *store.SubmitOutcome) error {
-	cur, err := db.c[cResults].Find(ctx, bson.D{{Key: "sessionid", Value: sessionID}, {Key: "supersedes", Value: bson.D{{Key: "$in", Value: bson.A{nil, ""}}}}},
-		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return err
-	}
-	var docs []resultDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return err
-	}
-	for _, d := range docs {
-		out.Results = append(out.Results, d.Result)
-	}
-	if warningID != "" {
-		w, err := get[warningDoc](ctx, db.c[cWarnings], id(warningID), "warning", warningID)
-		if err != nil {
-			return err
-		}
-		w.History = nil
-		out.Warning = &w.Warning
-	}
-	return nil
-}

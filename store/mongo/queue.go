@@ -64,7 +64,7 @@ func (db *DB) moveWarning(ctx context.Context, wid string, change func(*store.Wa
 			return store.Warning{}, err
 		}
 		w.Version, w.UpdatedAt = old+1, e.At
-		res, err := db.c[cWarnings].UpdateOne(ctx, bson.D{{Key: "_id", Value: wid}, {Key: "version", Value: old}}, bson.D{
+		res, err := db.fencedUpdate(ctx, cWarnings, wid, version(old), bson.D{{Key: "_id", Value: wid}, {Key: "version", Value: old}}, bson.D{
 			{Key: "$set", Value: bson.D{{Key: "unitid", Value: w.UnitID}, {Key: "unitpath", Value: w.UnitPath}, {Key: "state", Value: string(w.State)},
 				{Key: "assigneeid", Value: w.AssigneeID}, {Key: "leaseuntil", Value: w.LeaseUntil}, {Key: "dueat", Value: w.DueAt},
 				{Key: "escalations", Value: w.Escalations}, {Key: "outcome", Value: w.Outcome}, {Key: "updatedat", Value: w.UpdatedAt},
@@ -228,44 +228,6 @@ func (db *DB) QueueLevels(ctx context.Context, now time.Time) ([]store.QueueLeve
 
 // Referrals.
 
-func (db *DB) ReferWarning(ctx context.Context, warningID string, r store.Referral) (store.Referral, error) {
-	if r.ID == "" || r.ToUnitID == "" || r.SenderID == "" {
-		return r, invalid("referral needs id, target unit and sender")
-	}
-	r.CreatedAt = store.Millis(r.CreatedAt)
-	r.UpdatedAt, r.State, r.WarningID = r.CreatedAt, store.ReferralSent, warningID
-	err := db.txn(ctx, func(ctx context.Context) error {
-		d, err := get[warningDoc](ctx, db.c[cWarnings], id(warningID), "warning", warningID)
-		if err != nil {
-			return err
-		}
-		w := d.Warning
-		from := w.State
-		if err := store.ApplyChange(&w, store.WarningChange{ActorID: r.SenderID, To: store.WarningReferred, At: r.CreatedAt}); err != nil {
-			return err
-		}
-		if r.ToUnitPath, err = db.unitPath(ctx, r.ToUnitID); err != nil {
-			return err
-		}
-		r.PersonID, r.FromUnitID, r.FromUnitPath = w.PersonID, w.UnitID, w.UnitPath
-		if _, err := db.c[cReferrals].InsertOne(ctx, referralDoc{Key: r.ID, Referral: r}); err != nil {
-			return mapErr(err)
-		}
-		e := store.WarningEvent{At: r.CreatedAt, ActorID: r.SenderID, Kind: store.EventReferred, From: from, To: w.State, UnitID: r.ToUnitID}
-		res, err := db.c[cWarnings].UpdateOne(ctx, bson.D{{Key: "_id", Value: warningID}, {Key: "version", Value: d.Version}}, bson.D{
-			{Key: "$set", Value: bson.D{{Key: "state", Value: string(w.State)}, {Key: "updatedat", Value: r.CreatedAt}, {Key: "version", Value: d.Version + 1}}},
-			{Key: "$push", Value: bson.D{{Key: "history", Value: e}}}})
-		if err != nil {
-			return err
-		}
-		if res.MatchedCount == 0 {
-			return fmt.Errorf("%w: warning %s changed during referral", store.ErrConflict, warningID)
-		}
-		return nil
-	})
-	return r, err
-}
-
 func (db *DB) GetReferral(ctx context.Context, rid string) (store.Referral, error) {
 	d, err := get[referralDoc](ctx, db.c[cReferrals], id(rid), "referral", rid)
 	return d.Referral, err
@@ -280,7 +242,7 @@ func (db *DB) SetReferralState(ctx context.Context, rid string, to store.Referra
 		return cur, fmt.Errorf("%w: referral %s → %s", store.ErrInvalidTransition, cur.State, to)
 	}
 	at = store.Millis(at)
-	res, err := db.c[cReferrals].UpdateOne(ctx, bson.D{{Key: "_id", Value: rid}, {Key: "state", Value: string(cur.State)}},
+	res, err := db.fencedUpdate(ctx, cReferrals, rid, string(cur.State), bson.D{{Key: "_id", Value: rid}, {Key: "state", Value: string(cur.State)}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: string(to)}, {Key: "updatedat", Value: at}}}})
 	if err != nil {
 		return cur, err
@@ -337,7 +299,7 @@ func (db *DB) UpdateCase(ctx context.Context, c store.Case) (store.Case, error) 
 	n.WarningID, n.CounsellorID, n.SelfEvaluation, n.LifeEvents, n.OtherProblems, n.Advice = c.WarningID, c.CounsellorID, c.SelfEvaluation, c.LifeEvents, c.OtherProblems, c.Advice
 	n.GroupNotified, n.At, n.Closed, n.ClosedAt, n.Outcome, n.UpdatedAt = c.GroupNotified, store.Millis(c.At), c.Closed, store.Millis(c.ClosedAt), c.Outcome, store.Millis(c.UpdatedAt)
 	n.Version = c.Version + 1
-	return n, replaceVersioned(ctx, db.c[cCases], c.ID, c.Version, caseDoc{Key: c.ID, Case: n}, "cases")
+	return n, db.replaceVersioned(ctx, cCases, c.ID, c.Version, caseDoc{Key: c.ID, Case: n}, "cases")
 }
 
 func (db *DB) ListCases(ctx context.Context, f store.CaseFilter, p store.Page) ([]store.Case, string, error) {

@@ -358,3 +358,15 @@ func (s *Store) WarningsChangedSince(ctx context.Context, since time.Time, limit
 	}
 	return feed.WarningsChangedSince(ctx, since, limit)
 }
+
+// FinishInterrupted forwards the backend's recovery of interrupted
+// multi-document writes, which embedding alone would hide. A backend that
+// needs none (one embedded store writes each operation in one
+// transaction) has nothing to finish.
+func (s *Store) FinishInterrupted(ctx context.Context, now time.Time, grace time.Duration) (int, error) {
+	f, ok := s.Store.(store.Finisher)
+	if !ok {
+		return 0, nil
+	}
+	return f.FinishInterrupted(ctx, now, grace)
+}
