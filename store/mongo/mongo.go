@@ -138,9 +138,14 @@ func indexes() map[string][]mongo.IndexModel {
 }
 
 func (db *DB) ensureIndexes(ctx context.Context) error {
+	// One index per command: FerretDB v1 panics on a createIndexes whose
+	// list holds more than one index that already exists (every server's
+	// start after the first).
 	for coll, models := range indexes() {
-		if _, err := db.c[coll].Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("mongo: indexes on %s: %w", coll, err)
+		for _, m := range models {
+			if _, err := db.c[coll].Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("mongo: indexes on %s: %w", coll, err)
+			}
 		}
 	}
 	return nil

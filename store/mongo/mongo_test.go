@@ -16,7 +16,8 @@ import (
 
 // TestContract runs the shared contract against a real server when
 // XINLING_TEST_MONGO_URI is set (make test-mongo). Each subtest gets its own
-// database, dropped afterwards. Transactions need a replica set.
+// database, dropped afterwards. No transactions are used, so a standalone
+// server or FerretDB will do.
 func TestContract(t *testing.T) {
 	uri := os.Getenv("XINLING_TEST_MONGO_URI")
 	if uri == "" {
