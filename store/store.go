@@ -132,11 +132,32 @@ type RosterOutcome struct {
 	Updated int
 }
 
-// Store is the whole of xinling's persistence. Methods are safe for
-// concurrent use.
+// Store is the whole of xinling's persistence: the union of the area
+// interfaces below, which follow the groups of the contract suite
+// (store/storetest). Methods are safe for concurrent use. Splitting it lets
+// a wrapper decide area by area what it must handle: store/sealed
+// implements every area that carries personal data method by method, so a
+// new method there does not compile until someone decides how it is sealed.
 type Store interface {
-	// Org tree.
+	OrgStore
+	StaffStore
+	PersonStore
+	SessionStore
+	QueueStore
+	CaseStore
+	CampaignStore
+	InstrumentStore
+	AuditStore
+	CountStore
 
+	// Ping reports whether the store is reachable (readiness).
+	Ping(ctx context.Context) error
+	// Close flushes pending writes and releases the backend.
+	Close() error
+}
+
+// OrgStore holds the org tree.
+type OrgStore interface {
 	// CreateUnit adds a unit under ParentID (or a root) and fills Path.
 	// ErrNotFound: no such parent. ErrConflict: the id exists.
 	// ErrInvalid: the id is not [A-Za-z0-9_-]+.
@@ -147,9 +168,10 @@ type Store interface {
 	RenameUnit(ctx context.Context, id, name, kind string) (Unit, error)
 	// ListUnits returns the subtree under path (inclusive), ordered by path.
 	ListUnits(ctx context.Context, path string) ([]Unit, error)
+}
 
-	// Staff.
-
+// StaffStore holds staff accounts and their console sign-ins.
+type StaffStore interface {
 	// CreateStaff: ErrConflict on a taken id or login; ErrNotFound on an
 	// unknown unit.
 	CreateStaff(ctx context.Context, s Staff) (Staff, error)
@@ -177,9 +199,10 @@ type Store interface {
 	// before and returns how many there were. Expiry is by query in every
 	// backend: not every MongoDB-wire server has TTL indexes.
 	DeleteExpiredLogins(ctx context.Context, before time.Time) (int, error)
+}
 
-	// Persons and identities.
-
+// PersonStore holds respondents' identities: personal data.
+type PersonStore interface {
 	// CreatePerson: ErrConflict on a taken id or (SchoolID, StudentNoIndex).
 	CreatePerson(ctx context.Context, p Person) (Person, error)
 	GetPerson(ctx context.Context, id string) (Person, error)
@@ -187,8 +210,11 @@ type Store interface {
 	UpdatePerson(ctx context.Context, p Person) (Person, error)
 	ListPersons(ctx context.Context, f PersonFilter, p Page) ([]Person, string, error)
 	// UpsertRoster creates or updates (keyed by StudentNoIndex within
-	// schoolID) every person in one atomic write: all or nothing. Each
-	// person's UnitID must lie in the school's subtree (ErrInvalid).
+	// schoolID) every person. Every entry is checked before anything is
+	// written (ErrInvalid: each person's UnitID must lie in the school's
+	// subtree). sqlite writes them in one transaction; MongoDB upserts them
+	// one by one, so a crash may leave part of the roster imported, and
+	// importing it again completes it without duplicates.
 	UpsertRoster(ctx context.Context, schoolID string, people []Person, at time.Time) (RosterOutcome, error)
 	// LinkIdentity binds (kind, key) to a person. Linking the same pair
 	// again is a no-op; a key bound to another person is ErrConflict.
@@ -198,7 +224,9 @@ type Store interface {
 	// AnonymisePerson erases identifiers and identity links (PIPL) and
 	// keeps results, warnings and cases for the statistics.
 	AnonymisePerson(ctx context.Context, id string, at time.Time) error
-	// ErasePerson carries out a PIPL erasure in one atomic write: what
+	// ErasePerson carries out a PIPL erasure (one transaction on sqlite; on
+	// MongoDB idempotent steps that mark the person anonymised last, so an
+	// interrupted erasure shows as unfinished and is repeated): what
 	// AnonymisePerson does, plus the birth month (see Erasure.Age), the
 	// person's personal access codes, the free text of their case records,
 	// referral notes and queue-history notes, and every session token
@@ -212,9 +240,10 @@ type Store interface {
 	// ListPersonAccessCodes returns the personal access codes issued to a
 	// person, oldest first.
 	ListPersonAccessCodes(ctx context.Context, personID string) ([]AccessCode, error)
+}
 
-	// Sessions and answers.
-
+// SessionStore holds sessions, answers and results: health data.
+type SessionStore interface {
 	// CreateSession stores an open session. ErrConflict on a taken id.
 	CreateSession(ctx context.Context, s Session) (Session, error)
 	GetSession(ctx context.Context, id string) (Session, error)
@@ -234,7 +263,11 @@ type Store interface {
 	SaveAnswers(ctx context.Context, sessionID string, answers []Answer) ([]AnswerOutcome, error)
 	// ListAnswers returns a session's answers ordered by item.
 	ListAnswers(ctx context.Context, sessionID string) ([]Answer, error)
-	// Submit writes a Submission atomically; see SubmitOutcome for replays.
+	// Submit writes a Submission: no reader ever sees one of its results
+	// without its queue entry, and once it returns, the session is
+	// submitted. On MongoDB a crash part-way leaves the submission recorded
+	// on the session, which then takes no answers until a retry or
+	// FinishInterrupted completes it. See SubmitOutcome for replays.
 	// ErrNotFound: no session. ErrSessionClosed: purged.
 	Submit(ctx context.Context, sub Submission) (SubmitOutcome, error)
 	// ListIdleSessions returns up to limit open sessions whose last activity
@@ -252,14 +285,16 @@ type Store interface {
 
 	GetResult(ctx context.Context, id string) (Result, error)
 	// RescoreResult stores r.Result, marks the result it supersedes, and
-	// files r.Warning as a new queue entry, in one atomic write.
+	// files r.Warning in the session's queue entry (one transaction on
+	// sqlite; recorded steps finished by FinishInterrupted on MongoDB).
 	// ErrNotFound: no such old result. ErrConflict: it was already
 	// superseded (a rescore is applied once).
 	RescoreResult(ctx context.Context, r Rescore) (Result, *Warning, error)
 	ListResults(ctx context.Context, f ResultFilter, p Page) ([]Result, string, error)
+}
 
-	// Warning queue.
-
+// QueueStore holds the warning queue.
+type QueueStore interface {
 	// GetWarning returns an entry with its history.
 	GetWarning(ctx context.Context, id string) (Warning, error)
 	// ListWarnings returns entries without history.
@@ -283,10 +318,20 @@ type Store interface {
 	// ScanOverdue returns open entries due before now, most overdue first.
 	ScanOverdue(ctx context.Context, now time.Time, limit int) ([]Warning, error)
 
-	// Referrals.
+	// QueueLevels sums up the open (unclaimed) queue entries by level, for
+	// metrics: it reads only open entries, through the (state, due_at)
+	// index, so it stays cheap however long the queue's history grows.
+	// Levels without an open entry are left out; the rest are in order.
+	QueueLevels(ctx context.Context, now time.Time) ([]QueueLevel, error)
+}
 
+// CaseStore holds referrals and case records.
+type CaseStore interface {
 	// ReferWarning moves the entry to referred and creates the referral to
-	// r.ToUnitID in one atomic write. Same rules as TransitionWarning.
+	// r.ToUnitID. Same rules as TransitionWarning. On MongoDB the entry
+	// moves first, carrying the referral, so a crash leaves it visibly
+	// referred; repeating the call with the same referral, or
+	// FinishInterrupted, writes the referral once.
 	ReferWarning(ctx context.Context, warningID string, r Referral) (Referral, error)
 	GetReferral(ctx context.Context, id string) (Referral, error)
 	// SetReferralState moves sent → accepted → completed.
@@ -300,9 +345,10 @@ type Store interface {
 	// UpdateCase replaces the mutable fields when c.Version is current.
 	UpdateCase(ctx context.Context, c Case) (Case, error)
 	ListCases(ctx context.Context, f CaseFilter, p Page) ([]Case, string, error)
+}
 
-	// Campaigns and access codes.
-
+// CampaignStore holds campaigns and their access codes.
+type CampaignStore interface {
 	CreateCampaign(ctx context.Context, c Campaign) (Campaign, error)
 	GetCampaign(ctx context.Context, id string) (Campaign, error)
 	// UpdateCampaign replaces name, units, battery, mode, visibility and
@@ -312,8 +358,8 @@ type Store interface {
 	// SetCampaignState moves draft → active → closed (or draft → closed).
 	SetCampaignState(ctx context.Context, id string, to CampaignState, at time.Time) (Campaign, error)
 	ListCampaigns(ctx context.Context, f CampaignFilter, p Page) ([]Campaign, string, error)
-	// CreateAccessCodes inserts all codes or none (ErrConflict if any code
-	// is taken).
+	// CreateAccessCodes makes all codes usable or none (ErrConflict if any
+	// code is taken).
 	CreateAccessCodes(ctx context.Context, codes []AccessCode) error
 	GetAccessCode(ctx context.Context, code string) (AccessCode, error)
 	ListAccessCodes(ctx context.Context, campaignID string, p Page) ([]AccessCode, string, error)
@@ -321,9 +367,10 @@ type Store interface {
 	// one is already bound: it returns the code as stored, so concurrent
 	// starts all resume the same session.
 	BindAccessCode(ctx context.Context, code, sessionID string) (AccessCode, error)
+}
 
-	// Custom instruments.
-
+// InstrumentStore holds custom instrument documents.
+type InstrumentStore interface {
 	// SaveInstrumentDraft creates or replaces a draft version; ErrConflict
 	// if another unit's draft has that id and version; ErrImmutable
 	// if that version is published.
@@ -340,30 +387,21 @@ type Store interface {
 	// ListInstruments returns versions ordered by id then version, without
 	// their source.
 	ListInstruments(ctx context.Context, f InstrumentFilter) ([]InstrumentDoc, error)
+}
 
-	// Audit log (append-only: there is no update or delete).
-
+// AuditStore is the append-only audit log: there is no update or delete.
+type AuditStore interface {
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, f AuditFilter, p Page) ([]AuditEntry, string, error)
+}
 
-	// Activities and monthly figures.
-
+// CountStore holds outreach activities and the monthly figures.
+type CountStore interface {
 	AddActivity(ctx context.Context, a Activity) (Activity, error)
 	ListActivities(ctx context.Context, f ActivityFilter, p Page) ([]Activity, string, error)
 	// UnitCounts returns, for every unit in the subtree under path that has
 	// any figure in [from, to), its own counts.
 	UnitCounts(ctx context.Context, path string, from, to time.Time) ([]UnitCounts, error)
-
-	// QueueLevels sums up the open (unclaimed) queue entries by level, for
-	// metrics: it reads only open entries, through the (state, due_at)
-	// index, so it stays cheap however long the queue's history grows.
-	// Levels without an open entry are left out; the rest are in order.
-	QueueLevels(ctx context.Context, now time.Time) ([]QueueLevel, error)
-
-	// Ping reports whether the store is reachable (readiness).
-	Ping(ctx context.Context) error
-	// Close flushes pending writes and releases the backend.
-	Close() error
 }
 
 // QueueLevel is the state of one level's unclaimed entries.
