@@ -221,11 +221,6 @@ func byTime(field string) bson.D { return bson.D{{Key: field, Value: 1}, {Key: "
 
 func cursor(t time.Time, id string) store.Cursor { return store.Cursor{At: t.UnixMilli(), ID: id} }
 
-func (db *DB) unitPath(ctx context.Context, id string) (string, error) {
-	u, err := get[unitDoc](ctx, db.c[cUnits], bson.D{{Key: "_id", Value: id}}, "unit", id)
-	return u.Path, err
-}
-
 // cas applies an optimistic read-modify-write to one document: read, let
 // change decide (or refuse), write only if the version is unchanged, else
 // retry. Concurrent callers thus serialize per document without locks.
@@ -254,4 +249,25 @@ func cas[D any](ctx context.Context, db *DB, coll, id, kind string, versionOf fu
 		}
 	}
 	return *new(D), fmt.Errorf("%w: %s %s is too contended", store.ErrConflict, kind, id)
+}
+
+func id(v string) bson.D { return bson.D{{Key: "_id", Value: v}} }
+
+// replaceVersioned swaps a whole document when its version matches.
+func (db *DB) replaceVersioned(ctx context.Context, coll string, key string, v int64, doc any, kind string) error {
+	res, err := db.fencedReplace(ctx, coll, key, version(v), bson.D{{Key: "_id", Value: key}, {Key: "version", Value: v}}, doc)
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 1 {
+		return nil
+	}
+	n, err := db.c[coll].CountDocuments(ctx, id(key))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound(kind, key)
+	}
+	return fmt.Errorf("%w: %s %s changed since read", store.ErrConflict, kind, key)
 }

@@ -2,11 +2,13 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"xinling/store"
@@ -228,90 +230,7 @@ func (db *DB) QueueLevels(ctx context.Context, now time.Time) ([]store.QueueLeve
 
 // Referrals.
 
-func (db *DB) GetReferral(ctx context.Context, rid string) (store.Referral, error) {
-	d, err := get[referralDoc](ctx, db.c[cReferrals], id(rid), "referral", rid)
-	return d.Referral, err
-}
-
-func (db *DB) SetReferralState(ctx context.Context, rid string, to store.ReferralState, at time.Time) (store.Referral, error) {
-	cur, err := db.GetReferral(ctx, rid)
-	if err != nil {
-		return cur, err
-	}
-	if !store.CanMoveReferral(cur.State, to) {
-		return cur, fmt.Errorf("%w: referral %s → %s", store.ErrInvalidTransition, cur.State, to)
-	}
-	at = store.Millis(at)
-	res, err := db.fencedUpdate(ctx, cReferrals, rid, string(cur.State), bson.D{{Key: "_id", Value: rid}, {Key: "state", Value: string(cur.State)}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: string(to)}, {Key: "updatedat", Value: at}}}})
-	if err != nil {
-		return cur, err
-	}
-	if res.MatchedCount == 0 {
-		return cur, fmt.Errorf("%w: referral %s moved meanwhile", store.ErrConflict, rid)
-	}
-	cur.State, cur.UpdatedAt = to, at
-	return cur, nil
-}
-
-func (db *DB) ListReferrals(ctx context.Context, f store.ReferralFilter, p store.Page) ([]store.Referral, string, error) {
-	q := subtree(subtree(bson.D{}, "tounitpath", f.ToUnitPath), "fromunitpath", f.FromUnitPath)
-	q = eq(eq(eq(q, "warningid", f.WarningID), "personid", f.PersonID), "state", string(f.State))
-	q, err := after(q, "createdat", p)
-	if err != nil {
-		return nil, "", err
-	}
-	return list(ctx, db.c[cReferrals], q, byTime("createdat"), p, func(d referralDoc) (store.Referral, store.Cursor) {
-		return d.Referral, cursor(d.CreatedAt, d.Key)
-	})
-}
-
 // Cases.
-
-func (db *DB) CreateCase(ctx context.Context, c store.Case) (store.Case, error) {
-	if c.ID == "" || c.PersonID == "" || c.UnitID == "" {
-		return c, invalid("case needs id, person and unit")
-	}
-	if _, err := db.GetPerson(ctx, c.PersonID); err != nil {
-		return c, err
-	}
-	p, err := db.unitPath(ctx, c.UnitID)
-	if err != nil {
-		return c, err
-	}
-	c.UnitPath, c.CreatedAt, c.At, c.ClosedAt, c.Version = p, store.Millis(c.CreatedAt), store.Millis(c.At), store.Millis(c.ClosedAt), 1
-	c.UpdatedAt = c.CreatedAt
-	_, err = db.c[cCases].InsertOne(ctx, caseDoc{Key: c.ID, Case: c})
-	return c, mapErr(err)
-}
-
-func (db *DB) GetCase(ctx context.Context, cid string) (store.Case, error) {
-	d, err := get[caseDoc](ctx, db.c[cCases], id(cid), "case", cid)
-	return d.Case, err
-}
-
-func (db *DB) UpdateCase(ctx context.Context, c store.Case) (store.Case, error) {
-	cur, err := db.GetCase(ctx, c.ID)
-	if err != nil {
-		return c, err
-	}
-	n := cur
-	n.WarningID, n.CounsellorID, n.SelfEvaluation, n.LifeEvents, n.OtherProblems, n.Advice = c.WarningID, c.CounsellorID, c.SelfEvaluation, c.LifeEvents, c.OtherProblems, c.Advice
-	n.GroupNotified, n.At, n.Closed, n.ClosedAt, n.Outcome, n.UpdatedAt = c.GroupNotified, store.Millis(c.At), c.Closed, store.Millis(c.ClosedAt), c.Outcome, store.Millis(c.UpdatedAt)
-	n.Version = c.Version + 1
-	return n, db.replaceVersioned(ctx, cCases, c.ID, c.Version, caseDoc{Key: c.ID, Case: n}, "cases")
-}
-
-func (db *DB) ListCases(ctx context.Context, f store.CaseFilter, p store.Page) ([]store.Case, string, error) {
-	q := eq(eq(subtree(bson.D{}, "unitpath", f.UnitPath), "personid", f.PersonID), "warningid", f.WarningID)
-	q, err := after(q, "createdat", p)
-	if err != nil {
-		return nil, "", err
-	}
-	return list(ctx, db.c[cCases], q, byTime("createdat"), p, func(d caseDoc) (store.Case, store.Cursor) {
-		return d.Case, cursor(d.CreatedAt, d.Key)
-	})
-}
 
 // WarningsChangedSince is the polling feed of queue changes for servers
 // that share this database; the index (updatedat, _id) serves it.
@@ -320,4 +239,58 @@ func (db *DB) WarningsChangedSince(ctx context.Context, since time.Time, limit i
 		limit = store.DefaultLimit
 	}
 	return db.findWarnings(ctx, bson.D{{Key: "updatedat", Value: bson.D{{Key: "$gte", Value: store.Millis(since)}}}}, "updatedat", limit)
+}
+
+// putWarning files a submission's queue entry under its key: a new entry,
+// or a merge into the one a chained session opened. It is idempotent: an
+// entry that already lists the submission's results (or was opened by its
+// session) is left as it is. Merges are compare-and-swap on the version, so
+// two servers merging into one entry cannot lose either.
+func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submission, at, touch time.Time) (string, error) {
+	key := store.WarningKey(s, sub)
+	for i := 0; i < maxCASRetries; i++ {
+		cur, err := get[warningDoc](ctx, db.c[cWarnings], bson.D{{Key: "key", Value: key}}, "warning", key)
+		if errors.Is(err, store.ErrNotFound) {
+			w := store.NewWarning(s, sub, at)
+			w.History = []store.WarningEvent{{At: at, Kind: store.EventCreated, To: store.WarningOpen}}
+			if touch.After(w.UpdatedAt) {
+				w.UpdatedAt = store.Millis(touch)
+			}
+			_, err := db.c[cWarnings].InsertOne(ctx, warningDoc{Key: w.ID, Warning: w})
+			if mongo.IsDuplicateKeyError(err) {
+				continue // filed meanwhile under this key (or this id): read it
+			}
+			return w.ID, err
+		}
+		if err != nil {
+			return "", err
+		}
+		if cur.SessionID == s.ID || holdsAny(cur.ResultIDs, sub.Results) {
+			return cur.Key, nil
+		}
+		w := cur.Warning
+		w.History = append(w.History, store.MergeWarning(&w, s, sub, at))
+		if touch.After(w.UpdatedAt) {
+			w.UpdatedAt = store.Millis(touch)
+		}
+		w.Version = cur.Version + 1
+		res, err := db.fencedReplace(ctx, cWarnings, cur.Key, version(cur.Version), bson.D{{Key: "_id", Value: cur.Key}, {Key: "version", Value: cur.Version}},
+			warningDoc{Key: cur.Key, Warning: w, PendingReferral: cur.PendingReferral})
+		if err != nil {
+			return "", mapErr(err)
+		}
+		if res.MatchedCount == 1 {
+			return cur.Key, nil
+		}
+	}
+	return "", fmt.Errorf("%w: queue entry %s is too contended", store.ErrConflict, key)
+}
+
+func holdsAny(ids []string, results []store.Result) bool {
+	for _, r := range results {
+		if slices.Contains(ids, r.ID) {
+			return true
+		}
+	}
+	return false
 }

@@ -161,3 +161,26 @@ func invalid(format string, args ...any) error {
 func notFound(kind, id string) error {
 	return fmt.Errorf("%w: %s %s", store.ErrNotFound, kind, id)
 }
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// versionMiss explains an optimistic update that matched no row.
+func (w *wtx) versionMiss(table, id string) error {
+	var n int
+	if err := w.queryRow("SELECT count(*) FROM "+table+" WHERE id = ?", id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound(table, id)
+	}
+	return fmt.Errorf("%w: %s %s changed since read", store.ErrConflict, table, id)
+}
+
+func nullable(id string) any {
+	if id == "" {
+		return nil
+	}
+	return id
+}
