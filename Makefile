@@ -89,7 +89,13 @@ $(STATICCHECK):
 	GOBIN=$(@D) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@$@ -version | grep -qF '($(STATICCHECK_VERSION:v%=%))' || { $@ -version; echo "staticcheck is not $(STATICCHECK_VERSION)"; rm -f $@; exit 1; }
 
-go-tools: $(STATICCHECK)
+go-tools: $(STATICCHECK) ferretdb
+
+# FerretDB, the MongoDB-wire server make test-mongo runs the MongoDB store
+# against; built from the Go module proxy into TOOLBIN (scripts/with-ferretdb).
+.PHONY: ferretdb
+ferretdb:
+	@TOOLBIN=$(TOOLBIN) GO=$(GO) scripts/with-ferretdb --build
 
 tools: go-tools fonts
 
