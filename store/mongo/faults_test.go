@@ -179,7 +179,7 @@ func TestSubmitSurvivesACrashAfterEveryStep(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s", crashAt, recovery), func(t *testing.T) {
 				crashing := e.open(crashAt)
 				s := seed(t, crashing)
-				first := submission(s, time.Now())
+				first := submission(s, time.Now().Add(-time.Second))
 				if _, err := crashing.Submit(bg, first); !errors.Is(err, errCrash) {
 					t.Fatalf("submit did not crash at %q: %v", crashAt, err)
 				}
@@ -206,6 +206,13 @@ func TestSubmitSurvivesACrashAfterEveryStep(t *testing.T) {
 					}
 				}
 				rs := checkSubmitted(t, restarted, s)
+				// The entry carries the time it was finished, so the change
+				// feed of every server sees an entry that was written late.
+				ws, _, err := restarted.ListWarnings(bg, store.WarningFilter{PersonID: s.PersonID}, store.Page{})
+				ok(t, err)
+				if !ws[0].UpdatedAt.After(first.At) {
+					t.Fatalf("entry finished late keeps UpdatedAt %v, the crashed call's time", ws[0].UpdatedAt)
+				}
 				// The results are the first decision's, not the retry's.
 				if !slices.ContainsFunc(rs, func(r store.Result) bool { return r.ID == first.Results[0].ID }) {
 					t.Fatalf("results %v are not the decided submission's", rs)

@@ -266,6 +266,14 @@ func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submiss
 			return "", err
 		}
 		if cur.SessionID == s.ID || holdsAny(cur.ResultIDs, sub.Results) {
+			// Written before a crash: a late finish moves UpdatedAt (not the
+			// version, which no hub has published yet) so the feeds see it.
+			if touch.After(cur.UpdatedAt) {
+				if _, err := db.c[cWarnings].UpdateOne(ctx, bson.D{{Key: "_id", Value: cur.Key}, {Key: "updatedat", Value: bson.D{{Key: "$lt", Value: store.Millis(touch)}}}},
+					bson.D{{Key: "$set", Value: bson.D{{Key: "updatedat", Value: store.Millis(touch)}}}}); err != nil {
+					return "", err
+				}
+			}
 			return cur.Key, nil
 		}
 		w := cur.Warning

@@ -35,7 +35,12 @@ func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOut
 			out := store.SubmitOutcome{Replayed: true}
 			return out, db.loadSubmission(ctx, s.Key, s.WarningID, &out)
 		}
+		// A recorded submission found here was left by a crash (or is a
+		// racing submit's): finishing it now stamps its entry with this
+		// call's time, so every server's change feed still sees it.
+		touch := at
 		if s.Pending == nil {
+			touch = time.Time{}
 			if err := db.freshResultIDs(ctx, sub.Results); err != nil {
 				return store.SubmitOutcome{}, err
 			}
@@ -58,7 +63,7 @@ func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOut
 				return store.SubmitOutcome{}, err
 			}
 		}
-		return db.finishSubmit(ctx, s, time.Time{})
+		return db.finishSubmit(ctx, s, touch)
 	}
 	return store.SubmitOutcome{}, fmt.Errorf("%w: session %s is too contended", store.ErrConflict, sub.SessionID)
 }
