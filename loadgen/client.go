@@ -40,10 +40,15 @@ func newClient(u *url.URL, conns int, timeout time.Duration) *client {
 		NoDefaultUserAgentHeader:      true,
 		DisableHeaderNamesNormalizing: true,
 		// fasthttp would retry idempotent requests (GET, PUT) on a broken
-		// connection; every attempt must be counted and timed on its own,
-		// and a crash must show as errors, so nothing is retried.
-		RetryIf: func(*fasthttp.Request) bool { return false },
-		Dial:    (&fasthttp.TCPDialer{Concurrency: 0}).Dial,
+		// connection, and any request whose connection closed before the
+		// response (io.EOF), whatever RetryIf says, up to
+		// MaxIdemponentCallAttempts times on the same server. Every attempt
+		// must be counted and timed on its own, and a crash must show as
+		// errors, so nothing is retried here: with several servers the
+		// generator itself sends the request again to another (sender.do).
+		RetryIf:                   func(*fasthttp.Request) bool { return false },
+		MaxIdemponentCallAttempts: 1,
+		Dial:                      (&fasthttp.TCPDialer{Concurrency: 0}).Dial,
 	}
 	prefix := strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/api/v1")
 	return &client{hc: hc, scheme: u.Scheme, host: u.Host, prefix: prefix}
@@ -58,6 +63,7 @@ type call struct {
 	body    []byte
 	latency time.Duration
 	code    string // error class when the call failed: the API's code, http_<status> or transport
+	down    bool   // a transport failure that says the server is not there (targetDown)
 }
 
 func (c *call) ok() bool { return c.code == "" }
@@ -97,6 +103,7 @@ func (w *conn) do(_ context.Context, method, path, bearer string, body []byte, w
 	cl := call{latency: time.Since(start)}
 	if err != nil {
 		cl.code = "transport"
+		cl.down = targetDown(err)
 		return cl
 	}
 	cl.status = resp.StatusCode()

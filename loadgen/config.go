@@ -21,13 +21,21 @@ import (
 
 // Config is one load run. The zero value is not usable; see Defaults.
 type Config struct {
-	Target      string        // base URL, e.g. http://127.0.0.1:8080
+	Target string // base URL, e.g. http://127.0.0.1:8080
+	// Targets, when set, replaces Target: several servers of one store.
+	// Each request goes to one of them, picked per request with no
+	// stickiness (Pick), as a load balancer without sticky sessions would;
+	// a request whose target refused or dropped the connection is sent
+	// again to the next one.
+	Targets     []string
+	Pick        string        // PickRoundRobin (default) or PickRandom
 	Respondents int           // virtual respondents
 	Ramp        time.Duration // respondents start spread evenly over this
 	Think       time.Duration // mean pause before each answer and submit (uniform ±50%)
 	Duration    time.Duration // the run stops this long after its start
 	Mix         []Battery     // sessions cycle through these
 	AckLog      string        // append acknowledged answers here, if set
+	SubmitLog   string        // append acknowledged submits here, if set (SubmitLine)
 	Baseline    bool          // measure GET /api/v1/ping first, for the same duration
 	Conns       int           // most connections (and requests in flight) at once
 	Timeout     time.Duration // per request
@@ -85,6 +93,48 @@ func ParseMix(s string) ([]Battery, error) {
 	return mix, nil
 }
 
+// How a request's target is picked among several.
+const (
+	PickRoundRobin = "round-robin"
+	PickRandom     = "random"
+)
+
+// ParseTargets reads --target values, each one URL or a comma-separated
+// list of them, and returns the URLs in order. Every one must pass
+// CheckTarget; the same URL twice is refused, since it would skew the
+// per-target counts without adding a server.
+func ParseTargets(values []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t == "" {
+				continue
+			}
+			if _, err := CheckTarget(t); err != nil {
+				return nil, err
+			}
+			if seen[t] {
+				return nil, fmt.Errorf("--target %q given twice", t)
+			}
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("--target names no server")
+	}
+	return out, nil
+}
+
+// targets returns the servers of the run: Targets, or Target alone.
+func (c *Config) targets() []string {
+	if len(c.Targets) > 0 {
+		return c.Targets
+	}
+	return []string{c.Target}
+}
+
 // ErrNotLoopback refuses a target off this machine.
 var ErrNotLoopback = errors.New("this workplace forbids load on other addresses: --target must be localhost, 127.0.0.0/8 or ::1")
 
@@ -110,10 +160,14 @@ func CheckTarget(target string) (*url.URL, error) {
 }
 
 func (c *Config) check() error {
-	if _, err := CheckTarget(c.Target); err != nil {
-		return err
+	for _, t := range c.targets() {
+		if _, err := CheckTarget(t); err != nil {
+			return err
+		}
 	}
 	switch {
+	case c.Pick != "" && c.Pick != PickRoundRobin && c.Pick != PickRandom:
+		return fmt.Errorf("--pick %q: want %s or %s", c.Pick, PickRoundRobin, PickRandom)
 	case c.Respondents < 1:
 		return errors.New("--respondents must be at least 1")
 	case c.Duration <= 0:

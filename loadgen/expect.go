@@ -45,20 +45,20 @@ func conditional(lib *engine.Library, id string) bool {
 	return false
 }
 
-// expectCrisis scores a submitted session's answers (API item id → value)
-// and reports whether any instrument fires a level-1 rule. known is false
-// when the engine cannot score them (an instrument it lacks, or answers it
-// rejects), so that the session is left out of the warning counts rather
-// than guessed.
-func expectCrisis(lib *engine.Library, answers map[string]float64, sex string, age int) (crisis, known bool) {
+// expectLevel scores a submitted session's answers (API item id → value)
+// and returns the most severe warning level any instrument raises: 1 for a
+// crisis, 0 for none. known is false when the engine cannot score them (an
+// instrument it lacks, or answers it rejects), so that the session is left
+// out of the warning counts rather than guessed.
+func expectLevel(lib *engine.Library, answers map[string]float64, sex string, age int) (level int, known bool) {
 	if lib == nil {
-		return false, false
+		return 0, false
 	}
 	byInstr := map[string]map[string]float64{}
 	for id, v := range answers {
 		instr, item, ok := strings.Cut(id, ".")
 		if !ok {
-			return false, false
+			return 0, false
 		}
 		m := byInstr[instr]
 		if m == nil {
@@ -70,15 +70,15 @@ func expectCrisis(lib *engine.Library, answers map[string]float64, sex string, a
 	for instr, ans := range byInstr {
 		in, ok := lib.Get(instr, "")
 		if !ok {
-			return false, false
+			return 0, false
 		}
 		res, err := in.Score(engine.Input{Answers: ans, Sex: sex, Age: float64(age)})
 		if err != nil {
-			return false, false
+			return 0, false
 		}
-		if res.HighestLevel() == 1 {
-			crisis = true
+		if l := res.HighestLevel(); l > 0 && (level == 0 || l < level) {
+			level = l
 		}
 	}
-	return crisis, true
+	return level, true
 }

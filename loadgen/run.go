@@ -1,15 +1,15 @@
 package loadgen
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
+	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,20 +20,27 @@ import (
 // Report is what `xinling loadtest` prints. Field names are a contract with
 // the issue and with scripts that read it.
 type Report struct {
-	Target             string           `json:"target"`
-	Respondents        int              `json:"respondents"`
-	Conns              int              `json:"conns"`
-	ElapsedS           float64          `json:"elapsed_s"`
-	SessionsStarted    int64            `json:"sessions_started"`
-	SessionsCompleted  int64            `json:"sessions_completed"`
-	AnswersAcked       int64            `json:"answers_acked"`
-	AnswersPerS        float64          `json:"answers_per_s"`
-	BaselinePerS       *float64         `json:"baseline_per_s,omitempty"`
-	Endpoints          map[string]Stats `json:"endpoints"`
-	Errors             map[string]int64 `json:"errors"`
-	WarningsExpected   int64            `json:"warnings_expected"`
-	WarningsConfirmed  int64            `json:"warnings_confirmed"`
-	WarningsUnexpected int64            `json:"warnings_unexpected"`
+	// Target is the server, or the servers joined by commas; Targets has
+	// each one's share of the requests and errors.
+	Target            string           `json:"target"`
+	Targets           []TargetReport   `json:"targets"`
+	Respondents       int              `json:"respondents"`
+	Conns             int              `json:"conns"`
+	ElapsedS          float64          `json:"elapsed_s"`
+	SessionsStarted   int64            `json:"sessions_started"`
+	SessionsCompleted int64            `json:"sessions_completed"`
+	AnswersAcked      int64            `json:"answers_acked"`
+	AnswersPerS       float64          `json:"answers_per_s"`
+	BaselinePerS      *float64         `json:"baseline_per_s,omitempty"`
+	Endpoints         map[string]Stats `json:"endpoints"`
+	Errors            map[string]int64 `json:"errors"`
+	// Failovers counts requests sent again to another server after theirs
+	// refused or dropped the connection. Errors counts only requests that
+	// failed in the end, on every server tried.
+	Failovers          int64 `json:"failovers"`
+	WarningsExpected   int64 `json:"warnings_expected"`
+	WarningsConfirmed  int64 `json:"warnings_confirmed"`
+	WarningsUnexpected int64 `json:"warnings_unexpected"`
 	// ScheduleLag is how late respondents' actions started against their
 	// plan. Small means the generator delivered the load it promised; large
 	// means workers or connections ran out (raise --conns) or the machine
@@ -85,7 +92,7 @@ type metrics struct {
 
 	started, completed, acked       atomic.Int64
 	expected, confirmed, unexpected atomic.Int64
-	requests, pings                 atomic.Int64
+	requests, pings, failovers      atomic.Int64
 	entered, inWindow, late         atomic.Int64
 	firstEntry, lastEntry           atomic.Int64 // µs since start; firstEntry -1 until set
 	errMu                           sync.Mutex
@@ -132,12 +139,17 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	u, _ := CheckTarget(cfg.Target)
+	var urls []*url.URL
+	for _, t := range cfg.targets() {
+		u, _ := CheckTarget(t)
+		urls = append(urls, u)
+	}
 	limit := raiseFileLimit()
 	workers := min(cfg.Conns, cfg.Respondents)
-	// Each connection is a descriptor; keep some for everything else.
-	if limit > 0 && uint64(workers)+64 > limit {
-		workers = max(1, int(limit)-64)
+	// Each connection is a descriptor; keep some for everything else. A
+	// worker may keep an idle connection to every server.
+	if n := uint64(len(urls)); limit > 0 && uint64(workers)*n+64 > limit {
+		workers = max(1, (int(limit)-64)/int(n))
 		fmt.Fprintf(logw, "loadgen: open-file limit %d: using %d connections\n", limit, workers)
 	}
 	cfg.Conns = workers
@@ -162,17 +174,25 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 		}
 	}
 
-	var ack *ackWriter
+	var ack, subs *ackWriter
 	if cfg.AckLog != "" {
-		f, err := os.OpenFile(cfg.AckLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
+		if ack, err = openLog(cfg.AckLog); err != nil {
 			return nil, fmt.Errorf("--ack-log: %w", err)
 		}
-		ack = &ackWriter{f: f, w: bufio.NewWriterSize(f, 1<<20)}
+	}
+	if cfg.SubmitLog != "" {
+		if subs, err = openLog(cfg.SubmitLog); err != nil {
+			if ack != nil {
+				_ = ack.close()
+			}
+			return nil, fmt.Errorf("--submit-log: %w", err)
+		}
 	}
 
-	cl := newClient(u, workers, cfg.Timeout)
-	defer cl.close()
+	// Each server gets a pool as large as the run's: a worker has one
+	// request in flight, to whichever server it picked.
+	set := newTargetSet(urls, cfg.targets(), cfg.Pick, workers, cfg.Timeout)
+	defer set.close()
 	m := &metrics{errors: map[string]int64{}}
 	m.firstEntry.Store(-1)
 	seed := cfg.Seed
@@ -180,10 +200,10 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 		seed = rand.Uint64()
 	}
 	cpu0 := cpuTime()
-	rep := &Report{Target: cfg.Target, Respondents: cfg.Respondents, Conns: workers}
+	rep := &Report{Target: strings.Join(cfg.targets(), ","), Respondents: cfg.Respondents, Conns: workers}
 
 	if cfg.Baseline {
-		n, el := runBaseline(ctx, cl, workers, cfg.Duration, m)
+		n, el := runBaseline(ctx, set, workers, cfg.Duration, m, seed)
 		v := round2(float64(n) / el.Seconds())
 		rep.BaselinePerS = &v
 	}
@@ -220,8 +240,9 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			wk := &worker{cfg: &cfg, conn: cl.conn(), m: m, ack: ack, lib: lib, cond: cond, bodies: bodies,
-				rng: rand.New(rand.NewPCG(seed, uint64(w))), start: start}
+			rng := rand.New(rand.NewPCG(seed, uint64(w)))
+			wk := &worker{cfg: &cfg, snd: set.sender(rng, &m.requests, &m.failovers, ""), m: m, ack: ack, subs: subs,
+				lib: lib, cond: cond, bodies: bodies, rng: rng, start: start}
 			for e := range sch.ready {
 				now := time.Since(start)
 				if now >= cfg.Duration {
@@ -249,6 +270,11 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 			return nil, fmt.Errorf("--ack-log: %w", err)
 		}
 	}
+	if subs != nil {
+		if err := subs.close(); err != nil {
+			return nil, fmt.Errorf("--submit-log: %w", err)
+		}
+	}
 
 	rep.ElapsedS = round2(elapsed.Seconds())
 	rep.SessionsStarted = m.started.Load()
@@ -263,6 +289,8 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 		rep.Endpoints["ping"] = m.ping.Stats()
 	}
 	rep.Errors = m.errors
+	rep.Targets = set.report()
+	rep.Failovers = m.failovers.Load()
 	rep.WarningsExpected = m.expected.Load()
 	rep.WarningsConfirmed = m.confirmed.Load()
 	rep.WarningsUnexpected = m.unexpected.Load()
@@ -294,19 +322,18 @@ func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
 // before the respondents start. It runs alone rather than alongside the
 // respondents: sharing the CPU would make each figure depend on the other,
 // while alone it is the framework floor that the answer rate is compared to.
-func runBaseline(ctx context.Context, cl *client, workers int, d time.Duration, m *metrics) (int64, time.Duration) {
+func runBaseline(ctx context.Context, set *targetSet, workers int, d time.Duration, m *metrics, seed uint64) (int64, time.Duration) {
 	start := time.Now()
 	deadline := start.Add(d)
 	var ok atomic.Int64
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := cl.conn()
+			c := set.sender(rand.New(rand.NewPCG(seed, ^uint64(w))), &m.pings, &m.failovers, "ping_")
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				r := c.do(context.WithoutCancel(ctx), "GET", "/api/v1/ping", "", nil, 200)
-				m.pings.Add(1)
 				m.ping.Record(r.latency)
 				if !r.ok() {
 					m.fail("ping_" + r.code)
@@ -328,9 +355,10 @@ func runBaseline(ctx context.Context, cl *client, workers int, d time.Duration, 
 // a time. Its random source and request buffers are its own.
 type worker struct {
 	cfg    *Config
-	conn   *conn
+	snd    *sender
 	m      *metrics
 	ack    *ackWriter
+	subs   *ackWriter // the submit log
 	lib    *engine.Library
 	cond   map[string]bool // instrument → its items depend on answers
 	bodies [][]byte
@@ -401,8 +429,7 @@ func (w *worker) create(ctx context.Context, r *respondent, id int32) {
 		body = append(body, `,"consent":true}`...)
 	}
 	w.buf = body
-	cl := w.conn.do(ctx, "POST", "/api/v1/sessions", "", body, 201)
-	w.m.requests.Add(1)
+	cl := w.snd.do(ctx, "POST", "/api/v1/sessions", "", body, 201)
 	w.m.create.Record(cl.latency)
 	var s apiSession
 	if cl.ok() && decode(&cl, &s) && (s.ID == "" || s.Token == "") {
@@ -454,8 +481,7 @@ func (w *worker) answer(ctx context.Context, r *respondent) {
 	body = strconv.AppendInt(body, r.seq, 10)
 	body = append(body, '}')
 	w.buf = body
-	cl := w.conn.do(ctx, "PUT", "/api/v1/sessions/"+r.id+"/answers/"+it.ID, r.token, body, 200)
-	w.m.requests.Add(1)
+	cl := w.snd.do(ctx, "PUT", "/api/v1/sessions/"+r.id+"/answers/"+it.ID, r.token, body, 200)
 	w.m.answer.Record(cl.latency)
 	var a apiAnswer
 	if cl.ok() && decode(&cl, &a) && a.Status != "saved" && a.Status != "replay" {
@@ -475,8 +501,7 @@ func (w *worker) answer(ctx context.Context, r *respondent) {
 	if c, known := w.cond[it.Instrument]; c || !known {
 		// The answer may show or hide later items: read them back as the
 		// web app would, right after saving and before the next question.
-		cl := w.conn.do(ctx, "GET", "/api/v1/sessions/"+r.id, r.token, nil, 200)
-		w.m.requests.Add(1)
+		cl := w.snd.do(ctx, "GET", "/api/v1/sessions/"+r.id, r.token, nil, 200)
 		w.m.resume.Record(cl.latency)
 		var s apiSession
 		if !cl.ok() || !decode(&cl, &s) {
@@ -501,8 +526,7 @@ func (w *worker) answer(ctx context.Context, r *respondent) {
 }
 
 func (w *worker) submit(ctx context.Context, r *respondent) {
-	cl := w.conn.do(ctx, "POST", "/api/v1/sessions/"+r.id+"/submit", r.token, nil, 200)
-	w.m.requests.Add(1)
+	cl := w.snd.do(ctx, "POST", "/api/v1/sessions/"+r.id+"/submit", r.token, nil, 200)
 	w.m.submit.Record(cl.latency)
 	var s apiSubmit
 	if !cl.ok() || !decode(&cl, &s) {
@@ -514,7 +538,17 @@ func (w *worker) submit(ctx context.Context, r *respondent) {
 		w.noteCampaignSubmit(cl.latency)
 	}
 	crisis := len(s.Crisis) > 0 && string(s.Crisis) != "null"
-	if want, known := expectCrisis(w.lib, r.answers, r.sex, r.age); known {
+	level, known := expectLevel(w.lib, r.answers, r.sex, r.age)
+	if w.subs != nil {
+		expect := level
+		if !known || len(w.cfg.Codes) > 0 {
+			// A pupil's sex and age, which norms and rules may use, are
+			// the roster's, unknown here.
+			expect = -1
+		}
+		w.subs.writeSubmit(r.id, expect, crisis)
+	}
+	if want := level == 1; known {
 		switch {
 		case want && crisis:
 			w.m.expected.Add(1)

@@ -102,3 +102,108 @@ func TestVerifyAgainstSQLite(t *testing.T) {
 		t.Fatal("a truncated line must be an error, not a pass")
 	}
 }
+
+// TestVerifySubmitsAgainstSQLite submits sessions through the store API,
+// some not as the submit log says, and expects verify to find exactly those.
+func TestVerifySubmitsAgainstSQLite(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	session := func(id string, instruments ...string) {
+		t.Helper()
+		if _, err := st.CreateSession(ctx, store.Session{ID: id, TokenHash: []byte(id), Instruments: instruments, Consent: true, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SaveAnswer(ctx, store.Answer{SessionID: id, Item: instruments[0] + ".q1", Value: 1, Seq: 1, At: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit := func(id string, level int, instruments ...string) {
+		t.Helper()
+		sub := store.Submission{SessionID: id, At: now}
+		for _, in := range instruments {
+			sub.Results = append(sub.Results, store.Result{ID: store.NewID(), SessionID: id, Instrument: in, Version: "1", CreatedAt: now})
+		}
+		if level > 0 {
+			sub.Warning = &store.WarningDraft{ID: store.NewID(), Key: id, Level: level, DueAt: now.Add(time.Hour),
+				Reasons: []store.Reason{{ResultID: sub.Results[0].ID, Instrument: instruments[0], Rule: "r", Level: level}}}
+		}
+		if _, err := st.Submit(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	session("crisis", "phq9")
+	submit("crisis", 1, "phq9")
+	session("calm", "gad7")
+	submit("calm", 0, "gad7")
+	session("open", "phq9") // acked as submitted, never stored so
+	session("level", "phq9")
+	submit("level", 2, "phq9") // the answers raise level 1
+	session("silent", "phq9")
+	submit("silent", 0, "phq9") // the answers raise level 2
+	session("loud", "gad7")
+	submit("loud", 3, "gad7") // the answers raise none
+	session("unknown", "phq9")
+	submit("unknown", 2, "phq9") // the generator could not tell
+	session("battery", "phq9", "gad7")
+	submit("battery", 0, "phq9") // one result of two
+	session("unacked", "phq9", "gad7")
+	submit("unacked", 1, "phq9") // submitted, but the ack never came: still checked
+
+	var acks, subs []string
+	for _, id := range []string{"crisis", "calm", "open", "level", "silent", "loud", "unknown", "battery", "unacked"} {
+		item := "phq9.q1"
+		if id == "calm" || id == "loud" {
+			item = "gad7.q1"
+		}
+		acks = append(acks, `{"session":"`+id+`","item":"`+item+`","value":1,"seq":1}`)
+	}
+	for _, l := range []string{`"crisis","warning":1,"crisis":true`, `"calm","warning":0`, `"open","warning":0`,
+		`"level","warning":1`, `"silent","warning":2`, `"loud","warning":0`, `"unknown","warning":-1`, `"battery","warning":0`,
+		`"crisis","warning":1,"crisis":true`} { // a replayed submit, logged again
+		subs = append(subs, `{"session":`+l+`}`)
+	}
+	rep, err := Verify(ctx, st, strings.NewReader(strings.Join(acks, "\n")))
+	if err != nil || !rep.OK() {
+		t.Fatalf("answers: %+v, %v", rep, err)
+	}
+	if err := VerifySubmits(ctx, st, strings.NewReader(strings.Join(subs, "\n")), rep); err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Submits
+	if rep.OK() || c.Acked != 9 || c.Sessions != 8 || c.Warned != 3 || c.NotSubmitted != 1 || c.Results != 2 || c.Warnings != 3 || c.Checked != 8 {
+		t.Fatalf("report %+v, submits %+v", rep, *c)
+	}
+	got := map[string]string{}
+	for _, p := range rep.Examples {
+		got[p.Session] += p.Kind + " "
+	}
+	want := map[string]string{"open": "not_submitted ", "level": "warnings ", "silent": "warnings ", "loud": "warnings ",
+		"battery": "results ", "unacked": "results "}
+	if len(got) != len(want) {
+		t.Errorf("problems %+v", rep.Examples)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+
+	// Only what the log says it is.
+	good := `{"session":"crisis","warning":1,"crisis":true}` + "\n" + `{"session":"calm","warning":0}`
+	rep, _ = Verify(ctx, st, strings.NewReader(acks[0]))
+	if err := VerifySubmits(ctx, st, strings.NewReader(good), rep); err != nil || !rep.OK() || rep.Submits.Checked != 2 {
+		t.Fatalf("good log: %+v %+v, %v", rep, rep.Submits, err)
+	}
+	for _, bad := range []string{`{"session":"crisis","warn`, `{"session":"","warning":0}`, `{"session":"x","warning":-2}`,
+		`{"session":"crisis","warning":1}` + "\n" + `{"session":"crisis","warning":0}`} {
+		rep, _ = Verify(ctx, st, strings.NewReader(""))
+		if err := VerifySubmits(ctx, st, strings.NewReader(bad), rep); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}

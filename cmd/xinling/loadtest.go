@@ -16,13 +16,18 @@ import (
 func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 	def := loadgen.Defaults()
 	fs := newFlags("loadtest", stderr)
-	target := fs.String("target", def.Target, "base URL of the server; loopback addresses only")
+	var targets targetList
+	fs.Var(&targets, "target", "base URL of the server; loopback addresses only (default "+def.Target+"). "+
+		"Repeat it, or give a comma-separated list, for several servers of one store: each request goes to one of them (--pick), "+
+		"and one whose server refused or dropped the connection is sent again to the next")
+	pick := fs.String("pick", loadgen.PickRoundRobin, "how each request picks among several --target servers: "+loadgen.PickRoundRobin+" or "+loadgen.PickRandom+" (never sticky)")
 	respondents := fs.Int("respondents", def.Respondents, "virtual respondents")
 	ramp := fs.Duration("ramp", def.Ramp, "start the respondents spread evenly over this time")
 	think := fs.Duration("think", def.Think, "mean pause before each answer and submit (uniform ±50%); 0 for flat out")
 	duration := fs.Duration("duration", def.Duration, "stop after this long")
 	mix := fs.String("mix", "phq9,gad7", "sessions to cycle through: instruments, or batteries joined by + (phq9+gad7+asq)")
 	ackLog := fs.String("ack-log", "", "append every acknowledged answer to this file as JSON lines, for xinling verify")
+	submitLog := fs.String("submit-log", "", "append every acknowledged submit, with the warning level its answers should raise, to this file as JSON lines, for xinling verify")
 	baseline := fs.Bool("baseline", false, "first hit GET /api/v1/ping for the same duration and report baseline_per_s")
 	conns := fs.Int("conns", def.Conns, "most connections and requests in flight at once")
 	timeout := fs.Duration("timeout", def.Timeout, "per-request timeout")
@@ -40,11 +45,18 @@ func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("--mix: %v", err)
 	}
-	if _, err := loadgen.CheckTarget(*target); err != nil {
+	if len(targets) == 0 {
+		targets = targetList{def.Target}
+	}
+	urls, err := loadgen.ParseTargets(targets)
+	if err != nil {
 		return usagef("%v", err)
 	}
-	cfg := loadgen.Config{Target: *target, Respondents: *respondents, Ramp: *ramp, Think: *think,
-		Duration: *duration, Mix: m, AckLog: *ackLog, Baseline: *baseline, Conns: *conns,
+	if *pick != loadgen.PickRoundRobin && *pick != loadgen.PickRandom {
+		return usagef("--pick %q: want %s or %s", *pick, loadgen.PickRoundRobin, loadgen.PickRandom)
+	}
+	cfg := loadgen.Config{Target: urls[0], Targets: urls, Pick: *pick, Respondents: *respondents, Ramp: *ramp, Think: *think,
+		Duration: *duration, Mix: m, AckLog: *ackLog, SubmitLog: *submitLog, Baseline: *baseline, Conns: *conns,
 		Timeout: *timeout, Seed: *seed, SubmitAt: *submitAt, SubmitWindow: *submitWindow}
 	if *codesFile != "" {
 		if cfg.Codes, err = readCodes(*codesFile); err != nil {
@@ -63,6 +75,17 @@ func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
+}
+
+// targetList collects --target values: the flag may be repeated, and each
+// value may itself be a comma-separated list (loadgen.ParseTargets).
+type targetList []string
+
+func (t *targetList) String() string { return strings.Join(*t, ",") }
+
+func (t *targetList) Set(v string) error {
+	*t = append(*t, v)
+	return nil
 }
 
 // readCodes reads one access code per line, skipping blank lines.

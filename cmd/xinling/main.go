@@ -29,8 +29,8 @@ commands:
   scales test [PATH...]          run documents' test vectors
   score --scale ID ...           score one set of answers (xinling score --help)
   serve                          run the server (xinling serve --help)
-  loadtest --target URL ...      drive virtual respondents against a server
-  verify --data DIR --ack-log F  check that every acknowledged answer is stored
+  loadtest --target URL ...      drive virtual respondents against a server (or several)
+  verify --data DIR --ack-log F  check that every acknowledged answer is stored (--mongo-uri, --submit-log)
   user add --name N --role R --unit U   create a staff account (the first admin)
   demo                           seed a demo org tree and accounts, print their logins
   backup --out FILE [--data DIR]   consistent copy of the embedded store, while it serves
