@@ -113,13 +113,20 @@ func buildXinling(t *testing.T) string {
 
 func startServer(t *testing.T, bin, data, addr, logFile string) *exec.Cmd {
 	t.Helper()
+	// No rate limits: every respondent comes from 127.0.0.1.
+	cmd := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--rate-ip", "0", "--rate-token", "0", "--dev-key")
+	return runServer(t, cmd, addr, logFile)
+}
+
+// runServer starts a serve command with its output in logFile and waits
+// until it answers on addr. The test's end kills it if it still runs.
+func runServer(t *testing.T, cmd *exec.Cmd, addr, logFile string) *exec.Cmd {
+	t.Helper()
 	logf, err := os.Create(logFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logf.Close() })
-	// No rate limits: every respondent comes from 127.0.0.1.
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--rate-ip", "0", "--rate-token", "0", "--dev-key")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -118,7 +118,8 @@ func TestVerifySubmitsAgainstSQLite(t *testing.T) {
 		if _, err := st.CreateSession(ctx, store.Session{ID: id, TokenHash: []byte(id), Instruments: instruments, Consent: true, CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.SaveAnswer(ctx, store.Answer{SessionID: id, Item: instruments[0] + ".q1", Value: 1, Seq: 1, At: now}); err != nil {
+		first, _, _ := strings.Cut(instruments[0], "@")
+		if _, err := st.SaveAnswer(ctx, store.Answer{SessionID: id, Item: first + ".q1", Value: 1, Seq: 1, At: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -149,8 +150,8 @@ func TestVerifySubmitsAgainstSQLite(t *testing.T) {
 	submit("loud", 3, "gad7") // the answers raise none
 	session("unknown", "phq9")
 	submit("unknown", 2, "phq9") // the generator could not tell
-	session("battery", "phq9", "gad7")
-	submit("battery", 0, "phq9") // one result of two
+	session("battery", "phq9@1.1.0", "gad7@1.1.0")
+	submit("battery", 0, "phq9") // one result of two (sessions pin versions, results name the instrument)
 	session("unacked", "phq9", "gad7")
 	submit("unacked", 1, "phq9") // submitted, but the ack never came: still checked
 
