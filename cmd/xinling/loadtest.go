@@ -17,7 +17,7 @@ func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 	def := loadgen.Defaults()
 	fs := newFlags("loadtest", stderr)
 	var targets targetList
-	fs.Var(&targets, "target", "base URL of the server; loopback addresses only (default "+def.Target+"). "+
+	fs.Var(&targets, "target", "base `URL` of the server; loopback addresses only (default "+def.Target+"). "+
 		"Repeat it, or give a comma-separated list, for several servers of one store: each request goes to one of them (--pick), "+
 		"and one whose server refused or dropped the connection is sent again to the next")
 	pick := fs.String("pick", loadgen.PickRoundRobin, "how each request picks among several --target servers: "+loadgen.PickRoundRobin+" or "+loadgen.PickRandom+" (never sticky)")
