@@ -77,7 +77,7 @@ run: build
 	./$(BIN) demo --dev-key
 	./$(BIN) serve --dev-key
 
-test: vet lint unit test-mongo webapp-test e2e
+test: vet lint unit test-mongo test-multiserver webapp-test e2e
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -157,7 +157,7 @@ test-mongo:
 # --queue-feed plus one second. XINLING_TEST_MONGO_URI or FerretDB, as for
 # test-mongo; each test uses a database of its own and drops it.
 # XINLING_MULTISERVER_DURATION and XINLING_MULTISERVER_RESPONDENTS make the
-# load longer or heavier. Not yet part of make test.
+# load longer or heavier. Part of make test.
 .PHONY: test-multiserver
 MULTISERVER_TESTS := $(GO) test -race -count=1 -run MultiServer -v ./loadgen/
 test-multiserver:
