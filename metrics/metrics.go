@@ -29,6 +29,7 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	batch    prometheus.Histogram
 	warnings *prometheus.CounterVec
+	audit    *prometheus.CounterVec
 }
 
 // New registers the event metrics and the Go runtime and process ones.
@@ -55,8 +56,12 @@ func New() *Metrics {
 			Name: "xinling_warnings_raised_total",
 			Help: "Submissions that raised or joined a warning queue entry, by the entry's level (1 is the most urgent).",
 		}, []string{"level"}),
+		audit: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xinling_audit_write_failures_total",
+			Help: "Audit lines that could not be written, by kind: disclosure (the data was withheld, the caller got 503 audit_unavailable) or action (the action stands; the log has the line at ERROR). Any increase needs the operator.",
+		}, []string{"kind"}),
 	}
-	m.reg.MustRegister(m.answers, m.latency, m.batch, m.warnings,
+	m.reg.MustRegister(m.answers, m.latency, m.batch, m.warnings, m.audit,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Levels that have not happened yet still show as 0, so alerts on
 	// rate() see a series from the start.
@@ -65,6 +70,9 @@ func New() *Metrics {
 	}
 	for _, st := range []string{string(store.AnswerSaved), string(store.AnswerReplay), string(store.AnswerStale)} {
 		m.answers.WithLabelValues(st)
+	}
+	for _, kind := range []string{"disclosure", "action"} { // assess.AuditDisclosure, assess.AuditAction
+		m.audit.WithLabelValues(kind)
 	}
 	return m
 }
@@ -79,6 +87,10 @@ func (m *Metrics) AnswerSaved(status string) { m.answers.WithLabelValues(status)
 
 // WarningRaised counts a submission that filed a warning (assess.Observer).
 func (m *Metrics) WarningRaised(level int) { m.warnings.WithLabelValues(strconv.Itoa(level)).Inc() }
+
+// AuditWriteFailed counts an audit line that could not be written
+// (assess.Observer).
+func (m *Metrics) AuditWriteFailed(kind string) { m.audit.WithLabelValues(kind).Inc() }
 
 // Observe records a save or submit's latency (api.Config.Observe).
 func (m *Metrics) Observe(op, outcome string, d time.Duration) {
