@@ -69,17 +69,11 @@ func DefaultConfig() Config {
 		PublicURL: "http://127.0.0.1:8080", CJKFont: slips.DefaultFont}
 }
 
-// Services are the workflows the API exposes.
+// Services are what the API exposes: the workflows, as assess.New built
+// and wired them, and the readiness check.
 type Services struct {
-	Sessions  *assess.Sessions
-	Staff     *assess.Staff
-	Records   *assess.Records
-	Queue     *assess.Queue
-	Campaigns *assess.Campaigns
-	Stats     *assess.Stats
-	Hub       *assess.Hub
-	// Catalog, if set, serves the custom instrument lifecycle.
-	Catalog *assess.Catalog
+	// Services may be nil for a test that asks only the probes.
+	*assess.Services
 	// Ready reports whether the server can serve: the store is reachable
 	// and the instruments are loaded.
 	Ready func(ctx context.Context) error
@@ -92,6 +86,9 @@ func New(cfg Config, svc Services) *fiber.App {
 	}
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = DefaultConfig().BodyLimit
+	}
+	if svc.Services == nil {
+		svc.Services = &assess.Services{}
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "xinling",

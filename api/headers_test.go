@@ -35,7 +35,7 @@ func (s *server) raw(method, path, contentType, body string, header map[string]s
 
 func TestSecurityHeadersOnEveryResponseClass(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.RateLogin = 1 })
+	s := newServer(t, func(c *api.Config, _ *assess.Options) { c.RateLogin = 1 })
 	s.org()
 	cases := []struct {
 		name, method, path, body string
@@ -85,7 +85,7 @@ func TestSecurityHeadersOnEveryResponseClass(t *testing.T) {
 
 func TestHSTSOnlyBehindTLS(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.CookieSecure = true })
+	s := newServer(t, func(c *api.Config, _ *assess.Options) { c.CookieSecure = true })
 	for _, path := range []string{"/healthz", "/api/v1/ping", "/api/v1/nope"} {
 		if got := s.raw("GET", path, "", "", nil).Header.Get("Strict-Transport-Security"); !strings.HasPrefix(got, "max-age=31536000") {
 			t.Errorf("%s with --cookie-secure: HSTS %q", path, got)
@@ -113,7 +113,7 @@ func TestLiveStreamIsNotStored(t *testing.T) {
 // framed by this origin; every other web app page may not be framed at all.
 func TestOnlyThePreviewMayBeFramedAndOnlyHere(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.WebApp = builtWebApp() })
+	s := newServer(t, func(c *api.Config, _ *assess.Options) { c.WebApp = builtWebApp() })
 	for path, want := range map[string][2]string{
 		"/m/preview/phq9":     {"frame-ancestors 'self'", "SAMEORIGIN"},
 		"/m/":                 {"frame-ancestors 'none'", "DENY"},

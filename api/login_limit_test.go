@@ -23,8 +23,8 @@ func (c *console) loginFrom(addr, login, password string) response {
 	return c.send(req)
 }
 
-func behindProxy(limit int) func(*api.Config, *assess.Config) {
-	return func(c *api.Config, _ *assess.Config) { c.RateLogin, c.ProxyHeader = limit, "X-Forwarded-For" }
+func behindProxy(limit int) func(*api.Config, *assess.Options) {
+	return func(c *api.Config, _ *assess.Options) { c.RateLogin, c.ProxyHeader = limit, "X-Forwarded-For" }
 }
 
 func TestLoginRateLimitPerAddress(t *testing.T) {

@@ -62,7 +62,7 @@ func (b *logBuffer) lines(t *testing.T) []map[string]any {
 
 // captureLogs sends the server's log, at every level, to the buffer. The
 // process default logger is captured as well, for anything logging there.
-func captureLogs(t *testing.T) (*logBuffer, func(*api.Config, *assess.Config)) {
+func captureLogs(t *testing.T) (*logBuffer, func(*api.Config, *assess.Options)) {
 	b := &logBuffer{}
 	log, err := logging.New(b, "json", slog.LevelDebug)
 	if err != nil {
@@ -71,7 +71,7 @@ func captureLogs(t *testing.T) (*logBuffer, func(*api.Config, *assess.Config)) {
 	prev := slog.Default()
 	slog.SetDefault(log)
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	return b, func(c *api.Config, _ *assess.Config) { c.Log = log }
+	return b, func(c *api.Config, _ *assess.Options) { c.Log = log }
 }
 
 func TestRequestIDsInResponsesErrorsAndLogs(t *testing.T) {
@@ -239,9 +239,9 @@ func TestMetricsMoveWithAJourney(t *testing.T) {
 	t.Parallel()
 	const token = "scrape-token-0123456789"
 	m := metrics.New()
-	o := newQueueOrg(t, func(c *api.Config, sc *assess.Config) {
+	o := newQueueOrg(t, func(c *api.Config, sc *assess.Options) {
 		c.Metrics, c.MetricsToken, c.Observe = m.Handler(), token, m.Observe
-		sc.Observer, sc.SelfTestUnit = m, "county"
+		sc.Observer, sc.Sessions.SelfTestUnit = m, "county"
 	})
 	s := o.s
 	m.Watch(metrics.Sources{ActiveSessions: func() int { return s.sessions.Active(metrics.ActiveWindow) },

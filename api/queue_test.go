@@ -60,7 +60,7 @@ type queueOrg struct {
 	inA, inB           string
 }
 
-func newQueueOrg(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *queueOrg {
+func newQueueOrg(t *testing.T, mutate ...func(*api.Config, *assess.Options)) *queueOrg {
 	s := newServer(t, mutate...)
 	o := &queueOrg{s: s}
 	o.admin = s.signIn("admin", s.org())
@@ -265,7 +265,7 @@ func TestLevelOneEscalatesUpTheTree(t *testing.T) {
 // stream; the latency is logged, not asserted.
 func TestNewWarningReachesConsoleOverSSE(t *testing.T) {
 	t.Parallel()
-	o := newQueueOrg(t, func(_ *api.Config, c *assess.Config) { c.SelfTestUnit = "county" })
+	o := newQueueOrg(t, func(_ *api.Config, c *assess.Options) { c.Sessions.SelfTestUnit = "county" })
 	req, _ := http.NewRequest("GET", o.s.base+"/api/v1/warnings/stream", nil)
 	resp, err := o.counsellor.client.Do(req)
 	if err != nil {

@@ -42,7 +42,7 @@ type server struct {
 	dir       string // the embedded store's files
 }
 
-func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *server {
+func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Options)) *server {
 	t.Helper()
 	lib, err := testkit.Library()
 	if err != nil {
@@ -58,36 +58,26 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Config)) *serve
 	// Through the sealing layer, as in xinling serve.
 	st := sealed.Wrap(db, storetest.TestKeys(t, storetest.TestKeySpec))
 	clk := testkit.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
-	acfg, scfg := api.DefaultConfig(), assess.DefaultConfig()
-	scfg.Now = clk.Now
-	for _, m := range mutate {
-		m(&acfg, &scfg)
-	}
 	// A cheap argon2 cost: these tests sign in hundreds of times, and at
 	// the real cost (pinned in assess's own tests) hashing was most of
 	// this package's time under -race.
-	staff := assess.NewStaff(st, assess.AuthConfig{Now: clk.Now, Hashing: assess.PasswordHashing{Time: 1, MemoryKiB: 64}})
-	hub := assess.NewHub()
-	scfg.Hub = hub
-	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: scfg.SLA, Now: clk.Now, Hub: hub})
-	records := assess.NewRecords(st, lib, clk.Now)
-	campaigns := assess.NewCampaigns(st, lib, clk.Now)
-	catalog := assess.NewCatalog(lib, st, clk.Now)
-	catalog.SetQueue(scfg.SLA, hub)
-	campaigns.UseCatalog(catalog)
-	scfg.Campaigns, scfg.Catalog = campaigns, catalog
-	records.OnWarningChange(hub.Publish)
-	sessions := assess.NewSessions(st, lib, scfg)
-	app := api.New(acfg, api.Services{Sessions: sessions, Staff: staff, Records: records, Queue: queue, Hub: hub,
-		Campaigns: campaigns, Stats: assess.NewStats(st, clk.Now), Catalog: catalog, Ready: api.Readiness(st.Ping, func() int { return len(lib.Latest()) })})
+	acfg, opts := api.DefaultConfig(), assess.Options{Now: clk.Now, Auth: assess.AuthConfig{Hashing: assess.PasswordHashing{Time: 1, MemoryKiB: 64}}}
+	for _, m := range mutate {
+		m(&acfg, &opts)
+	}
+	if opts.Log == nil {
+		opts.Log = acfg.Log // one logger, as in xinling serve
+	}
+	svc := assess.New(st, lib, opts)
+	app := api.New(acfg, api.Services{Services: svc, Ready: api.Readiness(st.Ping, func() int { return len(lib.Latest()) })})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { hub.Close(); _ = app.Shutdown() })
-	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: staff, queue: queue, campaigns: campaigns, catalog: catalog, clock: clk,
-		dir: dir, hub: hub, sessions: sessions}
+	t.Cleanup(func() { svc.Hub.Close(); _ = app.Shutdown() })
+	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: svc.Staff, queue: svc.Queue, campaigns: svc.Campaigns,
+		catalog: svc.Catalog, clock: clk, dir: dir, hub: svc.Hub, sessions: svc.Sessions}
 }
 
 type response struct {
@@ -272,7 +262,7 @@ func TestDisplayConditionsAndIncompleteSubmit(t *testing.T) {
 
 func TestCrisisAndFollowUpShareOneQueueEntry(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(_ *api.Config, c *assess.Config) { c.Hotline = "400-000-0000" })
+	s := newServer(t, func(_ *api.Config, c *assess.Options) { c.Sessions.Hotline = "400-000-0000" })
 	ss := s.start(map[string]any{"instrument": "phq9"})
 	s.answerAll(ss, 0, 0, 0, 0, 0, 0, 0, 0, 1)
 	sub := s.do("POST", "/api/v1/sessions/"+ss.id+"/submit", ss.token, nil)
@@ -331,7 +321,7 @@ func TestBatteryAndLocale(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.BodyLimit = 4096 })
+	s := newServer(t, func(c *api.Config, _ *assess.Options) { c.BodyLimit = 4096 })
 	ss := s.start(map[string]any{"instrument": "phq9"})
 	path := "/api/v1/sessions/" + ss.id
 	cases := []struct {
@@ -385,7 +375,7 @@ func TestBadInput(t *testing.T) {
 
 func TestExpiredSession(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(_ *api.Config, c *assess.Config) { c.IdleTimeout = time.Hour })
+	s := newServer(t, func(_ *api.Config, c *assess.Options) { c.Sessions.IdleTimeout = time.Hour })
 	ss := s.start(map[string]any{"instrument": "gad7"})
 	s.clock.Add(50 * time.Minute)
 	if r := s.answer(ss, "gad7.q1", 1, 1); r.status != 200 {
@@ -403,7 +393,7 @@ func TestExpiredSession(t *testing.T) {
 
 func TestRateLimits(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.RatePerToken = 3 })
+	s := newServer(t, func(c *api.Config, _ *assess.Options) { c.RatePerToken = 3 })
 	ss := s.start(map[string]any{"instrument": "gad7"})
 	for i := 1; i <= 3; i++ {
 		if r := s.answer(ss, "gad7.q1", 1, i); r.status != 200 {
@@ -451,7 +441,7 @@ func openAPIPath(p string) string {
 
 func TestCORS(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.CORSOrigins = []string{"https://m.example.cn"} })
+	s := newServer(t, func(c *api.Config, _ *assess.Options) { c.CORSOrigins = []string{"https://m.example.cn"} })
 	for origin, allowed := range map[string]bool{"https://m.example.cn": true, "https://evil.example": false} {
 		req, _ := http.NewRequest("OPTIONS", s.base+"/api/v1/sessions", nil)
 		req.Header.Set("Origin", origin)

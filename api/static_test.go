@@ -37,7 +37,7 @@ func getPage(t *testing.T, base, path string) (int, http.Header, string) {
 
 func TestWebAppHistoryFallbackAndAssets(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(c *api.Config, _ *assess.Config) { c.WebApp = builtWebApp() })
+	s := newServer(t, func(c *api.Config, _ *assess.Options) { c.WebApp = builtWebApp() })
 	for _, tc := range []struct {
 		path, want string
 		status     int
@@ -71,7 +71,7 @@ func TestWebAppHistoryFallbackAndAssets(t *testing.T) {
 
 func TestWebAppNotBuiltSaysHowToBuild(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, func(c *api.Config, _ *assess.Config) {
+	s := newServer(t, func(c *api.Config, _ *assess.Options) {
 		c.WebApp = fstest.MapFS{"placeholder.html": {Data: []byte("not built")}}
 	})
 	status, _, body := getPage(t, s.base, "/console/")

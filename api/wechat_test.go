@@ -33,10 +33,10 @@ func newWeChatServer(t *testing.T) (*server, *wechattest.Server) {
 	t.Helper()
 	wx := wechattest.New("wx0123456789abcdef", "app-secret-for-tests")
 	t.Cleanup(wx.Close)
-	s := newServer(t, func(c *api.Config, sc *assess.Config) {
+	s := newServer(t, func(c *api.Config, sc *assess.Options) {
 		c.PublicURL = "http://" + publicHost
 		c.WeChat = wx.Config()
-		sc.IdentityKey = identityKey
+		sc.Sessions.IdentityKey = identityKey
 	})
 	return s, wx
 }
@@ -440,10 +440,10 @@ func TestWeChatCookiesBehindHTTPS(t *testing.T) {
 	t.Parallel()
 	wx := wechattest.New("wx0123456789abcdef", "app-secret-for-tests")
 	t.Cleanup(wx.Close)
-	s := newServer(t, func(c *api.Config, sc *assess.Config) {
+	s := newServer(t, func(c *api.Config, sc *assess.Options) {
 		c.PublicURL = "https://xl.example.cn"
 		c.WeChat = wx.Config()
-		sc.IdentityKey = identityKey
+		sc.Sessions.IdentityKey = identityKey
 	})
 	req, _ := http.NewRequest("GET", s.base+"/api/v1/wechat/login?next=/m/", nil)
 	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
@@ -468,10 +468,10 @@ func TestSignedInSelfTestsReachThePersonRecord(t *testing.T) {
 	t.Parallel()
 	wx := wechattest.New("wx0123456789abcdef", "app-secret-for-tests")
 	t.Cleanup(wx.Close)
-	o := newQueueOrg(t, func(c *api.Config, sc *assess.Config) {
+	o := newQueueOrg(t, func(c *api.Config, sc *assess.Options) {
 		c.PublicURL = "http://" + publicHost
 		c.WeChat = wx.Config()
-		sc.IdentityKey = identityKey
+		sc.Sessions.IdentityKey = identityKey
 	})
 	s := o.s
 	alice := s.browser()

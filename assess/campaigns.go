@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"xinling/engine"
 	"xinling/store"
 )
 
@@ -25,25 +24,13 @@ var (
 	Visibilities  = []string{"nothing", "thanks", "bands"}
 )
 
-// Campaigns runs school screening campaigns.
+// Campaigns runs school screening campaigns. Their batteries may use the
+// built-ins and the custom instruments a campaign's unit may use.
 type Campaigns struct {
-	store   store.Store
-	catalog *Catalog
-	now     func() time.Time
+	*shared
+	catalog    *Catalog
+	maxBattery int // as a session's (SessionConfig.MaxBattery)
 }
-
-// NewCampaigns returns the campaign service. Its batteries may use the
-// library's instruments; UseCatalog adds custom ones.
-func NewCampaigns(st store.Store, lib *engine.Library, now func() time.Time) *Campaigns {
-	if now == nil {
-		now = time.Now
-	}
-	return &Campaigns{store: st, catalog: NewCatalog(lib, nil, now), now: now}
-}
-
-// UseCatalog lets batteries use the custom instruments a campaign's unit
-// may use.
-func (c *Campaigns) UseCatalog(cat *Catalog) { c.catalog = cat }
 
 // canRunCampaigns: admins and school psychologists set up screenings.
 func canRunCampaigns(p *Principal) error {
@@ -95,8 +82,8 @@ func (c *Campaigns) check(ctx context.Context, p *Principal, n NewCampaign) erro
 	if !n.EndsAt.After(n.StartsAt) {
 		return errorf(CodeValidation, "ends_at", "the window must end after it starts")
 	}
-	if len(n.Battery) == 0 || len(n.Battery) > DefaultConfig().MaxBattery {
-		return errorf(CodeValidation, "battery", "a battery has between 1 and %d instruments", DefaultConfig().MaxBattery)
+	if len(n.Battery) == 0 || len(n.Battery) > c.maxBattery {
+		return errorf(CodeValidation, "battery", "a battery has between 1 and %d instruments", c.maxBattery)
 	}
 	owner, err := unitIn(ctx, c.store, p, n.UnitID, "unit_id")
 	if err != nil {

@@ -32,10 +32,7 @@ const (
 // Versions already loaded stay loaded (retired ones too), so every stored
 // result can be rescored with the document that made it.
 type Catalog struct {
-	lib     *engine.Library
-	store   store.Store
-	now     func() time.Time
-	log     func(msg string, args ...any)
+	*shared
 	builtin map[string]bool
 
 	mu       sync.RWMutex
@@ -43,9 +40,6 @@ type Catalog struct {
 	disabled map[string]string            // "id version" → why the stored document no longer loads
 	problems map[string]*InstrumentProblem
 	unitPath map[string]string // unit id → path, for owners
-
-	sla [4]time.Duration // deadlines of warnings that rescoring raises
-	hub *Hub
 }
 
 type customInstrument struct {
@@ -64,23 +58,17 @@ type InstrumentProblem struct {
 	Last       time.Time `json:"last"`
 }
 
-// NewCatalog returns a catalog whose built-ins are every instrument lib
-// holds now. st may be nil for a catalog of built-ins only.
-func NewCatalog(lib *engine.Library, st store.Store, now func() time.Time) *Catalog {
-	if now == nil {
-		now = time.Now
-	}
-	c := &Catalog{lib: lib, store: st, now: now, log: func(string, ...any) {}, builtin: map[string]bool{},
+// newCatalog returns a catalog whose built-ins are every instrument the
+// library holds now.
+func newCatalog(sh *shared) *Catalog {
+	c := &Catalog{shared: sh, builtin: map[string]bool{},
 		custom: map[string]*customInstrument{}, disabled: map[string]string{}, problems: map[string]*InstrumentProblem{},
 		unitPath: map[string]string{}}
-	for _, in := range lib.Latest() {
+	for _, in := range sh.lib.Latest() {
 		c.builtin[in.ID()] = true
 	}
 	return c
 }
-
-// SetLog sets where the catalog reports documents it had to disable.
-func (c *Catalog) SetLog(log func(msg string, args ...any)) { c.log = log }
 
 // SelfTest returns the version a new self-test of id uses: a public
 // built-in, or the latest published custom version a root administrator
@@ -180,11 +168,9 @@ func (c *Catalog) NoteResult(ctx context.Context, res *engine.Result) {
 		p.Last = now
 		c.mu.Unlock()
 		if first {
-			c.log("instrument problem", "instrument", res.Instrument, "version", res.Version, "problem", msg)
-			if c.store != nil {
-				_ = c.store.AppendAudit(ctx, store.AuditEntry{At: now, ActorID: "system", Action: "instrument_problem",
-					TargetKind: "instrument", TargetID: res.Instrument + " " + res.Version, Detail: msg})
-			}
+			c.log.Warn("instrument problem", "instrument", res.Instrument, "version", res.Version, "problem", msg)
+			_ = c.store.AppendAudit(ctx, store.AuditEntry{At: now, ActorID: "system", Action: "instrument_problem",
+				TargetKind: "instrument", TargetID: res.Instrument + " " + res.Version, Detail: msg})
 		}
 	}
 }
@@ -195,9 +181,6 @@ func (c *Catalog) NoteResult(ctx context.Context, res *engine.Result) {
 // A stored document that no longer loads (the engine changed) is disabled
 // and reported, never fatal.
 func (c *Catalog) Sync(ctx context.Context) error {
-	if c.store == nil {
-		return nil
-	}
 	var docs []store.InstrumentDoc
 	for _, state := range []store.InstrumentState{store.InstrumentPublished, store.InstrumentRetired} {
 		list, err := c.store.ListInstruments(ctx, store.InstrumentFilter{State: state})
@@ -265,7 +248,7 @@ func (c *Catalog) load(ctx context.Context, d store.InstrumentDoc) error {
 		c.mu.Lock()
 		c.disabled[d.ID+" "+d.Version] = why
 		c.mu.Unlock()
-		c.log("custom instrument disabled: it no longer loads", "instrument", d.ID, "version", d.Version, "why", why)
+		c.log.Warn("custom instrument disabled: it no longer loads", "instrument", d.ID, "version", d.Version, "why", why)
 	}
 	return nil
 }
@@ -291,7 +274,7 @@ func (c *Catalog) ownerPath(ctx context.Context, unitID string) (string, error) 
 func (c *Catalog) RunSync(ctx context.Context, every time.Duration) {
 	runEvery(ctx, every, func(ctx context.Context) (int, error) { return 0, c.Sync(ctx) }, func(_ int, err error) {
 		if err != nil && ctx.Err() == nil {
-			c.log("instrument sync failed", "err", err)
+			c.log.Warn("instrument sync failed", "err", err)
 		}
 	})
 }
@@ -376,9 +359,6 @@ func (c *Catalog) identityProblem(ctx context.Context, owner store.Unit, id, ver
 	if id == "builtin" || id == "import" || id == "check" {
 		return fmt.Sprintf("%q is reserved; choose another id", id), "id"
 	}
-	if c.store == nil {
-		return "", ""
-	}
 	versions, err := c.store.ListInstruments(ctx, store.InstrumentFilter{ID: id})
 	if err != nil {
 		return "", ""
@@ -445,9 +425,6 @@ func (c *Catalog) List(ctx context.Context, p *Principal) ([]InstrumentVersion, 
 				Hash: in.Hash, Public: in.Doc.Public})
 		}
 	}
-	if c.store == nil {
-		return out, nil
-	}
 	docs, err := c.store.ListInstruments(ctx, store.InstrumentFilter{})
 	if err != nil {
 		return nil, err
@@ -479,9 +456,6 @@ func (c *Catalog) owned(ctx context.Context, p *Principal, id, version string) (
 		return store.InstrumentDoc{}, "", err
 	}
 	notFound := errorf(CodeNotFound, "", "no custom instrument %s version %s", id, version)
-	if c.store == nil {
-		return store.InstrumentDoc{}, "", notFound
-	}
 	d, err := c.store.GetInstrument(ctx, id, version)
 	if errors.Is(err, store.ErrNotFound) {
 		return d, "", notFound

@@ -10,13 +10,13 @@ import (
 // Hub fans queue changes out to connected consoles, each filtered by the
 // subscriber's subtree. It is in-process: with several instances, each one
 // only tells its own consoles, unless it also follows the store's change
-// feed (Follow; docs/SCALING.md).
+// feed (Services.FollowFeed; docs/SCALING.md).
 type Hub struct {
 	mu     sync.Mutex
 	subs   map[*Subscription]struct{}
 	closed bool
 	// sent is the latest version published per entry, so that a change
-	// seen both locally and through the store's feed (Follow) goes out
+	// seen both locally and through the store's feed (FollowFeed) goes out
 	// once, and an older version arriving late not at all.
 	sent map[string]int64
 }
@@ -36,8 +36,8 @@ type Subscription struct {
 	hub  *Hub
 }
 
-// NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{subs: map[*Subscription]struct{}{}, sent: map[string]int64{}} }
+// newHub returns an empty hub; New gives every service the same one.
+func newHub() *Hub { return &Hub{subs: map[*Subscription]struct{}{}, sent: map[string]int64{}} }
 
 // Subscribe starts a stream of changes under unitPath.
 func (h *Hub) Subscribe(unitPath string) *Subscription {

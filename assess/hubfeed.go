@@ -19,21 +19,8 @@ const FeedOverlap = 5 * time.Second
 type HubFeed struct {
 	hub   *Hub
 	feed  store.ChangeFeed
-	now   func() time.Time
 	log   *slog.Logger
 	since time.Time // newest UpdatedAt seen
-}
-
-// NewHubFeed follows feed from now on: changes made before it started are
-// what a console loads with its list.
-func NewHubFeed(hub *Hub, feed store.ChangeFeed, now func() time.Time, log *slog.Logger) *HubFeed {
-	if now == nil {
-		now = time.Now
-	}
-	if log == nil {
-		log = slog.Default()
-	}
-	return &HubFeed{hub: hub, feed: feed, now: now, log: log, since: now()}
 }
 
 // Poll publishes every change since the last poll (less the overlap) and

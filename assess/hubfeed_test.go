@@ -15,21 +15,18 @@ import (
 // both publishes it locally and reads it back from the feed.
 func TestHubFeedCarriesChangesBetweenInstances(t *testing.T) {
 	t.Parallel()
-	lib, st, clk, cfg := fixture(t, time.Hour)
+	lib, st, clk, opts := fixture(t, time.Hour)
 	ctx := context.Background()
 	if _, err := st.CreateUnit(ctx, store.Unit{ID: "city", Kind: "city", Name: "市"}); err != nil {
 		t.Fatal(err)
 	}
-	hubA, hubB := assess.NewHub(), assess.NewHub()
-	t.Cleanup(hubA.Close)
-	t.Cleanup(hubB.Close)
-	cfgA := cfg
-	cfgA.Hub = hubA
-	a := assess.NewSessions(st, lib, cfgA)
+	srvA, srvB := assess.New(st, lib, opts), assess.New(st, lib, opts)
+	t.Cleanup(srvA.Hub.Close)
+	t.Cleanup(srvB.Hub.Close)
+	a := srvA.Sessions
 	feed := st.(store.ChangeFeed)
-	feedA := assess.NewHubFeed(hubA, feed, clk.Now, nil)
-	feedB := assess.NewHubFeed(hubB, feed, clk.Now, nil)
-	subA, subB := hubA.Subscribe("/city/"), hubB.Subscribe("/city/")
+	feedA, feedB := srvA.FollowFeed(feed), srvB.FollowFeed(feed)
+	subA, subB := srvA.Hub.Subscribe("/city/"), srvB.Hub.Subscribe("/city/")
 
 	v, err := a.Create(ctx, assess.CreateRequest{Instruments: []string{"phq9"}, Consent: true}, "zh-CN")
 	if err != nil {
@@ -86,7 +83,7 @@ func TestHubFeedCarriesChangesBetweenInstances(t *testing.T) {
 // again sends nothing.
 func TestHubSendsAnEntryVersionOnce(t *testing.T) {
 	t.Parallel()
-	h := assess.NewHub()
+	h := assess.New(nil, nil, assess.Options{}).Hub
 	t.Cleanup(h.Close)
 	sub := h.Subscribe("/city/")
 	for _, v := range []int64{1, 1, 3, 2, 3, 4} {

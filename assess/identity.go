@@ -71,7 +71,7 @@ func (s *Sessions) identityIndex(issuer, subject string) string {
 // server must later trust: purpose keeps one kind of token from being
 // replayed as another. The value must not contain "|".
 func (s *Sessions) Sign(purpose, value string, ttl time.Duration) string {
-	payload := value + "|" + strconv.FormatInt(s.cfg.Now().Add(ttl).Unix(), 10)
+	payload := value + "|" + strconv.FormatInt(s.now().Add(ttl).Unix(), 10)
 	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." +
 		base64.RawURLEncoding.EncodeToString(s.signature(purpose, payload))
 }
@@ -93,7 +93,7 @@ func (s *Sessions) Verify(purpose, token string) (string, bool) {
 	}
 	value, exp, ok := strings.Cut(string(payload), "|")
 	unix, err := strconv.ParseInt(exp, 10, 64)
-	if !ok || err != nil || !s.cfg.Now().Before(time.Unix(unix, 0)) {
+	if !ok || err != nil || !s.now().Before(time.Unix(unix, 0)) {
 		return "", false
 	}
 	return value, true
@@ -135,7 +135,7 @@ func (s *Sessions) SignIn(ctx context.Context, kind, issuer, subject string) (Re
 		return RespondentToken{}, err
 	}
 	ttl := s.cfg.RespondentTTL
-	return RespondentToken{Token: s.Sign(respondentPurpose, p.ID, ttl), Expires: s.cfg.Now().Add(ttl)}, nil
+	return RespondentToken{Token: s.Sign(respondentPurpose, p.ID, ttl), Expires: s.now().Add(ttl)}, nil
 }
 
 // newIdentity creates a person for a first-time identity. Self-tests are
@@ -146,7 +146,7 @@ func (s *Sessions) newIdentity(ctx context.Context, kind, key string) (store.Per
 	if err != nil {
 		return store.Person{}, err
 	}
-	now := s.cfg.Now()
+	now := s.now()
 	p, err := s.store.CreatePerson(ctx, store.Person{ID: store.NewID(), UnitID: unit, CreatedAt: now, UpdatedAt: now})
 	if err != nil {
 		return store.Person{}, err

@@ -13,9 +13,9 @@ import (
 
 func identityFixture(t *testing.T) (*assess.Sessions, store.Store, func(time.Duration)) {
 	t.Helper()
-	lib, st, clk, cfg := fixture(t, time.Hour)
-	cfg.IdentityKey = bytes.Repeat([]byte{9}, 32)
-	return assess.NewSessions(st, lib, cfg), st, clk.Add
+	lib, st, clk, opts := fixture(t, time.Hour)
+	opts.Sessions.IdentityKey = bytes.Repeat([]byte{9}, 32)
+	return assess.New(st, lib, opts).Sessions, st, clk.Add
 }
 
 func TestSignInFindsTheSamePersonAgain(t *testing.T) {

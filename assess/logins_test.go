@@ -12,9 +12,10 @@ import (
 // refused: each holds the address it came from. A live one stays.
 func TestExpiredSignInsAreDeleted(t *testing.T) {
 	t.Parallel()
-	_, st, clk, _ := fixture(t, time.Hour)
+	_, st, clk, opts := fixture(t, time.Hour)
 	ctx := context.Background()
-	staff := assess.NewStaff(st, assess.AuthConfig{Now: clk.Now, SessionTTL: time.Hour, Hashing: assess.PasswordHashing{Time: 1, MemoryKiB: 64}})
+	opts.Auth = assess.AuthConfig{SessionTTL: time.Hour, Hashing: assess.PasswordHashing{Time: 1, MemoryKiB: 64}}
+	staff := assess.New(st, nil, opts).Staff
 	_, otp, err := staff.Bootstrap(ctx, "admin", "管理员", "city", "city")
 	if err != nil {
 		t.Fatal(err)

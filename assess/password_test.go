@@ -9,8 +9,8 @@ import (
 // server uses is pinned down.
 func TestStaffHashesWithOWASPCostByDefault(t *testing.T) {
 	t.Parallel()
-	for _, cfg := range []AuthConfig{{}, DefaultAuthConfig(), {Hashing: PasswordHashing{Time: 2}}} {
-		h := string(NewStaff(nil, cfg).cfg.Hashing.hash("a-long-new-secret"))
+	for _, cfg := range []AuthConfig{{}, DefaultOptions().Auth, {Hashing: PasswordHashing{Time: 2}}} {
+		h := string(New(nil, nil, Options{Auth: cfg}).Staff.cfg.Hashing.hash("a-long-new-secret"))
 		if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
 			t.Fatalf("%+v hashes as %s, want argon2id with m=19456,t=2,p=1", cfg.Hashing, h)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -12,18 +11,6 @@ import (
 	"xinling/engine"
 	"xinling/store"
 )
-
-// QueueConfig holds the warning queue's settings.
-type QueueConfig struct {
-	// Lease is how long a claim holds an entry without renewal.
-	Lease time.Duration
-	// SLA is the follow-up deadline by level (index 1..3); an escalated
-	// level-1 entry gets a fresh one at the parent unit.
-	SLA [4]time.Duration
-	Now func() time.Time
-	Hub *Hub
-	Log *slog.Logger
-}
 
 // Outcomes are the codes a closed entry may carry.
 var Outcomes = []string{
@@ -36,31 +23,11 @@ var Outcomes = []string{
 	"duplicate",         // already handled under another entry
 }
 
-// Queue is the warning queue workflow for staff.
+// Queue is the warning queue workflow for staff. An escalated level-1
+// entry gets a fresh deadline (Options.SLA) at the parent unit.
 type Queue struct {
-	store store.Store
-	lib   *engine.Library
-	cfg   QueueConfig
-}
-
-// NewQueue returns the queue service.
-func NewQueue(st store.Store, lib *engine.Library, cfg QueueConfig) *Queue {
-	def := DefaultConfig()
-	if cfg.Lease <= 0 {
-		cfg.Lease = 30 * time.Minute
-	}
-	for lvl := 1; lvl <= 3; lvl++ {
-		if cfg.SLA[lvl] <= 0 {
-			cfg.SLA[lvl] = def.SLA[lvl]
-		}
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	return &Queue{store: st, lib: lib, cfg: cfg}
+	*shared
+	lease time.Duration // how long a claim holds an entry without renewal
 }
 
 // canWork: roles that follow individuals up. Teachers and viewers see
@@ -98,7 +65,7 @@ func (q *Queue) List(ctx context.Context, p *Principal, f QueueFilter, page stor
 		sf.UnitPath = u.Path
 	}
 	if f.Overdue {
-		sf.OverdueAt = q.cfg.Now()
+		sf.OverdueAt = q.now()
 	}
 	return q.store.ListWarnings(ctx, sf, page)
 }
@@ -229,9 +196,9 @@ func (q *Queue) wording(a store.Answer, versions map[string]string) DetailAnswer
 }
 
 func (q *Queue) audit(ctx context.Context, p *Principal, action string, w store.Warning, ip, detail string) {
-	if err := q.store.AppendAudit(ctx, store.AuditEntry{At: q.cfg.Now(), ActorID: p.StaffID, Action: action,
+	if err := q.store.AppendAudit(ctx, store.AuditEntry{At: q.now(), ActorID: p.StaffID, Action: action,
 		TargetKind: "warning", TargetID: w.ID, UnitPath: w.UnitPath, IP: ip, Detail: detail}); err != nil {
-		q.cfg.Log.ErrorContext(ctx, "audit write failed", "action", action, "warning", w.ID, "err", err) // with the request id
+		q.log.ErrorContext(ctx, "audit write failed", "action", action, "warning", w.ID, "err", err) // with the request id
 	}
 }
 
@@ -253,13 +220,13 @@ func (q *Queue) Claim(ctx context.Context, p *Principal, id, ip string) (store.W
 	if _, err := q.load(ctx, p, id); err != nil {
 		return store.Warning{}, err
 	}
-	now := q.cfg.Now()
-	w, err := q.store.ClaimWarning(ctx, id, p.StaffID, now, now.Add(q.cfg.Lease))
+	now := q.now()
+	w, err := q.store.ClaimWarning(ctx, id, p.StaffID, now, now.Add(q.lease))
 	if err != nil {
 		return store.Warning{}, mapQueueErr(err)
 	}
 	q.audit(ctx, p, "claim", w, ip, "")
-	q.cfg.Hub.Publish(w)
+	q.hub.Publish(w)
 	return w, nil
 }
 
@@ -285,12 +252,12 @@ func (q *Queue) Transition(ctx context.Context, p *Principal, id string, ch Chan
 	if ch.To == store.WarningClosed && !slices.Contains(Outcomes, ch.Outcome) {
 		return store.Warning{}, errorf(CodeValidation, "outcome", "closing needs an outcome: one of %v", Outcomes)
 	}
-	w, err := q.store.TransitionWarning(ctx, id, store.WarningChange{ActorID: p.StaffID, To: ch.To, Note: ch.Note, Outcome: ch.Outcome, At: q.cfg.Now()})
+	w, err := q.store.TransitionWarning(ctx, id, store.WarningChange{ActorID: p.StaffID, To: ch.To, Note: ch.Note, Outcome: ch.Outcome, At: q.now()})
 	if err != nil {
 		return store.Warning{}, mapQueueErr(err)
 	}
 	q.audit(ctx, p, "transition", w, ip, string(ch.To))
-	q.cfg.Hub.Publish(w)
+	q.hub.Publish(w)
 	return w, nil
 }
 
@@ -308,13 +275,13 @@ func (q *Queue) Assign(ctx context.Context, p *Principal, id, assigneeID, note, 
 	if err != nil {
 		return store.Warning{}, err
 	}
-	now := q.cfg.Now()
-	w, err = q.store.AssignWarning(ctx, id, p.StaffID, assigneeID, now, now.Add(q.cfg.Lease), note)
+	now := q.now()
+	w, err = q.store.AssignWarning(ctx, id, p.StaffID, assigneeID, now, now.Add(q.lease), note)
 	if err != nil {
 		return store.Warning{}, mapQueueErr(err)
 	}
 	q.audit(ctx, p, "assign", w, ip, assigneeID)
-	q.cfg.Hub.Publish(w)
+	q.hub.Publish(w)
 	return w, nil
 }
 
@@ -323,7 +290,7 @@ func (q *Queue) Assign(ctx context.Context, p *Principal, id, assigneeID, note, 
 // It returns how many moved. An entry at a root unit stays and is logged:
 // there is no one further up.
 func (q *Queue) Escalate(ctx context.Context) (int, error) {
-	now := q.cfg.Now()
+	now := q.now()
 	moved := 0
 	for {
 		due, err := q.store.ScanOverdue(ctx, now, store.DefaultLimit)
@@ -337,11 +304,11 @@ func (q *Queue) Escalate(ctx context.Context) (int, error) {
 			}
 			u, err := q.store.GetUnit(ctx, w.UnitID)
 			if err != nil || u.ParentID == "" {
-				q.cfg.Log.Warn("level-1 warning overdue at the top of the tree", "warning", w.ID, "unit", w.UnitID)
+				q.log.Warn("level-1 warning overdue at the top of the tree", "warning", w.ID, "unit", w.UnitID)
 				continue
 			}
 			note := fmt.Sprintf("unclaimed %s past its deadline: escalated from %s", now.Sub(w.DueAt).Round(time.Minute), u.ID)
-			ew, err := q.store.EscalateWarning(ctx, w.ID, u.ParentID, now, now.Add(q.cfg.SLA[1]), note)
+			ew, err := q.store.EscalateWarning(ctx, w.ID, u.ParentID, now, now.Add(q.sla[1]), note)
 			if errors.Is(err, store.ErrInvalidTransition) {
 				continue // claimed in the meantime
 			}
@@ -350,7 +317,7 @@ func (q *Queue) Escalate(ctx context.Context) (int, error) {
 			}
 			moved++
 			progress = true
-			q.cfg.Hub.Publish(ew)
+			q.hub.Publish(ew)
 		}
 		if !progress || len(due) < store.DefaultLimit {
 			return moved, nil
@@ -362,9 +329,9 @@ func (q *Queue) Escalate(ctx context.Context) (int, error) {
 func (q *Queue) RunEscalation(ctx context.Context, every time.Duration) {
 	runEvery(ctx, every, q.Escalate, func(n int, err error) {
 		if err != nil {
-			q.cfg.Log.Error("escalation", "err", err)
+			q.log.Error("escalation", "err", err)
 		} else if n > 0 {
-			q.cfg.Log.Info("escalated overdue level-1 warnings", "count", n)
+			q.log.Info("escalated overdue level-1 warnings", "count", n)
 		}
 	})
 }

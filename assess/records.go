@@ -29,22 +29,13 @@ import (
 //
 // Every read of a person's data and every write is audited.
 type Records struct {
-	store  store.Store
-	lib    *engine.Library
-	now    func() time.Time
-	notify func(store.Warning)
+	*shared
 }
 
-// OnWarningChange sets a function told of every queue entry a referral
-// changes (the queue's live stream, Hub.Publish). Call it before serving.
-func (r *Records) OnWarningChange(f func(store.Warning)) { r.notify = f }
-
-// NewRecords returns the records service.
-func NewRecords(st store.Store, lib *engine.Library, now func() time.Time) *Records {
-	if now == nil {
-		now = time.Now
-	}
-	return &Records{store: st, lib: lib, now: now}
+func (r *Records) audit(ctx context.Context, p *Principal, action, kind, target, path, ip, detail string) {
+	// As in Staff.audit: a failed audit write does not undo the action.
+	_ = r.store.AppendAudit(ctx, store.AuditEntry{ID: store.NewID(), At: r.now(), ActorID: p.StaffID, Action: action,
+		TargetKind: kind, TargetID: target, UnitPath: path, IP: ip, Detail: detail})
 }
 
 // recordRoles may read and write individual records.
@@ -55,12 +46,6 @@ func requireRecords(p *Principal) error {
 		return errorf(CodeForbidden, "", "your role may not open individual records")
 	}
 	return nil
-}
-
-func (r *Records) audit(ctx context.Context, p *Principal, action, kind, target, path, ip, detail string) {
-	// As in Staff.audit: a failed audit write does not undo the action.
-	_ = r.store.AppendAudit(ctx, store.AuditEntry{ID: store.NewID(), At: r.now(), ActorID: p.StaffID, Action: action,
-		TargetKind: kind, TargetID: target, UnitPath: path, IP: ip, Detail: detail})
 }
 
 // seal and unseal convert between text and store.Sealed. Above the store a
@@ -823,10 +808,9 @@ func (r *Records) Refer(ctx context.Context, p *Principal, warningID, toUnitID, 
 		return nil, err
 	}
 	r.audit(ctx, p, "refer", "warning", warningID, w.UnitPath, ip, "referral "+ref.ID+" to "+toUnitID)
-	if r.notify != nil {
-		if changed, err := r.store.GetWarning(ctx, warningID); err == nil {
-			r.notify(changed)
-		}
+	// The referral moved its entry: tell the consoles.
+	if changed, err := r.store.GetWarning(ctx, warningID); err == nil {
+		r.hub.Publish(changed)
 	}
 	v := referralRecord(ref)
 	return &v, nil

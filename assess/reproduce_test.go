@@ -18,11 +18,9 @@ import (
 // history).
 func TestEveryStoredResultReproduces(t *testing.T) {
 	t.Parallel()
-	lib, st, clk, cfg := fixture(t, time.Hour)
-	lib = lib.Clone()
-	cat := assess.NewCatalog(lib, st, clk.Now)
-	cfg.Catalog = cat
-	s := assess.NewSessions(st, lib, cfg)
+	lib, st, clk, opts := fixture(t, time.Hour)
+	svc := assess.New(st, lib.Clone(), opts)
+	cat, s := svc.Catalog, svc.Sessions
 	ctx := context.Background()
 	if _, err := st.CreateUnit(ctx, store.Unit{ID: "city", Kind: "city", Name: "市"}); err != nil {
 		t.Fatal(err)

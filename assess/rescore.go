@@ -9,7 +9,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
 
 	"xinling/engine"
 	"xinling/store"
@@ -86,10 +85,6 @@ var reviewText = engine.Text{
 	"zh-CN": "按更正后的 %s %s 版重新计分后，此前的预警“%s”不再触发，请复核是否仍需跟进",
 	"en":    "Rescored with the corrected %s version %s, the earlier warning \"%s\" no longer fires; please review whether follow-up is still needed",
 }
-
-// SetQueue gives the catalog the deadlines and the live feed that warnings
-// raised by rescoring need.
-func (c *Catalog) SetQueue(sla [4]time.Duration, hub *Hub) { c.sla, c.hub = sla, hub }
 
 // Rescore rescores the results in the principal's scope of an
 // instrument (or of one campaign) with another version of it.
@@ -179,9 +174,6 @@ func sum(m map[string]int) int {
 // instrument's editors (in its owner's scope) may; a built-in's new
 // version, only administrators.
 func (c *Catalog) rescoreTarget(ctx context.Context, p *Principal, req RescoreRequest) (*engine.Instrument, error) {
-	if c.store == nil {
-		return nil, errorf(CodeNotFound, "", "this server keeps no results")
-	}
 	if c.builtin[req.Instrument] {
 		if p.Role != store.RoleAdmin {
 			return nil, errorf(CodeForbidden, "", "only an administrator may rescore a built-in instrument")
@@ -346,11 +338,7 @@ func (c *Catalog) applyRescore(ctx context.Context, p *Principal, in *engine.Ins
 		add(store.Reason{ResultID: nr.ID, Instrument: in.ID(), Rule: "rescore_review." + rule, Level: 3, Text: text, EarlierResultID: old.ID})
 	}
 	if draft != nil {
-		sla := c.sla
-		if sla[draft.Level] == 0 {
-			sla = DefaultConfig().SLA
-		}
-		draft.DueAt = c.now().Add(sla[draft.Level])
+		draft.DueAt = c.now().Add(c.sla[draft.Level])
 	}
 	stored, w, err := c.store.RescoreResult(ctx, store.Rescore{Result: nr, Warning: draft, At: c.now()})
 	if err != nil {
@@ -359,9 +347,7 @@ func (c *Catalog) applyRescore(ctx context.Context, p *Principal, in *engine.Ins
 	ch.NewResultID = stored.ID
 	if w != nil {
 		rep.NewWarnings = append(rep.NewWarnings, w.ID)
-		if c.hub != nil {
-			c.hub.Publish(*w)
-		}
+		c.hub.Publish(*w)
 	}
 	_ = c.store.AppendAudit(ctx, store.AuditEntry{At: c.now(), ActorID: p.StaffID, Action: "rescore", TargetKind: "result",
 		TargetID: old.ID, UnitPath: old.UnitPath, IP: ip, Detail: fmt.Sprintf("%s %s -> %s as %s", in.ID(), old.Version, in.Version(), stored.ID)})

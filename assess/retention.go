@@ -20,7 +20,7 @@ func (s *Sessions) PurgeExpired(ctx context.Context) (int, error) {
 	if s.cfg.AnonymousRetention <= 0 {
 		return 0, nil
 	}
-	return s.store.PurgeAnonymousSessions(ctx, s.cfg.Now().Add(-s.cfg.AnonymousRetention))
+	return s.store.PurgeAnonymousSessions(ctx, s.now().Add(-s.cfg.AnonymousRetention))
 }
 
 // RunRetention calls PurgeExpired every interval until ctx ends.

@@ -14,16 +14,15 @@ import (
 // monthly table and unit summary as they were; a zero retention keeps all.
 func TestRetentionPurgesOldAnonymousSelfTests(t *testing.T) {
 	t.Parallel()
-	lib, st, clk, cfg := fixture(t, 72*time.Hour)
+	lib, st, clk, opts := fixture(t, 72*time.Hour)
 	ctx := context.Background()
 	if _, err := st.CreateUnit(ctx, store.Unit{ID: "city", Kind: "city", Name: "市", CreatedAt: clk.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	cfg.AnonymousRetention = 30 * 24 * time.Hour
-	s := assess.NewSessions(st, lib, cfg)
-	keepAll := cfg
-	keepAll.AnonymousRetention = 0
-	kept := assess.NewSessions(st, lib, keepAll)
+	keepAll := opts
+	opts.Sessions.AnonymousRetention = 30 * 24 * time.Hour
+	svc := assess.New(st, lib, opts)
+	s, kept := svc.Sessions, assess.New(st, lib, keepAll).Sessions
 	v, err := s.Create(ctx, assess.CreateRequest{Instruments: []string{"gad7"}, Consent: true}, "zh-CN")
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +36,7 @@ func TestRetentionPurgesOldAnonymousSelfTests(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := &assess.Principal{StaffID: "a", Role: store.RoleAdmin, UnitID: "city", UnitPath: "/city/"}
-	stats, staff := assess.NewStats(st, clk.Now), assess.NewStaff(st, assess.AuthConfig{Now: clk.Now})
+	stats, staff := svc.Stats, svc.Staff
 	figures := func() []any {
 		t.Helper()
 		m, err := stats.Monthly(ctx, admin, "city", "2026-11")

@@ -20,17 +20,13 @@ import (
 	"xinling/store"
 )
 
-// Config holds the workflow's settings.
-type Config struct {
+// SessionConfig holds the respondents' side's settings (Options.Sessions).
+type SessionConfig struct {
 	// IdleTimeout is how long an open session may go without an answer
 	// before it expires. Residents come back hours later, so it is long.
 	IdleTimeout time.Duration
-	// SLA is the follow-up deadline of a warning, by level (index 1..3).
-	SLA [4]time.Duration
 	// Hotline is the crisis line shown when a level-1 rule fires.
 	Hotline string
-	// Now is the clock; tests replace it.
-	Now func() time.Time
 	// CacheSize bounds the sessions kept in memory.
 	CacheSize int
 	// MaxBattery bounds the instruments in one session.
@@ -39,15 +35,6 @@ type Config struct {
 	// self-tests. Empty means the org tree's only root, once there is one:
 	// a warning in no unit would reach no counsellor.
 	SelfTestUnit string
-	// Hub, if set, is told of every new queue entry.
-	Hub *Hub
-	// Observer, if set, hears of saved answers and raised warnings (metrics).
-	Observer Observer
-	// Campaigns, if set, lets respondents enter with an access code.
-	Campaigns *Campaigns
-	// Catalog decides which instrument a new session gets; nil serves the
-	// library's instruments as built-ins, with no custom ones.
-	Catalog *Catalog
 	// IdentityKey (XINLING_IDENTITY_KEY) hashes external identities such
 	// as WeChat openids and signs respondent tokens; without it respondents
 	// stay anonymous.
@@ -62,24 +49,12 @@ type Config struct {
 // DefaultHotline is China's national psychological assistance line.
 const DefaultHotline = "12356"
 
-// DefaultConfig returns the settings used when none are given.
-func DefaultConfig() Config {
-	return Config{
-		IdleTimeout: 72 * time.Hour,
-		SLA:         [4]time.Duration{0, time.Hour, 24 * time.Hour, 72 * time.Hour},
-		Hotline:     DefaultHotline,
-		Now:         time.Now,
-		CacheSize:   200_000,
-		MaxBattery:  8,
-	}
-}
-
 // Sessions runs respondents' sessions: create, answer, resume, submit.
 type Sessions struct {
-	store   store.Store
-	lib     *engine.Library
-	catalog *Catalog
-	cfg     Config
+	*shared
+	catalog   *Catalog
+	campaigns *Campaigns
+	cfg       SessionConfig
 	// live caches sessions, so that saving an answer costs one durable
 	// write and no read. Only fields that never change after creation are
 	// trusted from it; the store itself refuses answers to closed sessions.
@@ -103,37 +78,9 @@ type liveSession struct {
 	campaignChecked time.Time
 }
 
-// NewSessions returns the session service.
-func NewSessions(st store.Store, lib *engine.Library, cfg Config) *Sessions {
-	def := DefaultConfig()
-	if cfg.Now == nil {
-		cfg.Now = def.Now
-	}
-	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = def.IdleTimeout
-	}
-	for lvl := 1; lvl <= 3; lvl++ {
-		if cfg.SLA[lvl] <= 0 {
-			cfg.SLA[lvl] = def.SLA[lvl]
-		}
-	}
-	if cfg.Hotline == "" {
-		cfg.Hotline = def.Hotline
-	}
-	if cfg.CacheSize <= 0 {
-		cfg.CacheSize = def.CacheSize
-	}
-	if cfg.MaxBattery <= 0 {
-		cfg.MaxBattery = def.MaxBattery
-	}
-	if cfg.RespondentTTL <= 0 {
-		cfg.RespondentTTL = DefaultRespondentTTL
-	}
-	if cfg.Catalog == nil {
-		cfg.Catalog = NewCatalog(lib, nil, cfg.Now)
-	}
+func newSessions(sh *shared, catalog *Catalog, campaigns *Campaigns, cfg SessionConfig) *Sessions {
 	live, _ := lru.New[string, *liveSession](cfg.CacheSize)
-	return &Sessions{store: st, lib: lib, catalog: cfg.Catalog, cfg: cfg, live: live}
+	return &Sessions{shared: sh, catalog: catalog, campaigns: campaigns, cfg: cfg, live: live}
 }
 
 // CreateRequest starts a self-test session.
@@ -201,7 +148,7 @@ func (s *Sessions) Create(ctx context.Context, req CreateRequest, locale string)
 		pinned = append(pinned, pin(in))
 	}
 	var err error
-	now := s.cfg.Now()
+	now := s.now()
 	sess := store.Session{
 		ID: store.NewID(), Instruments: pinned, Sex: req.Sex, Age: req.Age, Consent: true,
 		Locale: req.Locale, CreatedAt: now,
@@ -272,10 +219,7 @@ func (s *Sessions) selfTestUnit(ctx context.Context) (string, error) {
 // createFromCode starts (or, with a personal code already used, resumes)
 // a campaign session.
 func (s *Sessions) createFromCode(ctx context.Context, req CreateRequest, locale string) (*SessionView, error) {
-	if s.cfg.Campaigns == nil {
-		return nil, errorf(CodeCodeUnknown, "code", "this server runs no campaigns")
-	}
-	entry, err := s.cfg.Campaigns.Open(ctx, req.Code)
+	entry, err := s.campaigns.Open(ctx, req.Code)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +241,7 @@ func (s *Sessions) createFromCode(ctx context.Context, req CreateRequest, locale
 		insts = append(insts, in)
 		pinned = append(pinned, pin(in))
 	}
-	now := s.cfg.Now()
+	now := s.now()
 	sess := store.Session{ID: store.NewID(), Instruments: pinned, PersonID: ac.PersonID, CampaignID: cp.ID, AccessCode: ac.Code,
 		UnitID: ac.UnitID, Sex: req.Sex, Age: req.Age, Consent: true, Locale: req.Locale, CreatedAt: now}
 	if ac.PersonID != "" {
@@ -426,7 +370,7 @@ func (s *Sessions) load(ctx context.Context, id string) (*liveSession, error) {
 		if err != nil {
 			return nil, err
 		}
-		ls.campaign, ls.campaignChecked = &cp, s.cfg.Now()
+		ls.campaign, ls.campaignChecked = &cp, s.now()
 	}
 	s.live.Add(id, ls)
 	return ls, nil
@@ -463,7 +407,7 @@ func (s *Sessions) checkOpen(ctx context.Context, ls *liveSession) error {
 	if err := s.checkCampaign(ctx, ls); err != nil {
 		return err
 	}
-	if s.cfg.Now().Sub(last) <= s.cfg.IdleTimeout {
+	if s.now().Sub(last) <= s.cfg.IdleTimeout {
 		return nil
 	}
 	// Another instance may have seen activity this one did not: ask the
@@ -478,7 +422,7 @@ func (s *Sessions) checkOpen(ctx context.Context, ls *liveSession) error {
 	if fresh.State != store.SessionOpen {
 		return errorf(CodeSessionSubmitted, "", "this session was already submitted")
 	}
-	if s.cfg.Now().Sub(fresh.LastActiveAt) > s.cfg.IdleTimeout {
+	if s.now().Sub(fresh.LastActiveAt) > s.cfg.IdleTimeout {
 		return errorf(CodeSessionExpired, "", "this session expired after %s without an answer; please start again", s.cfg.IdleTimeout)
 	}
 	return nil
@@ -496,7 +440,7 @@ func (s *Sessions) checkCampaign(ctx context.Context, ls *liveSession) error {
 	if cp == nil {
 		return nil
 	}
-	now := s.cfg.Now()
+	now := s.now()
 	if now.Sub(checked) > campaignRecheck {
 		fresh, err := s.store.GetCampaign(ctx, cp.ID)
 		if err != nil {
@@ -551,7 +495,7 @@ func (s *Sessions) SaveAnswers(ctx context.Context, id, token string, in []Answe
 	if err := s.checkOpen(ctx, ls); err != nil {
 		return nil, err
 	}
-	now := s.cfg.Now()
+	now := s.now()
 	answers := make([]store.Answer, len(in))
 	for i, a := range in {
 		if err := ls.resolveItem(a.Item, a.Value); err != nil {
@@ -569,9 +513,7 @@ func (s *Sessions) SaveAnswers(ctx context.Context, id, token string, in []Answe
 	views := make([]AnswerView, len(outs))
 	for i, o := range outs {
 		views[i] = AnswerView{Item: o.Current.Item, Value: o.Current.Value, Seq: o.Current.Seq, Status: string(o.Status)}
-		if s.cfg.Observer != nil {
-			s.cfg.Observer.AnswerSaved(string(o.Status))
-		}
+		s.obs.AnswerSaved(string(o.Status))
 	}
 	return views, nil
 }
@@ -658,7 +600,7 @@ func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete b
 		return store.Submission{}, fromStore(err, id)
 	}
 	byInst := groupAnswers(answers)
-	now := s.cfg.Now()
+	now := s.now()
 	sub := store.Submission{SessionID: id, At: now}
 	var draft *store.WarningDraft
 	for _, in := range ls.insts {
@@ -702,7 +644,7 @@ func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete b
 		}
 	}
 	if draft != nil {
-		draft.DueAt = now.Add(s.cfg.SLA[draft.Level])
+		draft.DueAt = now.Add(s.sla[draft.Level])
 		sub.Warning = draft
 	}
 	return sub, nil
@@ -719,10 +661,8 @@ func (s *Sessions) commit(ctx context.Context, ls *liveSession, sub store.Submis
 		return out, fromStore(err, sub.SessionID)
 	}
 	if out.Warning != nil && !out.Replayed {
-		s.cfg.Hub.Publish(*out.Warning)
-		if s.cfg.Observer != nil {
-			s.cfg.Observer.WarningRaised(out.Warning.Level)
-		}
+		s.hub.Publish(*out.Warning)
+		s.obs.WarningRaised(out.Warning.Level)
 	}
 	ls.mu.Lock()
 	ls.sess.State = store.SessionSubmitted
@@ -746,7 +686,7 @@ type Observer interface {
 // occasional scrape, not the hot path; with several instances, each counts
 // the respondents it has served.
 func (s *Sessions) Active(window time.Duration) int {
-	since := s.cfg.Now().Add(-window)
+	since := s.now().Add(-window)
 	n := 0
 	for _, ls := range s.live.Values() {
 		ls.mu.Lock()
@@ -765,7 +705,7 @@ func (s *Sessions) Active(window time.Duration) int {
 // and closed the browser must still reach a counsellor. Others are left
 // for retention. It returns how many were filed.
 func (s *Sessions) SweepAbandoned(ctx context.Context) (int, error) {
-	now := s.cfg.Now()
+	now := s.now()
 	before := now.Add(-s.cfg.IdleTimeout)
 	s.sweepMu.Lock()
 	from := s.sweptTo

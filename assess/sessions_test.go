@@ -28,9 +28,9 @@ func code(err error) string {
 
 // Two services over one store stand for two server instances behind a load
 // balancer: each caches sessions, and neither cache may mislead it.
-// fixture opens a store in a temporary directory and a session config on
-// a settable clock with the given idle timeout.
-func fixture(t *testing.T, idle time.Duration) (*engine.Library, store.Store, *testkit.Clock, assess.Config) {
+// fixture opens a store in a temporary directory, and options on a
+// settable clock with the given session idle timeout.
+func fixture(t *testing.T, idle time.Duration) (*engine.Library, store.Store, *testkit.Clock, assess.Options) {
 	t.Helper()
 	lib, err := testkit.Library()
 	if err != nil {
@@ -44,15 +44,14 @@ func fixture(t *testing.T, idle time.Duration) (*engine.Library, store.Store, *t
 	// Through the sealing layer, as in xinling serve.
 	st := sealed.Wrap(db, storetest.TestKeys(t, storetest.TestKeySpec))
 	clk := testkit.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
-	cfg := assess.DefaultConfig()
-	cfg.Now, cfg.IdleTimeout = clk.Now, idle
-	return lib, st, clk, cfg
+	opts := assess.Options{Now: clk.Now, Sessions: assess.SessionConfig{IdleTimeout: idle}}
+	return lib, st, clk, opts
 }
 
 func TestTwoInstancesShareOneStore(t *testing.T) {
 	t.Parallel()
-	lib, st, clk, cfg := fixture(t, time.Hour)
-	a, b := assess.NewSessions(st, lib, cfg), assess.NewSessions(st, lib, cfg)
+	lib, st, clk, opts := fixture(t, time.Hour)
+	a, b := assess.New(st, lib, opts).Sessions, assess.New(st, lib, opts).Sessions
 	ctx := context.Background()
 
 	v, err := a.Create(ctx, assess.CreateRequest{Instruments: []string{"gad7"}, Consent: true}, "zh-CN")
@@ -96,8 +95,8 @@ func TestTwoInstancesShareOneStore(t *testing.T) {
 
 func TestInstrumentVersionIsPinned(t *testing.T) {
 	t.Parallel()
-	lib, st, _, cfg := fixture(t, time.Hour)
-	s := assess.NewSessions(st, lib, cfg)
+	lib, st, _, opts := fixture(t, time.Hour)
+	s := assess.New(st, lib, opts).Sessions
 	v, err := s.Create(context.Background(), assess.CreateRequest{Instruments: []string{"phq9"}, Consent: true}, "en")
 	if err != nil {
 		t.Fatal(err)
@@ -115,8 +114,8 @@ func TestInstrumentVersionIsPinned(t *testing.T) {
 // reach a counsellor once the session is abandoned.
 func TestAbandonedRiskAnswersAreFiled(t *testing.T) {
 	t.Parallel()
-	lib, st, clk, cfg := fixture(t, 72*time.Hour)
-	s := assess.NewSessions(st, lib, cfg)
+	lib, st, clk, opts := fixture(t, 72*time.Hour)
+	s := assess.New(st, lib, opts).Sessions
 	ctx := context.Background()
 	start := func(answers map[string]float64) *assess.SessionView {
 		v, err := s.Create(ctx, assess.CreateRequest{Instruments: []string{"phq9"}, Consent: true}, "zh-CN")

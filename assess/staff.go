@@ -26,22 +26,16 @@ const (
 	CodeConflict        = "conflict"
 )
 
-// AuthConfig holds the staff side's settings.
+// AuthConfig holds the staff side's settings (Options.Auth).
 type AuthConfig struct {
 	// SessionTTL is how long a sign-in lasts.
 	SessionTTL time.Duration
 	// MaxFailures wrong passwords in a row lock an account for LockFor.
 	MaxFailures int
 	LockFor     time.Duration
-	Now         func() time.Time
 	// Hashing is the cost of new password hashes; zero fields take
 	// DefaultPasswordHashing's. Tests that sign in hundreds of times lower it.
 	Hashing PasswordHashing
-}
-
-// DefaultAuthConfig returns the settings used when none are given.
-func DefaultAuthConfig() AuthConfig {
-	return AuthConfig{SessionTTL: 12 * time.Hour, MaxFailures: 5, LockFor: 15 * time.Minute, Now: time.Now, Hashing: DefaultPasswordHashing}
 }
 
 // Principal is a signed-in staff member: who, with which role, over which
@@ -71,32 +65,17 @@ func (p *Principal) InScope(path string) bool {
 
 // Staff runs sign-in, accounts and the org tree.
 type Staff struct {
-	store store.Store
-	cfg   AuthConfig
+	*shared
+	cfg AuthConfig
 	// dummyHash is checked against when a login name is unknown, so that
 	// a wrong name takes as long as a wrong password. It is made at the
 	// first such login, with the same cost as every other hash.
 	dummyHash func() []byte
 }
 
-// NewStaff returns the staff service.
-func NewStaff(st store.Store, cfg AuthConfig) *Staff {
-	def := DefaultAuthConfig()
-	if cfg.SessionTTL <= 0 {
-		cfg.SessionTTL = def.SessionTTL
-	}
-	if cfg.MaxFailures <= 0 {
-		cfg.MaxFailures = def.MaxFailures
-	}
-	if cfg.LockFor <= 0 {
-		cfg.LockFor = def.LockFor
-	}
-	if cfg.Now == nil {
-		cfg.Now = def.Now
-	}
-	cfg.Hashing = cfg.Hashing.orDefault()
+func newStaff(sh *shared, cfg AuthConfig) *Staff {
 	hashing := cfg.Hashing
-	return &Staff{store: st, cfg: cfg, dummyHash: sync.OnceValue(func() []byte { return hashing.hash("no account has this password") })}
+	return &Staff{shared: sh, cfg: cfg, dummyHash: sync.OnceValue(func() []byte { return hashing.hash("no account has this password") })}
 }
 
 func loginKey(token string) string {
@@ -107,7 +86,7 @@ func loginKey(token string) string {
 func (a *Staff) audit(ctx context.Context, actor, action, kind, target, path, ip, detail string) {
 	// An audit write that fails must not pass silently, but it must not
 	// undo the action either: the store's own error reaches the logs.
-	_ = a.store.AppendAudit(ctx, store.AuditEntry{At: a.cfg.Now(), ActorID: actor, Action: action,
+	_ = a.store.AppendAudit(ctx, store.AuditEntry{At: a.now(), ActorID: actor, Action: action,
 		TargetKind: kind, TargetID: target, UnitPath: path, IP: ip, Detail: detail})
 }
 
@@ -116,7 +95,7 @@ var errLoginFailed = errorf(CodeLoginFailed, "", "the login name or password is 
 // Login checks a password and starts a session. It returns the cookie
 // token, shown once; only its hash is stored.
 func (a *Staff) Login(ctx context.Context, login, password, ip string) (string, *Principal, error) {
-	now := a.cfg.Now()
+	now := a.now()
 	s, err := a.store.GetStaffByLogin(ctx, login)
 	if errors.Is(err, store.ErrNotFound) {
 		checkPassword(a.dummyHash(), password)
@@ -220,7 +199,7 @@ func (a *Staff) SetPermissions(ctx context.Context, p *Principal, staffID string
 	if err != nil {
 		return store.Staff{}, err
 	}
-	s.Permissions, s.UpdatedAt = store.SortedSet(perms), a.cfg.Now()
+	s.Permissions, s.UpdatedAt = store.SortedSet(perms), a.now()
 	if s, err = a.store.UpdateStaff(ctx, s); err != nil {
 		return store.Staff{}, err
 	}
@@ -241,7 +220,7 @@ func (a *Staff) Authenticate(ctx context.Context, token string) (*Principal, err
 	if err != nil {
 		return nil, err
 	}
-	if !a.cfg.Now().Before(l.ExpiresAt) {
+	if !a.now().Before(l.ExpiresAt) {
 		_ = a.store.DeleteLogin(ctx, l.ID)
 		return nil, errorf(CodeUnauthenticated, "", "your sign-in has expired; please sign in again")
 	}
@@ -255,7 +234,7 @@ func (a *Staff) Authenticate(ctx context.Context, token string) (*Principal, err
 // DeleteExpiredLogins removes the sign-ins past their lifetime. They
 // can no longer be used, and each still holds the address it came from.
 func (a *Staff) DeleteExpiredLogins(ctx context.Context) (int, error) {
-	return a.store.DeleteExpiredLogins(ctx, a.cfg.Now())
+	return a.store.DeleteExpiredLogins(ctx, a.now())
 }
 
 // RunLoginExpiry calls DeleteExpiredLogins every interval until ctx ends.
@@ -293,7 +272,7 @@ func (a *Staff) ChangePassword(ctx context.Context, p *Principal, old, new, ip s
 	if new == old {
 		return errorf(CodeValidation, "new_password", "choose a password different from the current one")
 	}
-	s.PasswordHash, s.MustChangePassword, s.UpdatedAt = a.cfg.Hashing.hash(new), false, a.cfg.Now()
+	s.PasswordHash, s.MustChangePassword, s.UpdatedAt = a.cfg.Hashing.hash(new), false, a.now()
 	if _, err := a.store.UpdateStaff(ctx, s); err != nil {
 		return err
 	}
@@ -368,7 +347,7 @@ func (a *Staff) CreateAccount(ctx context.Context, p *Principal, req NewStaffReq
 func (a *Staff) create(ctx context.Context, req NewStaffRequest) (store.Staff, string, error) {
 	otp := oneTimePassword()
 	s, err := a.store.CreateStaff(ctx, store.Staff{ID: store.NewID(), Login: req.Login, Name: req.Name, Role: req.Role, UnitID: req.UnitID,
-		PasswordHash: a.cfg.Hashing.hash(otp), MustChangePassword: true, CreatedAt: a.cfg.Now()})
+		PasswordHash: a.cfg.Hashing.hash(otp), MustChangePassword: true, CreatedAt: a.now()})
 	if errors.Is(err, store.ErrConflict) {
 		return store.Staff{}, "", errorf(CodeConflict, "login", "the login name %q is taken", req.Login)
 	}
@@ -380,7 +359,7 @@ func (a *Staff) create(ctx context.Context, req NewStaffRequest) (store.Staff, s
 // unit is created if it does not exist.
 func (a *Staff) Bootstrap(ctx context.Context, login, name, unitID, unitKind string) (store.Staff, string, error) {
 	if _, err := a.store.GetUnit(ctx, unitID); errors.Is(err, store.ErrNotFound) {
-		if _, err := a.store.CreateUnit(ctx, store.Unit{ID: unitID, Kind: unitKind, Name: name, CreatedAt: a.cfg.Now()}); err != nil {
+		if _, err := a.store.CreateUnit(ctx, store.Unit{ID: unitID, Kind: unitKind, Name: name, CreatedAt: a.now()}); err != nil {
 			return store.Staff{}, "", err
 		}
 	} else if err != nil {
@@ -427,7 +406,7 @@ func (a *Staff) ResetByOperator(ctx context.Context, login string) (string, erro
 // signs it out everywhere.
 func (a *Staff) reissue(ctx context.Context, s store.Staff, actor, ip string) (string, error) {
 	otp := oneTimePassword()
-	s.PasswordHash, s.MustChangePassword, s.FailedLogins, s.LockedUntil, s.UpdatedAt = a.cfg.Hashing.hash(otp), true, 0, time.Time{}, a.cfg.Now()
+	s.PasswordHash, s.MustChangePassword, s.FailedLogins, s.LockedUntil, s.UpdatedAt = a.cfg.Hashing.hash(otp), true, 0, time.Time{}, a.now()
 	if _, err := a.store.UpdateStaff(ctx, s); err != nil {
 		return "", err
 	}
@@ -484,7 +463,7 @@ func (a *Staff) CreateUnit(ctx context.Context, p *Principal, u store.Unit, ip s
 	if _, err := a.unitInScope(ctx, p, u.ParentID, "parent_id"); err != nil {
 		return store.Unit{}, err
 	}
-	u.CreatedAt = a.cfg.Now()
+	u.CreatedAt = a.now()
 	out, err := a.store.CreateUnit(ctx, u)
 	if errors.Is(err, store.ErrConflict) {
 		return store.Unit{}, errorf(CodeConflict, "id", "unit %q exists already", u.ID)
@@ -533,7 +512,7 @@ func (a *Staff) SetDisabled(ctx context.Context, p *Principal, staffID string, d
 	if s.ID == p.StaffID {
 		return store.Staff{}, errorf(CodeValidation, "", "you cannot disable your own account")
 	}
-	s.Disabled, s.UpdatedAt = disabled, a.cfg.Now()
+	s.Disabled, s.UpdatedAt = disabled, a.now()
 	if s, err = a.store.UpdateStaff(ctx, s); err != nil {
 		return store.Staff{}, err
 	}

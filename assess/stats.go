@@ -15,16 +15,7 @@ var ActivityTypes = []string{"publicity", "lecture", "clinic"}
 // Stats builds the monthly service statistics (心理健康服务情况月统计表)
 // and records the outreach activities that feed it.
 type Stats struct {
-	store store.Store
-	now   func() time.Time
-}
-
-// NewStats returns the statistics service.
-func NewStats(st store.Store, now func() time.Time) *Stats {
-	if now == nil {
-		now = time.Now
-	}
-	return &Stats{store: st, now: now}
+	*shared
 }
 
 // canSeeStats: every role but teachers, whose view is their classes.

@@ -15,8 +15,8 @@ import (
 // An anonymous self-test with the same answers has no history to compare.
 func TestTrendWarningsEnterTheQueueLinkedToTheEarlierResult(t *testing.T) {
 	t.Parallel()
-	lib, st, clk, cfg := fixture(t, time.Hour)
-	s := assess.NewSessions(st, lib, cfg)
+	lib, st, clk, opts := fixture(t, time.Hour)
+	s := assess.New(st, lib, opts).Sessions
 	ctx := context.Background()
 	if _, err := st.CreateUnit(ctx, store.Unit{ID: "city", Kind: "city", Name: "市"}); err != nil {
 		t.Fatal(err)

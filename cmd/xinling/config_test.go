@@ -38,17 +38,17 @@ log-format: json
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.addr != "10.0.0.1:8080" || cfg.sessions.Hotline != "400-161-9995" || cfg.logFormat != "json" {
-		t.Errorf("file settings not applied: addr %q hotline %q log %q", cfg.addr, cfg.sessions.Hotline, cfg.logFormat)
+	if cfg.addr != "10.0.0.1:8080" || cfg.assess.Sessions.Hotline != "400-161-9995" || cfg.logFormat != "json" {
+		t.Errorf("file settings not applied: addr %q hotline %q log %q", cfg.addr, cfg.assess.Sessions.Hotline, cfg.logFormat)
 	}
-	if cfg.sessions.IdleTimeout != 24*time.Hour {
-		t.Errorf("session-idle = %v; the environment should win over the file", cfg.sessions.IdleTimeout)
+	if cfg.assess.Sessions.IdleTimeout != 24*time.Hour {
+		t.Errorf("session-idle = %v; the environment should win over the file", cfg.assess.Sessions.IdleTimeout)
 	}
 	if cfg.api.RatePerIP != 300 {
 		t.Errorf("rate-ip = %d; the flag should win over the environment", cfg.api.RatePerIP)
 	}
-	if cfg.sessions.SLA[1] != 30*time.Minute || cfg.sessions.SLA[3] != 48*time.Hour {
-		t.Errorf("sla from a YAML list = %v", cfg.sessions.SLA)
+	if cfg.assess.SLA[1] != 30*time.Minute || cfg.assess.SLA[3] != 48*time.Hour {
+		t.Errorf("sla from a YAML list = %v", cfg.assess.SLA)
 	}
 	if cfg.api.RatePerToken != 600 || cfg.mongoDB != "xinling" || cfg.logLevel != slog.LevelInfo {
 		t.Errorf("defaults lost: rate-token %d mongo-db %q level %v", cfg.api.RatePerToken, cfg.mongoDB, cfg.logLevel)

@@ -61,7 +61,15 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("demo unit %s: %w", u.ID, err)
 		}
 	}
-	staff := assess.NewStaff(st, assess.AuthConfig{})
+	// The screening's battery needs the instruments; accounts alone do not.
+	var lib *engine.Library
+	if *students > 0 {
+		if lib, err = builtins(); err != nil {
+			return err
+		}
+	}
+	svc := assess.New(st, lib, assess.Options{})
+	staff := svc.Staff
 	fmt.Fprintf(stdout, "Demo accounts (store: %s). Sign in at the console (/console/ on the server); each one-time password must be replaced at first sign-in:\n", where)
 	for _, a := range demoAccounts {
 		_, otp, err := staff.CreateByOperator(ctx, a)
@@ -76,11 +84,7 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 	if *students == 0 {
 		return nil
 	}
-	lib, err := builtins()
-	if err != nil {
-		return err
-	}
-	cp, codes, err := seedScreening(ctx, st, lib, *students, *perClass, strings.Split(*battery, ","))
+	cp, codes, err := seedScreening(ctx, st, svc.Campaigns, *students, *perClass, strings.Split(*battery, ","))
 	if err != nil {
 		return err
 	}
@@ -100,7 +104,7 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 // 八年级 under the demo school, a roster of synthetic pupils, a roster-mode
 // campaign, one personal code per pupil, activated. Running it again
 // updates the same pupils and starts a new campaign with new codes.
-func seedScreening(ctx context.Context, st store.Store, lib *engine.Library, students, perClass int, battery []string) (store.Campaign, []string, error) {
+func seedScreening(ctx context.Context, st store.Store, campaigns *assess.Campaigns, students, perClass int, battery []string) (store.Campaign, []string, error) {
 	grade := store.Unit{ID: "demo-grade8", ParentID: "demo-school", Kind: "grade", Name: "八年级"}
 	if _, err := st.CreateUnit(ctx, grade); err != nil && !errors.Is(err, store.ErrConflict) {
 		return store.Campaign{}, nil, err
@@ -129,7 +133,6 @@ func seedScreening(ctx context.Context, st store.Store, lib *engine.Library, stu
 	// log names it as the actor.
 	p := &assess.Principal{StaffID: "cli:demo", Login: "xinling demo", Role: store.RoleSchoolPsychologist, UnitID: school.ID, UnitPath: school.Path}
 	now := time.Now()
-	campaigns := assess.NewCampaigns(st, lib, time.Now)
 	if _, err := campaigns.ImportRoster(ctx, p, school.ID, "demo-roster.csv", strings.NewReader(csv.String()), false, ""); err != nil {
 		return store.Campaign{}, nil, fmt.Errorf("demo roster: %w", err)
 	}

@@ -129,8 +129,7 @@ type serveConfig struct {
 	commitHook                    func(ops int)
 	queueFeed                     time.Duration
 	api                           api.Config
-	sessions                      assess.Config
-	auth                          assess.AuthConfig
+	assess                        assess.Options
 	devKey                        bool      // no XINLING_DATA_KEY: use a development key in the data dir
 	warn                          io.Writer // where the development-key warning goes
 }
@@ -142,7 +141,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 		fs.PrintDefaults()
 	}
 	env := &envDefaults{fs: fs}
-	apiDef, sessDef := api.DefaultConfig(), assess.DefaultConfig()
+	apiDef, assessDef := api.DefaultConfig(), assess.DefaultOptions()
+	sessDef := assessDef.Sessions
 	addr := env.String("addr", "127.0.0.1:8080", "address to listen on")
 	data := env.String("data", "./data", "directory of the embedded store")
 	mongoURI := env.Secret("mongo-uri", "use MongoDB at this URI instead of the embedded store")
@@ -159,7 +159,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	proxy := env.String("proxy-header", "", "header with the client address when behind a proxy (X-Forwarded-For)")
 	cookieSecure := env.String("cookie-secure", "false", "mark the staff session cookie Secure (set true when TLS ends at a proxy)")
 	rateLogin := env.Int("rate-login", apiDef.RateLogin, "sign-in attempts per minute per client address, and per account name (0: no limit)")
-	staffTTL := env.Duration("staff-session", assess.DefaultAuthConfig().SessionTTL, "how long a staff sign-in lasts")
+	staffTTL := env.Duration("staff-session", assessDef.Auth.SessionTTL, "how long a staff sign-in lasts")
 	publicURL := env.String("public-url", apiDef.PublicURL, "where respondents reach this server (QR codes on code slips point here)")
 	configFile := env.String("config", "", "YAML file of settings named like these flags (addr: 0.0.0.0:8080); flags and environment win over it")
 	logFormat := env.String("log-format", "text", "log format: text or json")
@@ -190,7 +190,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	if fs.NArg() > 0 {
 		return nil, false, usagef("unexpected argument %q", fs.Arg(0))
 	}
-	cfg := &serveConfig{addr: *addr, data: *data, mongoURI: *mongoURI, mongoDB: *mongoDB, api: apiDef, sessions: sessDef, pprof: *pprofAddr,
+	cfg := &serveConfig{addr: *addr, data: *data, mongoURI: *mongoURI, mongoDB: *mongoDB, api: apiDef, assess: assessDef, pprof: *pprofAddr,
 		logFormat: *logFormat, metricsAddr: *metricsAddr}
 	if cfg.pprof != "" && !isLoopback(cfg.pprof) {
 		return nil, false, usagef("--pprof-addr must be a loopback address: profiles expose memory contents (from %s)", from("pprof-addr"))
@@ -218,15 +218,15 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 		if err != nil || d <= 0 {
 			return nil, false, usagef("--sla level %d: %q is not a positive duration (from %s)", i+1, l, from("sla"))
 		}
-		cfg.sessions.SLA[i+1] = d
+		cfg.assess.SLA[i+1] = d
 	}
-	cfg.sessions.IdleTimeout, cfg.sessions.Hotline, cfg.sessions.SelfTestUnit = *idle, *hotline, *selfTestUnit
+	cfg.assess.Sessions.IdleTimeout, cfg.assess.Sessions.Hotline, cfg.assess.Sessions.SelfTestUnit = *idle, *hotline, *selfTestUnit
 	// Retention shorter than the idle time would purge an abandoned risk
 	// answer before the sweeper could file its warning.
 	if *retention < 0 || (*retention > 0 && *retention <= *idle) {
 		return nil, false, usagef("--retention-anonymous must be 0 (keep) or longer than --session-idle (%s)", *idle)
 	}
-	cfg.sessions.AnonymousRetention = *retention
+	cfg.assess.Sessions.AnonymousRetention = *retention
 	switch *cookieSecure {
 	case "true", "1":
 		cfg.api.CookieSecure = true
@@ -249,7 +249,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	}
 	cfg.devKey = *devKey
 	cfg.warn = stderr
-	cfg.api.RateLogin, cfg.auth.SessionTTL = *rateLogin, *staffTTL
+	cfg.api.RateLogin, cfg.assess.Auth.SessionTTL = *rateLogin, *staffTTL
 	cfg.api.PublicURL, cfg.api.CJKFont = *publicURL, *cjkFont
 	cfg.api.RatePerIP, cfg.api.RatePerToken, cfg.api.BodyLimit, cfg.api.ProxyHeader = *rateIP, *rateToken, *bodyLimit, *proxy
 	if cfg.api.UploadLimit = *uploadLimit; cfg.api.UploadLimit < 1024 {
@@ -308,12 +308,14 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hub := assess.NewHub()
+	cfg.assess.Log, cfg.assess.Observer = log, m
+	svc := assess.New(st, lib, cfg.assess)
+	hub := svc.Hub
 	// Several servers share a MongoDB store: each tells its own consoles of
 	// the queue changes the others make. One embedded store has one server.
 	if cfg.mongoURI != "" && cfg.queueFeed > 0 {
 		if feed, ok := st.(store.ChangeFeed); ok {
-			go assess.NewHubFeed(hub, feed, nil, log).Run(ctx, cfg.queueFeed)
+			go svc.FollowFeed(feed).Run(ctx, cfg.queueFeed)
 		} else {
 			log.Warn("the store offers no change feed: consoles see only this server's queue changes live")
 		}
@@ -321,42 +323,29 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	// A crash mid-submit or mid-referral leaves an intent in a shared store;
 	// every server finishes such intents, so no result waits without its
 	// queue entry (docs/storage.md).
-	go assess.RunFinisher(ctx, st, nil, finishEvery, finishGrace, log.Warn)
+	go svc.RunFinisher(ctx, finishEvery, finishGrace)
 	// Custom instruments published in the store load now, and every few
 	// seconds after, so a version published on one server serves on all.
-	catalog := assess.NewCatalog(lib, st, nil)
-	catalog.SetLog(log.Warn)
-	catalog.SetQueue(cfg.sessions.SLA, hub)
-	if err := catalog.Sync(ctx); err != nil {
+	if err := svc.Catalog.Sync(ctx); err != nil {
 		log.Error("loading custom instruments", "err", err)
 	}
-	go catalog.RunSync(ctx, instrumentSyncEvery)
-	campaigns := assess.NewCampaigns(st, lib, nil)
-	campaigns.UseCatalog(catalog)
-	cfg.sessions.Hub, cfg.sessions.Campaigns, cfg.sessions.Observer = hub, campaigns, m
-	cfg.sessions.Catalog = catalog
-	sessions := assess.NewSessions(st, lib, cfg.sessions)
-	queue := assess.NewQueue(st, lib, assess.QueueConfig{SLA: cfg.sessions.SLA, Hub: hub, Log: log})
-	go queue.RunEscalation(ctx, 30*time.Second)
-	go sessions.RunSweeper(ctx, time.Minute, log.Info)
-	if cfg.sessions.AnonymousRetention > 0 {
-		go sessions.RunRetention(ctx, time.Hour, log.Info)
+	go svc.Catalog.RunSync(ctx, instrumentSyncEvery)
+	go svc.Queue.RunEscalation(ctx, 30*time.Second)
+	go svc.Sessions.RunSweeper(ctx, time.Minute, log.Info)
+	if cfg.assess.Sessions.AnonymousRetention > 0 {
+		go svc.Sessions.RunRetention(ctx, time.Hour, log.Info)
 	}
-	cfg.api.Log = log
-	staff := assess.NewStaff(st, cfg.auth)
-	go staff.RunLoginExpiry(ctx, 10*time.Minute, log.Warn)
-	records := assess.NewRecords(st, lib, nil)
-	records.OnWarningChange(hub.Publish) // a referral moves its entry: tell the consoles
+	go svc.Staff.RunLoginExpiry(ctx, 10*time.Minute, log.Warn)
 	m.Watch(metrics.Sources{
-		ActiveSessions: func() int { return sessions.Active(metrics.ActiveWindow) },
+		ActiveSessions: func() int { return svc.Sessions.Active(metrics.ActiveWindow) },
 		SSEClients:     hub.Subscribers,
 		Queue:          st.QueueLevels,
 		Log:            log,
 	})
+	cfg.api.Log = log
 	cfg.api.Metrics, cfg.api.Observe = m.Handler(), m.Observe
 	ready := api.Readiness(st.Ping, func() int { return len(lib.Latest()) })
-	app := api.New(cfg.api, api.Services{Sessions: sessions, Staff: staff, Records: records,
-		Queue: queue, Hub: hub, Campaigns: campaigns, Stats: assess.NewStats(st, nil), Catalog: catalog, Ready: ready})
+	app := api.New(cfg.api, api.Services{Services: svc, Ready: ready})
 
 	if cfg.pprof != "" {
 		go func() {

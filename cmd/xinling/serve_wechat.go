@@ -39,13 +39,13 @@ func (w weChatFlags) apply(cfg *serveConfig) error {
 	if *w.respondentTTL <= 0 {
 		return usagef("--respondent-session must be positive")
 	}
-	cfg.sessions.RespondentTTL = *w.respondentTTL
+	cfg.assess.Sessions.RespondentTTL = *w.respondentTTL
 	if raw, ok := os.LookupEnv(envIdentityKey); ok && raw != "" {
 		key, err := assess.ParseIdentityKey(raw)
 		if err != nil {
 			return usagef("%s: %v", envIdentityKey, err)
 		}
-		cfg.sessions.IdentityKey = key
+		cfg.assess.Sessions.IdentityKey = key
 	}
 	appID, secret := strings.TrimSpace(*w.appID), os.Getenv(envWeChatSecret)
 	switch {
@@ -53,7 +53,7 @@ func (w weChatFlags) apply(cfg *serveConfig) error {
 		return nil
 	case appID == "" || secret == "":
 		return usagef("WeChat sign-in needs both --wechat-appid (XINLING_WECHAT_APPID) and %s", envWeChatSecret)
-	case cfg.sessions.IdentityKey == nil:
+	case cfg.assess.Sessions.IdentityKey == nil:
 		return usagef("WeChat sign-in needs %s (base64 of 32 random bytes: head -c32 /dev/urandom | base64)", envIdentityKey)
 	}
 	for name, v := range map[string]string{"--wechat-authorize-url": *w.authorizeURL, "--wechat-api-url": *w.apiURL, "--public-url": cfg.api.PublicURL} {

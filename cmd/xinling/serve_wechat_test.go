@@ -11,7 +11,7 @@ const testIdentityKey = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=" // 32 byt
 func TestServeWeChatSettings(t *testing.T) {
 	// Off by default, and the H5 stays anonymous.
 	cfg, _, err := parseServeFlags(nil, io.Discard)
-	if err != nil || cfg.api.WeChat.Enabled() || cfg.sessions.IdentityKey != nil {
+	if err != nil || cfg.api.WeChat.Enabled() || cfg.assess.Sessions.IdentityKey != nil {
 		t.Fatalf("default: %+v, %v", cfg.api.WeChat, err)
 	}
 
@@ -25,8 +25,8 @@ func TestServeWeChatSettings(t *testing.T) {
 	}
 	w := cfg.api.WeChat
 	if !w.Enabled() || w.AppID != "wx0123" || w.Secret != "the-secret" || w.APIURL != "http://127.0.0.1:9999" ||
-		w.AuthorizeURL != "https://open.weixin.qq.com/connect/oauth2/authorize" || len(cfg.sessions.IdentityKey) != 32 {
-		t.Fatalf("enabled: %+v key %d bytes", w, len(cfg.sessions.IdentityKey))
+		w.AuthorizeURL != "https://open.weixin.qq.com/connect/oauth2/authorize" || len(cfg.assess.Sessions.IdentityKey) != 32 {
+		t.Fatalf("enabled: %+v key %d bytes", w, len(cfg.assess.Sessions.IdentityKey))
 	}
 }
 

@@ -63,7 +63,7 @@ func userCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	staff := assess.NewStaff(st, assess.AuthConfig{})
+	staff := assess.New(st, nil, assess.Options{}).Staff // accounts need no instruments
 	var otp string
 	if store.Role(*role) == store.RoleAdmin {
 		_, otp, err = staff.Bootstrap(ctx, *login, *name, *unit, *kind)
