@@ -45,6 +45,7 @@ var statusOf = map[string]int{
 	assess.CodeIncomplete:        http.StatusUnprocessableEntity,
 	codeRateLimited:              http.StatusTooManyRequests,
 	assess.CodeUnavailable:       http.StatusServiceUnavailable,
+	assess.CodeAuditUnavailable:  http.StatusServiceUnavailable,
 	codeInternal:                 http.StatusInternalServerError,
 	codeMediaType:                http.StatusUnsupportedMediaType,
 	assess.CodeUnauthenticated:   http.StatusUnauthorized,

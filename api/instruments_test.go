@@ -349,6 +349,11 @@ func TestRescoreWithACorrectedVersion(t *testing.T) {
 
 	publish("1.1.0", true)
 	o.psychB.do("POST", "/api/v1/custom-instruments/sleep_mood/1.1.0/rescore", map[string]any{}).expectError(t, 403, "forbidden")
+	// A dry run changes nothing but reads results' scores: without its
+	// audit line it shows none of them.
+	s.audit.broken.Store(true)
+	o.psychA.do("POST", "/api/v1/custom-instruments/sleep_mood/1.1.0/rescore", map[string]any{}).expectError(t, 503, "audit_unavailable")
+	s.audit.broken.Store(false)
 	r = o.psychA.do("POST", "/api/v1/custom-instruments/sleep_mood/1.1.0/rescore", map[string]any{})
 	rep, _ := r.body["rescore"].(map[string]any)
 	want := map[string]float64{"considered": 3, "unchanged": 1, "score_changed": 2, "band_changed": 2, "warning_raised": 1, "warning_for_review": 1}

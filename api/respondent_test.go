@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +42,20 @@ type server struct {
 	catalog   *assess.Catalog
 	clock     *testkit.Clock
 	dir       string // the embedded store's files
+	audit     *auditSwitch
+}
+
+// auditSwitch is the server's store, whose audit log can be made to fail.
+type auditSwitch struct {
+	store.Store
+	broken atomic.Bool
+}
+
+func (a *auditSwitch) AppendAudit(ctx context.Context, e store.AuditEntry) error {
+	if a.broken.Load() {
+		return errors.New("the audit table is unavailable (test)")
+	}
+	return a.Store.AppendAudit(ctx, e)
 }
 
 func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Options)) *server {
@@ -56,7 +72,8 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Options)) *serv
 	}
 	t.Cleanup(func() { db.Close() })
 	// Through the sealing layer, as in xinling serve.
-	st := sealed.Wrap(db, storetest.TestKeys(t, storetest.TestKeySpec))
+	audit := &auditSwitch{Store: sealed.Wrap(db, storetest.TestKeys(t, storetest.TestKeySpec))}
+	var st store.Store = audit
 	clk := testkit.NewClock(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	// A cheap argon2 cost: these tests sign in hundreds of times, and at
 	// the real cost (pinned in assess's own tests) hashing was most of
@@ -77,7 +94,7 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Options)) *serv
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { svc.Hub.Close(); _ = app.Shutdown() })
 	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: svc.Staff, queue: svc.Queue, campaigns: svc.Campaigns,
-		catalog: svc.Catalog, clock: clk, dir: dir, hub: svc.Hub, sessions: svc.Sessions}
+		catalog: svc.Catalog, clock: clk, dir: dir, hub: svc.Hub, sessions: svc.Sessions, audit: audit}
 }
 
 type response struct {

@@ -302,8 +302,7 @@ func (c *Campaigns) CodesForSlips(ctx context.Context, p *Principal, id, unitID,
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	if err := c.store.AppendAudit(ctx, store.AuditEntry{At: c.now(), ActorID: p.StaffID, Action: "export_codes",
-		TargetKind: "campaign", TargetID: cp.ID, UnitPath: cp.UnitPath, IP: ip, Detail: fmt.Sprintf("%d slips", len(out))}); err != nil {
+	if err := c.auditDisclosure(ctx, auditBy(p, "export_codes", "campaign", cp.ID, cp.UnitPath, ip, fmt.Sprintf("%d slips", len(out)))); err != nil {
 		return store.Campaign{}, nil, err
 	}
 	return cp, out, nil

@@ -169,7 +169,7 @@ func (c *Catalog) NoteResult(ctx context.Context, res *engine.Result) {
 		c.mu.Unlock()
 		if first {
 			c.log.Warn("instrument problem", "instrument", res.Instrument, "version", res.Version, "problem", msg)
-			_ = c.store.AppendAudit(ctx, store.AuditEntry{At: now, ActorID: "system", Action: "instrument_problem",
+			c.auditAction(ctx, store.AuditEntry{At: now, ActorID: "system", Action: "instrument_problem",
 				TargetKind: "instrument", TargetID: res.Instrument + " " + res.Version, Detail: msg})
 		}
 	}
@@ -633,8 +633,7 @@ func (c *Catalog) remember(d store.InstrumentDoc, path string) {
 
 func (c *Catalog) audit(ctx context.Context, p *Principal, action string, d store.InstrumentDoc, ip string) {
 	path, _ := c.ownerPath(ctx, d.UnitID)
-	_ = c.store.AppendAudit(ctx, store.AuditEntry{At: c.now(), ActorID: p.StaffID, Action: action, TargetKind: "instrument",
-		TargetID: d.ID + " " + d.Version, UnitPath: path, IP: ip, Detail: d.ContentHash})
+	c.auditAction(ctx, auditBy(p, action, "instrument", d.ID+" "+d.Version, path, ip, d.ContentHash))
 }
 
 // Try scores answers with a draft or a published version, for the

@@ -257,8 +257,10 @@ func (r *Records) Export(ctx context.Context, p *Principal, id, ip string) (*Per
 			out.Audit = append(out.Audit, ExportedAudit{At: e.At, ActorID: e.ActorID, Action: e.Action, TargetKind: e.TargetKind, TargetID: e.TargetID, Detail: e.Detail})
 		}
 	}
-	r.audit(ctx, p, "export_person", "person", id, auditPath(a, p), ip,
-		"sessions "+strconv.Itoa(len(out.Sessions))+", warnings "+strconv.Itoa(len(out.Warnings))+", cases "+strconv.Itoa(len(out.Cases)))
+	if err := r.auditDisclosure(ctx, auditBy(p, "export_person", "person", id, auditPath(a, p), ip,
+		"sessions "+strconv.Itoa(len(out.Sessions))+", warnings "+strconv.Itoa(len(out.Warnings))+", cases "+strconv.Itoa(len(out.Cases)))); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -391,7 +393,7 @@ func (r *Records) Erase(ctx context.Context, p *Principal, id string, req Erasur
 	if err != nil {
 		return nil, err
 	}
-	r.audit(ctx, p, "person_"+req.Mode, "person", id, auditPath(a, p), ip, req.Reason)
+	r.auditAction(ctx, auditBy(p, "person_"+req.Mode, "person", id, auditPath(a, p), ip, req.Reason))
 	after, err := r.store.GetPerson(ctx, id)
 	if err != nil {
 		return nil, err

@@ -161,7 +161,9 @@ func (q *Queue) Detail(ctx context.Context, p *Principal, id, ip string) (*Detai
 			d.Answers = append(d.Answers, q.wording(a, versions))
 		}
 	}
-	q.audit(ctx, p, "read_warning", w, ip, "")
+	if err := q.auditDisclosure(ctx, warningAudit(p, "read_warning", w, ip, "")); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -195,11 +197,9 @@ func (q *Queue) wording(a store.Answer, versions map[string]string) DetailAnswer
 	return out
 }
 
-func (q *Queue) audit(ctx context.Context, p *Principal, action string, w store.Warning, ip, detail string) {
-	if err := q.store.AppendAudit(ctx, store.AuditEntry{At: q.now(), ActorID: p.StaffID, Action: action,
-		TargetKind: "warning", TargetID: w.ID, UnitPath: w.UnitPath, IP: ip, Detail: detail}); err != nil {
-		q.log.ErrorContext(ctx, "audit write failed", "action", action, "warning", w.ID, "err", err) // with the request id
-	}
+// warningAudit is the audit line of something p did to or with an entry.
+func warningAudit(p *Principal, action string, w store.Warning, ip, detail string) store.AuditEntry {
+	return auditBy(p, action, "warning", w.ID, w.UnitPath, ip, detail)
 }
 
 // mapQueueErr turns the store's queue errors into what a counsellor reads.
@@ -225,7 +225,7 @@ func (q *Queue) Claim(ctx context.Context, p *Principal, id, ip string) (store.W
 	if err != nil {
 		return store.Warning{}, mapQueueErr(err)
 	}
-	q.audit(ctx, p, "claim", w, ip, "")
+	q.auditAction(ctx, warningAudit(p, "claim", w, ip, ""))
 	q.hub.Publish(w)
 	return w, nil
 }
@@ -256,7 +256,7 @@ func (q *Queue) Transition(ctx context.Context, p *Principal, id string, ch Chan
 	if err != nil {
 		return store.Warning{}, mapQueueErr(err)
 	}
-	q.audit(ctx, p, "transition", w, ip, string(ch.To))
+	q.auditAction(ctx, warningAudit(p, "transition", w, ip, string(ch.To)))
 	q.hub.Publish(w)
 	return w, nil
 }
@@ -280,7 +280,7 @@ func (q *Queue) Assign(ctx context.Context, p *Principal, id, assigneeID, note, 
 	if err != nil {
 		return store.Warning{}, mapQueueErr(err)
 	}
-	q.audit(ctx, p, "assign", w, ip, assigneeID)
+	q.auditAction(ctx, warningAudit(p, "assign", w, ip, assigneeID))
 	q.hub.Publish(w)
 	return w, nil
 }

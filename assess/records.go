@@ -27,15 +27,10 @@ import (
 //   - within an open record a principal sees what happened in their own
 //     subtree, plus the subtrees that referred the person to them.
 //
-// Every read of a person's data and every write is audited.
+// Every read of a person's data is audited as a disclosure, and every
+// write as an action (see AuditDisclosure).
 type Records struct {
 	*shared
-}
-
-func (r *Records) audit(ctx context.Context, p *Principal, action, kind, target, path, ip, detail string) {
-	// As in Staff.audit: a failed audit write does not undo the action.
-	_ = r.store.AppendAudit(ctx, store.AuditEntry{ID: store.NewID(), At: r.now(), ActorID: p.StaffID, Action: action,
-		TargetKind: kind, TargetID: target, UnitPath: path, IP: ip, Detail: detail})
 }
 
 // recordRoles may read and write individual records.
@@ -317,7 +312,9 @@ func (r *Records) Person(ctx context.Context, p *Principal, id, ip string) (*Per
 	if path == "" {
 		path = p.UnitPath // a resident of no unit: the reader's subtree owns the entry
 	}
-	r.audit(ctx, p, "read_person", "person", id, path, ip, "")
+	if err := r.auditDisclosure(ctx, auditBy(p, "read_person", "person", id, path, ip, "")); err != nil {
+		return nil, err
+	}
 	return rec, nil
 }
 
@@ -537,7 +534,7 @@ func (r *Records) CreateCase(ctx context.Context, p *Principal, in NewCase, ip s
 	if err != nil {
 		return nil, err
 	}
-	r.audit(ctx, p, "case_create", "case", c.ID, c.UnitPath, ip, "person "+c.PersonID)
+	r.auditAction(ctx, auditBy(p, "case_create", "case", c.ID, c.UnitPath, ip, "person "+c.PersonID))
 	return &CaseView{Case: caseRecord(c), Person: r.basics(a.person)}, nil
 }
 
@@ -611,7 +608,9 @@ func (r *Records) Case(ctx context.Context, p *Principal, id, ip string) (*CaseV
 	if err != nil {
 		return nil, err
 	}
-	r.audit(ctx, p, "read_case", "case", c.ID, c.UnitPath, ip, "")
+	if err := r.auditDisclosure(ctx, auditBy(p, "read_case", "case", c.ID, c.UnitPath, ip, "")); err != nil {
+		return nil, err
+	}
 	return &CaseView{Case: caseRecord(c), Person: r.basics(a.person)}, nil
 }
 
@@ -659,7 +658,7 @@ func (r *Records) UpdateCase(ctx context.Context, p *Principal, id string, in Ca
 	if err != nil {
 		return nil, err
 	}
-	r.audit(ctx, p, "case_update", "case", c.ID, c.UnitPath, ip, "version "+strconv.FormatInt(out.Version, 10))
+	r.auditAction(ctx, auditBy(p, "case_update", "case", c.ID, c.UnitPath, ip, "version "+strconv.FormatInt(out.Version, 10)))
 	return &CaseView{Case: caseRecord(out), Person: r.basics(a.person)}, nil
 }
 
@@ -718,7 +717,9 @@ func (r *Records) ListCases(ctx context.Context, p *Principal, personID, warning
 	if target == "" {
 		target, kind = p.UnitID, "unit"
 	}
-	r.audit(ctx, p, "list_cases", kind, target, p.UnitPath, ip, strconv.Itoa(len(out))+" cases")
+	if err := r.auditDisclosure(ctx, auditBy(p, "list_cases", kind, target, p.UnitPath, ip, strconv.Itoa(len(out))+" cases")); err != nil {
+		return nil, "", err
+	}
 	return out, next, nil
 }
 
@@ -807,7 +808,7 @@ func (r *Records) Refer(ctx context.Context, p *Principal, warningID, toUnitID, 
 	case err != nil:
 		return nil, err
 	}
-	r.audit(ctx, p, "refer", "warning", warningID, w.UnitPath, ip, "referral "+ref.ID+" to "+toUnitID)
+	r.auditAction(ctx, auditBy(p, "refer", "warning", warningID, w.UnitPath, ip, "referral "+ref.ID+" to "+toUnitID))
 	// The referral moved its entry: tell the consoles.
 	if changed, err := r.store.GetWarning(ctx, warningID); err == nil {
 		r.hub.Publish(changed)
@@ -866,7 +867,9 @@ func (r *Records) Referral(ctx context.Context, p *Principal, id, ip string) (*R
 	if err != nil {
 		return nil, err
 	}
-	r.audit(ctx, p, "read_referral", "referral", id, ref.ToUnitPath, ip, "")
+	if err := r.auditDisclosure(ctx, auditBy(p, "read_referral", "referral", id, ref.ToUnitPath, ip, "")); err != nil {
+		return nil, err
+	}
 	v := referralRecord(ref)
 	return &v, nil
 }
@@ -891,7 +894,7 @@ func (r *Records) SetReferralState(ctx context.Context, p *Principal, id string,
 	if err != nil {
 		return nil, err
 	}
-	r.audit(ctx, p, "referral_"+string(to), "referral", id, ref.ToUnitPath, ip, "")
+	r.auditAction(ctx, auditBy(p, "referral_"+string(to), "referral", id, ref.ToUnitPath, ip, ""))
 	v := referralRecord(out)
 	return &v, nil
 }

@@ -129,8 +129,7 @@ func (c *Campaigns) Progress(ctx context.Context, p *Principal, id, ip string) (
 	}
 	if canSeeNames(p) && cp.Mode == "roster" {
 		// Names of pupils are personal data: reading them is audited.
-		if err := c.store.AppendAudit(ctx, store.AuditEntry{At: c.now(), ActorID: p.StaffID, Action: "read_progress",
-			TargetKind: "campaign", TargetID: cp.ID, UnitPath: cp.UnitPath, IP: ip}); err != nil {
+		if err := c.auditDisclosure(ctx, auditBy(p, "read_progress", "campaign", cp.ID, cp.UnitPath, ip, "")); err != nil {
 			return nil, err
 		}
 	}
@@ -281,7 +280,8 @@ func scoreStats(rs []store.Result) ([]ScoreStats, map[string]map[string]int) {
 	return out, bands
 }
 
-// AuditExport records that p exported one of the campaign's tables.
+// AuditExport records that p is exporting one of the campaign's tables. An
+// error means the table must not be sent (see AuditDisclosure).
 func (c *Campaigns) AuditExport(ctx context.Context, p *Principal, what, campaignID, ip string) error {
-	return auditExport(ctx, c.store, c.now(), p, what, campaignID, ip)
+	return c.auditExport(ctx, p, what, campaignID, ip)
 }

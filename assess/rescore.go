@@ -151,14 +151,15 @@ func (c *Catalog) Rescore(ctx context.Context, p *Principal, req RescoreRequest,
 			rep.Changes = append(rep.Changes, *ch)
 		}
 	}
-	action := "rescore_dry_run"
+	e := auditBy(p, "rescore_dry_run", "instrument", target.ID()+" "+target.Version(), p.UnitPath, ip,
+		fmt.Sprintf("campaign=%s considered=%d changed=%d raised=%d review=%d", req.CampaignID, rep.Considered,
+			rep.Considered-rep.Unchanged-sum(rep.Skipped), rep.WarningRaised, rep.WarningForReview))
 	if req.Apply {
-		action = "rescore_apply"
+		e.Action = "rescore_apply" // done: each result's rescore is audited above
+		c.auditAction(ctx, e)
+	} else if err := c.auditDisclosure(ctx, e); err != nil {
+		return nil, err // a dry run changed nothing but reads results' scores
 	}
-	_ = c.store.AppendAudit(ctx, store.AuditEntry{At: c.now(), ActorID: p.StaffID, Action: action, TargetKind: "instrument",
-		TargetID: target.ID() + " " + target.Version(), UnitPath: p.UnitPath, IP: ip,
-		Detail: fmt.Sprintf("campaign=%s considered=%d changed=%d raised=%d review=%d", req.CampaignID, rep.Considered,
-			rep.Considered-rep.Unchanged-sum(rep.Skipped), rep.WarningRaised, rep.WarningForReview)})
 	return rep, nil
 }
 
@@ -349,8 +350,7 @@ func (c *Catalog) applyRescore(ctx context.Context, p *Principal, in *engine.Ins
 		rep.NewWarnings = append(rep.NewWarnings, w.ID)
 		c.hub.Publish(*w)
 	}
-	_ = c.store.AppendAudit(ctx, store.AuditEntry{At: c.now(), ActorID: p.StaffID, Action: "rescore", TargetKind: "result",
-		TargetID: old.ID, UnitPath: old.UnitPath, IP: ip, Detail: fmt.Sprintf("%s %s -> %s as %s", in.ID(), old.Version, in.Version(), stored.ID)})
+	c.auditAction(ctx, auditBy(p, "rescore", "result", old.ID, old.UnitPath, ip, fmt.Sprintf("%s %s -> %s as %s", in.ID(), old.Version, in.Version(), stored.ID)))
 	return nil
 }
 

@@ -93,10 +93,7 @@ func (c *Campaigns) ImportRoster(ctx context.Context, p *Principal, schoolID, fi
 	if err != nil {
 		return nil, err
 	}
-	if err := c.store.AppendAudit(ctx, store.AuditEntry{At: now, ActorID: p.StaffID, Action: "roster_import", TargetKind: "unit",
-		TargetID: school.ID, UnitPath: school.Path, IP: ip}); err != nil {
-		return nil, err
-	}
+	c.auditAction(ctx, auditBy(p, "roster_import", "unit", school.ID, school.Path, ip, ""))
 	return &RosterImport{Created: out.Created, Updated: out.Updated, Problems: ro.Problems, Notices: ro.Notices}, nil
 }
 

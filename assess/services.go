@@ -16,9 +16,9 @@ type Options struct {
 	// replace it.
 	Now func() time.Time
 	// Log hears what the services report to the operator: audit writes
-	// that failed, escalations, instruments disabled. A line
-	// logged while serving a request carries its id (logging.Handler).
-	// nil means slog.Default().
+	// that failed (see AuditDisclosure), escalations, instruments
+	// disabled. A line logged while serving a request carries its id
+	// (logging.Handler). nil means slog.Default().
 	Log *slog.Logger
 	// Observer, if set, hears of events worth counting (metrics).
 	Observer Observer
@@ -119,8 +119,8 @@ type Services struct {
 }
 
 // shared is what every service holds in common. Each one embeds the same
-// *shared, so they cannot disagree about the time, the deadlines or the
-// live feed.
+// *shared, so they cannot disagree about the time, the deadlines, the live
+// feed or what a failed audit write means.
 type shared struct {
 	store store.Store
 	lib   *engine.Library
@@ -189,5 +189,6 @@ func (s *Services) RunFinisher(ctx context.Context, every, grace time.Duration) 
 // noObserver counts nothing.
 type noObserver struct{}
 
-func (noObserver) AnswerSaved(string) {}
-func (noObserver) WarningRaised(int)  {}
+func (noObserver) AnswerSaved(string)      {}
+func (noObserver) WarningRaised(int)       {}
+func (noObserver) AuditWriteFailed(string) {}

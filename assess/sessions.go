@@ -679,6 +679,9 @@ type Observer interface {
 	// WarningRaised is called when a submission files or joins a queue
 	// entry, with the entry's level.
 	WarningRaised(level int)
+	// AuditWriteFailed is called when an audit line could not be written,
+	// with its kind (AuditDisclosure or AuditAction).
+	AuditWriteFailed(kind string)
 }
 
 // Active counts the open sessions held in memory whose last answer or start

@@ -83,11 +83,10 @@ func loginKey(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// audit records an action on accounts or the org tree; every one is done
+// by the time it is audited (see AuditAction).
 func (a *Staff) audit(ctx context.Context, actor, action, kind, target, path, ip, detail string) {
-	// An audit write that fails must not pass silently, but it must not
-	// undo the action either: the store's own error reaches the logs.
-	_ = a.store.AppendAudit(ctx, store.AuditEntry{At: a.now(), ActorID: actor, Action: action,
-		TargetKind: kind, TargetID: target, UnitPath: path, IP: ip, Detail: detail})
+	a.auditAction(ctx, store.AuditEntry{ActorID: actor, Action: action, TargetKind: kind, TargetID: target, UnitPath: path, IP: ip, Detail: detail})
 }
 
 var errLoginFailed = errorf(CodeLoginFailed, "", "the login name or password is wrong")

@@ -136,15 +136,15 @@ func (s *Stats) Monthly(ctx context.Context, p *Principal, unitID, month string)
 	return &Monthly{UnitID: top.ID, Month: month, Rows: rows, Total: total}, nil
 }
 
-// AuditExport records that p exported a table (the log keeps every export,
-// aggregate or not, so a leak can be traced).
+// AuditExport records that p is exporting a table (the log keeps every
+// export, aggregate or not, so a leak can be traced). An error means the
+// table must not be sent (see AuditDisclosure).
 func (s *Stats) AuditExport(ctx context.Context, p *Principal, what, unitID, ip string) error {
-	return auditExport(ctx, s.store, s.now(), p, what, unitID, ip)
+	return s.auditExport(ctx, p, what, unitID, ip)
 }
 
-func auditExport(ctx context.Context, st store.Store, at time.Time, p *Principal, what, id, ip string) error {
-	return st.AppendAudit(ctx, store.AuditEntry{At: at, ActorID: p.StaffID, Action: "export", TargetKind: what,
-		TargetID: id, UnitPath: p.UnitPath, IP: ip})
+func (sh *shared) auditExport(ctx context.Context, p *Principal, what, id, ip string) error {
+	return sh.auditDisclosure(ctx, auditBy(p, "export", what, id, p.UnitPath, ip, ""))
 }
 
 // chinaTime is the calendar the monthly table follows.
