@@ -218,6 +218,31 @@ var noPersonalData = map[string]string{
 	"ActivityFilter":   "a query (not stored)",
 }
 
+// personalTypes are the record types of the inventory, by name.
+var personalTypes = map[string]reflect.Type{
+	"Person": reflect.TypeFor[Person](), "Identity": reflect.TypeFor[Identity](), "AccessCode": reflect.TypeFor[AccessCode](),
+	"Session": reflect.TypeFor[Session](), "Answer": reflect.TypeFor[Answer](), "Result": reflect.TypeFor[Result](),
+	"Warning": reflect.TypeFor[Warning](), "Reason": reflect.TypeFor[Reason](), "WarningEvent": reflect.TypeFor[WarningEvent](),
+	"Case": reflect.TypeFor[Case](), "Referral": reflect.TypeFor[Referral](), "Activity": reflect.TypeFor[Activity](),
+	"AuditEntry": reflect.TypeFor[AuditEntry](),
+}
+
+// Type is the field's Go type.
+func (f PersonalField) Type() reflect.Type {
+	sf, ok := personalTypes[f.Record].FieldByName(f.Field)
+	if !ok {
+		panic("store: no field " + f.Name())
+	}
+	return sf.Type
+}
+
+// IsBytes reports whether the field holds bytes (Sealed or []byte), which
+// the backends blank as NULL; text is blanked as "".
+func (f PersonalField) IsBytes() bool {
+	t := f.Type()
+	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
+}
+
 // PersonalFields returns the inventory's fields of one record type, in
 // inventory order.
 func PersonalFields(record string) []PersonalField {

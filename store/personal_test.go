@@ -112,6 +112,12 @@ func TestInventory(t *testing.T) {
 		if types[name] == nil {
 			t.Errorf("the inventory lists %s, which does not cross the Store interface", name)
 		}
+		if personalTypes[name] != types[name] {
+			t.Errorf("personalTypes[%q] = %v, want %v", name, personalTypes[name], types[name])
+		}
+	}
+	if len(personalTypes) != len(plainFields) {
+		t.Errorf("personalTypes has %d records, plainFields %d", len(personalTypes), len(plainFields))
 	}
 	for name := range noPersonalData {
 		if types[name] == nil {

@@ -10,12 +10,15 @@ import (
 	"xinling/store"
 )
 
+// ErasePerson erases, in one transaction, what the personal-data
+// inventory (store.Personal) says: the person's identifiers (and the birth
+// month, for the age at erasure), then each record type of eraseTargets.
 func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOutcome, error) {
 	var out store.ErasureOutcome
 	err := db.write(ctx, func(w *wtx) error {
 		out = store.ErasureOutcome{} // the writer may run an operation twice
 		at := ms(store.Millis(e.At))
-		res, err := w.exec(`UPDATE persons SET name=NULL, phone=NULL, student_no=NULL, student_no_index='', birth_month='',
+		res, err := w.exec("UPDATE persons SET "+personBlanks()+`,
 			age = CASE WHEN ? > 0 THEN ? ELSE age END, anonymised=1, updated_at=?, version=version+1 WHERE id=?`,
 			e.Age, e.Age, at, e.PersonID)
 		if err != nil {
@@ -24,35 +27,19 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound("person", e.PersonID)
 		}
-		count := func(n *int, q string, args ...any) error {
-			res, err := w.exec(q, args...)
+		for _, t := range eraseTargets {
+			q := t.statement(e.DropAnswers)
+			if q == "" {
+				continue
+			}
+			res, err := w.exec(q, e.PersonID)
 			if err != nil {
-				return err
+				return fmt.Errorf("erase %s: %w", t.table, err)
 			}
-			c, _ := res.RowsAffected()
-			*n = int(c)
-			return nil
-		}
-		var events int
-		for _, step := range []struct {
-			n *int
-			q string
-		}{
-			{&out.Identities, "DELETE FROM identities WHERE person_id = ?"},
-			{&out.AccessCodes, "DELETE FROM access_codes WHERE person_id = ?"},
-			{&out.Cases, `UPDATE cases SET self_evaluation=NULL, life_events=NULL, other_problems=NULL, advice=NULL, outcome=''
-				WHERE person_id = ? AND (self_evaluation IS NOT NULL OR life_events IS NOT NULL OR other_problems IS NOT NULL OR advice IS NOT NULL OR outcome <> '')`},
-			{&out.Referrals, "UPDATE referrals SET note=NULL WHERE person_id = ? AND note IS NOT NULL"},
-			{&events, "UPDATE warning_events SET note='' WHERE note <> '' AND warning_id IN (SELECT id FROM warnings WHERE person_id = ?)"},
-			{&out.Sessions, `UPDATE sessions SET token_hash=NULL, state = CASE WHEN state = 'open' THEN 'purged' ELSE state END
-				WHERE person_id = ? AND (token_hash IS NOT NULL OR state = 'open')`},
-		} {
-			if err := count(step.n, step.q, e.PersonID); err != nil {
-				return err
+			if t.count != nil {
+				n, _ := res.RowsAffected()
+				*t.count(&out) = int(n)
 			}
-		}
-		if e.DropAnswers {
-			return count(&out.Answers, "DELETE FROM answers WHERE session_id IN (SELECT id FROM sessions WHERE person_id = ?)", e.PersonID)
 		}
 		return nil
 	})
@@ -285,8 +272,8 @@ func (db *DB) FindIdentity(ctx context.Context, kind, key string) (store.Person,
 
 func (db *DB) AnonymisePerson(ctx context.Context, id string, at time.Time) error {
 	return db.write(ctx, func(w *wtx) error {
-		res, err := w.exec(`UPDATE persons SET name=NULL, phone=NULL, student_no=NULL, student_no_index='', birth_month='',
-			anonymised=1, updated_at=?, version=version+1 WHERE id=?`, ms(store.Millis(at)), id)
+		res, err := w.exec("UPDATE persons SET "+personBlanks()+", anonymised=1, updated_at=?, version=version+1 WHERE id=?",
+			ms(store.Millis(at)), id)
 		if err != nil {
 			return err
 		}

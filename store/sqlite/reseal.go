@@ -33,20 +33,7 @@ func byID(pk, _ []any) string { return str(pk[0]) }
 
 var personRow = func(pk, key []any) string { return store.PersonSealKey(str(pk[0]), str(key[0]), str(key[1])) }
 
-var sealedCols = []sealedCol{
-	{table: "persons", col: "name", field: store.FieldPersonName, pk: []string{"id"}, keyCols: []string{"school_id", "student_no_index"}, row: personRow},
-	{table: "persons", col: "phone", field: store.FieldPersonPhone, pk: []string{"id"}, keyCols: []string{"school_id", "student_no_index"}, row: personRow},
-	{table: "persons", col: "student_no", field: store.FieldPersonStudentNo, pk: []string{"id"}, keyCols: []string{"school_id", "student_no_index"}, row: personRow},
-	{table: "cases", col: "self_evaluation", field: store.FieldCaseSelfEval, pk: []string{"id"}, row: byID},
-	{table: "cases", col: "life_events", field: store.FieldCaseLifeEvents, pk: []string{"id"}, row: byID},
-	{table: "cases", col: "other_problems", field: store.FieldCaseOther, pk: []string{"id"}, row: byID},
-	{table: "cases", col: "advice", field: store.FieldCaseAdvice, pk: []string{"id"}, row: byID},
-	{table: "cases", col: "outcome", field: store.FieldCaseOutcome, pk: []string{"id"}, row: byID},
-	{table: "referrals", col: "note", field: store.FieldReferralNote, pk: []string{"id"}, row: byID},
-	{table: "warning_events", col: "note", field: store.FieldWarningNote, pk: []string{"warning_id", "seq"}, row: byID,
-		where: "kind NOT IN ('" + store.EventCreated + "', '" + store.EventMerged + "')"},
-	{table: "activities", col: "note", field: store.FieldActivityNote, pk: []string{"id"}, row: byID},
-}
+var sealedCols = sealedColumns()
 
 // Vacuum rebuilds the database file, so bytes of rewritten rows (the
 // plaintext that rekey sealed) no longer linger in free space. It holds the
