@@ -15,10 +15,12 @@ import (
 )
 
 // ErasePerson removes and blanks the person's data document by document,
-// each step idempotent, and marks the person anonymised last: a crash
-// before that leaves a person who still shows as not erased, so the
-// erasure is visibly unfinished and is simply repeated. Sessions are closed
-// before their answers are deleted, so no late answer can slip in between.
+// as the personal-data inventory says (personal.go maps it onto the
+// documents), each step idempotent, and marks the person anonymised last:
+// a crash before that leaves a person who still shows as not erased, so
+// the erasure is visibly unfinished and is simply repeated. Sessions are
+// closed before their answers are deleted, so no late answer can slip in
+// between.
 func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOutcome, error) {
 	var out store.ErasureOutcome
 	if _, err := db.GetPerson(ctx, e.PersonID); err != nil {
@@ -34,25 +36,19 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 		return out, err
 	}
 	out.AccessCodes = int(del.DeletedCount)
-	notes := bson.A{}
-	for _, f := range []string{"selfevaluation", "lifeevents", "otherproblems", "advice"} {
-		notes = append(notes, bson.D{{Key: f, Value: bson.D{{Key: "$ne", Value: nil}}}})
-	}
-	notes = append(notes, bson.D{{Key: "outcome", Value: bson.D{{Key: "$ne", Value: ""}}}})
-	up, err := db.c[cCases].UpdateMany(ctx, append(of, bson.E{Key: "$or", Value: notes}), bson.D{{Key: "$set", Value: bson.D{
-		{Key: "selfevaluation", Value: nil}, {Key: "lifeevents", Value: nil}, {Key: "otherproblems", Value: nil}, {Key: "advice", Value: nil}, {Key: "outcome", Value: ""}}}})
+	up, err := db.c[cCases].UpdateMany(ctx, append(of, bson.E{Key: "$or", Value: eraseCase.held}), bson.D{{Key: "$set", Value: eraseCase.set}})
 	if err != nil {
 		return out, err
 	}
 	out.Cases = int(up.ModifiedCount)
-	if up, err = db.c[cReferrals].UpdateMany(ctx, append(of, bson.E{Key: "note", Value: bson.D{{Key: "$ne", Value: nil}}}),
-		bson.D{{Key: "$set", Value: bson.D{{Key: "note", Value: nil}}}}); err != nil {
+	if up, err = db.c[cReferrals].UpdateMany(ctx, append(of, bson.E{Key: "$or", Value: eraseReferral.held}),
+		bson.D{{Key: "$set", Value: eraseReferral.set}}); err != nil {
 		return out, err
 	}
 	out.Referrals = int(up.ModifiedCount)
-	// History notes are blanked entry by entry, in Go: FerretDB v1 lacks
+	// History events are blanked entry by entry, in Go: FerretDB v1 lacks
 	// the all-positional operator (history.$[].note).
-	noted, err := findAll[warningDoc](ctx, db.c[cWarnings], append(of, bson.E{Key: "history.note", Value: bson.D{{Key: "$nin", Value: bson.A{"", nil}}}}))
+	noted, err := findAll[warningDoc](ctx, db.c[cWarnings], append(of, bson.E{Key: "$or", Value: eraseHistory.held}))
 	if err != nil {
 		return out, err
 	}
@@ -60,7 +56,7 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 		_, err := cas(ctx, db, cWarnings, w.Key, "warning", func(d *warningDoc) *int64 { return &d.Version },
 			func(d *warningDoc) (bson.D, error) {
 				for i := range d.History {
-					d.History[i].Note = ""
+					store.BlankErased(&d.History[i])
 				}
 				return bson.D{{Key: "history", Value: d.History}}, nil
 			})
@@ -69,14 +65,14 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 		}
 	}
 	// Open sessions first, so that they stop accepting answers; then
-	// every remaining token.
+	// every other session that still holds a token or code.
 	if up, err = db.c[cSessions].UpdateMany(ctx, append(of, bson.E{Key: "state", Value: string(store.SessionOpen)}),
-		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: string(store.SessionPurged)}, {Key: "tokenhash", Value: nil}}}}); err != nil {
+		bson.D{{Key: "$set", Value: append(bson.D{{Key: "state", Value: string(store.SessionPurged)}}, eraseSession.set...)}}); err != nil {
 		return out, err
 	}
 	out.Sessions = int(up.ModifiedCount)
-	if up, err = db.c[cSessions].UpdateMany(ctx, append(of, bson.E{Key: "tokenhash", Value: bson.D{{Key: "$ne", Value: nil}}}),
-		bson.D{{Key: "$set", Value: bson.D{{Key: "tokenhash", Value: nil}}}}); err != nil {
+	if up, err = db.c[cSessions].UpdateMany(ctx, append(of, bson.E{Key: "$or", Value: eraseSession.held}),
+		bson.D{{Key: "$set", Value: eraseSession.set}}); err != nil {
 		return out, err
 	}
 	out.Sessions += int(up.ModifiedCount)
@@ -103,9 +99,7 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 			out.Answers = int(del.DeletedCount)
 		}
 	}
-	set := bson.D{{Key: "name", Value: nil}, {Key: "phone", Value: nil}, {Key: "studentno", Value: nil},
-		{Key: "studentnoindex", Value: ""}, {Key: "birthmonth", Value: ""}, {Key: "anonymised", Value: true},
-		{Key: "updatedat", Value: store.Millis(e.At)}}
+	set := append(bson.D{{Key: "anonymised", Value: true}, {Key: "updatedat", Value: store.Millis(e.At)}}, erasePerson.set...)
 	if e.Age > 0 {
 		set = append(set, bson.E{Key: "age", Value: e.Age})
 	}
@@ -324,9 +318,7 @@ func (db *DB) AnonymisePerson(ctx context.Context, pid string, at time.Time) err
 		return err
 	}
 	res, err := db.c[cPersons].UpdateOne(ctx, id(pid), bson.D{
-		{Key: "$set", Value: bson.D{{Key: "name", Value: nil}, {Key: "phone", Value: nil}, {Key: "studentno", Value: nil},
-			{Key: "studentnoindex", Value: ""}, {Key: "birthmonth", Value: ""}, {Key: "anonymised", Value: true},
-			{Key: "updatedat", Value: store.Millis(at)}}},
+		{Key: "$set", Value: append(bson.D{{Key: "anonymised", Value: true}, {Key: "updatedat", Value: store.Millis(at)}}, erasePerson.set...)},
 		{Key: "$unset", Value: bson.D{{Key: "rosterkey", Value: ""}}},
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
 	if err != nil {

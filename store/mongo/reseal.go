@@ -13,19 +13,16 @@ import (
 
 var _ store.Resealer = (*DB)(nil)
 
-// sealedFields lists, per collection, the document fields that hold sealed
-// values (the driver's lower-cased names of the store records' fields).
-var sealedFields = []struct {
+// sealedSpec names the document fields of one collection that hold
+// sealed values (bson name → store field name).
+type sealedSpec struct {
 	coll   string
-	fields map[string]string // bson name → store field
-}{
-	{cPersons, map[string]string{"name": store.FieldPersonName, "phone": store.FieldPersonPhone, "studentno": store.FieldPersonStudentNo}},
-	{cCases, map[string]string{"selfevaluation": store.FieldCaseSelfEval, "lifeevents": store.FieldCaseLifeEvents,
-		"otherproblems": store.FieldCaseOther, "advice": store.FieldCaseAdvice, "outcome": store.FieldCaseOutcome}},
-	{cReferrals, map[string]string{"note": store.FieldReferralNote}},
-	{cActivities, map[string]string{"note": store.FieldActivityNote}},
-	{cWarnings, nil}, // history notes, below
+	fields map[string]string
 }
+
+// sealedFields are the sealed fields Reseal walks, from the inventory;
+// history notes are walked by position (below).
+var sealedFields = sealedFieldsOf("Person", "Case", "Referral", "Activity", "WarningEvent")
 
 // rawBytes returns a sealed value as stored: binary (store.Sealed) or a
 // string (notes), with the Go value to write a replacement back as.
