@@ -51,6 +51,7 @@ func RunSealed(t *testing.T, open Opener) {
 	k1 := TestKeys(t, testIndexKey+","+testK1)
 	Run(t, func(t *testing.T) store.Store { return sealed.Wrap(open(t), k1) })
 	t.Run("SealedAtRest", func(t *testing.T) { testSealedAtRest(t, open(t)) })
+	t.Run("SealedInventory", func(t *testing.T) { testSealedInventory(t, open(t)) })
 	t.Run("SealedTamper", func(t *testing.T) { testSealedTamper(t, open(t)) })
 	t.Run("Rekey", func(t *testing.T) { testRekey(t, open(t)) })
 	t.Run("RekeyPlaintext", func(t *testing.T) { testRekeyPlaintext(t, open(t)) })
