@@ -21,13 +21,13 @@ func (db *DB) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 }
 
 func (db *DB) ListAudit(ctx context.Context, f store.AuditFilter, p store.Page) ([]store.AuditEntry, string, error) {
-	q := eq(eq(eq(eq(bson.D{}, "actorid", f.ActorID), "targetkind", f.TargetKind), "targetid", f.TargetID), "action", f.Action)
-	q = timeRange(q, "at", f.From, f.To)
-	q, err := after(q, "at", p)
+	q := eq(eq(eq(eq(bson.D{}, fAudit.ActorID, f.ActorID), fAudit.TargetKind, f.TargetKind), fAudit.TargetID, f.TargetID), fAudit.Action, f.Action)
+	q = timeRange(q, fAudit.At, f.From, f.To)
+	q, err := after(q, fAudit.At, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return list(ctx, db.c[cAudit], q, byTime("at"), p, func(d auditDoc) (store.AuditEntry, store.Cursor) {
+	return list(ctx, db.c[cAudit], q, byTime(fAudit.At), p, func(d auditDoc) (store.AuditEntry, store.Cursor) {
 		return d.AuditEntry, cursor(d.At, d.Key)
 	})
 }

@@ -48,7 +48,7 @@ func (db *DB) CreateAccessCodes(ctx context.Context, codes []store.AccessCode) e
 		docs[i] = codeDoc{Key: c.Code, AccessCode: c, Batch: batch}
 	}
 	if _, err := db.c[cCodes].InsertMany(ctx, docs); err != nil {
-		if _, derr := db.c[cCodes].DeleteMany(context.WithoutCancel(ctx), bson.D{{Key: "batch", Value: batch}}); derr != nil {
+		if _, derr := db.c[cCodes].DeleteMany(context.WithoutCancel(ctx), bson.D{{Key: fCode.Batch, Value: batch}}); derr != nil {
 			return errors.Join(mapErr(err), derr)
 		}
 		return mapErr(err)
@@ -59,7 +59,7 @@ func (db *DB) CreateAccessCodes(ctx context.Context, codes []store.AccessCode) e
 	if _, err := db.c[cBatches].InsertOne(ctx, batchDoc{Key: batch, CampaignID: campaign, CreatedAt: store.Millis(codes[0].CreatedAt)}); err != nil {
 		return err
 	}
-	_, err := db.c[cCodes].UpdateMany(ctx, bson.D{{Key: "batch", Value: batch}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "batch", Value: ""}}}})
+	_, err := db.c[cCodes].UpdateMany(ctx, bson.D{{Key: fCode.Batch, Value: batch}}, bson.D{{Key: "$unset", Value: bson.D{{Key: fCode.Batch, Value: ""}}}})
 	return err
 }
 
@@ -129,8 +129,8 @@ func (db *DB) UpdateCampaign(ctx context.Context, c store.Campaign) (store.Campa
 	n.StartsAt, n.EndsAt, n.UpdatedAt, n.Version = store.Millis(c.StartsAt), store.Millis(c.EndsAt), store.Millis(c.UpdatedAt), c.Version+1
 	// The state condition keeps an edit from landing on a campaign that was
 	// activated between the read and the write.
-	res, err := db.fencedReplace(ctx, cCampaigns, c.ID, version(c.Version), bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: c.Version},
-		{Key: "state", Value: string(store.CampaignDraft)}}, campaignDoc{Key: c.ID, Campaign: n})
+	res, err := db.fencedReplace(ctx, cCampaigns, c.ID, version(c.Version), bson.D{{Key: fID, Value: c.ID}, {Key: fVersion, Value: c.Version},
+		{Key: fCampaign.State, Value: string(store.CampaignDraft)}}, campaignDoc{Key: c.ID, Campaign: n})
 	if err != nil {
 		return c, err
 	}
@@ -147,18 +147,18 @@ func (db *DB) SetCampaignState(ctx context.Context, cid string, to store.Campaig
 				return nil, fmt.Errorf("%w: campaign %s → %s", store.ErrInvalidTransition, d.State, to)
 			}
 			d.State, d.UpdatedAt = to, store.Millis(at)
-			return bson.D{{Key: "state", Value: string(to)}, {Key: "updatedat", Value: d.UpdatedAt}}, nil
+			return bson.D{{Key: fCampaign.State, Value: string(to)}, {Key: fCampaign.UpdatedAt, Value: d.UpdatedAt}}, nil
 		})
 	return d.Campaign, err
 }
 
 func (db *DB) ListCampaigns(ctx context.Context, f store.CampaignFilter, p store.Page) ([]store.Campaign, string, error) {
-	q := eq(subtree(bson.D{}, "unitpath", f.UnitPath), "state", string(f.State))
-	q, err := after(q, "createdat", p)
+	q := eq(subtree(bson.D{}, fCampaign.UnitPath, f.UnitPath), fCampaign.State, string(f.State))
+	q, err := after(q, fCampaign.CreatedAt, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return list(ctx, db.c[cCampaigns], q, byTime("createdat"), p, func(d campaignDoc) (store.Campaign, store.Cursor) {
+	return list(ctx, db.c[cCampaigns], q, byTime(fCampaign.CreatedAt), p, func(d campaignDoc) (store.Campaign, store.Cursor) {
 		return d.Campaign, cursor(d.CreatedAt, d.Key)
 	})
 }
@@ -175,10 +175,10 @@ func (db *DB) GetAccessCode(ctx context.Context, code string) (store.AccessCode,
 }
 
 func (db *DB) ListAccessCodes(ctx context.Context, campaignID string, p store.Page) ([]store.AccessCode, string, error) {
-	q := bson.D{{Key: "campaignid", Value: campaignID}}
+	q := bson.D{{Key: fCode.CampaignID, Value: campaignID}}
 	// Codes still tagged with a batch are rare (a call in flight, or one a
 	// crash interrupted); leave out those whose batch is unpublished.
-	tagged, err := findAll[codeDoc](ctx, db.c[cCodes], append(bson.D{{Key: "batch", Value: bson.D{{Key: "$gt", Value: ""}}}}, q...))
+	tagged, err := findAll[codeDoc](ctx, db.c[cCodes], append(bson.D{{Key: fCode.Batch, Value: bson.D{{Key: "$gt", Value: ""}}}}, q...))
 	if err != nil {
 		return nil, "", err
 	}
@@ -191,13 +191,13 @@ func (db *DB) ListAccessCodes(ctx context.Context, campaignID string, p store.Pa
 		}
 	}
 	if len(hidden) > 0 {
-		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$nin", Value: hidden}}})
+		q = append(q, bson.E{Key: fID, Value: bson.D{{Key: "$nin", Value: hidden}}})
 	}
-	q, err = after(q, "createdat", p)
+	q, err = after(q, fCode.CreatedAt, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return list(ctx, db.c[cCodes], q, byTime("createdat"), p, func(d codeDoc) (store.AccessCode, store.Cursor) {
+	return list(ctx, db.c[cCodes], q, byTime(fCode.CreatedAt), p, func(d codeDoc) (store.AccessCode, store.Cursor) {
 		return d.AccessCode, cursor(d.CreatedAt, d.Key)
 	})
 }
@@ -207,8 +207,8 @@ func (db *DB) BindAccessCode(ctx context.Context, code, sessionID string) (store
 		return store.AccessCode{}, invalid("bind needs a session")
 	}
 	// Only an unbound code takes the session; everyone then reads the winner.
-	if _, err := db.fencedUpdate(ctx, cCodes, code, "unbound", bson.D{{Key: "_id", Value: code}, {Key: "sessionid", Value: ""}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "sessionid", Value: sessionID}}}}); err != nil {
+	if _, err := db.fencedUpdate(ctx, cCodes, code, "unbound", bson.D{{Key: fID, Value: code}, {Key: fCode.SessionID, Value: ""}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: fCode.SessionID, Value: sessionID}}}}); err != nil {
 		return store.AccessCode{}, err
 	}
 	return db.GetAccessCode(ctx, code)

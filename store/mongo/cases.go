@@ -50,10 +50,10 @@ func (db *DB) ReferWarning(ctx context.Context, warningID string, r store.Referr
 		}
 		r.PersonID, r.FromUnitID, r.FromUnitPath = w.PersonID, w.UnitID, w.UnitPath
 		e := store.WarningEvent{At: r.CreatedAt, ActorID: r.SenderID, Kind: store.EventReferred, From: from, To: w.State, UnitID: r.ToUnitID}
-		res, err := db.fencedUpdate(ctx, cWarnings, warningID, version(d.Version), bson.D{{Key: "_id", Value: warningID}, {Key: "version", Value: d.Version}}, bson.D{
-			{Key: "$set", Value: bson.D{{Key: "state", Value: string(w.State)}, {Key: "updatedat", Value: r.CreatedAt}, {Key: "version", Value: d.Version + 1},
-				{Key: "pendingreferral", Value: r}}},
-			{Key: "$push", Value: bson.D{{Key: "history", Value: e}}}})
+		res, err := db.fencedUpdate(ctx, cWarnings, warningID, version(d.Version), bson.D{{Key: fID, Value: warningID}, {Key: fVersion, Value: d.Version}}, bson.D{
+			{Key: "$set", Value: bson.D{{Key: fWarning.State, Value: string(w.State)}, {Key: fWarning.UpdatedAt, Value: r.CreatedAt}, {Key: fVersion, Value: d.Version + 1},
+				{Key: fWarning.PendingReferral, Value: r}}},
+			{Key: "$push", Value: bson.D{{Key: fWarning.History, Value: e}}}})
 		if err != nil {
 			return r, err
 		}
@@ -75,8 +75,8 @@ func (db *DB) finishReferral(ctx context.Context, warningID string, r store.Refe
 	if err := db.step(stepReferRecord); err != nil {
 		return err
 	}
-	_, err := db.c[cWarnings].UpdateOne(ctx, bson.D{{Key: "_id", Value: warningID}, {Key: "pendingreferral.id", Value: r.ID}},
-		bson.D{{Key: "$unset", Value: bson.D{{Key: "pendingreferral", Value: ""}}}})
+	_, err := db.c[cWarnings].UpdateOne(ctx, bson.D{{Key: fID, Value: warningID}, {Key: fWarning.PendingReferralID, Value: r.ID}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: fWarning.PendingReferral, Value: ""}}}})
 	return err
 }
 
@@ -94,8 +94,8 @@ func (db *DB) SetReferralState(ctx context.Context, rid string, to store.Referra
 		return cur, fmt.Errorf("%w: referral %s → %s", store.ErrInvalidTransition, cur.State, to)
 	}
 	at = store.Millis(at)
-	res, err := db.fencedUpdate(ctx, cReferrals, rid, string(cur.State), bson.D{{Key: "_id", Value: rid}, {Key: "state", Value: string(cur.State)}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: string(to)}, {Key: "updatedat", Value: at}}}})
+	res, err := db.fencedUpdate(ctx, cReferrals, rid, string(cur.State), bson.D{{Key: fID, Value: rid}, {Key: fReferral.State, Value: string(cur.State)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: fReferral.State, Value: string(to)}, {Key: fReferral.UpdatedAt, Value: at}}}})
 	if err != nil {
 		return cur, err
 	}
@@ -107,13 +107,13 @@ func (db *DB) SetReferralState(ctx context.Context, rid string, to store.Referra
 }
 
 func (db *DB) ListReferrals(ctx context.Context, f store.ReferralFilter, p store.Page) ([]store.Referral, string, error) {
-	q := subtree(subtree(bson.D{}, "tounitpath", f.ToUnitPath), "fromunitpath", f.FromUnitPath)
-	q = eq(eq(eq(q, "warningid", f.WarningID), "personid", f.PersonID), "state", string(f.State))
-	q, err := after(q, "createdat", p)
+	q := subtree(subtree(bson.D{}, fReferral.ToUnitPath, f.ToUnitPath), fReferral.FromUnitPath, f.FromUnitPath)
+	q = eq(eq(eq(q, fReferral.WarningID, f.WarningID), fReferral.PersonID, f.PersonID), fReferral.State, string(f.State))
+	q, err := after(q, fReferral.CreatedAt, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return list(ctx, db.c[cReferrals], q, byTime("createdat"), p, func(d referralDoc) (store.Referral, store.Cursor) {
+	return list(ctx, db.c[cReferrals], q, byTime(fReferral.CreatedAt), p, func(d referralDoc) (store.Referral, store.Cursor) {
 		return d.Referral, cursor(d.CreatedAt, d.Key)
 	})
 }
@@ -153,12 +153,12 @@ func (db *DB) UpdateCase(ctx context.Context, c store.Case) (store.Case, error) 
 }
 
 func (db *DB) ListCases(ctx context.Context, f store.CaseFilter, p store.Page) ([]store.Case, string, error) {
-	q := eq(eq(subtree(bson.D{}, "unitpath", f.UnitPath), "personid", f.PersonID), "warningid", f.WarningID)
-	q, err := after(q, "createdat", p)
+	q := eq(eq(subtree(bson.D{}, fCase.UnitPath, f.UnitPath), fCase.PersonID, f.PersonID), fCase.WarningID, f.WarningID)
+	q, err := after(q, fCase.CreatedAt, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return list(ctx, db.c[cCases], q, byTime("createdat"), p, func(d caseDoc) (store.Case, store.Cursor) {
+	return list(ctx, db.c[cCases], q, byTime(fCase.CreatedAt), p, func(d caseDoc) (store.Case, store.Cursor) {
 		return d.Case, cursor(d.CreatedAt, d.Key)
 	})
 }

@@ -23,24 +23,27 @@ func (db *DB) AddActivity(ctx context.Context, a store.Activity) (store.Activity
 }
 
 func (db *DB) ListActivities(ctx context.Context, f store.ActivityFilter, p store.Page) ([]store.Activity, string, error) {
-	q := timeRange(subtree(bson.D{}, "unitpath", f.UnitPath), "date", f.From, f.To)
-	q, err := after(q, "date", p)
+	q := timeRange(subtree(bson.D{}, fActivity.UnitPath, f.UnitPath), fActivity.Date, f.From, f.To)
+	q, err := after(q, fActivity.Date, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return list(ctx, db.c[cActivities], q, byTime("date"), p, func(d activityDoc) (store.Activity, store.Cursor) {
+	return list(ctx, db.c[cActivities], q, byTime(fActivity.Date), p, func(d activityDoc) (store.Activity, store.Cursor) {
 		return d.Activity, cursor(d.Date, d.Key)
 	})
 }
 
 // countRow is one group of an aggregation in UnitCounts.
 type countRow struct {
-	ID struct {
-		Unit  string `bson:"u"`
-		Level int    `bson:"l"`
-		Type  string `bson:"t"`
-	} `bson:"_id"`
-	N int `bson:"n"`
+	ID countKey `bson:"_id"`
+	N  int      `bson:"n"`
+}
+
+// countKey is the group key: unit, and level or activity type.
+type countKey struct {
+	Unit  string `bson:"u"`
+	Level int    `bson:"l"`
+	Type  string `bson:"t"`
 }
 
 func (db *DB) UnitCounts(ctx context.Context, path string, from, to time.Time) ([]store.UnitCounts, error) {
@@ -60,14 +63,16 @@ func (db *DB) UnitCounts(ctx context.Context, path string, from, to time.Time) (
 		add                        func(countRow)
 	}
 	aggs := []agg{
-		{cResults, "unitpath", "createdat", current, bson.D{{Key: "u", Value: "$unitid"}}, func(r countRow) { get(r.ID.Unit).Results += r.N }},
-		{cWarnings, "unitpath", "createdat", nil, bson.D{{Key: "u", Value: "$unitid"}, {Key: "l", Value: "$level"}},
+		{cResults, fResult.UnitPath, fResult.CreatedAt, current, bson.D{{Key: fCount.Unit, Value: "$" + fResult.UnitID}},
+			func(r countRow) { get(r.ID.Unit).Results += r.N }},
+		{cWarnings, fWarning.UnitPath, fWarning.CreatedAt, nil, bson.D{{Key: fCount.Unit, Value: "$" + fWarning.UnitID}, {Key: fCount.Level, Value: "$" + fWarning.Level}},
 			func(r countRow) { get(r.ID.Unit).WarningsByLevel[r.ID.Level] += r.N }},
-		{cReferrals, "fromunitpath", "createdat", nil, bson.D{{Key: "u", Value: "$fromunitid"}}, func(r countRow) { get(r.ID.Unit).Referrals += r.N }},
-		{cCases, "unitpath", "at", nil, bson.D{{Key: "u", Value: "$unitid"}}, func(r countRow) { get(r.ID.Unit).Cases += r.N }},
-		{cCases, "unitpath", "closedat", bson.D{{Key: "closed", Value: true}}, bson.D{{Key: "u", Value: "$unitid"}},
+		{cReferrals, fReferral.FromUnitPath, fReferral.CreatedAt, nil, bson.D{{Key: fCount.Unit, Value: "$" + fReferral.FromUnitID}},
+			func(r countRow) { get(r.ID.Unit).Referrals += r.N }},
+		{cCases, fCase.UnitPath, fCase.At, nil, bson.D{{Key: fCount.Unit, Value: "$" + fCase.UnitID}}, func(r countRow) { get(r.ID.Unit).Cases += r.N }},
+		{cCases, fCase.UnitPath, fCase.ClosedAt, bson.D{{Key: fCase.Closed, Value: true}}, bson.D{{Key: fCount.Unit, Value: "$" + fCase.UnitID}},
 			func(r countRow) { get(r.ID.Unit).CasesClosed += r.N }},
-		{cActivities, "unitpath", "date", nil, bson.D{{Key: "u", Value: "$unitid"}, {Key: "t", Value: "$type"}}, func(r countRow) {
+		{cActivities, fActivity.UnitPath, fActivity.Date, nil, bson.D{{Key: fCount.Unit, Value: "$" + fActivity.UnitID}, {Key: fCount.Type, Value: "$" + fActivity.Type}}, func(r countRow) {
 			get(r.ID.Unit).Activities[r.ID.Type] += r.N
 		}},
 	}
@@ -76,7 +81,7 @@ func (db *DB) UnitCounts(ctx context.Context, path string, from, to time.Time) (
 		match = append(match, a.extra...)
 		pipe := bson.A{
 			bson.D{{Key: "$match", Value: match}},
-			bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: a.group}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
+			bson.D{{Key: "$group", Value: bson.D{{Key: fID, Value: a.group}, {Key: fCountN, Value: bson.D{{Key: "$sum", Value: 1}}}}}},
 		}
 		cur, err := db.c[a.coll].Aggregate(ctx, pipe)
 		if err != nil {
@@ -93,7 +98,7 @@ func (db *DB) UnitCounts(ctx context.Context, path string, from, to time.Time) (
 	// People reached and materials handed out are summed here, not by
 	// $sum over a field, which FerretDB v1 answers with 0; activities are
 	// entered by hand, so a period holds few of them.
-	acts, err := findAll[activityDoc](ctx, db.c[cActivities], timeRange(subtree(bson.D{}, "unitpath", path), "date", from, to))
+	acts, err := findAll[activityDoc](ctx, db.c[cActivities], timeRange(subtree(bson.D{}, fActivity.UnitPath, path), fActivity.Date, from, to))
 	if err != nil {
 		return nil, err
 	}

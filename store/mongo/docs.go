@@ -12,7 +12,8 @@ import (
 // Documents embed the store records, so the mapping is the driver's default
 // (lower-cased field names) plus an explicit _id. Keeping records and
 // documents one type means a new field needs no mapping code; the price is
-// that the record's own id is stored twice (_id and id).
+// that the record's own id is stored twice (_id and id). Queries never
+// spell a field name: fields.go derives each one from these types.
 
 type unitDoc struct {
 	Key        string `bson:"_id"`
@@ -183,28 +184,28 @@ func after(f bson.D, timeField string, p store.Page) (bson.D, error) {
 	t := time.UnixMilli(c.At).UTC()
 	return append(f, bson.E{Key: "$or", Value: bson.A{
 		bson.D{{Key: timeField, Value: bson.D{{Key: "$gt", Value: t}}}},
-		bson.D{{Key: timeField, Value: t}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: c.ID}}}},
+		bson.D{{Key: timeField, Value: t}, {Key: fID, Value: bson.D{{Key: "$gt", Value: c.ID}}}},
 	}}), nil
 }
 
 // warningFilter builds the queue query: the org-path prefix first, then
 // level, state and time, matching the index (unitpath, level, createdat).
 func warningFilter(wf store.WarningFilter, p store.Page) (bson.D, error) {
-	f := subtree(bson.D{}, "unitpath", wf.UnitPath)
+	f := subtree(bson.D{}, fWarning.UnitPath, wf.UnitPath)
 	if len(wf.Levels) > 0 {
-		f = append(f, bson.E{Key: "level", Value: bson.D{{Key: "$in", Value: wf.Levels}}})
+		f = append(f, bson.E{Key: fWarning.Level, Value: bson.D{{Key: "$in", Value: wf.Levels}}})
 	}
 	if len(wf.States) > 0 {
 		states := make(bson.A, len(wf.States))
 		for i, s := range wf.States {
 			states[i] = string(s)
 		}
-		f = append(f, bson.E{Key: "state", Value: bson.D{{Key: "$in", Value: states}}})
+		f = append(f, bson.E{Key: fWarning.State, Value: bson.D{{Key: "$in", Value: states}}})
 	}
-	f = eq(f, "assigneeid", wf.AssigneeID)
-	f = eq(f, "personid", wf.PersonID)
+	f = eq(f, fWarning.AssigneeID, wf.AssigneeID)
+	f = eq(f, fWarning.PersonID, wf.PersonID)
 	if !wf.OverdueAt.IsZero() {
-		f = append(f, bson.E{Key: "dueat", Value: bson.D{{Key: "$gt", Value: time.Time{}}, {Key: "$lt", Value: store.Millis(wf.OverdueAt)}}})
+		f = append(f, bson.E{Key: fWarning.DueAt, Value: bson.D{{Key: "$gt", Value: time.Time{}}, {Key: "$lt", Value: store.Millis(wf.OverdueAt)}}})
 	}
 	c, ok, err := store.DecodeCursor(p.After)
 	if err != nil {
@@ -213,9 +214,9 @@ func warningFilter(wf store.WarningFilter, p store.Page) (bson.D, error) {
 	if ok {
 		t := time.UnixMilli(c.At).UTC()
 		f = append(f, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: "level", Value: bson.D{{Key: "$gt", Value: c.Level}}}},
-			bson.D{{Key: "level", Value: c.Level}, {Key: "createdat", Value: bson.D{{Key: "$gt", Value: t}}}},
-			bson.D{{Key: "level", Value: c.Level}, {Key: "createdat", Value: t}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: c.ID}}}},
+			bson.D{{Key: fWarning.Level, Value: bson.D{{Key: "$gt", Value: c.Level}}}},
+			bson.D{{Key: fWarning.Level, Value: c.Level}, {Key: fWarning.CreatedAt, Value: bson.D{{Key: "$gt", Value: t}}}},
+			bson.D{{Key: fWarning.Level, Value: c.Level}, {Key: fWarning.CreatedAt, Value: t}, {Key: fID, Value: bson.D{{Key: "$gt", Value: c.ID}}}},
 		}})
 	}
 	return f, nil

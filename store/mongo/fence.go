@@ -69,7 +69,7 @@ func (db *DB) fenced(ctx context.Context, coll, key, from string, write func() e
 			return err
 		}
 		if !f.At.IsZero() && now.Sub(f.At) > fenceStale {
-			if _, err := db.c[cFences].DeleteOne(ctx, bson.D{{Key: "_id", Value: name}, {Key: "at", Value: f.At}}); err != nil {
+			if _, err := db.c[cFences].DeleteOne(ctx, bson.D{{Key: fID, Value: name}, {Key: fFence.At, Value: f.At}}); err != nil {
 				return err
 			}
 			continue

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"xinling/store"
 )
 
 // Field names. The documents embed the store records inline, so a field's
@@ -25,7 +27,9 @@ var declared []declaredName
 
 // bsonPath returns the dotted BSON path of a Go field path ("History.Note")
 // in document type t: through inline embedded structs, pointers and
-// slices, as the driver encodes them.
+// slices, as the driver encodes them. A document's own field shadows one
+// of the record it inlines; the path can name the record to reach it
+// ("Warning.Key", as warningDoc.Key is the _id).
 func bsonPath(t reflect.Type, goPath string) (string, error) {
 	var out []string
 	for _, seg := range strings.Split(goPath, ".") {
@@ -39,7 +43,9 @@ func bsonPath(t reflect.Type, goPath string) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("%s has no field %s", t, seg)
 		}
-		out = append(out, keyOf(f))
+		if !inline(f) { // naming an inlined record ("Warning.Key") adds no key
+			out = append(out, keyOf(f))
+		}
 		t = f.Type
 	}
 	return strings.Join(out, "."), nil
@@ -90,3 +96,86 @@ func fieldOf(t reflect.Type, goPath string) string {
 	declared = append(declared, declaredName{doc: t, goPath: goPath, name: name})
 	return name
 }
+
+// names derives, for each field of N (all strings), the BSON path in
+// document type D of the Go field of the same name, or of the Go path in
+// its path tag (`path:"Pending.At"`), and records each for TestFieldNames.
+func names[D, N any]() N {
+	var n N
+	v := reflect.ValueOf(&n).Elem()
+	for i := range v.NumField() {
+		sf := v.Type().Field(i)
+		p := sf.Name
+		if tag := sf.Tag.Get("path"); tag != "" {
+			p = tag
+		}
+		v.Field(i).SetString(field[D](p))
+	}
+	return n
+}
+
+// common derives a name that every document type of docs (zero values)
+// holds alike.
+func common(goPath string, docs ...any) string {
+	name := ""
+	for _, d := range docs {
+		n := fieldOf(reflect.TypeOf(d), goPath)
+		if name != "" && n != name {
+			panic(fmt.Sprintf("mongo: %s is %q in one document type and %q in %T", goPath, name, n, d))
+		}
+		name = n
+	}
+	return name
+}
+
+// The names the queries, updates and indexes use, per collection. Operators
+// ("$set", "$gt"...) are the only keys spelled in the queries themselves.
+var (
+	// fID is every document's key; fVersion the optimistic version of
+	// the documents that cas and replaceVersioned write; fPersonID the
+	// person of every document ErasePerson finds by it.
+	fID = common("Key", unitDoc{}, staffDoc{}, personDoc{}, identityDoc{}, sessionDoc{}, answerDoc{}, resultDoc{}, warningDoc{},
+		referralDoc{}, caseDoc{}, campaignDoc{}, codeDoc{}, batchDoc{}, instrumentDoc{}, auditDoc{}, activityDoc{}, loginDoc{}, fenceDoc{})
+	fVersion  = common("Version", staffDoc{}, personDoc{}, warningDoc{}, caseDoc{}, campaignDoc{})
+	fPersonID = common("PersonID", identityDoc{}, codeDoc{}, caseDoc{}, referralDoc{}, warningDoc{}, sessionDoc{})
+
+	fUnit     = names[unitDoc, struct{ Path, Name, Kind string }]()
+	fStaff    = names[staffDoc, struct{ Login, UnitPath, Role, CreatedAt string }]()
+	fLogin    = names[loginDoc, struct{ StaffID, ExpiresAt string }]()
+	fPerson   = names[personDoc, struct{ RosterKey, UnitPath, SchoolID, StudentNoIndex, CreatedAt, UpdatedAt, Anonymised, Age string }]()
+	fIdentity = names[identityDoc, struct{ PersonID, CreatedAt string }]()
+	fSession  = names[sessionDoc, struct {
+		UnitPath, CampaignID, PersonID, State, CreatedAt, LastActiveAt, SubmittedAt, WarningID, TokenHash, Pending string
+
+		PendingAt string `path:"Pending.At"`
+	}]()
+	fAnswer = names[answerDoc, struct{ SessionID, Item, Seq string }]()
+	fResult = names[resultDoc, struct {
+		UnitPath, UnitID, CampaignID, PersonID, SessionID, Instrument, CreatedAt, Supersedes, SupersededBy, PendingRescore string
+
+		PendingRescoreAt       string `path:"PendingRescore.At"`
+		PendingRescoreResultID string `path:"PendingRescore.Result.ID"`
+	}]()
+	fWarning = names[warningDoc, struct {
+		UnitPath, UnitID, Level, State, AssigneeID, LeaseUntil, DueAt, Escalations, Outcome, PersonID string
+		CreatedAt, UpdatedAt, History, PendingReferral                                                string
+
+		Key                      string `path:"Warning.Key"` // the entry's grouping key; warningDoc.Key is the _id
+		PendingReferralID        string `path:"PendingReferral.ID"`
+		PendingReferralCreatedAt string `path:"PendingReferral.CreatedAt"`
+	}]()
+	// fEvent names the fields of a history event, inside fWarning.History.
+	fEvent      = names[store.WarningEvent, struct{ Kind, Note string }]()
+	fReferral   = names[referralDoc, struct{ ToUnitPath, FromUnitPath, FromUnitID, WarningID, PersonID, State, CreatedAt, UpdatedAt string }]()
+	fCase       = names[caseDoc, struct{ UnitPath, UnitID, PersonID, WarningID, CreatedAt, At, Closed, ClosedAt string }]()
+	fCampaign   = names[campaignDoc, struct{ UnitPath, State, CreatedAt, UpdatedAt string }]()
+	fCode       = names[codeDoc, struct{ CampaignID, PersonID, SessionID, Batch, CreatedAt string }]()
+	fBatch      = names[batchDoc, struct{ CreatedAt string }]()
+	fFence      = names[fenceDoc, struct{ At string }]()
+	fInstrument = names[instrumentDoc, struct{ ID, Version, ContentHash, Source, State, UnitID, PublishedAt, RetiredAt, Public string }]()
+	fAudit      = names[auditDoc, struct{ At, ActorID, Action, TargetKind, TargetID string }]()
+	fActivity   = names[activityDoc, struct{ UnitPath, UnitID, Date, Type string }]()
+	// fCount names the group keys and the count of UnitCounts' aggregations.
+	fCount  = names[countKey, struct{ Unit, Level, Type string }]()
+	fCountN = field[countRow]("N")
+)

@@ -1,7 +1,12 @@
 package mongo
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +124,94 @@ func TestBSONPath(t *testing.T) {
 	}
 	if _, err := bsonPath(reflect.TypeFor[warningDoc](), "History.Nope"); err == nil {
 		t.Error("a missing field was found")
+	}
+}
+
+// TestNoFieldNamesByHand: the package's queries, updates, indexes and
+// lookups use the derived names (fields.go), never a field name spelled as
+// a string: a key of bson.E/bson.D that is not an operator, a string given
+// to a filter or index helper, an aggregation field reference ("$unitid"),
+// or a bson tag on a struct declared inside a function. Document types,
+// declared at package level, are where names are declared.
+func TestNoFieldNamesByHand(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	helpers := map[string]bool{"eq": true, "subtree": true, "after": true, "timeRange": true, "byTime": true, "ix": true,
+		"sparse": true, "Lookup": true, "LookupErr": true}
+	commands := map[string]bool{`"buildInfo"`: true} // database commands, not fields
+	checked := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked++
+		literal := func(e ast.Expr) (string, bool) {
+			lit, ok := e.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return "", false
+			}
+			v, _ := strconv.Unquote(lit.Value)
+			return v, !commands[lit.Value]
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncDecl:
+				if n.Body != nil {
+					ast.Inspect(n.Body, func(m ast.Node) bool {
+						if st, ok := m.(*ast.StructType); ok {
+							for _, fl := range st.Fields.List {
+								if fl.Tag != nil && strings.Contains(fl.Tag.Value, "bson:") {
+									t.Errorf("%s: a bson tag on a struct inside a function: decode into a document type", fset.Position(fl.Pos()))
+								}
+							}
+						}
+						return true
+					})
+				}
+			case *ast.KeyValueExpr:
+				k, ok := n.Key.(*ast.Ident)
+				if !ok {
+					break
+				}
+				v, isLit := literal(n.Value)
+				switch {
+				case k.Name == "Key" && isLit && !strings.HasPrefix(v, "$"):
+					t.Errorf("%s: field name %q spelled by hand (use the names in fields.go)", fset.Position(n.Pos()), v)
+				case k.Name == "Value" && isLit && len(v) > 1 && v[0] == '$' && strings.ToLower(v) == v && !strings.ContainsAny(v, " ."):
+					t.Errorf("%s: field reference %q spelled by hand (use \"$\" + a name from fields.go)", fset.Position(n.Pos()), v)
+				}
+			case *ast.CallExpr:
+				fn := ""
+				switch f := n.Fun.(type) {
+				case *ast.Ident:
+					fn = f.Name
+				case *ast.SelectorExpr:
+					fn = f.Sel.Name
+				case *ast.IndexExpr:
+					if id, ok := f.X.(*ast.Ident); ok {
+						fn = id.Name
+					}
+				}
+				if !helpers[fn] {
+					break
+				}
+				for _, a := range n.Args {
+					if v, isLit := literal(a); isLit && v != "" {
+						t.Errorf("%s: field name %q given to %s by hand (use the names in fields.go)", fset.Position(a.Pos()), v, fn)
+					}
+				}
+			}
+			return true
+		})
+	}
+	if checked < 10 {
+		t.Fatalf("checked only %d files", checked)
 	}
 }

@@ -20,8 +20,8 @@ func (db *DB) SaveInstrumentDraft(ctx context.Context, d store.InstrumentDoc) (s
 	k := key2(d.ID, d.Version)
 	// Replace only this unit's draft; an upsert over a published version or
 	// another unit's draft collides on _id, and a read says which it was.
-	_, err := db.c[cInstruments].ReplaceOne(ctx, bson.D{{Key: "_id", Value: k}, {Key: "state", Value: string(store.InstrumentDraft)},
-		{Key: "unitid", Value: d.UnitID}},
+	_, err := db.c[cInstruments].ReplaceOne(ctx, bson.D{{Key: fID, Value: k}, {Key: fInstrument.State, Value: string(store.InstrumentDraft)},
+		{Key: fInstrument.UnitID, Value: d.UnitID}},
 		instrumentDoc{Key: k, InstrumentDoc: d}, options.Replace().SetUpsert(true))
 	if err != nil && errors.Is(mapErr(err), store.ErrConflict) {
 		cur, gerr := get[instrumentDoc](ctx, db.c[cInstruments], id(k), "instrument", d.ID+" "+d.Version)
@@ -35,8 +35,8 @@ func (db *DB) SaveInstrumentDraft(ctx context.Context, d store.InstrumentDoc) (s
 
 func (db *DB) RetireInstrument(ctx context.Context, iid, version string, at time.Time) (store.InstrumentDoc, error) {
 	at = store.Millis(at)
-	return db.changeInstrument(ctx, iid, version, bson.D{{Key: "state", Value: string(store.InstrumentPublished)}},
-		bson.D{{Key: "state", Value: string(store.InstrumentRetired)}, {Key: "retiredat", Value: at}},
+	return db.changeInstrument(ctx, iid, version, bson.D{{Key: fInstrument.State, Value: string(store.InstrumentPublished)}},
+		bson.D{{Key: fInstrument.State, Value: string(store.InstrumentRetired)}, {Key: fInstrument.RetiredAt, Value: at}},
 		func(d *store.InstrumentDoc) error {
 			if d.State == store.InstrumentRetired {
 				return fmt.Errorf("%w: %s %s is already retired", store.ErrImmutable, iid, version)
@@ -47,8 +47,8 @@ func (db *DB) RetireInstrument(ctx context.Context, iid, version string, at time
 }
 
 func (db *DB) SetInstrumentPublic(ctx context.Context, iid, version string, public bool) (store.InstrumentDoc, error) {
-	return db.changeInstrument(ctx, iid, version, bson.D{{Key: "state", Value: bson.D{{Key: "$ne", Value: string(store.InstrumentDraft)}}}},
-		bson.D{{Key: "public", Value: public}},
+	return db.changeInstrument(ctx, iid, version, bson.D{{Key: fInstrument.State, Value: bson.D{{Key: "$ne", Value: string(store.InstrumentDraft)}}}},
+		bson.D{{Key: fInstrument.Public, Value: public}},
 		func(d *store.InstrumentDoc) error { d.Public = public; return nil })
 }
 
@@ -66,7 +66,7 @@ func (db *DB) changeInstrument(ctx context.Context, iid, version string, filter,
 	if err := change(&cur.InstrumentDoc); err != nil {
 		return store.InstrumentDoc{}, err
 	}
-	res, err := db.fencedUpdate(ctx, cInstruments, k, "change", append(bson.D{{Key: "_id", Value: k}}, filter...), bson.D{{Key: "$set", Value: set}})
+	res, err := db.fencedUpdate(ctx, cInstruments, k, "change", append(bson.D{{Key: fID, Value: k}}, filter...), bson.D{{Key: "$set", Value: set}})
 	if err != nil {
 		return store.InstrumentDoc{}, err
 	}
@@ -87,9 +87,9 @@ func (db *DB) PublishInstrument(ctx context.Context, iid, version string, at tim
 		return cur.InstrumentDoc, fmt.Errorf("%w: %s %s", store.ErrImmutable, iid, version)
 	}
 	at = store.Millis(at)
-	res, err := db.fencedUpdate(ctx, cInstruments, k, "change", bson.D{{Key: "_id", Value: k}, {Key: "state", Value: string(store.InstrumentDraft)},
-		{Key: "contenthash", Value: cur.ContentHash}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: string(store.InstrumentPublished)}, {Key: "publishedat", Value: at}}}})
+	res, err := db.fencedUpdate(ctx, cInstruments, k, "change", bson.D{{Key: fID, Value: k}, {Key: fInstrument.State, Value: string(store.InstrumentDraft)},
+		{Key: fInstrument.ContentHash, Value: cur.ContentHash}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: fInstrument.State, Value: string(store.InstrumentPublished)}, {Key: fInstrument.PublishedAt, Value: at}}}})
 	if err != nil {
 		return store.InstrumentDoc{}, err
 	}
@@ -106,9 +106,9 @@ func (db *DB) GetInstrument(ctx context.Context, iid, version string) (store.Ins
 }
 
 func (db *DB) ListInstruments(ctx context.Context, f store.InstrumentFilter) ([]store.InstrumentDoc, error) {
-	q := eq(eq(bson.D{}, "id", f.ID), "state", string(f.State))
-	cur, err := db.c[cInstruments].Find(ctx, q, options.Find().SetProjection(bson.D{{Key: "source", Value: 0}}).
-		SetSort(bson.D{{Key: "id", Value: 1}, {Key: "version", Value: 1}}))
+	q := eq(eq(bson.D{}, fInstrument.ID, f.ID), fInstrument.State, string(f.State))
+	cur, err := db.c[cInstruments].Find(ctx, q, options.Find().SetProjection(bson.D{{Key: fInstrument.Source, Value: 0}}).
+		SetSort(bson.D{{Key: fInstrument.ID, Value: 1}, {Key: fInstrument.Version, Value: 1}}))
 	if err != nil {
 		return nil, err
 	}

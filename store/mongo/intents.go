@@ -48,14 +48,14 @@ func (db *DB) FinishInterrupted(ctx context.Context, now time.Time, grace time.D
 	before := store.Millis(now.Add(-grace))
 	touch := store.Millis(now)
 	n := 0
-	sessions, err := findAll[sessionDoc](ctx, db.c[cSessions], bson.D{{Key: "pending.at", Value: bson.D{{Key: "$lt", Value: before}}}})
+	sessions, err := findAll[sessionDoc](ctx, db.c[cSessions], bson.D{{Key: fSession.PendingAt, Value: bson.D{{Key: "$lt", Value: before}}}})
 	if err != nil {
 		return n, err
 	}
 	for _, s := range sessions {
 		if s.State != store.SessionOpen {
 			// Purged (erased) before the submit finished: nothing to publish.
-			if _, err := db.c[cSessions].UpdateOne(ctx, id(s.Key), bson.D{{Key: "$unset", Value: bson.D{{Key: "pending", Value: ""}}}}); err != nil {
+			if _, err := db.c[cSessions].UpdateOne(ctx, id(s.Key), bson.D{{Key: "$unset", Value: bson.D{{Key: fSession.Pending, Value: ""}}}}); err != nil {
 				return n, err
 			}
 			continue
@@ -65,7 +65,7 @@ func (db *DB) FinishInterrupted(ctx context.Context, now time.Time, grace time.D
 		}
 		n++
 	}
-	warnings, err := findAll[warningDoc](ctx, db.c[cWarnings], bson.D{{Key: "pendingreferral.createdat", Value: bson.D{{Key: "$lt", Value: before}}}})
+	warnings, err := findAll[warningDoc](ctx, db.c[cWarnings], bson.D{{Key: fWarning.PendingReferralCreatedAt, Value: bson.D{{Key: "$lt", Value: before}}}})
 	if err != nil {
 		return n, err
 	}
@@ -75,7 +75,7 @@ func (db *DB) FinishInterrupted(ctx context.Context, now time.Time, grace time.D
 		}
 		n++
 	}
-	results, err := findAll[resultDoc](ctx, db.c[cResults], bson.D{{Key: "pendingrescore.at", Value: bson.D{{Key: "$lt", Value: before}}}})
+	results, err := findAll[resultDoc](ctx, db.c[cResults], bson.D{{Key: fResult.PendingRescoreAt, Value: bson.D{{Key: "$lt", Value: before}}}})
 	if err != nil {
 		return n, err
 	}
@@ -85,8 +85,8 @@ func (db *DB) FinishInterrupted(ctx context.Context, now time.Time, grace time.D
 		}
 		n++
 	}
-	codes, err := findAll[codeDoc](ctx, db.c[cCodes], bson.D{{Key: "batch", Value: bson.D{{Key: "$gt", Value: ""}}},
-		{Key: "createdat", Value: bson.D{{Key: "$lt", Value: before}}}})
+	codes, err := findAll[codeDoc](ctx, db.c[cCodes], bson.D{{Key: fCode.Batch, Value: bson.D{{Key: "$gt", Value: ""}}},
+		{Key: fCode.CreatedAt, Value: bson.D{{Key: "$lt", Value: before}}}})
 	if err != nil {
 		return n, err
 	}
@@ -100,9 +100,9 @@ func (db *DB) FinishInterrupted(ctx context.Context, now time.Time, grace time.D
 		if err != nil {
 			return n, err
 		}
-		of := bson.D{{Key: "batch", Value: c.Batch}}
+		of := bson.D{{Key: fCode.Batch, Value: c.Batch}}
 		if ok {
-			_, err = db.c[cCodes].UpdateMany(ctx, of, bson.D{{Key: "$unset", Value: bson.D{{Key: "batch", Value: ""}}}})
+			_, err = db.c[cCodes].UpdateMany(ctx, of, bson.D{{Key: "$unset", Value: bson.D{{Key: fCode.Batch, Value: ""}}}})
 		} else {
 			_, err = db.c[cCodes].DeleteMany(ctx, of)
 		}

@@ -113,27 +113,31 @@ func indexes() map[string][]mongo.IndexModel {
 		return mongo.IndexModel{Keys: bson.D{{Key: key, Value: 1}}, Options: options.Index().SetSparse(true)}
 	}
 	return map[string][]mongo.IndexModel{
-		cUnits:       {ix(true, "path")},
-		cStaff:       {ix(true, "login"), ix(false, "unitpath", "createdat", "_id")},
-		cPersons:     {{Keys: bson.D{{Key: "rosterkey", Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true)}, ix(false, "unitpath", "createdat", "_id"), ix(false, "schoolid", "createdat", "_id")},
-		cIdentities:  {ix(false, "personid")},
-		cSessions:    {ix(false, "campaignid", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), ix(false, "unitpath", "createdat", "_id"), ix(false, "lastactiveat"), sparse("pending.at")},
-		cAnswers:     {ix(false, "sessionid", "item")},
-		cResults:     {sparse("pendingrescore.at"), ix(false, "sessionid"), ix(false, "personid", "createdat", "_id"), ix(false, "campaignid", "createdat", "_id"), ix(false, "unitpath", "createdat", "_id")},
-		cWarnings:    {ix(true, "key"), ix(false, "unitpath", "level", "createdat", "_id"), ix(false, "level", "createdat", "_id"), ix(false, "state", "dueat"), ix(false, "personid"), ix(false, "updatedat", "_id"), sparse("pendingreferral.createdat")},
-		cReferrals:   {ix(false, "tounitpath", "createdat", "_id"), ix(false, "fromunitpath", "createdat", "_id"), ix(false, "warningid")},
-		cCases:       {ix(false, "unitpath", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), ix(false, "warningid")},
-		cCampaigns:   {ix(false, "unitpath", "createdat", "_id")},
-		cCodes:       {ix(false, "campaignid", "createdat", "_id"), ix(false, "personid", "createdat", "_id"), sparse("batch")},
-		cBatches:     {ix(false, "createdat")},
-		cFences:      {ix(false, "at")},
-		cInstruments: {ix(false, "id", "version")},
-		cAudit:       {ix(false, "at", "_id"), ix(false, "actorid", "at", "_id"), ix(false, "targetid", "at", "_id")},
-		cActivities:  {ix(false, "unitpath", "date", "_id")},
+		cUnits: {ix(true, fUnit.Path)},
+		cStaff: {ix(true, fStaff.Login), ix(false, fStaff.UnitPath, fStaff.CreatedAt, fID)},
+		cPersons: {{Keys: bson.D{{Key: fPerson.RosterKey, Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true)},
+			ix(false, fPerson.UnitPath, fPerson.CreatedAt, fID), ix(false, fPerson.SchoolID, fPerson.CreatedAt, fID)},
+		cIdentities: {ix(false, fIdentity.PersonID)},
+		cSessions: {ix(false, fSession.CampaignID, fSession.CreatedAt, fID), ix(false, fSession.PersonID, fSession.CreatedAt, fID),
+			ix(false, fSession.UnitPath, fSession.CreatedAt, fID), ix(false, fSession.LastActiveAt), sparse(fSession.PendingAt)},
+		cAnswers: {ix(false, fAnswer.SessionID, fAnswer.Item)},
+		cResults: {sparse(fResult.PendingRescoreAt), ix(false, fResult.SessionID), ix(false, fResult.PersonID, fResult.CreatedAt, fID),
+			ix(false, fResult.CampaignID, fResult.CreatedAt, fID), ix(false, fResult.UnitPath, fResult.CreatedAt, fID)},
+		cWarnings: {ix(true, fWarning.Key), ix(false, fWarning.UnitPath, fWarning.Level, fWarning.CreatedAt, fID), ix(false, fWarning.Level, fWarning.CreatedAt, fID),
+			ix(false, fWarning.State, fWarning.DueAt), ix(false, fWarning.PersonID), ix(false, fWarning.UpdatedAt, fID), sparse(fWarning.PendingReferralCreatedAt)},
+		cReferrals:   {ix(false, fReferral.ToUnitPath, fReferral.CreatedAt, fID), ix(false, fReferral.FromUnitPath, fReferral.CreatedAt, fID), ix(false, fReferral.WarningID)},
+		cCases:       {ix(false, fCase.UnitPath, fCase.CreatedAt, fID), ix(false, fCase.PersonID, fCase.CreatedAt, fID), ix(false, fCase.WarningID)},
+		cCampaigns:   {ix(false, fCampaign.UnitPath, fCampaign.CreatedAt, fID)},
+		cCodes:       {ix(false, fCode.CampaignID, fCode.CreatedAt, fID), ix(false, fCode.PersonID, fCode.CreatedAt, fID), sparse(fCode.Batch)},
+		cBatches:     {ix(false, fBatch.CreatedAt)},
+		cFences:      {ix(false, fFence.At)},
+		cInstruments: {ix(false, fInstrument.ID, fInstrument.Version)},
+		cAudit:       {ix(false, fAudit.At, fID), ix(false, fAudit.ActorID, fAudit.At, fID), ix(false, fAudit.TargetID, fAudit.At, fID)},
+		cActivities:  {ix(false, fActivity.UnitPath, fActivity.Date, fID)},
 		// Expired sign-ins are deleted by query (DeleteExpiredLogins), not by
 		// a TTL index, which not every MongoDB-wire server has; the caller
 		// still checks expiry.
-		cLogins: {ix(false, "staffid"), ix(false, "expiresat")},
+		cLogins: {ix(false, fLogin.StaffID), ix(false, fLogin.ExpiresAt)},
 	}
 }
 
@@ -217,7 +221,7 @@ func list[D, T any](ctx context.Context, c *mongo.Collection, filter bson.D, sor
 	return out, "", nil
 }
 
-func byTime(field string) bson.D { return bson.D{{Key: field, Value: 1}, {Key: "_id", Value: 1}} }
+func byTime(field string) bson.D { return bson.D{{Key: field, Value: 1}, {Key: fID, Value: 1}} }
 
 func cursor(t time.Time, id string) store.Cursor { return store.Cursor{At: t.UnixMilli(), ID: id} }
 
@@ -228,7 +232,7 @@ func cas[D any](ctx context.Context, db *DB, coll, id, kind string, versionOf fu
 	change func(*D) (bson.D, error)) (D, error) {
 	c := db.c[coll]
 	for i := 0; i < maxCASRetries; i++ {
-		d, err := get[D](ctx, c, bson.D{{Key: "_id", Value: id}}, kind, id)
+		d, err := get[D](ctx, c, bson.D{{Key: fID, Value: id}}, kind, id)
 		if err != nil {
 			return d, err
 		}
@@ -239,8 +243,8 @@ func cas[D any](ctx context.Context, db *DB, coll, id, kind string, versionOf fu
 			return d, err
 		}
 		*v = old + 1
-		set = append(set, bson.E{Key: "version", Value: old + 1})
-		res, err := db.fencedUpdate(ctx, coll, id, version(old), bson.D{{Key: "_id", Value: id}, {Key: "version", Value: old}}, bson.D{{Key: "$set", Value: set}})
+		set = append(set, bson.E{Key: fVersion, Value: old + 1})
+		res, err := db.fencedUpdate(ctx, coll, id, version(old), bson.D{{Key: fID, Value: id}, {Key: fVersion, Value: old}}, bson.D{{Key: "$set", Value: set}})
 		if err != nil {
 			return d, mapErr(err)
 		}
@@ -251,11 +255,11 @@ func cas[D any](ctx context.Context, db *DB, coll, id, kind string, versionOf fu
 	return *new(D), fmt.Errorf("%w: %s %s is too contended", store.ErrConflict, kind, id)
 }
 
-func id(v string) bson.D { return bson.D{{Key: "_id", Value: v}} }
+func id(v string) bson.D { return bson.D{{Key: fID, Value: v}} }
 
 // replaceVersioned swaps a whole document when its version matches.
 func (db *DB) replaceVersioned(ctx context.Context, coll string, key string, v int64, doc any, kind string) error {
-	res, err := db.fencedReplace(ctx, coll, key, version(v), bson.D{{Key: "_id", Value: key}, {Key: "version", Value: v}}, doc)
+	res, err := db.fencedReplace(ctx, coll, key, version(v), bson.D{{Key: fID, Value: key}, {Key: fVersion, Value: v}}, doc)
 	if err != nil {
 		return err
 	}

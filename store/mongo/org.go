@@ -33,7 +33,7 @@ func (db *DB) GetUnit(ctx context.Context, uid string) (store.Unit, error) {
 }
 
 func (db *DB) RenameUnit(ctx context.Context, uid, name, kind string) (store.Unit, error) {
-	res, err := db.c[cUnits].UpdateOne(ctx, id(uid), bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: name}, {Key: "kind", Value: kind}}}})
+	res, err := db.c[cUnits].UpdateOne(ctx, id(uid), bson.D{{Key: "$set", Value: bson.D{{Key: fUnit.Name, Value: name}, {Key: fUnit.Kind, Value: kind}}}})
 	if err != nil {
 		return store.Unit{}, mapErr(err)
 	}
@@ -44,7 +44,7 @@ func (db *DB) RenameUnit(ctx context.Context, uid, name, kind string) (store.Uni
 }
 
 func (db *DB) ListUnits(ctx context.Context, path string) ([]store.Unit, error) {
-	cur, err := db.c[cUnits].Find(ctx, subtree(bson.D{}, "path", path), options.Find().SetSort(bson.D{{Key: "path", Value: 1}}))
+	cur, err := db.c[cUnits].Find(ctx, subtree(bson.D{}, fUnit.Path, path), options.Find().SetSort(bson.D{{Key: fUnit.Path, Value: 1}}))
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +60,6 @@ func (db *DB) ListUnits(ctx context.Context, path string) ([]store.Unit, error) 
 }
 
 func (db *DB) unitPath(ctx context.Context, id string) (string, error) {
-	u, err := get[unitDoc](ctx, db.c[cUnits], bson.D{{Key: "_id", Value: id}}, "unit", id)
+	u, err := get[unitDoc](ctx, db.c[cUnits], bson.D{{Key: fID, Value: id}}, "unit", id)
 	return u.Path, err
 }

@@ -26,7 +26,7 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 	if _, err := db.GetPerson(ctx, e.PersonID); err != nil {
 		return out, err
 	}
-	of := bson.D{{Key: "personid", Value: e.PersonID}}
+	of := bson.D{{Key: fPersonID, Value: e.PersonID}}
 	del, err := db.c[cIdentities].DeleteMany(ctx, of)
 	if err != nil {
 		return out, err
@@ -58,7 +58,7 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 				for i := range d.History {
 					store.BlankErased(&d.History[i])
 				}
-				return bson.D{{Key: "history", Value: d.History}}, nil
+				return bson.D{{Key: fWarning.History, Value: d.History}}, nil
 			})
 		if err != nil {
 			return out, err
@@ -66,8 +66,8 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 	}
 	// Open sessions first, so that they stop accepting answers; then
 	// every other session that still holds a token or code.
-	if up, err = db.c[cSessions].UpdateMany(ctx, append(of, bson.E{Key: "state", Value: string(store.SessionOpen)}),
-		bson.D{{Key: "$set", Value: append(bson.D{{Key: "state", Value: string(store.SessionPurged)}}, eraseSession.set...)}}); err != nil {
+	if up, err = db.c[cSessions].UpdateMany(ctx, append(of, bson.E{Key: fSession.State, Value: string(store.SessionOpen)}),
+		bson.D{{Key: "$set", Value: append(bson.D{{Key: fSession.State, Value: string(store.SessionPurged)}}, eraseSession.set...)}}); err != nil {
 		return out, err
 	}
 	out.Sessions = int(up.ModifiedCount)
@@ -77,13 +77,11 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 	}
 	out.Sessions += int(up.ModifiedCount)
 	if e.DropAnswers {
-		cur, err := db.c[cSessions].Find(ctx, of, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+		cur, err := db.c[cSessions].Find(ctx, of, options.Find().SetProjection(bson.D{{Key: fID, Value: 1}}))
 		if err != nil {
 			return out, err
 		}
-		var ids []struct {
-			Key string `bson:"_id"`
-		}
+		var ids []sessionDoc
 		if err := cur.All(ctx, &ids); err != nil {
 			return out, err
 		}
@@ -92,19 +90,19 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 			keys = append(keys, s.Key)
 		}
 		if len(keys) > 0 {
-			del, err = db.c[cAnswers].DeleteMany(ctx, bson.D{{Key: "sessionid", Value: bson.D{{Key: "$in", Value: keys}}}})
+			del, err = db.c[cAnswers].DeleteMany(ctx, bson.D{{Key: fAnswer.SessionID, Value: bson.D{{Key: "$in", Value: keys}}}})
 			if err != nil {
 				return out, err
 			}
 			out.Answers = int(del.DeletedCount)
 		}
 	}
-	set := append(bson.D{{Key: "anonymised", Value: true}, {Key: "updatedat", Value: store.Millis(e.At)}}, erasePerson.set...)
+	set := append(bson.D{{Key: fPerson.Anonymised, Value: true}, {Key: fPerson.UpdatedAt, Value: store.Millis(e.At)}}, erasePerson.set...)
 	if e.Age > 0 {
-		set = append(set, bson.E{Key: "age", Value: e.Age})
+		set = append(set, bson.E{Key: fPerson.Age, Value: e.Age})
 	}
 	res, err := db.c[cPersons].UpdateOne(ctx, id(e.PersonID), bson.D{{Key: "$set", Value: set},
-		{Key: "$unset", Value: bson.D{{Key: "rosterkey", Value: ""}}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+		{Key: "$unset", Value: bson.D{{Key: fPerson.RosterKey, Value: ""}}}, {Key: "$inc", Value: bson.D{{Key: fVersion, Value: 1}}}})
 	if err != nil {
 		return out, err
 	}
@@ -115,7 +113,7 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 }
 
 func (db *DB) ListIdentities(ctx context.Context, personID string) ([]store.Identity, error) {
-	cur, err := db.c[cIdentities].Find(ctx, bson.D{{Key: "personid", Value: personID}}, options.Find().SetSort(byTime("createdat")))
+	cur, err := db.c[cIdentities].Find(ctx, bson.D{{Key: fIdentity.PersonID, Value: personID}}, options.Find().SetSort(byTime(fIdentity.CreatedAt)))
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +134,7 @@ func (db *DB) ListPersonAccessCodes(ctx context.Context, personID string) ([]sto
 	if personID == "" {
 		return out, nil // class codes have no person; they are not anyone's
 	}
-	cur, err := db.c[cCodes].Find(ctx, bson.D{{Key: "personid", Value: personID}}, options.Find().SetSort(byTime("createdat")))
+	cur, err := db.c[cCodes].Find(ctx, bson.D{{Key: fCode.PersonID, Value: personID}}, options.Find().SetSort(byTime(fCode.CreatedAt)))
 	if err != nil {
 		return nil, err
 	}
@@ -198,12 +196,12 @@ func (db *DB) UpdatePerson(ctx context.Context, p store.Person) (store.Person, e
 }
 
 func (db *DB) ListPersons(ctx context.Context, f store.PersonFilter, p store.Page) ([]store.Person, string, error) {
-	q := eq(subtree(bson.D{}, "unitpath", f.UnitPath), "schoolid", f.SchoolID)
-	q, err := after(q, "createdat", p)
+	q := eq(subtree(bson.D{}, fPerson.UnitPath, f.UnitPath), fPerson.SchoolID, f.SchoolID)
+	q, err := after(q, fPerson.CreatedAt, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return list(ctx, db.c[cPersons], q, byTime("createdat"), p, func(d personDoc) (store.Person, store.Cursor) {
+	return list(ctx, db.c[cPersons], q, byTime(fPerson.CreatedAt), p, func(d personDoc) (store.Person, store.Cursor) {
 		return d.Person, cursor(d.CreatedAt, d.Key)
 	})
 }
@@ -247,7 +245,7 @@ func (db *DB) UpsertRoster(ctx context.Context, schoolID string, people []store.
 }
 
 func (db *DB) upsertRosterPerson(ctx context.Context, p store.Person, at time.Time) (created bool, err error) {
-	rosterKey := bson.D{{Key: "rosterkey", Value: p.SchoolID + "\x00" + p.StudentNoIndex}}
+	rosterKey := bson.D{{Key: fPerson.RosterKey, Value: p.SchoolID + "\x00" + p.StudentNoIndex}}
 	for i := 0; i < maxCASRetries; i++ {
 		cur, err := get[personDoc](ctx, db.c[cPersons], rosterKey, "person", "")
 		if errors.Is(err, store.ErrNotFound) {
@@ -267,7 +265,7 @@ func (db *DB) upsertRosterPerson(ctx context.Context, p store.Person, at time.Ti
 		}
 		n := p
 		n.ID, n.CreatedAt, n.Version = cur.Key, cur.CreatedAt, cur.Version+1
-		res, err := db.fencedReplace(ctx, cPersons, n.ID, version(cur.Version), bson.D{{Key: "_id", Value: n.ID}, {Key: "version", Value: cur.Version}}, newPersonDoc(n))
+		res, err := db.fencedReplace(ctx, cPersons, n.ID, version(cur.Version), bson.D{{Key: fID, Value: n.ID}, {Key: fVersion, Value: cur.Version}}, newPersonDoc(n))
 		if err != nil {
 			return false, err
 		}
@@ -314,13 +312,13 @@ func (db *DB) AnonymisePerson(ctx context.Context, pid string, at time.Time) err
 	if _, err := db.GetPerson(ctx, pid); err != nil {
 		return err
 	}
-	if _, err := db.c[cIdentities].DeleteMany(ctx, bson.D{{Key: "personid", Value: pid}}); err != nil {
+	if _, err := db.c[cIdentities].DeleteMany(ctx, bson.D{{Key: fIdentity.PersonID, Value: pid}}); err != nil {
 		return err
 	}
 	res, err := db.c[cPersons].UpdateOne(ctx, id(pid), bson.D{
-		{Key: "$set", Value: append(bson.D{{Key: "anonymised", Value: true}, {Key: "updatedat", Value: store.Millis(at)}}, erasePerson.set...)},
-		{Key: "$unset", Value: bson.D{{Key: "rosterkey", Value: ""}}},
-		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+		{Key: "$set", Value: append(bson.D{{Key: fPerson.Anonymised, Value: true}, {Key: fPerson.UpdatedAt, Value: store.Millis(at)}}, erasePerson.set...)},
+		{Key: "$unset", Value: bson.D{{Key: fPerson.RosterKey, Value: ""}}},
+		{Key: "$inc", Value: bson.D{{Key: fVersion, Value: 1}}}})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 func noHistory() *options.FindOptionsBuilder {
-	return options.Find().SetProjection(bson.D{{Key: "history", Value: 0}})
+	return options.Find().SetProjection(bson.D{{Key: fWarning.History, Value: 0}})
 }
 
 func (db *DB) GetWarning(ctx context.Context, wid string) (store.Warning, error) {
@@ -30,7 +30,7 @@ func (db *DB) ListWarnings(ctx context.Context, f store.WarningFilter, p store.P
 	}
 	n := p.Size()
 	cur, err := db.c[cWarnings].Find(ctx, q, noHistory().SetLimit(int64(n+1)).
-		SetSort(bson.D{{Key: "level", Value: 1}, {Key: "createdat", Value: 1}, {Key: "_id", Value: 1}}))
+		SetSort(bson.D{{Key: fWarning.Level, Value: 1}, {Key: fWarning.CreatedAt, Value: 1}, {Key: fID, Value: 1}}))
 	if err != nil {
 		return nil, "", err
 	}
@@ -66,12 +66,12 @@ func (db *DB) moveWarning(ctx context.Context, wid string, change func(*store.Wa
 			return store.Warning{}, err
 		}
 		w.Version, w.UpdatedAt = old+1, e.At
-		res, err := db.fencedUpdate(ctx, cWarnings, wid, version(old), bson.D{{Key: "_id", Value: wid}, {Key: "version", Value: old}}, bson.D{
-			{Key: "$set", Value: bson.D{{Key: "unitid", Value: w.UnitID}, {Key: "unitpath", Value: w.UnitPath}, {Key: "state", Value: string(w.State)},
-				{Key: "assigneeid", Value: w.AssigneeID}, {Key: "leaseuntil", Value: w.LeaseUntil}, {Key: "dueat", Value: w.DueAt},
-				{Key: "escalations", Value: w.Escalations}, {Key: "outcome", Value: w.Outcome}, {Key: "updatedat", Value: w.UpdatedAt},
-				{Key: "version", Value: w.Version}}},
-			{Key: "$push", Value: bson.D{{Key: "history", Value: e}}}})
+		res, err := db.fencedUpdate(ctx, cWarnings, wid, version(old), bson.D{{Key: fID, Value: wid}, {Key: fVersion, Value: old}}, bson.D{
+			{Key: "$set", Value: bson.D{{Key: fWarning.UnitID, Value: w.UnitID}, {Key: fWarning.UnitPath, Value: w.UnitPath}, {Key: fWarning.State, Value: string(w.State)},
+				{Key: fWarning.AssigneeID, Value: w.AssigneeID}, {Key: fWarning.LeaseUntil, Value: w.LeaseUntil}, {Key: fWarning.DueAt, Value: w.DueAt},
+				{Key: fWarning.Escalations, Value: w.Escalations}, {Key: fWarning.Outcome, Value: w.Outcome}, {Key: fWarning.UpdatedAt, Value: w.UpdatedAt},
+				{Key: fVersion, Value: w.Version}}},
+			{Key: "$push", Value: bson.D{{Key: fWarning.History, Value: e}}}})
 		if err != nil {
 			return store.Warning{}, err
 		}
@@ -162,15 +162,15 @@ func (db *DB) ScanOverdue(ctx context.Context, now time.Time, limit int) ([]stor
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	return db.findWarnings(ctx, bson.D{{Key: "state", Value: string(store.WarningOpen)},
-		{Key: "dueat", Value: bson.D{{Key: "$gt", Value: time.Time{}}, {Key: "$lt", Value: store.Millis(now)}}}}, "dueat", limit)
+	return db.findWarnings(ctx, bson.D{{Key: fWarning.State, Value: string(store.WarningOpen)},
+		{Key: fWarning.DueAt, Value: bson.D{{Key: "$gt", Value: time.Time{}}, {Key: "$lt", Value: store.Millis(now)}}}}, fWarning.DueAt, limit)
 }
 
 // findWarnings reads whole entries (without history) matching filter,
 // in order of the time field and then id.
 func (db *DB) findWarnings(ctx context.Context, filter bson.D, byTime string, limit int) ([]store.Warning, error) {
 	cur, err := db.c[cWarnings].Find(ctx, filter,
-		noHistory().SetSort(bson.D{{Key: byTime, Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+		noHistory().SetSort(bson.D{{Key: byTime, Value: 1}, {Key: fID, Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, err
 	}
@@ -191,16 +191,12 @@ func (db *DB) findWarnings(ctx context.Context, filter bson.D, byTime string, li
 // (FerretDB v1 lacks it). Open entries are the few that wait for someone,
 // not the queue's history.
 func (db *DB) QueueLevels(ctx context.Context, now time.Time) ([]store.QueueLevel, error) {
-	cur, err := db.c[cWarnings].Find(ctx, bson.D{{Key: "state", Value: string(store.WarningOpen)}},
-		options.Find().SetProjection(bson.D{{Key: "level", Value: 1}, {Key: "createdat", Value: 1}, {Key: "dueat", Value: 1}}))
+	cur, err := db.c[cWarnings].Find(ctx, bson.D{{Key: fWarning.State, Value: string(store.WarningOpen)}},
+		options.Find().SetProjection(bson.D{{Key: fWarning.Level, Value: 1}, {Key: fWarning.CreatedAt, Value: 1}, {Key: fWarning.DueAt, Value: 1}}))
 	if err != nil {
 		return nil, err
 	}
-	var docs []struct {
-		Level     int       `bson:"level"`
-		CreatedAt time.Time `bson:"createdat"`
-		DueAt     time.Time `bson:"dueat"`
-	}
+	var docs []warningDoc
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, err
 	}
@@ -238,7 +234,7 @@ func (db *DB) WarningsChangedSince(ctx context.Context, since time.Time, limit i
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	return db.findWarnings(ctx, bson.D{{Key: "updatedat", Value: bson.D{{Key: "$gte", Value: store.Millis(since)}}}}, "updatedat", limit)
+	return db.findWarnings(ctx, bson.D{{Key: fWarning.UpdatedAt, Value: bson.D{{Key: "$gte", Value: store.Millis(since)}}}}, fWarning.UpdatedAt, limit)
 }
 
 // putWarning files a submission's queue entry under its key: a new entry,
@@ -249,7 +245,7 @@ func (db *DB) WarningsChangedSince(ctx context.Context, since time.Time, limit i
 func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submission, at, touch time.Time) (string, error) {
 	key := store.WarningKey(s, sub)
 	for i := 0; i < maxCASRetries; i++ {
-		cur, err := get[warningDoc](ctx, db.c[cWarnings], bson.D{{Key: "key", Value: key}}, "warning", key)
+		cur, err := get[warningDoc](ctx, db.c[cWarnings], bson.D{{Key: fWarning.Key, Value: key}}, "warning", key)
 		if errors.Is(err, store.ErrNotFound) {
 			w := store.NewWarning(s, sub, at)
 			w.History = []store.WarningEvent{{At: at, Kind: store.EventCreated, To: store.WarningOpen}}
@@ -269,8 +265,8 @@ func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submiss
 			// Written before a crash: a late finish moves UpdatedAt (not the
 			// version, which no hub has published yet) so the feeds see it.
 			if touch.After(cur.UpdatedAt) {
-				if _, err := db.c[cWarnings].UpdateOne(ctx, bson.D{{Key: "_id", Value: cur.Key}, {Key: "updatedat", Value: bson.D{{Key: "$lt", Value: store.Millis(touch)}}}},
-					bson.D{{Key: "$set", Value: bson.D{{Key: "updatedat", Value: store.Millis(touch)}}}}); err != nil {
+				if _, err := db.c[cWarnings].UpdateOne(ctx, bson.D{{Key: fID, Value: cur.Key}, {Key: fWarning.UpdatedAt, Value: bson.D{{Key: "$lt", Value: store.Millis(touch)}}}},
+					bson.D{{Key: "$set", Value: bson.D{{Key: fWarning.UpdatedAt, Value: store.Millis(touch)}}}}); err != nil {
 					return "", err
 				}
 			}
@@ -282,7 +278,7 @@ func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submiss
 			w.UpdatedAt = store.Millis(touch)
 		}
 		w.Version = cur.Version + 1
-		res, err := db.fencedReplace(ctx, cWarnings, cur.Key, version(cur.Version), bson.D{{Key: "_id", Value: cur.Key}, {Key: "version", Value: cur.Version}},
+		res, err := db.fencedReplace(ctx, cWarnings, cur.Key, version(cur.Version), bson.D{{Key: fID, Value: cur.Key}, {Key: fVersion, Value: cur.Version}},
 			warningDoc{Key: cur.Key, Warning: w, PendingReferral: cur.PendingReferral})
 		if err != nil {
 			return "", mapErr(err)

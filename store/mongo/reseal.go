@@ -50,9 +50,9 @@ func (db *DB) Reseal(ctx context.Context, batch int, fn func(store.SealedValue) 
 		for {
 			filter := bson.D{}
 			if after != "" {
-				filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}}
+				filter = bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}}
 			}
-			cur, err := db.c[spec.coll].Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(batch)))
+			cur, err := db.c[spec.coll].Find(ctx, filter, options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetLimit(int64(batch)))
 			if err != nil {
 				return cnt, err
 			}
@@ -61,7 +61,7 @@ func (db *DB) Reseal(ctx context.Context, batch int, fn func(store.SealedValue) 
 				return cnt, err
 			}
 			for _, doc := range docs {
-				docID, _ := doc.Lookup("_id").StringValueOK()
+				docID, _ := doc.Lookup(fID).StringValueOK()
 				after = docID
 				if err := db.resealDoc(ctx, spec.coll, spec.fields, docID, doc, fn, &cnt); err != nil {
 					return cnt, fmt.Errorf("reseal %s %s: %w", spec.coll, docID, err)
@@ -101,7 +101,7 @@ func sealedChanges(coll string, fields map[string]string, docID string, doc bson
 		return nil
 	}
 	if coll == cWarnings {
-		arr, ok := doc.Lookup("history").ArrayOK()
+		arr, ok := doc.Lookup(fWarning.History).ArrayOK()
 		if !ok {
 			return nil, nil
 		}
@@ -114,11 +114,11 @@ func sealedChanges(coll string, fields map[string]string, docID string, doc bson
 			if !ok {
 				continue
 			}
-			kind, _ := e.Lookup("kind").StringValueOK()
+			kind, _ := e.Lookup(fEvent.Kind).StringValueOK()
 			if !store.NoteSealed(kind) {
 				continue
 			}
-			if err := visit("history."+strconv.Itoa(i)+".note", store.FieldWarningNote, docID, e.Lookup("note")); err != nil {
+			if err := visit(fWarning.History+"."+strconv.Itoa(i)+"."+fEvent.Note, store.FieldWarningNote, docID, e.Lookup(fEvent.Note)); err != nil {
 				return nil, err
 			}
 		}
@@ -126,8 +126,8 @@ func sealedChanges(coll string, fields map[string]string, docID string, doc bson
 	}
 	row := docID
 	if coll == cPersons {
-		school, _ := doc.Lookup("schoolid").StringValueOK()
-		idx, _ := doc.Lookup("studentnoindex").StringValueOK()
+		school, _ := doc.Lookup(fPerson.SchoolID).StringValueOK()
+		idx, _ := doc.Lookup(fPerson.StudentNoIndex).StringValueOK()
 		row = store.PersonSealKey(docID, school, idx)
 	}
 	for name, field := range fields {
@@ -145,7 +145,7 @@ func (db *DB) resealDoc(ctx context.Context, coll string, fields map[string]stri
 		return err
 	}
 	for _, c := range changes {
-		res, err := db.c[coll].UpdateOne(ctx, bson.D{{Key: "_id", Value: docID}, {Key: c.path, Value: c.old}},
+		res, err := db.c[coll].UpdateOne(ctx, bson.D{{Key: fID, Value: docID}, {Key: c.path, Value: c.old}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: c.path, Value: c.new}}}})
 		if err != nil {
 			return err

@@ -50,8 +50,8 @@ func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOut
 				r.CreatedAt = at
 				p.Results = append(p.Results, r)
 			}
-			res, err := db.fencedUpdate(ctx, cSessions, s.Key, "submit", bson.D{{Key: "_id", Value: s.Key}, {Key: "state", Value: string(store.SessionOpen)},
-				{Key: "pending", Value: nil}}, bson.D{{Key: "$set", Value: bson.D{{Key: "pending", Value: p}}}})
+			res, err := db.fencedUpdate(ctx, cSessions, s.Key, "submit", bson.D{{Key: fID, Value: s.Key}, {Key: fSession.State, Value: string(store.SessionOpen)},
+				{Key: fSession.Pending, Value: nil}}, bson.D{{Key: "$set", Value: bson.D{{Key: fSession.Pending, Value: p}}}})
 			if err != nil {
 				return store.SubmitOutcome{}, err
 			}
@@ -78,7 +78,7 @@ func (db *DB) freshResultIDs(ctx context.Context, results []store.Result) error 
 	if len(ids) == 0 {
 		return nil
 	}
-	n, err := db.c[cResults].CountDocuments(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	n, err := db.c[cResults].CountDocuments(ctx, bson.D{{Key: fID, Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
 		return err
 	}
@@ -115,9 +115,9 @@ func (db *DB) finishSubmit(ctx context.Context, s sessionDoc, touch time.Time) (
 	if err := db.step(stepSubmitResults); err != nil {
 		return store.SubmitOutcome{}, err
 	}
-	res, err := db.c[cSessions].UpdateOne(ctx, bson.D{{Key: "_id", Value: s.Key}, {Key: "state", Value: string(store.SessionOpen)}}, bson.D{
-		{Key: "$set", Value: bson.D{{Key: "state", Value: string(store.SessionSubmitted)}, {Key: "submittedat", Value: p.At}, {Key: "warningid", Value: warningID}}},
-		{Key: "$unset", Value: bson.D{{Key: "pending", Value: ""}}}})
+	res, err := db.c[cSessions].UpdateOne(ctx, bson.D{{Key: fID, Value: s.Key}, {Key: fSession.State, Value: string(store.SessionOpen)}}, bson.D{
+		{Key: "$set", Value: bson.D{{Key: fSession.State, Value: string(store.SessionSubmitted)}, {Key: fSession.SubmittedAt, Value: p.At}, {Key: fSession.WarningID, Value: warningID}}},
+		{Key: "$unset", Value: bson.D{{Key: fSession.Pending, Value: ""}}}})
 	if err != nil {
 		return store.SubmitOutcome{}, err
 	}
@@ -137,8 +137,8 @@ func (db *DB) finishSubmit(ctx context.Context, s sessionDoc, touch time.Time) (
 }
 
 func (db *DB) loadSubmission(ctx context.Context, sessionID, warningID string, out *store.SubmitOutcome) error {
-	cur, err := db.c[cResults].Find(ctx, bson.D{{Key: "sessionid", Value: sessionID}, {Key: "supersedes", Value: bson.D{{Key: "$in", Value: bson.A{nil, ""}}}}},
-		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	cur, err := db.c[cResults].Find(ctx, bson.D{{Key: fResult.SessionID, Value: sessionID}, {Key: fResult.Supersedes, Value: bson.D{{Key: "$in", Value: bson.A{nil, ""}}}}},
+		options.Find().SetSort(bson.D{{Key: fID, Value: 1}}))
 	if err != nil {
 		return err
 	}
@@ -183,8 +183,8 @@ func (db *DB) RescoreResult(ctx context.Context, rs store.Rescore) (store.Result
 	}
 	r := store.RescoredFrom(old.Result, rs.Result, at)
 	p := &pendingRescore{At: at, Result: r, Warning: rs.Warning}
-	res, err := db.fencedUpdate(ctx, cResults, old.Key, "current", append(bson.D{{Key: "_id", Value: old.Key}}, current...),
-		bson.D{{Key: "$set", Value: bson.D{{Key: "supersededby", Value: r.ID}, {Key: "pendingrescore", Value: p}}}})
+	res, err := db.fencedUpdate(ctx, cResults, old.Key, "current", append(bson.D{{Key: fID, Value: old.Key}}, current...),
+		bson.D{{Key: "$set", Value: bson.D{{Key: fResult.SupersededBy, Value: r.ID}, {Key: fResult.PendingRescore, Value: p}}}})
 	if err != nil {
 		return store.Result{}, nil, err
 	}
@@ -226,8 +226,8 @@ func (db *DB) finishRescore(ctx context.Context, old resultDoc, touch time.Time)
 	if err := db.step(stepRescoreWarning); err != nil {
 		return store.Result{}, nil, err
 	}
-	if _, err := db.c[cResults].UpdateOne(ctx, bson.D{{Key: "_id", Value: old.Key}, {Key: "pendingrescore.result.id", Value: p.Result.ID}},
-		bson.D{{Key: "$unset", Value: bson.D{{Key: "pendingrescore", Value: ""}}}}); err != nil {
+	if _, err := db.c[cResults].UpdateOne(ctx, bson.D{{Key: fID, Value: old.Key}, {Key: fResult.PendingRescoreResultID, Value: p.Result.ID}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: fResult.PendingRescore, Value: ""}}}}); err != nil {
 		return store.Result{}, nil, err
 	}
 	return p.Result, outW, nil
@@ -257,20 +257,20 @@ func (db *DB) GetSession(ctx context.Context, sid string) (store.Session, error)
 }
 
 func (db *DB) ListSessions(ctx context.Context, f store.SessionFilter, p store.Page) ([]store.Session, string, error) {
-	q := subtree(bson.D{}, "unitpath", f.UnitPath)
-	q = eq(eq(eq(q, "campaignid", f.CampaignID), "personid", f.PersonID), "state", string(f.State))
-	q, err := after(q, "createdat", p)
+	q := subtree(bson.D{}, fSession.UnitPath, f.UnitPath)
+	q = eq(eq(eq(q, fSession.CampaignID, f.CampaignID), fSession.PersonID, f.PersonID), fSession.State, string(f.State))
+	q, err := after(q, fSession.CreatedAt, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return list(ctx, db.c[cSessions], q, byTime("createdat"), p, func(d sessionDoc) (store.Session, store.Cursor) {
+	return list(ctx, db.c[cSessions], q, byTime(fSession.CreatedAt), p, func(d sessionDoc) (store.Session, store.Cursor) {
 		return d.Session, cursor(d.CreatedAt, d.Key)
 	})
 }
 
 func (db *DB) SetSessionToken(ctx context.Context, sid string, hash []byte) error {
-	res, err := db.c[cSessions].UpdateOne(ctx, append(id(sid), bson.E{Key: "state", Value: string(store.SessionOpen)}),
-		bson.D{{Key: "$set", Value: bson.D{{Key: "tokenhash", Value: hash}}}})
+	res, err := db.c[cSessions].UpdateOne(ctx, append(id(sid), bson.E{Key: fSession.State, Value: string(store.SessionOpen)}),
+		bson.D{{Key: "$set", Value: bson.D{{Key: fSession.TokenHash, Value: hash}}}})
 	if err != nil {
 		return mapErr(err)
 	}
@@ -305,8 +305,8 @@ func (db *DB) SaveAnswers(ctx context.Context, sessionID string, answers []store
 	}
 	// The session update both proves it open (and not being submitted) and
 	// records activity.
-	res, err := db.c[cSessions].UpdateOne(ctx, bson.D{{Key: "_id", Value: sessionID}, {Key: "state", Value: string(store.SessionOpen)}, {Key: "pending", Value: nil}},
-		bson.D{{Key: "$max", Value: bson.D{{Key: "lastactiveat", Value: last}}}})
+	res, err := db.c[cSessions].UpdateOne(ctx, bson.D{{Key: fID, Value: sessionID}, {Key: fSession.State, Value: string(store.SessionOpen)}, {Key: fSession.Pending, Value: nil}},
+		bson.D{{Key: "$max", Value: bson.D{{Key: fSession.LastActiveAt, Value: last}}}})
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +327,7 @@ func (db *DB) SaveAnswers(ctx context.Context, sessionID string, answers []store
 		// replay or a stale save shows itself in one round trip.
 		k := answerKey(sessionID, a.Item)
 		err := db.fenced(ctx, cAnswers, k, "save", func() error {
-			_, err := db.c[cAnswers].ReplaceOne(ctx, bson.D{{Key: "_id", Value: k}, {Key: "seq", Value: bson.D{{Key: "$lt", Value: a.Seq}}}},
+			_, err := db.c[cAnswers].ReplaceOne(ctx, bson.D{{Key: fID, Value: k}, {Key: fAnswer.Seq, Value: bson.D{{Key: "$lt", Value: a.Seq}}}},
 				answerDoc{Key: k, Answer: a}, options.Replace().SetUpsert(true))
 			return err
 		})
@@ -355,7 +355,7 @@ func (db *DB) ListAnswers(ctx context.Context, sessionID string) ([]store.Answer
 	if _, err := db.GetSession(ctx, sessionID); err != nil {
 		return nil, err
 	}
-	cur, err := db.c[cAnswers].Find(ctx, bson.D{{Key: "sessionid", Value: sessionID}}, options.Find().SetSort(bson.D{{Key: "item", Value: 1}}))
+	cur, err := db.c[cAnswers].Find(ctx, bson.D{{Key: fAnswer.SessionID, Value: sessionID}}, options.Find().SetSort(bson.D{{Key: fAnswer.Item, Value: 1}}))
 	if err != nil {
 		return nil, err
 	}
@@ -374,8 +374,8 @@ func (db *DB) ListIdleSessions(ctx context.Context, from, before time.Time, limi
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	filter := bson.D{{Key: "state", Value: string(store.SessionOpen)}, {Key: "lastactiveat", Value: bson.D{{Key: "$gte", Value: store.Millis(from)}, {Key: "$lt", Value: store.Millis(before)}}}}
-	cur, err := db.c[cSessions].Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "lastactiveat", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	filter := bson.D{{Key: fSession.State, Value: string(store.SessionOpen)}, {Key: fSession.LastActiveAt, Value: bson.D{{Key: "$gte", Value: store.Millis(from)}, {Key: "$lt", Value: store.Millis(before)}}}}
+	cur, err := db.c[cSessions].Find(ctx, filter, options.Find().SetSort(bson.D{{Key: fSession.LastActiveAt, Value: 1}, {Key: fID, Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, err
 	}
@@ -391,16 +391,13 @@ func (db *DB) ListIdleSessions(ctx context.Context, from, before time.Time, limi
 }
 
 func (db *DB) PurgeAnonymousSessions(ctx context.Context, before time.Time) (int, error) {
-	filter := bson.D{{Key: "personid", Value: ""}, {Key: "state", Value: bson.D{{Key: "$ne", Value: string(store.SessionPurged)}}},
-		{Key: "lastactiveat", Value: bson.D{{Key: "$lt", Value: store.Millis(before)}}}}
-	cur, err := db.c[cSessions].Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "warningid", Value: 1}}))
+	filter := bson.D{{Key: fSession.PersonID, Value: ""}, {Key: fSession.State, Value: bson.D{{Key: "$ne", Value: string(store.SessionPurged)}}},
+		{Key: fSession.LastActiveAt, Value: bson.D{{Key: "$lt", Value: store.Millis(before)}}}}
+	cur, err := db.c[cSessions].Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: fID, Value: 1}, {Key: fSession.WarningID, Value: 1}}))
 	if err != nil {
 		return 0, err
 	}
-	var ids []struct {
-		Key       string `bson:"_id"`
-		WarningID string `bson:"warningid"`
-	}
+	var ids []sessionDoc
 	if err := cur.All(ctx, &ids); err != nil {
 		return 0, err
 	}
@@ -419,11 +416,11 @@ func (db *DB) PurgeAnonymousSessions(ctx context.Context, before time.Time) (int
 		// Mark first: a purged session accepts no answer, so deleting its
 		// answers afterwards cannot race with a late save.
 		res, err := db.c[cSessions].UpdateOne(ctx, append(id(s.Key), filter...),
-			bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: string(store.SessionPurged)}, {Key: "tokenhash", Value: nil}}}})
+			bson.D{{Key: "$set", Value: bson.D{{Key: fSession.State, Value: string(store.SessionPurged)}, {Key: fSession.TokenHash, Value: nil}}}})
 		if err != nil {
 			return n, err
 		}
-		if _, err := db.c[cAnswers].DeleteMany(ctx, bson.D{{Key: "sessionid", Value: s.Key}}); err != nil {
+		if _, err := db.c[cAnswers].DeleteMany(ctx, bson.D{{Key: fAnswer.SessionID, Value: s.Key}}); err != nil {
 			return n, err
 		}
 		n += int(res.ModifiedCount)
@@ -437,21 +434,21 @@ func (db *DB) GetResult(ctx context.Context, rid string) (store.Result, error) {
 }
 
 func (db *DB) ListResults(ctx context.Context, f store.ResultFilter, p store.Page) ([]store.Result, string, error) {
-	q := subtree(bson.D{}, "unitpath", f.UnitPath)
-	q = eq(eq(eq(eq(q, "campaignid", f.CampaignID), "personid", f.PersonID), "sessionid", f.SessionID), "instrument", f.Instrument)
-	q = timeRange(q, "createdat", f.From, f.To)
+	q := subtree(bson.D{}, fResult.UnitPath, f.UnitPath)
+	q = eq(eq(eq(eq(q, fResult.CampaignID, f.CampaignID), fResult.PersonID, f.PersonID), fResult.SessionID, f.SessionID), fResult.Instrument, f.Instrument)
+	q = timeRange(q, fResult.CreatedAt, f.From, f.To)
 	if !f.WithSuperseded {
 		q = append(q, current...)
 	}
-	q, err := after(q, "createdat", p)
+	q, err := after(q, fResult.CreatedAt, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return list(ctx, db.c[cResults], q, byTime("createdat"), p, func(d resultDoc) (store.Result, store.Cursor) {
+	return list(ctx, db.c[cResults], q, byTime(fResult.CreatedAt), p, func(d resultDoc) (store.Result, store.Cursor) {
 		return d.Result, cursor(d.CreatedAt, d.Key)
 	})
 }
 
 // current matches results that no rescoring replaced; documents written
 // before rescoring existed lack the field, which matches null.
-var current = bson.D{{Key: "supersededby", Value: bson.D{{Key: "$in", Value: bson.A{nil, ""}}}}}
+var current = bson.D{{Key: fResult.SupersededBy, Value: bson.D{{Key: "$in", Value: bson.A{nil, ""}}}}}

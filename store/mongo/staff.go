@@ -30,7 +30,7 @@ func (db *DB) GetStaff(ctx context.Context, sid string) (store.Staff, error) {
 }
 
 func (db *DB) GetStaffByLogin(ctx context.Context, login string) (store.Staff, error) {
-	d, err := get[staffDoc](ctx, db.c[cStaff], bson.D{{Key: "login", Value: login}}, "staff login", login)
+	d, err := get[staffDoc](ctx, db.c[cStaff], bson.D{{Key: fStaff.Login, Value: login}}, "staff login", login)
 	return d.Staff, err
 }
 
@@ -52,12 +52,12 @@ func (db *DB) UpdateStaff(ctx context.Context, s store.Staff) (store.Staff, erro
 }
 
 func (db *DB) ListStaff(ctx context.Context, f store.StaffFilter, p store.Page) ([]store.Staff, string, error) {
-	q := eq(subtree(bson.D{}, "unitpath", f.UnitPath), "role", string(f.Role))
-	q, err := after(q, "createdat", p)
+	q := eq(subtree(bson.D{}, fStaff.UnitPath, f.UnitPath), fStaff.Role, string(f.Role))
+	q, err := after(q, fStaff.CreatedAt, p)
 	if err != nil {
 		return nil, "", err
 	}
-	return list(ctx, db.c[cStaff], q, byTime("createdat"), p, func(d staffDoc) (store.Staff, store.Cursor) {
+	return list(ctx, db.c[cStaff], q, byTime(fStaff.CreatedAt), p, func(d staffDoc) (store.Staff, store.Cursor) {
 		return d.Staff, cursor(d.CreatedAt, d.Key)
 	})
 }
@@ -78,7 +78,7 @@ func (db *DB) CreateLogin(ctx context.Context, l store.Login) error {
 
 func (db *DB) GetLogin(ctx context.Context, id string) (store.Login, error) {
 	var d loginDoc
-	if err := db.c[cLogins].FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+	if err := db.c[cLogins].FindOne(ctx, bson.D{{Key: fID, Value: id}}).Decode(&d); err != nil {
 		if errors.Is(mapErr(err), store.ErrNotFound) {
 			return store.Login{}, notFound("login", "(hidden)")
 		}
@@ -89,12 +89,12 @@ func (db *DB) GetLogin(ctx context.Context, id string) (store.Login, error) {
 }
 
 func (db *DB) DeleteLogin(ctx context.Context, id string) error {
-	_, err := db.c[cLogins].DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	_, err := db.c[cLogins].DeleteOne(ctx, bson.D{{Key: fID, Value: id}})
 	return mapErr(err)
 }
 
 func (db *DB) DeleteLogins(ctx context.Context, staffID string) (int, error) {
-	res, err := db.c[cLogins].DeleteMany(ctx, bson.D{{Key: "staffid", Value: staffID}})
+	res, err := db.c[cLogins].DeleteMany(ctx, bson.D{{Key: fLogin.StaffID, Value: staffID}})
 	if err != nil {
 		return 0, mapErr(err)
 	}
@@ -102,7 +102,7 @@ func (db *DB) DeleteLogins(ctx context.Context, staffID string) (int, error) {
 }
 
 func (db *DB) DeleteExpiredLogins(ctx context.Context, before time.Time) (int, error) {
-	res, err := db.c[cLogins].DeleteMany(ctx, bson.D{{Key: "expiresat", Value: bson.D{{Key: "$lt", Value: store.Millis(before)}}}})
+	res, err := db.c[cLogins].DeleteMany(ctx, bson.D{{Key: fLogin.ExpiresAt, Value: bson.D{{Key: "$lt", Value: store.Millis(before)}}}})
 	if err != nil {
 		return 0, mapErr(err)
 	}
