@@ -226,11 +226,12 @@ type PersonStore interface {
 	AnonymisePerson(ctx context.Context, id string, at time.Time) error
 	// ErasePerson carries out a PIPL erasure (one transaction on sqlite; on
 	// MongoDB idempotent steps that mark the person anonymised last, so an
-	// interrupted erasure shows as unfinished and is repeated): what
+	// interrupted erasure shows as unfinished and is repeated), field by
+	// field as the personal-data inventory (store.Personal) says: what
 	// AnonymisePerson does, plus the birth month (see Erasure.Age), the
 	// person's personal access codes, the free text of their case records,
-	// referral notes and queue-history notes, and every session token
-	// (open sessions become purged, so nothing more can be added). Results,
+	// referral notes and queue-history notes, and every session's token and
+	// access code (open sessions become purged, so nothing more can be added). Results,
 	// queue entries, cases and referrals stay, with their units and times,
 	// so every count is the same afterwards. Repeating it is harmless.
 	// ErrNotFound: no such person.
