@@ -149,6 +149,7 @@ type Store interface {
 	InstrumentStore
 	AuditStore
 	CountStore
+	OutboxStore
 
 	// Ping reports whether the store is reachable (readiness).
 	Ping(ctx context.Context) error

@@ -164,6 +164,12 @@ func checkSubmitted(t *testing.T, db *DB, s store.Session) []store.Result {
 	if created != 1 || w.Level != 1 {
 		t.Fatalf("entry created %d times, level %d", created, w.Level)
 	}
+	// The on-duty staff are owed exactly one level-1 message.
+	owed, _, err := db.ListNotifications(bg, store.NotificationFilter{WarningID: w.ID}, store.Page{})
+	ok(t, err)
+	if len(owed) != 1 || owed[0].Level != 1 || owed[0].State != store.NotificationPending {
+		t.Fatalf("the entry owes %+v, want one pending level-1 notification", owed)
+	}
 	answers, err := db.ListAnswers(bg, s.ID)
 	ok(t, err)
 	if len(answers) != 2 {

@@ -135,7 +135,7 @@ var (
 	// the documents that cas and replaceVersioned write; fPersonID the
 	// person of every document ErasePerson finds by it.
 	fID = common("Key", unitDoc{}, staffDoc{}, personDoc{}, identityDoc{}, sessionDoc{}, answerDoc{}, resultDoc{}, warningDoc{},
-		referralDoc{}, caseDoc{}, campaignDoc{}, codeDoc{}, batchDoc{}, instrumentDoc{}, auditDoc{}, activityDoc{}, loginDoc{}, fenceDoc{})
+		referralDoc{}, caseDoc{}, campaignDoc{}, codeDoc{}, batchDoc{}, instrumentDoc{}, auditDoc{}, activityDoc{}, loginDoc{}, fenceDoc{}, notificationDoc{})
 	fVersion  = common("Version", staffDoc{}, personDoc{}, warningDoc{}, caseDoc{}, campaignDoc{})
 	fPersonID = common("PersonID", identityDoc{}, codeDoc{}, caseDoc{}, referralDoc{}, warningDoc{}, sessionDoc{})
 
@@ -165,16 +165,21 @@ var (
 		PendingReferralCreatedAt string `path:"PendingReferral.CreatedAt"`
 	}]()
 	// fEvent names the fields of a history event, inside fWarning.History.
-	fEvent      = names[store.WarningEvent, struct{ Kind, Note string }]()
-	fReferral   = names[referralDoc, struct{ ToUnitPath, FromUnitPath, FromUnitID, WarningID, PersonID, State, CreatedAt, UpdatedAt string }]()
-	fCase       = names[caseDoc, struct{ UnitPath, UnitID, PersonID, WarningID, CreatedAt, At, Closed, ClosedAt string }]()
-	fCampaign   = names[campaignDoc, struct{ UnitPath, State, CreatedAt, UpdatedAt string }]()
-	fCode       = names[codeDoc, struct{ CampaignID, PersonID, SessionID, Batch, CreatedAt string }]()
-	fBatch      = names[batchDoc, struct{ CreatedAt string }]()
-	fFence      = names[fenceDoc, struct{ At string }]()
-	fInstrument = names[instrumentDoc, struct{ ID, Version, ContentHash, Source, State, UnitID, PublishedAt, RetiredAt, Public string }]()
-	fAudit      = names[auditDoc, struct{ At, ActorID, Action, TargetKind, TargetID string }]()
-	fActivity   = names[activityDoc, struct{ UnitPath, UnitID, Date, Type string }]()
+	fEvent        = names[store.WarningEvent, struct{ Kind, Note string }]()
+	fReferral     = names[referralDoc, struct{ ToUnitPath, FromUnitPath, FromUnitID, WarningID, PersonID, State, CreatedAt, UpdatedAt string }]()
+	fCase         = names[caseDoc, struct{ UnitPath, UnitID, PersonID, WarningID, CreatedAt, At, Closed, ClosedAt string }]()
+	fCampaign     = names[campaignDoc, struct{ UnitPath, State, CreatedAt, UpdatedAt string }]()
+	fCode         = names[codeDoc, struct{ CampaignID, PersonID, SessionID, Batch, CreatedAt string }]()
+	fBatch        = names[batchDoc, struct{ CreatedAt string }]()
+	fFence        = names[fenceDoc, struct{ At string }]()
+	fInstrument   = names[instrumentDoc, struct{ ID, Version, ContentHash, Source, State, UnitID, PublishedAt, RetiredAt, Public string }]()
+	fAudit        = names[auditDoc, struct{ At, ActorID, Action, TargetKind, TargetID string }]()
+	fActivity     = names[activityDoc, struct{ UnitPath, UnitID, Date, Type string }]()
+	fNotification = names[notificationDoc, struct {
+		Kind, WarningID, UnitPath, ParentID, State, NotBefore, Attempts, LeaseOwner, LeaseUntil, LastError, CreatedAt, UpdatedAt, SentAt, Channel string
+	}]()
+	fNotificationGroup = names[notificationGroup, struct{ Kind, Channel, State string }]()
+	fNotificationN     = field[notificationCountRow]("N")
 	// fCount names the group keys and the count of UnitCounts' aggregations.
 	fCount  = names[countKey, struct{ Unit, Level, Type string }]()
 	fCountN = field[countRow]("N")

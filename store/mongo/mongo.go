@@ -65,6 +65,7 @@ const (
 	cCampaigns, cCodes, cInstruments      = "campaigns", "access_codes", "instruments"
 	cAudit, cActivities, cLogins          = "audit", "activities", "logins"
 	cBatches                              = "code_batches"
+	cNotifications                        = "notifications"
 	maxCASRetries                         = 50
 )
 
@@ -79,7 +80,7 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 	}
 	db := &DB{client: client, db: client.Database(name), c: map[string]*mongo.Collection{}}
 	for _, n := range []string{cUnits, cStaff, cPersons, cIdentities, cSessions, cAnswers, cResults, cWarnings,
-		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins, cBatches, cFences} {
+		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins, cBatches, cFences, cNotifications} {
 		db.c[n] = db.db.Collection(n)
 	}
 	if db.fences, err = db.usesFences(ctx); err != nil {
@@ -125,12 +126,16 @@ func indexes() map[string][]mongo.IndexModel {
 			ix(false, fResult.CampaignID, fResult.CreatedAt, fID), ix(false, fResult.UnitPath, fResult.CreatedAt, fID)},
 		cWarnings: {ix(true, fWarning.Key), ix(false, fWarning.UnitPath, fWarning.Level, fWarning.CreatedAt, fID), ix(false, fWarning.Level, fWarning.CreatedAt, fID),
 			ix(false, fWarning.State, fWarning.DueAt), ix(false, fWarning.PersonID), ix(false, fWarning.UpdatedAt, fID), sparse(fWarning.PendingReferralCreatedAt)},
-		cReferrals:   {ix(false, fReferral.ToUnitPath, fReferral.CreatedAt, fID), ix(false, fReferral.FromUnitPath, fReferral.CreatedAt, fID), ix(false, fReferral.WarningID)},
-		cCases:       {ix(false, fCase.UnitPath, fCase.CreatedAt, fID), ix(false, fCase.PersonID, fCase.CreatedAt, fID), ix(false, fCase.WarningID)},
-		cCampaigns:   {ix(false, fCampaign.UnitPath, fCampaign.CreatedAt, fID)},
-		cCodes:       {ix(false, fCode.CampaignID, fCode.CreatedAt, fID), ix(false, fCode.PersonID, fCode.CreatedAt, fID), sparse(fCode.Batch)},
-		cBatches:     {ix(false, fBatch.CreatedAt)},
-		cFences:      {ix(false, fFence.At)},
+		cReferrals: {ix(false, fReferral.ToUnitPath, fReferral.CreatedAt, fID), ix(false, fReferral.FromUnitPath, fReferral.CreatedAt, fID), ix(false, fReferral.WarningID)},
+		cCases:     {ix(false, fCase.UnitPath, fCase.CreatedAt, fID), ix(false, fCase.PersonID, fCase.CreatedAt, fID), ix(false, fCase.WarningID)},
+		cCampaigns: {ix(false, fCampaign.UnitPath, fCampaign.CreatedAt, fID)},
+		cCodes:     {ix(false, fCode.CampaignID, fCode.CreatedAt, fID), ix(false, fCode.PersonID, fCode.CreatedAt, fID), sparse(fCode.Batch)},
+		cBatches:   {ix(false, fBatch.CreatedAt)},
+		cFences:    {ix(false, fFence.At)},
+		// Pending ones by due time (what dispatchers claim), an entry's and a
+		// send's deliveries, and a unit's subtree for the dead-letter list.
+		cNotifications: {ix(false, fNotification.State, fNotification.NotBefore, fID), ix(false, fNotification.WarningID, fNotification.CreatedAt, fID),
+			ix(false, fNotification.ParentID, fNotification.CreatedAt, fID), ix(false, fNotification.UnitPath, fNotification.CreatedAt, fID)},
 		cInstruments: {ix(false, fInstrument.ID, fInstrument.Version)},
 		cAudit:       {ix(false, fAudit.At, fID), ix(false, fAudit.ActorID, fAudit.At, fID), ix(false, fAudit.TargetID, fAudit.At, fID)},
 		cActivities:  {ix(false, fActivity.UnitPath, fActivity.Date, fID)},

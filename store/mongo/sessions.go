@@ -103,6 +103,11 @@ func (db *DB) finishSubmit(ctx context.Context, s sessionDoc, touch time.Time) (
 		if warningID, err = db.putWarning(ctx, s.Session, sub, p.At, touch); err != nil {
 			return store.SubmitOutcome{}, err
 		}
+		// The debt to the on-duty staff, in the same sequence: a retry or
+		// the finisher writes it if a crash came first.
+		if err := db.owe(ctx, warningID, p.At); err != nil {
+			return store.SubmitOutcome{}, err
+		}
 	}
 	if err := db.step(stepSubmitWarning); err != nil {
 		return store.SubmitOutcome{}, err
@@ -215,6 +220,9 @@ func (db *DB) finishRescore(ctx context.Context, old resultDoc, touch time.Time)
 		sub := store.Submission{SessionID: s.Key, At: p.At, Results: []store.Result{p.Result}, Warning: p.Warning}
 		wid, err := db.putWarning(ctx, s.Session, sub, p.At, touch)
 		if err != nil {
+			return store.Result{}, nil, err
+		}
+		if err := db.owe(ctx, wid, p.At); err != nil {
 			return store.Result{}, nil, err
 		}
 		w, err := get[warningDoc](ctx, db.c[cWarnings], id(wid), "warning", wid)

@@ -42,6 +42,7 @@ type Store struct {
 	store.CampaignStore
 	store.InstrumentStore
 	store.AuditStore
+	store.OutboxStore
 
 	inner store.Store
 	keys  *Keys
@@ -51,7 +52,7 @@ var _ store.Store = (*Store)(nil)
 
 // Wrap returns st with personal data sealed under keys.
 func Wrap(st store.Store, keys *Keys) *Store {
-	return &Store{OrgStore: st, StaffStore: st, CampaignStore: st, InstrumentStore: st, AuditStore: st, inner: st, keys: keys}
+	return &Store{OrgStore: st, StaffStore: st, CampaignStore: st, InstrumentStore: st, AuditStore: st, OutboxStore: st, inner: st, keys: keys}
 }
 
 func (s *Store) Ping(ctx context.Context) error { return s.inner.Ping(ctx) }

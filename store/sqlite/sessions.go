@@ -343,6 +343,9 @@ func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOut
 			if warningID, err = w.putWarning(s, sub, at); err != nil {
 				return err
 			}
+			if err := w.owe(warningID, at); err != nil {
+				return err
+			}
 			wr, err := w.loadWarning("id", warningID)
 			if err != nil {
 				return err
@@ -400,6 +403,9 @@ func (db *DB) RescoreResult(ctx context.Context, rs store.Rescore) (store.Result
 		}
 		id, err := w.putWarning(s, store.Submission{SessionID: s.ID, At: at, Results: []store.Result{r}, Warning: rs.Warning}, at)
 		if err != nil {
+			return err
+		}
+		if err := w.owe(id, at); err != nil {
 			return err
 		}
 		wr, err := w.loadWarning("id", id)
