@@ -97,7 +97,7 @@ func TestValidate(t *testing.T) {
 		"unit too long":           func(m *Message) { m.UnitName = strings.Repeat("站", MaxUnitNameRunes+1) },
 		"unit with outer space":   func(m *Message) { m.UnitName = " 青山街道" },
 		"no link":                 func(m *Message) { m.Link = "" },
-		"plain http link":         func(m *Message) { m.Link = "http://xinling.example/console/" },
+		"ftp link":                func(m *Message) { m.Link = "ftp://xinling.example/console/" },
 		"link with user":          func(m *Message) { m.Link = "https://u:p@xinling.example/console/" },
 		"link with space":         func(m *Message) { m.Link = "https://xinling.example/console/ 王小明" },
 		"relative link":           func(m *Message) { m.Link = "/console/#/queue/1" },
@@ -116,7 +116,7 @@ func TestValidate(t *testing.T) {
 
 	ok := map[string]func(*Message){
 		"unit with a short number": func(m *Message) { m.UnitName = "第123中学心理辅导室" },
-		"loopback http link":       func(m *Message) { m.Link = "http://127.0.0.1:8080/console/#/queue/x" },
+		"intranet http link":       func(m *Message) { m.Link = "http://10.0.8.2:8080/console/#/queue/x" },
 		"english":                  func(m *Message) { m.Locale = LocaleEN },
 	}
 	for name, mutate := range ok {
