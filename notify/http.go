@@ -25,9 +25,10 @@ const maxReplyBytes = 64 << 10
 
 const userAgent = "xinling-notify/1"
 
-// httpClient returns c, or a client with DefaultTimeout, that never
-// follows a redirect: a signed request is not sent anywhere but where it
-// was addressed, and a redirect is reported as an error.
+// httpClient returns a copy of c (or a new client) that times out
+// (DefaultTimeout unless c sets a Timeout) and never follows a redirect:
+// a signed request is not sent anywhere but where it was addressed, and
+// a redirect is reported as an error.
 func httpClient(c *http.Client) *http.Client {
 	var out http.Client
 	if c != nil {
@@ -37,6 +38,9 @@ func httpClient(c *http.Client) *http.Client {
 		t.TLSHandshakeTimeout = 5 * time.Second
 		t.ResponseHeaderTimeout = DefaultTimeout
 		out = http.Client{Transport: t, Timeout: DefaultTimeout}
+	}
+	if out.Timeout <= 0 {
+		out.Timeout = DefaultTimeout
 	}
 	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &out
