@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"sort"
@@ -106,6 +107,7 @@ func NewAliyunSMS(cfg AliyunSMSConfig) (*AliyunSMS, error) {
 	if len(cfg.Templates) == 0 {
 		return nil, errors.New("notify: aliyun sms: no template codes")
 	}
+	cfg.Templates = maps.Clone(cfg.Templates)
 	if cfg.RegionID == "" {
 		cfg.RegionID = "cn-hangzhou"
 	}

@@ -102,6 +102,17 @@ func TestWebhookTargetChecks(t *testing.T) {
 	}
 }
 
+// Nobody listening is a failure a retry may cure.
+func TestWebhookConnectionRefusedIsRetryable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close()
+	err := notify.NewWebhook(notify.WebhookConfig{}).Send(context.Background(), notify.Target{Address: addr, Secret: strings.Repeat("s", 32)}, message("k"))
+	if err == nil || notify.IsPermanent(err) {
+		t.Errorf("Send = %v, want a retryable error", err)
+	}
+}
+
 func TestRetryAfterIsReported(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Retry-After", "7")

@@ -53,6 +53,14 @@ func TestSMTPModes(t *testing.T) {
 		t.Errorf("untrusted certificate: %v, want a permanent error", err)
 	}
 
+	// A server that is down is worth another try.
+	down := NewSMTP(t, notify.SMTPPlain)
+	downCh := down.Channel()
+	down.Close()
+	if err := downCh.Send(ctx, down.Target(), msg("k")); err == nil || notify.IsPermanent(err) {
+		t.Errorf("server down: %v, want a retryable error", err)
+	}
+
 	// A client that does not authenticate is refused.
 	cfg = plain.Config()
 	cfg.Security, cfg.Username, cfg.Password = notify.SMTPPlain, "", ""
