@@ -102,6 +102,13 @@ func (r *Recorder) FailNext(n int, f Fault) {
 	}
 }
 
+// ClearFaults drops the faults not yet injected.
+func (r *Recorder) ClearFaults() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.faults = nil
+}
+
 // Received returns every request received so far, refused ones
 // included, in order.
 func (r *Recorder) Received() []Received {

@@ -51,6 +51,7 @@ type SMTP struct {
 
 	t      testing.TB
 	srv    *smtp.Server
+	ln     net.Listener
 	roots  *x509.CertPool
 	closed chan struct{}
 }
@@ -95,7 +96,7 @@ func NewSMTP(t testing.TB, security notify.SMTPSecurity) *SMTP {
 		t.Fatalf("notifytest: unknown SMTP security %q", security)
 	}
 	s.Port = ln.Addr().(*net.TCPAddr).Port
-	s.srv = srv
+	s.srv, s.ln = srv, ln
 	go func() {
 		defer close(s.closed)
 		_ = srv.Serve(ln)
@@ -134,6 +135,10 @@ func (s *SMTP) Target() notify.Target { return notify.Target{Address: StaffEmail
 func (s *SMTP) Close() {
 	s.close()
 	_ = s.srv.Close()
+	// Closed here too: a Close that comes before Serve has registered the
+	// listener with the server would otherwise leave Serve accepting,
+	// and this wait would never end.
+	_ = s.ln.Close()
 	<-s.closed
 }
 
