@@ -141,7 +141,7 @@ var Personal = []PersonalField{
 	{Record: "Reason", Field: "Rule", Erase: EraseKeep, Exported: true,
 		Why: "clear and kept: the id of the instrument's rule that fired"},
 	{Record: "WarningEvent", Field: "Note", Sealed: FieldWarningNote, Erase: EraseBlank, Exported: true,
-		Why: "sealed when staff wrote it (NoteSealed); the store's own notes of created and merged events name no one and stay clear"},
+		Why: "sealed when staff wrote it (NoteSealed); the store's own notes of created, merged and callback events name no one and stay clear"},
 	{Record: "WarningEvent", Field: "Outcome", Erase: EraseKeep, Exported: true,
 		Why: "clear and kept: a code from a fixed list, as the entry's"},
 
@@ -154,6 +154,15 @@ var Personal = []PersonalField{
 	{Record: "Case", Field: "GroupNotified", Erase: EraseKeep, Exported: true,
 		Why: "clear and kept: a yes/no the monthly table reports"},
 	{Record: "Referral", Field: "Note", Sealed: FieldReferralNote, Erase: EraseBlank, Exported: true},
+
+	// The warm hand-off: how to reach the person.
+	{Record: "Callback", Field: "Phone", Sealed: FieldCallbackPhone, Erase: EraseBlank, Exported: true},
+	{Record: "Callback", Field: "Note", Sealed: FieldCallbackNote, Erase: EraseBlank, Exported: true},
+	{Record: "Callback", Field: "PreferredFrom", Erase: EraseKeep, Exported: true,
+		Why: "clear and kept: a time window, alone it identifies no one"},
+	{Record: "Callback", Field: "PreferredTo", Erase: EraseKeep, Exported: true,
+		Why: "clear and kept, as PreferredFrom"},
+	{Record: "Booking", Field: "Phone", Sealed: FieldBookingPhone, Erase: EraseBlank, Exported: true},
 
 	// Records tied to no person.
 	{Record: "Activity", Field: "Note", Sealed: FieldActivityNote, Erase: EraseKeep,
@@ -180,6 +189,8 @@ var plainFields = map[string]string{
 	"Case":         "ID PersonID WarningID UnitID UnitPath CounsellorID At Closed ClosedAt CreatedAt UpdatedAt Version",
 	"Referral":     "ID WarningID PersonID FromUnitID FromUnitPath ToUnitID ToUnitPath SenderID State CreatedAt UpdatedAt",
 	"Activity":     "ID UnitID UnitPath Date Type Reached Materials CreatedBy CreatedAt",
+	"Callback":     "ID SessionID PersonID WarningID UnitID UnitPath Seq Consent ConsentVersion State CalledAt ActorID CreatedAt UpdatedAt Version",
+	"Booking":      "ID SlotID UnitID UnitPath StartsAt EndsAt PersonID SessionID CaseID State ActorID CreatedAt UpdatedAt Version",
 	"AuditEntry":   "ID At ActorID Action TargetKind TargetID UnitPath IP", // IP: the staff member's, left out of the export
 }
 
@@ -220,6 +231,13 @@ var noPersonalData = map[string]string{
 	"InstrumentFilter":   "a query (not stored)",
 	"AuditFilter":        "a query (not stored)",
 	"ActivityFilter":     "a query (not stored)",
+	"Slot":               "a unit's published consultation time and place",
+	"CallbackChange":     "a write's input, stored as Callback",
+	"BookingChange":      "a write's input, stored as Booking",
+	"HandoffCount":       "counts",
+	"CallbackFilter":     "a query (not stored)",
+	"SlotFilter":         "a query (not stored)",
+	"BookingFilter":      "a query (not stored)",
 }
 
 // personalTypes are the record types of the inventory, by name.
@@ -229,6 +247,7 @@ var personalTypes = map[string]reflect.Type{
 	"Warning": reflect.TypeFor[Warning](), "Reason": reflect.TypeFor[Reason](), "WarningEvent": reflect.TypeFor[WarningEvent](),
 	"Case": reflect.TypeFor[Case](), "Referral": reflect.TypeFor[Referral](), "Activity": reflect.TypeFor[Activity](),
 	"AuditEntry": reflect.TypeFor[AuditEntry](),
+	"Callback":   reflect.TypeFor[Callback](), "Booking": reflect.TypeFor[Booking](),
 }
 
 // Type is the field's Go type.

@@ -19,6 +19,9 @@ const (
 	FieldReferralNote    = "referral.note"
 	FieldWarningNote     = "warning.note" // notes of staff moves in a queue entry's history
 	FieldActivityNote    = "activity.note"
+	FieldCallbackPhone   = "callback.phone"
+	FieldCallbackNote    = "callback.note"
+	FieldBookingPhone    = "booking.phone"
 )
 
 // PersonSealKey is the row key a person's sealed identifiers are bound to.
@@ -35,9 +38,10 @@ func PersonSealKey(id, schoolID, studentNoIndex string) string {
 
 // NoteSealed reports whether the note of a history event of this kind was
 // written by staff (and so is sealed). The store writes the notes of
-// created and merged events itself ("session <id>"): they name no one.
+// created, merged and callback events itself ("session <id>", "callback
+// <id>"): they name no one.
 func NoteSealed(kind string) bool {
-	return kind != EventCreated && kind != EventMerged
+	return kind != EventCreated && kind != EventMerged && kind != EventCallback
 }
 
 // SealedValue is one stored sealed value as Reseal shows it.

@@ -150,6 +150,7 @@ type Store interface {
 	AuditStore
 	CountStore
 	OutboxStore
+	HandoffStore
 
 	// Ping reports whether the store is reachable (readiness).
 	Ping(ctx context.Context) error

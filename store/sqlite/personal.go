@@ -83,6 +83,13 @@ var eraseTargets = []eraseTarget{
 		count: func(o *store.ErasureOutcome) *int { return &o.Sessions }},
 	{record: "Answer", table: "answers", of: "session_id IN (SELECT id FROM sessions WHERE person_id = ?)",
 		count: func(o *store.ErasureOutcome) *int { return &o.Answers }},
+	// A call-back request of an anonymous self-test names no person; it is
+	// the person's when its entry is, or when a case of the person was
+	// recorded on its entry (the first case of an anonymous entry creates
+	// the person). ?1 is the person id each time.
+	{record: "Callback", table: "callbacks",
+		of: "(person_id = ?1 OR warning_id IN (SELECT id FROM warnings WHERE person_id = ?1) OR warning_id IN (SELECT warning_id FROM cases WHERE person_id = ?1 AND warning_id <> ''))"},
+	{record: "Booking", table: "bookings", of: "person_id = ?"},
 }
 
 // statement is the SQL that erases the person's rows of t as the inventory
@@ -125,8 +132,10 @@ var sealedTables = map[string]sealedTable{
 	"Referral": {table: "referrals", pk: []string{"id"}, row: byID},
 	// Only staff notes are sealed (store.NoteSealed).
 	"WarningEvent": {table: "warning_events", pk: []string{"warning_id", "seq"}, row: byID,
-		where: "kind NOT IN ('" + store.EventCreated + "', '" + store.EventMerged + "')"},
+		where: "kind NOT IN ('" + store.EventCreated + "', '" + store.EventMerged + "', '" + store.EventCallback + "')"},
 	"Activity": {table: "activities", pk: []string{"id"}, row: byID},
+	"Callback": {table: "callbacks", pk: []string{"id"}, row: byID},
+	"Booking":  {table: "bookings", pk: []string{"id"}, row: byID},
 }
 
 // sealedColumns lists every column that holds sealed values: each field

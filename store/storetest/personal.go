@@ -26,8 +26,8 @@ const PersonalStudentNo = "S-PII-0007"
 // link, personal access code, a submitted session with its answer and a
 // flagged result, a queue entry followed up and referred, a second one
 // closed with an outcome, an open session, a closed case with all its free
-// text, an activity and an audit line about the student. It returns the
-// student's id.
+// text, a call-back request and a booking, an activity and an audit line
+// about the student. It returns the student's id.
 func WritePersonal(t *testing.T, s store.Store) string {
 	t.Helper()
 	tree(t, s)
@@ -65,6 +65,10 @@ func WritePersonal(t *testing.T, s store.Store) string {
 	}
 
 	w := submit(newSession("PIICODE"), 1, "item9")
+	_, _, err = s.CreateCallback(ctx, store.Callback{ID: "pii-callback", SessionID: w.SessionID, Phone: store.Sealed("13900139001"),
+		Note: store.Sealed("晚上打给王小明"), PreferredFrom: at(time.Hour), PreferredTo: at(3 * time.Hour), Consent: true, ConsentVersion: "v1",
+		CreatedAt: at(90 * time.Second)}, callbackDraft(at(90*time.Second)))
+	must(t, err)
 	_, err = s.TransitionWarning(ctx, w.ID, store.WarningChange{ActorID: "staff1", To: store.WarningFollowingUp, Note: "给王小明母亲打了电话", At: at(2 * time.Minute)})
 	must(t, err)
 	_, err = s.ReferWarning(ctx, w.ID, store.Referral{ID: "pii-ref", ToUnitID: "county", SenderID: "staff1", Note: store.Sealed("与祖母同住"), CreatedAt: at(3 * time.Minute)})
@@ -81,6 +85,11 @@ func WritePersonal(t *testing.T, s store.Store) string {
 		SelfEvaluation: store.Sealed("自评：睡不好"), LifeEvents: store.Sealed("家庭变故"), OtherProblems: store.Sealed("厌学"), Advice: store.Sealed("建议复诊"),
 		GroupNotified: true, At: at(5 * time.Minute), Closed: true, ClosedAt: at(6 * time.Minute), Outcome: "转介后好转，王小明已返校", CreatedAt: at(5 * time.Minute)})
 	must(t, err)
+	_, err = s.CreateSlot(ctx, store.Slot{ID: "pii-slot", UnitID: "station", StartsAt: at(48 * time.Hour), EndsAt: at(49 * time.Hour),
+		Capacity: 2, Location: "驿站二楼", CreatedAt: T0})
+	must(t, err)
+	_, err = s.BookSlot(ctx, store.Booking{ID: "pii-booking", SlotID: "pii-slot", Phone: store.Sealed("13900139002"), PersonID: p.ID, CreatedAt: at(time.Minute)})
+	must(t, err)
 	_, err = s.AddActivity(ctx, store.Activity{ID: "pii-act", UnitID: "station", Date: T0, Type: "clinic", Reached: 3, Note: "家访王小明", CreatedAt: T0})
 	must(t, err)
 	must(t, s.AppendAudit(ctx, store.AuditEntry{ID: "pii-audit", At: T0, ActorID: "staff1", Action: "read_person",
@@ -92,7 +101,7 @@ func WritePersonal(t *testing.T, s store.Store) string {
 // record type of the inventory: the person, their identity links and
 // personal access codes, sessions, answers, results (superseded ones too),
 // queue entries with their history events and reasons, cases, referrals,
-// the audit lines about them, and every activity (an activity belongs to
+// call-back requests and bookings, the audit lines about them, and every activity (an activity belongs to
 // no person). Lists are in the store's order, so two reads line up. It
 // fails the test if the inventory names a record type it does not read.
 func PersonalRecords(t *testing.T, s store.Store, personID string) map[string][]any {
@@ -157,6 +166,16 @@ func PersonalRecords(t *testing.T, s store.Store, personID string) map[string][]
 	for _, v := range acts {
 		add("Activity", v)
 	}
+	callbacks, _, err := s.ListCallbacks(ctx, store.CallbackFilter{PersonID: personID}, pg)
+	must(t, err)
+	for _, v := range callbacks {
+		add("Callback", v)
+	}
+	bookings, _, err := s.ListBookings(ctx, store.BookingFilter{PersonID: personID}, pg)
+	must(t, err)
+	for _, v := range bookings {
+		add("Booking", v)
+	}
 	audit, _, err := s.ListAudit(ctx, store.AuditFilter{TargetID: personID}, pg)
 	must(t, err)
 	for _, v := range audit {
@@ -164,7 +183,7 @@ func PersonalRecords(t *testing.T, s store.Store, personID string) map[string][]
 	}
 
 	read := []string{"Person", "Identity", "AccessCode", "Session", "Answer", "Result", "Warning", "WarningEvent", "Reason",
-		"Case", "Referral", "Activity", "AuditEntry"}
+		"Case", "Referral", "Callback", "Booking", "Activity", "AuditEntry"}
 	for _, f := range store.Personal {
 		if !slices.Contains(read, f.Record) {
 			t.Fatalf("the inventory has %s records, which PersonalRecords (store/storetest/personal.go) does not read", f.Record)

@@ -61,6 +61,12 @@ func Run(t *testing.T, open Opener) {
 		{"Erasure", testErasure},
 		{"Retention", testRetention},
 	}
+	for _, h := range HandoffTests {
+		tests = append(tests, struct {
+			name string
+			fn   func(t *testing.T, s store.Store)
+		}{h.Name, h.Fn})
+	}
 	// Every area gets a store of its own, so they run side by side: most of
 	// the contract's time is spent waiting for fsync, not computing.
 	for _, tc := range tests {
