@@ -135,8 +135,9 @@ var (
 	// the documents that cas and replaceVersioned write; fPersonID the
 	// person of every document ErasePerson finds by it.
 	fID = common("Key", unitDoc{}, staffDoc{}, personDoc{}, identityDoc{}, sessionDoc{}, answerDoc{}, resultDoc{}, warningDoc{},
-		referralDoc{}, caseDoc{}, campaignDoc{}, codeDoc{}, batchDoc{}, instrumentDoc{}, auditDoc{}, activityDoc{}, loginDoc{}, fenceDoc{}, notificationDoc{})
-	fVersion  = common("Version", staffDoc{}, personDoc{}, warningDoc{}, caseDoc{}, campaignDoc{})
+		referralDoc{}, caseDoc{}, campaignDoc{}, codeDoc{}, batchDoc{}, instrumentDoc{}, auditDoc{}, activityDoc{}, loginDoc{}, fenceDoc{}, notificationDoc{},
+		callbackDoc{}, slotDoc{}, bookingDoc{})
+	fVersion  = common("Version", staffDoc{}, personDoc{}, warningDoc{}, caseDoc{}, campaignDoc{}, callbackDoc{}, slotDoc{}, bookingDoc{})
 	fPersonID = common("PersonID", identityDoc{}, codeDoc{}, caseDoc{}, referralDoc{}, warningDoc{}, sessionDoc{})
 
 	fUnit     = names[unitDoc, struct{ Path, Name, Kind string }]()
@@ -158,7 +159,7 @@ var (
 	}]()
 	fWarning = names[warningDoc, struct {
 		UnitPath, UnitID, Level, State, AssigneeID, LeaseUntil, DueAt, Escalations, Outcome, PersonID string
-		CreatedAt, UpdatedAt, History, PendingReferral                                                string
+		CreatedAt, UpdatedAt, History, PendingReferral, Reasons                                       string
 
 		Key                      string `path:"Warning.Key"` // the entry's grouping key; warningDoc.Key is the _id
 		PendingReferralID        string `path:"PendingReferral.ID"`
@@ -180,6 +181,16 @@ var (
 	}]()
 	fNotificationGroup = names[notificationGroup, struct{ Kind, Channel, State string }]()
 	fNotificationN     = field[notificationCountRow]("N")
+	// The warm hand-off (handoff.go).
+	fCallback = names[callbackDoc, struct {
+		SessionID, Seq, WarningID, PersonID, UnitID, UnitPath, State, CalledAt, ActorID, CreatedAt, UpdatedAt, Pending string
+
+		PendingAt string `path:"Pending.At"`
+	}]()
+	fSlot    = names[slotDoc, struct{ UnitID, UnitPath, StartsAt, Closed, Free, Seats, Booked, UpdatedAt string }]()
+	fBooking = names[bookingDoc, struct {
+		SlotID, UnitID, UnitPath, StartsAt, PersonID, CaseID, State, ActorID, UpdatedAt, PendingAt, ReleaseAt string
+	}]()
 	// fCount names the group keys and the count of UnitCounts' aggregations.
 	fCount  = names[countKey, struct{ Unit, Level, Type string }]()
 	fCountN = field[countRow]("N")

@@ -13,8 +13,9 @@ package mongo
 //
 // The writes live with their areas: Submit and RescoreResult in
 // sessions.go, ReferWarning in cases.go, CreateAccessCodes in
-// campaigns.go. This file holds what they share: the step names that fault
-// injection stops at, and FinishInterrupted.
+// campaigns.go, CreateCallback and BookSlot in handoff.go. This file holds
+// what they share: the step names that fault injection stops at, and
+// FinishInterrupted.
 
 import (
 	"context"
@@ -111,7 +112,8 @@ func (db *DB) FinishInterrupted(ctx context.Context, now time.Time, grace time.D
 		}
 		n++
 	}
-	return n, nil
+	h, err := db.finishHandoff(ctx, before)
+	return n + h, err
 }
 
 func findAll[D any](ctx context.Context, c *mongo.Collection, filter bson.D) ([]D, error) {

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -83,6 +84,9 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins, cBatches, cFences, cNotifications} {
 		db.c[n] = db.db.Collection(n)
 	}
+	for _, n := range handoffCollections {
+		db.c[n] = db.db.Collection(n)
+	}
 	if db.fences, err = db.usesFences(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, err
@@ -113,7 +117,7 @@ func indexes() map[string][]mongo.IndexModel {
 	sparse := func(key string) mongo.IndexModel {
 		return mongo.IndexModel{Keys: bson.D{{Key: key, Value: 1}}, Options: options.Index().SetSparse(true)}
 	}
-	return map[string][]mongo.IndexModel{
+	all := map[string][]mongo.IndexModel{
 		cUnits: {ix(true, fUnit.Path)},
 		cStaff: {ix(true, fStaff.Login), ix(false, fStaff.UnitPath, fStaff.CreatedAt, fID)},
 		cPersons: {{Keys: bson.D{{Key: fPerson.RosterKey, Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true)},
@@ -144,6 +148,8 @@ func indexes() map[string][]mongo.IndexModel {
 		// still checks expiry.
 		cLogins: {ix(false, fLogin.StaffID), ix(false, fLogin.ExpiresAt)},
 	}
+	maps.Copy(all, handoffIndexes(ix, sparse))
+	return all
 }
 
 func (db *DB) ensureIndexes(ctx context.Context) error {

@@ -33,6 +33,8 @@ var recordDocs = map[string]recordDoc{
 	"Case":         {cCases, reflect.TypeFor[caseDoc](), ""},
 	"Referral":     {cReferrals, reflect.TypeFor[referralDoc](), ""},
 	"Activity":     {cActivities, reflect.TypeFor[activityDoc](), ""},
+	"Callback":     {cCallbacks, reflect.TypeFor[callbackDoc](), ""},
+	"Booking":      {cBookings, reflect.TypeFor[bookingDoc](), ""},
 }
 
 // name is the BSON path of an inventory field in the record's documents.
@@ -78,6 +80,8 @@ var (
 	eraseReferral = erasureOf("Referral")
 	eraseHistory  = erasureOf("WarningEvent") // held only: the notes are blanked in Go
 	eraseSession  = erasureOf("Session")
+	eraseCallback = erasureOf("Callback")
+	eraseBooking  = erasureOf("Booking")
 )
 
 // erasedHere is what ErasePerson does to each record type, to compare with
@@ -85,6 +89,7 @@ var (
 var erasedHere = map[string]store.Erase{
 	"Person": store.EraseBlank, "Identity": store.EraseDelete, "AccessCode": store.EraseDelete, "Case": store.EraseBlank,
 	"Referral": store.EraseBlank, "WarningEvent": store.EraseBlank, "Session": store.EraseBlank, "Answer": store.EraseOnRequest,
+	"Callback": store.EraseBlank, "Booking": store.EraseBlank,
 }
 
 // sealedFieldsOf lists, per collection, the document fields that hold
