@@ -53,6 +53,9 @@ type Config struct {
 	WeChat WeChatConfig
 	// RateLogin caps sign-in attempts per minute per client address.
 	RateLogin int
+	// RateHandoff caps call-back requests and bookings (which take a
+	// phone number from the public) per minute per client address.
+	RateHandoff int
 	// PublicURL is where respondents reach the server; code slips' QR
 	// codes point at its H5 entry.
 	PublicURL string
@@ -65,7 +68,7 @@ type Config struct {
 
 // DefaultConfig returns settings that suit one server facing the internet.
 func DefaultConfig() Config {
-	return Config{BodyLimit: 64 << 10, UploadLimit: 4 << 20, RatePerIP: 60_000, RatePerToken: 600, RateLogin: 20,
+	return Config{BodyLimit: 64 << 10, UploadLimit: 4 << 20, RatePerIP: 60_000, RatePerToken: 600, RateLogin: 20, RateHandoff: 20,
 		PublicURL: "http://127.0.0.1:8080", CJKFont: slips.DefaultFont}
 }
 
@@ -139,7 +142,9 @@ func New(cfg Config, svc Services) *fiber.App {
 	sessions.Put("/answers/:item", timed(cfg.Observe, "save", r.answer))
 	sessions.Post("/answers", timed(cfg.Observe, "save_batch", r.answers))
 	sessions.Post("/submit", timed(cfg.Observe, "submit", r.submit))
-	registerIdentity(v1, newIdentityAPI(cfg, svc.Sessions))
+	ident := newIdentityAPI(cfg, svc.Sessions)
+	registerIdentity(v1, ident)
+	var staffAuth fiber.Handler
 
 	if svc.Staff != nil {
 		st := staffAPI{staff: svc.Staff, cookieSecure: cfg.CookieSecure}
@@ -148,6 +153,7 @@ func New(cfg Config, svc Services) *fiber.App {
 		// Each staff route names the check itself: a prefix group would
 		// also catch unknown paths and answer 401 for a 404.
 		auth := st.requireStaff
+		staffAuth = auth
 		v1.Post("/auth/logout", auth, st.logout)
 		v1.Get("/auth/me", auth, st.me)
 		v1.Post("/auth/password", auth, st.changePassword)
@@ -178,6 +184,9 @@ func New(cfg Config, svc Services) *fiber.App {
 			registerInstruments(v1, auth, instrumentAPI{catalog: svc.Catalog})
 		}
 		v1.Put("/staff/:id/permissions", auth, st.setPermissions)
+	}
+	if svc.Handoff != nil {
+		registerHandoff(v1, staffAuth, cfg, handoffAPI{handoff: svc.Handoff, queue: svc.Queue, ident: ident})
 	}
 	if cfg.WebApp == nil {
 		cfg.WebApp = webapp.Files()

@@ -112,6 +112,8 @@ func validationError(err error) error {
 		msg = field + " is required"
 	case "required_without", "excluded_with":
 		msg = fmt.Sprintf("give exactly one of %s and %s", fe.Field(), strings.ToLower(fe.Param()))
+	case "required_without_all":
+		msg = fmt.Sprintf("%s is required unless one of %s is given", field, strings.ToLower(strings.ReplaceAll(fe.Param(), " ", ", ")))
 	case "oneof":
 		msg = fmt.Sprintf("%s must be one of: %s", field, fe.Param())
 	case "min", "gte":

@@ -46,6 +46,12 @@ var bodyTypes = []struct {
 	{"publicRequest", func() any { return new(publicRequest) }},
 	{"tryRequest", func() any { return new(tryRequest) }},
 	{"rescoreRequest", func() any { return new(rescoreRequest) }},
+	{"callbackRequest", func() any { return new(callbackRequest) }},
+	{"bookRequest", func() any { return new(bookRequest) }},
+	{"slotRequest", func() any { return new(slotRequest) }},
+	{"bookingOutcomeRequest", func() any { return new(bookingOutcomeRequest) }},
+	{"linkBookingRequest", func() any { return new(linkBookingRequest) }},
+	{"callbackStateRequest", func() any { return new(callbackStateRequest) }},
 }
 
 // FuzzDecode feeds arbitrary bytes to the strict decoder as each request

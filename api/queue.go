@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -67,6 +68,10 @@ type warningView struct {
 	CreatedAt   time.Time    `json:"created_at"`
 	UpdatedAt   time.Time    `json:"updated_at"`
 	History     []eventView  `json:"history,omitempty"`
+	// Callback is set while a call-back request ("回电请求") waits: how
+	// many, and the earliest preferred window. The number is only in the
+	// entry's detail, whose read is audited.
+	Callback *assess.CallbackSummary `json:"callback,omitempty"`
 }
 
 func viewOfWarning(w store.Warning, locale string, now time.Time) warningView {
@@ -104,9 +109,16 @@ func (q queueAPI) list(c *fiber.Ctx) error {
 		return err
 	}
 	now, loc := time.Now(), locale(c)
+	callbacks, err := q.queue.CallbackSummaries(c.UserContext(), list)
+	if err != nil {
+		return err
+	}
 	views := make([]warningView, len(list))
 	for i, w := range list {
 		views[i] = viewOfWarning(w, loc, now)
+		if s, ok := callbacks[w.ID]; ok {
+			views[i].Callback = &s
+		}
 	}
 	return c.JSON(fiber.Map{"warnings": views, "next": next})
 }
@@ -137,7 +149,7 @@ func (q queueAPI) detail(c *fiber.Ctx) error {
 	for i, a := range d.Answers {
 		answers[i] = fiber.Map{"item": a.Item, "value": a.Value, "at": a.At, "text": a.Text.Get(loc), "label": a.Label.Get(loc)}
 	}
-	return c.JSON(fiber.Map{"warning": viewOfWarning(d.Warning, loc, time.Now()), "results": results, "answers": answers})
+	return c.JSON(fiber.Map{"warning": viewOfWarning(d.Warning, loc, time.Now()), "results": results, "answers": answers, "callbacks": d.Callbacks})
 }
 
 func (q queueAPI) claim(c *fiber.Ctx) error {
@@ -232,7 +244,13 @@ func (q queueAPI) stream(c *fiber.Ctx) error {
 				if sub.TakeLost() {
 					fmt.Fprint(w, "event: resync\ndata: {}\n\n")
 				}
-				data, _ := json.Marshal(viewOfWarning(ev, loc, time.Now()))
+				v := viewOfWarning(ev, loc, time.Now())
+				if sums, err := q.queue.CallbackSummaries(context.Background(), []store.Warning{ev}); err == nil {
+					if s, ok := sums[ev.ID]; ok {
+						v.Callback = &s
+					}
+				}
+				data, _ := json.Marshal(v)
 				fmt.Fprintf(w, "event: warning\nid: %s\ndata: %s\n\n", ev.ID, data)
 			case <-beat.C:
 				fmt.Fprint(w, ": keep-alive\n\n")

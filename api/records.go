@@ -48,8 +48,9 @@ func caseFields(selfEval, lifeEvents, other, advice string, notified *bool) asse
 }
 
 type newCaseRequest struct {
-	PersonID       string     `json:"person_id" validate:"required_without=WarningID,max=64"`
+	PersonID       string     `json:"person_id" validate:"required_without_all=WarningID BookingID,max=64"`
 	WarningID      string     `json:"warning_id" validate:"omitempty,max=64"`
+	BookingID      string     `json:"booking_id" validate:"omitempty,max=64"`
 	UnitID         string     `json:"unit_id" validate:"omitempty,max=64"`
 	At             *time.Time `json:"at"`
 	SelfEvaluation string     `json:"self_evaluation" validate:"max=4000"`
@@ -64,7 +65,7 @@ func (h recordsAPI) createCase(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	in := assess.NewCase{PersonID: req.PersonID, WarningID: req.WarningID, UnitID: req.UnitID, CaseFields: caseFields(req.SelfEvaluation, req.LifeEvents, req.OtherProblems, req.Advice, req.GroupNotified)}
+	in := assess.NewCase{PersonID: req.PersonID, WarningID: req.WarningID, BookingID: req.BookingID, UnitID: req.UnitID, CaseFields: caseFields(req.SelfEvaluation, req.LifeEvents, req.OtherProblems, req.Advice, req.GroupNotified)}
 	if req.At != nil {
 		in.At = *req.At
 	}

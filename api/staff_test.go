@@ -204,6 +204,10 @@ func TestEveryNonPublicRouteNeedsAStaffSession(t *testing.T) {
 		// Respondent identity: /me checks the respondent cookie (wechat_test.go).
 		"GET /api/v1/config": true, "GET /api/v1/wechat/login": true, "GET /api/v1/wechat/callback": true,
 		"GET /api/v1/me/sessions": true, "POST /api/v1/me/logout": true,
+		// The warm hand-off: a session token, or nothing but the per-address
+		// limit (handoff_test.go); /me checks the respondent cookie.
+		"POST /api/v1/sessions/:id/callback": true, "GET /api/v1/booking/units": true, "GET /api/v1/booking/units/:id/slots": true,
+		"POST /api/v1/booking/slots/:id/book": true, "GET /api/v1/me/handoffs": true, "POST /api/v1/me/bookings/:id/cancel": true,
 	}
 	s := newServer(t)
 	checked := 0

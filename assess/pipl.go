@@ -37,7 +37,11 @@ type PersonExport struct {
 	Warnings    []ExportedWarning  `json:"warnings"`
 	Cases       []CaseRecord       `json:"cases"`
 	Referrals   []ReferralRecord   `json:"referrals"`
-	Audit       []ExportedAudit    `json:"audit"`
+	// Callbacks and Bookings are the warm hand-off: call-back requests
+	// with the number and note given, bookings with the number.
+	Callbacks []CallbackRecord `json:"callbacks"`
+	Bookings  []BookingRecord  `json:"bookings"`
+	Audit     []ExportedAudit  `json:"audit"`
 }
 
 // ExportedPerson is the person row with its identifiers opened.
@@ -245,6 +249,12 @@ func (r *Records) Export(ctx context.Context, p *Principal, id, ip string) (*Per
 			out.Referrals = append(out.Referrals, referralRecord(ref))
 			targets = append(targets, ref.ID)
 		}
+	}
+	if out.Callbacks, out.Bookings, err = r.handoffOf(ctx, a, id); err != nil {
+		return nil, err
+	}
+	for _, b := range out.Bookings {
+		targets = append(targets, b.ID)
 	}
 	for _, target := range targets {
 		entries, err := collect(func(pg store.Page) ([]store.AuditEntry, string, error) {

@@ -87,6 +87,9 @@ type Detail struct {
 	Warning store.Warning
 	Results []DetailResult
 	Answers []DetailAnswer
+	// Callbacks are the respondent's call-back requests filed on the
+	// entry ("回电请求"), with the number and the preferred time.
+	Callbacks []CallbackRecord
 }
 
 // DetailAnswer is one answer with the item's wording and the chosen
@@ -114,8 +117,9 @@ type DetailResult struct {
 	CreatedAt  time.Time
 }
 
-// Detail returns an entry with its history, results, answers and reasons.
-// Reading it is reading a person's record, so it is audited.
+// Detail returns an entry with its history, results, answers, reasons and
+// call-back requests. Reading it is reading a person's record, so it is
+// audited.
 func (q *Queue) Detail(ctx context.Context, p *Principal, id, ip string) (*Detail, error) {
 	w, err := q.load(ctx, p, id)
 	if err != nil {
@@ -160,6 +164,16 @@ func (q *Queue) Detail(ctx context.Context, p *Principal, id, ip string) (*Detai
 		for _, a := range answers {
 			d.Answers = append(d.Answers, q.wording(a, versions))
 		}
+	}
+	callbacks, err := collect(func(pg store.Page) ([]store.Callback, string, error) {
+		return q.store.ListCallbacks(ctx, store.CallbackFilter{WarningIDs: []string{w.ID}}, pg)
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.Callbacks = []CallbackRecord{}
+	for _, c := range callbacks {
+		d.Callbacks = append(d.Callbacks, NewCallbackRecord(c))
 	}
 	if err := q.auditDisclosure(ctx, warningAudit(p, "read_warning", w, ip, "")); err != nil {
 		return nil, err

@@ -21,8 +21,9 @@ import (
 //     records; teacher and viewer are refused (403) on every call, since
 //     they see anonymous aggregates only;
 //   - a person is open to a principal when the person's unit, one of the
-//     person's queue entries, or a referral of the person into the
-//     principal's subtree lies in scope; anything else is not found (404),
+//     person's queue entries, a referral of the person into the
+//     principal's subtree, or a booking of the person at a unit in it lies
+//     in scope; anything else is not found (404),
 //     so ids cannot be probed;
 //   - within an open record a principal sees what happened in their own
 //     subtree, plus the subtrees that referred the person to them.
@@ -133,6 +134,11 @@ func (r *Records) personAccess(ctx context.Context, p *Principal, id string) (*a
 		open = len(ws) > 0
 	}
 	if !open {
+		if open, err = r.bookedHere(ctx, p, id); err != nil {
+			return nil, err
+		}
+	}
+	if !open {
 		return nil, notFound("person", id)
 	}
 	return a, nil
@@ -240,6 +246,8 @@ type PersonRecord struct {
 	Warnings  []WarningRecord  `json:"warnings"`
 	Cases     []CaseRecord     `json:"cases"`
 	Referrals []ReferralRecord `json:"referrals"`
+	Callbacks []CallbackRecord `json:"callbacks"`
+	Bookings  []BookingRecord  `json:"bookings"`
 }
 
 // Person returns a person's record and writes the read to the audit log.
@@ -307,6 +315,9 @@ func (r *Records) Person(ctx context.Context, p *Principal, id, ip string) (*Per
 		if a.visible(ref.ToUnitPath) || a.visible(ref.FromUnitPath) {
 			rec.Referrals = append(rec.Referrals, referralRecord(ref))
 		}
+	}
+	if rec.Callbacks, rec.Bookings, err = r.handoffOf(ctx, a, id); err != nil {
+		return nil, err
 	}
 	path := a.person.UnitPath
 	if path == "" {
@@ -478,6 +489,9 @@ type CaseFields struct {
 type NewCase struct {
 	PersonID  string
 	WarningID string
+	// BookingID is the booking the counselling took place in; the case
+	// is linked to it, and without a person it names the booking's.
+	BookingID string
 	UnitID    string
 	At        time.Time
 	CaseFields
@@ -490,6 +504,17 @@ func (r *Records) CreateCase(ctx context.Context, p *Principal, in NewCase, ip s
 		return nil, err
 	}
 	derived := in.PersonID == ""
+	var booking *store.Booking
+	if in.BookingID != "" {
+		b, person, err := r.bookingPerson(ctx, p, in.BookingID, in.PersonID)
+		if err != nil {
+			return nil, err
+		}
+		booking = &b
+		if derived {
+			in.PersonID, derived = person, false
+		}
+	}
 	if derived {
 		id, err := r.anonymousCasePerson(ctx, p, in.WarningID)
 		if err != nil {
@@ -535,6 +560,12 @@ func (r *Records) CreateCase(ctx context.Context, p *Principal, in NewCase, ip s
 		return nil, err
 	}
 	r.auditAction(ctx, auditBy(p, "case_create", "case", c.ID, c.UnitPath, ip, "person "+c.PersonID))
+	if booking != nil {
+		if _, err := r.store.LinkBooking(ctx, booking.ID, c.PersonID, c.ID, now); err != nil {
+			return nil, err
+		}
+		r.auditAction(ctx, auditBy(p, "booking_link", "booking", booking.ID, booking.UnitPath, ip, "case "+c.ID))
+	}
 	return &CaseView{Case: caseRecord(c), Person: r.basics(a.person)}, nil
 }
 

@@ -114,6 +114,7 @@ type Services struct {
 	Records   *Records
 	Staff     *Staff
 	Stats     *Stats
+	Handoff   *Handoff
 
 	shared *shared
 }
@@ -142,15 +143,18 @@ func New(st store.Store, lib *engine.Library, opts Options) *Services {
 	sh := &shared{store: st, lib: lib, now: opts.Now, log: opts.Log, obs: opts.Observer, hub: newHub(), sla: opts.SLA}
 	catalog := newCatalog(sh)
 	campaigns := &Campaigns{shared: sh, catalog: catalog, maxBattery: opts.Sessions.MaxBattery}
+	sessions := newSessions(sh, catalog, campaigns, opts.Sessions)
+	records := &Records{shared: sh}
 	return &Services{
 		Hub:       sh.hub,
 		Catalog:   catalog,
 		Campaigns: campaigns,
-		Sessions:  newSessions(sh, catalog, campaigns, opts.Sessions),
+		Sessions:  sessions,
 		Queue:     &Queue{shared: sh, lease: opts.ClaimLease},
-		Records:   &Records{shared: sh},
+		Records:   records,
 		Staff:     newStaff(sh, opts.Auth),
 		Stats:     &Stats{shared: sh},
+		Handoff:   &Handoff{shared: sh, sessions: sessions, records: records},
 		shared:    sh,
 	}
 }

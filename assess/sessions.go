@@ -880,7 +880,7 @@ func (s *Sessions) storedSubmission(ctx context.Context, ls *liveSession, locale
 func (s *Sessions) render(ls *liveSession, results []store.Result, locale string) (*SubmitView, error) {
 	v := &SubmitView{ID: ls.sess.ID, State: string(store.SessionSubmitted), Result: ResultView{Instruments: []InstrumentResult{}}}
 	var followUps []string
-	crisis := false
+	crisis, warned := false, false
 	for _, inst := range ls.insts {
 		for _, rec := range results {
 			if rec.Instrument != inst.ID() {
@@ -892,6 +892,7 @@ func (s *Sessions) render(ls *liveSession, results []store.Result, locale string
 			}
 			v.Result.Instruments = append(v.Result.Instruments, instrumentResult(inst, &res, locale))
 			for _, w := range res.Warnings {
+				warned = true
 				if w.Level == 1 {
 					crisis = true
 					if w.FollowUp != "" {
@@ -916,7 +917,9 @@ func (s *Sessions) render(ls *liveSession, results []store.Result, locale string
 		if cp.Visibility == "thanks" {
 			v.Message = thanksMessage.Get(locale)
 		}
+		warned = crisis
 	}
+	v.CallbackOffer = warned
 	return v, nil
 }
 

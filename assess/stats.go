@@ -58,9 +58,14 @@ func (s *Stats) AddActivity(ctx context.Context, p *Principal, a NewActivity) (s
 // MonthlyRow is one line of the monthly table: a sub-unit and everything
 // below it, or the total.
 type MonthlyRow struct {
-	UnitID           string         `json:"unit_id"`
-	Name             string         `json:"name"`
+	UnitID string `json:"unit_id"`
+	Name   string `json:"name"`
+	// CounsellingCases is the table's 辅导人次数: case records, plus the
+	// call-backs made and the bookings kept that no case record counts
+	// (CallbacksMade and BookingsKept say how many of each).
 	CounsellingCases int            `json:"counselling_cases"`
+	CallbacksMade    int            `json:"callbacks_made"`
+	BookingsKept     int            `json:"bookings_kept"`
 	PublicityEvents  int            `json:"publicity_events"`
 	PublicityReached int            `json:"publicity_reached"`
 	Lectures         int            `json:"lectures"`
@@ -120,17 +125,29 @@ func (s *Stats) Monthly(ctx context.Context, p *Principal, unitID, month string)
 	for _, u := range units {
 		paths[u.ID] = u.Path
 	}
+	handoff, err := s.store.HandoffCounts(ctx, top.Path, from, to)
+	if err != nil {
+		return nil, err
+	}
 	total := newRow(top.ID, "合计 Total", top.Path)
-	for _, c := range counts {
-		path := paths[c.UnitID]
+	rowOf := func(unitID string) *MonthlyRow {
+		path := paths[unitID]
 		row := &rows[0] // the unit's own figures
 		for i := 1; i < len(rows); i++ {
 			if strings.HasPrefix(path, rows[i].unitPath) {
 				row = &rows[i]
 			}
 		}
-		for _, r := range []*MonthlyRow{row, &total} {
+		return row
+	}
+	for _, c := range counts {
+		for _, r := range []*MonthlyRow{rowOf(c.UnitID), &total} {
 			r.add(c)
+		}
+	}
+	for _, c := range handoff {
+		for _, r := range []*MonthlyRow{rowOf(c.UnitID), &total} {
+			r.addHandoff(c)
 		}
 	}
 	return &Monthly{UnitID: top.ID, Month: month, Rows: rows, Total: total}, nil
@@ -169,4 +186,14 @@ func (r *MonthlyRow) add(c store.UnitCounts) {
 	}
 	r.Referrals += c.Referrals
 	r.CasesClosed += c.CasesClosed
+}
+
+// addHandoff counts a call made to a respondent who asked for one, and a
+// booked consultation the resident came to, as counselling sessions
+// (辅导人次数): each is a counsellor's session with a person. A booking
+// linked to a case record is not in c, since the case counts already.
+func (r *MonthlyRow) addHandoff(c store.HandoffCount) {
+	r.CallbacksMade += c.CallbacksMade
+	r.BookingsKept += c.BookingsKept
+	r.CounsellingCases += c.CallbacksMade + c.BookingsKept
 }

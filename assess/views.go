@@ -62,6 +62,11 @@ type SubmitView struct {
 	// their bands: "thanks" (with Message) or "nothing".
 	Visibility string `json:"visibility,omitempty"`
 	Message    string `json:"message,omitempty"`
+	// CallbackOffer: the result raised a warning, so the respondent is
+	// offered a counsellor's call-back (POST /sessions/{id}/callback). A
+	// crisis always offers it; a campaign that hides results offers it
+	// only with the crisis block, so that the offer tells nothing more.
+	CallbackOffer bool `json:"callback_offer"`
 }
 
 // ResultView holds what the respondent may see of each instrument's result.

@@ -159,6 +159,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	proxy := env.String("proxy-header", "", "header with the client address when behind a proxy (X-Forwarded-For)")
 	cookieSecure := env.String("cookie-secure", "false", "mark the staff session cookie Secure (set true when TLS ends at a proxy)")
 	rateLogin := env.Int("rate-login", apiDef.RateLogin, "sign-in attempts per minute per client address, and per account name (0: no limit)")
+	rateHandoff := env.Int("rate-handoff", apiDef.RateHandoff, "call-back requests and bookings per minute per client address (0: no limit)")
 	staffTTL := env.Duration("staff-session", assessDef.Auth.SessionTTL, "how long a staff sign-in lasts")
 	publicURL := env.String("public-url", apiDef.PublicURL, "where respondents reach this server (QR codes on code slips point here)")
 	configFile := env.String("config", "", "YAML file of settings named like these flags (addr: 0.0.0.0:8080); flags and environment win over it")
@@ -201,7 +202,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	if *idle <= 0 {
 		return nil, false, usagef("--session-idle must be positive (from %s)", from("session-idle"))
 	}
-	for _, n := range []string{"rate-ip", "rate-token", "rate-login"} {
+	for _, n := range []string{"rate-ip", "rate-token", "rate-login", "rate-handoff"} {
 		if v, _ := fs.Lookup(n).Value.(flag.Getter).Get().(int); v < 0 {
 			return nil, false, usagef("--%s must be 0 or more, not %d (from %s)", n, v, from(n))
 		}
@@ -249,7 +250,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	}
 	cfg.devKey = *devKey
 	cfg.warn = stderr
-	cfg.api.RateLogin, cfg.assess.Auth.SessionTTL = *rateLogin, *staffTTL
+	cfg.api.RateLogin, cfg.api.RateHandoff, cfg.assess.Auth.SessionTTL = *rateLogin, *rateHandoff, *staffTTL
 	cfg.api.PublicURL, cfg.api.CJKFont = *publicURL, *cjkFont
 	cfg.api.RatePerIP, cfg.api.RatePerToken, cfg.api.BodyLimit, cfg.api.ProxyHeader = *rateIP, *rateToken, *bodyLimit, *proxy
 	if cfg.api.UploadLimit = *uploadLimit; cfg.api.UploadLimit < 1024 {
