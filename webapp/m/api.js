@@ -31,4 +31,13 @@ export const api = {
   },
   wechatLoginURL: (next) => `/api/v1/wechat/login${q({ next })}`,
   mySessions: (locale) => request('GET', `/me/sessions${q({ locale })}`),
+
+  // The warm hand-off (docs/api.md). The phone number goes in the body only.
+  requestCallback: (id, token, body) => request('POST', `/sessions/${encodeURIComponent(id)}/callback`, body, { token }),
+  bookingUnits: (area) => request('GET', `/booking/units${q({ area })}`),
+  unitSlots: (unit) => request('GET', `/booking/units/${encodeURIComponent(unit)}/slots`),
+  // token is the session's when booking from its result page.
+  book: (slot, body, token) => request('POST', `/booking/slots/${encodeURIComponent(slot)}/book`, body, { token }),
+  myHandoffs: () => request('GET', '/me/handoffs'),
+  cancelBooking: (id) => request('POST', `/me/bookings/${encodeURIComponent(id)}/cancel`),
 }

@@ -9,6 +9,7 @@ export const routes = [
   { path: '/done', name: 'done', component: () => import('./views/Done.vue') },
   { path: '/crisis', name: 'crisis', component: () => import('./views/Crisis.vue') },
   { path: '/mine', name: 'mine', component: () => import('./views/Mine.vue') },
+  { path: '/book', name: 'book', component: () => import('./views/Book.vue') },
   { path: '/preview/:instrument', name: 'preview', component: () => import('./views/Preview.vue') },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
