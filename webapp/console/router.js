@@ -7,6 +7,7 @@ const routes = [
   { path: '/', redirect: () => '/queue' },
   { path: '/queue', name: 'queue', component: () => import('./views/Queue.vue'), meta: { section: 'queue' } },
   { path: '/queue/:id', name: 'entry', component: () => import('./views/Entry.vue'), meta: { section: 'queue' } },
+  { path: '/bookings', name: 'bookings', component: () => import('./views/Bookings.vue'), meta: { section: 'handoff' } },
   { path: '/referrals', name: 'referrals', component: () => import('./views/Referrals.vue'), meta: { section: 'referrals' } },
   { path: '/persons/:id', name: 'person', component: () => import('./views/Person.vue'), meta: { section: 'queue' } },
   { path: '/campaigns', name: 'campaigns', component: () => import('./views/Campaigns.vue'), meta: { section: 'campaigns' } },

@@ -6,6 +6,13 @@ export function fmtTime(v, locale = 'zh-CN') {
   return d.toLocaleString(locale, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false })
 }
 
+// fmtRange shows a time window: its start in full and its end's time.
+export function fmtRange(from, to, locale = 'zh-CN') {
+  if (!from || !to) return '—'
+  const end = new Date(to).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', hour12: false })
+  return `${fmtTime(from, locale)}–${end}`
+}
+
 export function fmtDate(v, locale = 'zh-CN') {
   if (!v) return '—'
   return new Date(v).toLocaleDateString(locale, { year: 'numeric', month: '2-digit', day: '2-digit' })

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { cell, buildTree, monthOf } from './format.js'
+import { cell, buildTree, monthOf, fmtRange } from './format.js'
 
 describe('format', () => {
   it('shows a withheld count as a dash', () => {
@@ -14,6 +14,11 @@ describe('format', () => {
     ])
     expect(t.map((n) => n.id)).toEqual(['school'])
     expect(t[0].children[0].children[0].id).toBe('c1')
+  })
+  it('shows a window with its start and end', () => {
+    const s = fmtRange(new Date(2026, 10, 22, 14, 0), new Date(2026, 10, 22, 18, 30), 'zh-CN')
+    expect(s).toMatch(/14:00–18:30$/)
+    expect(fmtRange('', '2026-11-22T10:00:00Z')).toBe('—')
   })
   it('formats a month', () => {
     expect(monthOf(new Date(2026, 0, 5))).toBe('2026-01')

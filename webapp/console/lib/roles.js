@@ -3,6 +3,7 @@
 export const SECTIONS = {
   queue: ['admin', 'counsellor', 'school_psychologist'],
   referrals: ['admin', 'counsellor', 'school_psychologist'],
+  handoff: ['admin', 'counsellor', 'school_psychologist'],
   campaigns: ['admin', 'counsellor', 'school_psychologist', 'teacher', 'viewer'],
   campaignsManage: ['admin', 'school_psychologist'],
   stats: ['admin', 'counsellor', 'school_psychologist', 'viewer'],

@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Xinling', logout: 'Sign out', otherLocale: '中文' },
-  nav: { label: 'Main navigation', queue: 'Warning queue', referrals: 'Referrals', campaigns: 'Screenings', stats: 'Monthly statistics', instruments: 'Instruments', units: 'Org units', staff: 'Staff', audit: 'Audit log' },
+  nav: { label: 'Main navigation', queue: 'Warning queue', referrals: 'Referrals', campaigns: 'Screenings', stats: 'Monthly statistics', instruments: 'Instruments', units: 'Org units', staff: 'Staff', audit: 'Audit log', bookings: 'Bookings' },
   role: { admin: 'Administrator', counsellor: 'Counsellor', school_psychologist: 'School psychologist', teacher: 'Teacher', viewer: 'Viewer' },
   common: { back: 'Back', cancel: 'Cancel', confirm: 'OK', edit: 'Edit', more: 'Load more', no: 'No', yes: 'Yes', none: 'Nothing yet', save: 'Save', saved: 'Saved', search: 'Search' },
   errors: {
@@ -35,7 +35,7 @@ export default {
     referTarget: 'Refer to', referSend: 'Refer', referRequired: 'Choose a unit and add a note.',
     dialog: { following_up: 'Start following up', closed: 'Close', release: 'Release', open: 'Reopen' },
   },
-  event: { created: 'Raised', merged: 'New result merged', claimed: 'Claimed', assigned: 'Assigned', transition: 'State change', escalated: 'Escalated (overdue)', referred: 'Referred' },
+  event: { created: 'Raised', merged: 'New result merged', claimed: 'Claimed', assigned: 'Assigned', transition: 'State change', escalated: 'Escalated (overdue)', referred: 'Referred', callback: 'Call-back requested' },
   outcome: {
     no_risk: 'No risk found', counselled: 'Counselled', referred_medical: 'Referred for medical care', crisis_intervened: 'Crisis intervention',
     unreachable: 'Unreachable', declined: 'Declined', duplicate: 'Duplicate',
@@ -45,6 +45,23 @@ export default {
     at: 'Counselling time', unit: 'Recording unit', self_evaluation: 'Self-evaluation', life_events: 'Life events causing distress', other_problems: 'Other problems', advice: 'Advice given',
     group_notified: 'Management group notified', groupRequired: 'Say whether the management group was notified.', closed: 'Close the case', outcome: 'Outcome',
   },
+  callback: {
+    title: 'Call-back requests', preferred: 'Preferred time', phone: 'Phone', note: 'Note', state: 'State', consent: 'Agreed to be called (wording v{version})', requestedAt: 'Requested',
+    saved: 'Recorded', waitingTag: 'Call-back requested · {when}',
+    states: { requested: 'waiting', called: 'called', unreachable: 'no answer', done: 'done' },
+    actions: { called: 'Reached', unreachable: 'No answer', done: 'Done' },
+  },
+  booking: {
+    title: 'Consultation bookings', tabs: { bookings: 'Bookings', slots: 'Consultation times' }, unit: 'Place', allUnits: 'My unit and below', state: 'State', allStates: 'All states',
+    time: 'Time', phone: 'Phone', person: 'Record', case: 'Case', recordCase: 'Record a case', caseRecorded: 'Case recorded', fromResult: 'From a test result',
+    none: 'No bookings', saved: 'Updated', caseTitle: 'Record a case for this booking',
+    states: { booked: 'booked', kept: 'attended', no_show: 'no-show', cancelled: 'cancelled' },
+    actions: { kept: 'Attended', no_show: 'No-show', cancelled: 'Cancel booking' },
+  },
+  slot: {
+    publish: 'Publish a consultation time', unit: 'Place', start: 'Starts', minutes: 'Length (minutes)', capacity: 'Places', location: 'Where', booked: '{booked} of {capacity} booked',
+    close: 'Stop bookings', closed: 'Bookings stopped', published: 'Consultation time published', none: 'No consultation times yet', time: 'Time', required: 'Choose a place and a start time.',
+  },
   referral: {
     title: 'Referrals', incoming: 'Incoming', outgoing: 'Outgoing', created: 'Referred', from: 'From', to: 'To',
     accept: 'Accept', complete: 'Complete', sent: 'Sent', accepted: 'Accepted', completed: 'Completed',
@@ -52,7 +69,7 @@ export default {
   person: {
     title: 'Person record', unit: 'Unit', sex: 'Sex', age: 'Age', identifiers: 'Identifiers on file', id_name: 'Name', id_phone: 'Phone', id_student_no: 'Student number',
     sealedNote: 'Names, phone numbers and student numbers are encrypted and not shown here. This read was audited.',
-    profile: '{title} profile (latest)', trend: 'Trend', warnings: 'Warnings',
+    profile: '{title} profile (latest)', trend: 'Trend', warnings: 'Warnings', callbacks: 'Call-back requests', bookings: 'Consultation bookings',
   },
   sex: { f: 'Female', m: 'Male' },
   trend: { improved: 'Reliably improved', worsened: 'Reliably worse', no_reliable_change: 'No reliable change', single_wave: 'One wave only', unknown: 'Unknown' },
@@ -76,7 +93,7 @@ export default {
   stats: {
     title: 'Monthly statistics', month: 'Month', unit: 'Unit', myUnit: 'My unit', export: 'Export Excel', total: 'Total', warnings: 'Warnings',
     cols: {
-      counselling_cases: 'Counselling', publicity_events: 'Publicity events', publicity_reached: 'Publicity reach', lectures: 'Lectures', lecture_attendees: 'Lecture attendees',
+      counselling_cases: 'Counselling', callbacks_made: 'of which call-backs', bookings_kept: 'of which bookings kept', publicity_events: 'Publicity events', publicity_reached: 'Publicity reach', lectures: 'Lectures', lecture_attendees: 'Lecture attendees',
       clinics: 'Clinics', clinic_attendees: 'Clinic attendees', materials: 'Materials', assessments: 'Assessments', referrals: 'Referrals', cases_closed: 'Cases closed',
     },
     addActivity: 'Record activity', activitySaved: 'Activity recorded', date: 'Date', type: 'Type', types: { publicity: 'Publicity', lecture: 'Lecture', clinic: 'Clinic' },

@@ -1,6 +1,6 @@
 export default {
   app: { name: '心灵', logout: '退出登录', otherLocale: 'English' },
-  nav: { label: '主导航', queue: '预警队列', referrals: '转介', campaigns: '筛查活动', stats: '月度统计', instruments: '量表目录', units: '组织机构', staff: '工作人员', audit: '审计日志' },
+  nav: { label: '主导航', queue: '预警队列', referrals: '转介', campaigns: '筛查活动', stats: '月度统计', instruments: '量表目录', units: '组织机构', staff: '工作人员', audit: '审计日志', bookings: '咨询预约' },
   role: { admin: '管理员', counsellor: '心理咨询师', school_psychologist: '学校心理老师', teacher: '班主任', viewer: '查看者' },
   common: { back: '返回', cancel: '取消', confirm: '确定', edit: '编辑', more: '加载更多', no: '否', yes: '是', none: '暂无记录', save: '保存', saved: '已保存', search: '查询' },
   errors: {
@@ -35,7 +35,7 @@ export default {
     referTarget: '转介给', referSend: '确认转介', referRequired: '请选择转介单位并填写说明。',
     dialog: { following_up: '开始跟进', closed: '结案', release: '退回队列', open: '重新打开' },
   },
-  event: { created: '产生预警', merged: '合并新的结果', claimed: '认领', assigned: '指派', transition: '状态变更', escalated: '超时上报', referred: '转介' },
+  event: { created: '产生预警', merged: '合并新的结果', claimed: '认领', assigned: '指派', transition: '状态变更', escalated: '超时上报', referred: '转介', callback: '请求回电' },
   outcome: {
     no_risk: '评估后无风险', counselled: '已辅导', referred_medical: '转介医疗机构', crisis_intervened: '已危机干预',
     unreachable: '无法联系', declined: '本人拒绝', duplicate: '重复预警',
@@ -45,6 +45,23 @@ export default {
     at: '辅导时间', unit: '记录单位', self_evaluation: '自我评价', life_events: '导致困扰的生活事件', other_problems: '其他问题', advice: '辅导建议',
     group_notified: '是否通报综合管理小组', groupRequired: '请选择是否已通报综合管理小组。', closed: '个案结案', outcome: '处理结果',
   },
+  callback: {
+    title: '回电请求', preferred: '希望来电时间', phone: '电话', note: '留言', state: '状态', consent: '已同意回电（说明第 {version} 版）', requestedAt: '提出时间',
+    saved: '已记录', waitingTag: '回电请求 · {when}',
+    states: { requested: '待回电', called: '已回电', unreachable: '未接通', done: '已完成' },
+    actions: { called: '已联系上', unreachable: '未接通', done: '完成' },
+  },
+  booking: {
+    title: '咨询预约', tabs: { bookings: '预约名单', slots: '咨询时段' }, unit: '机构', allUnits: '本单位及下级', state: '状态', allStates: '全部状态',
+    time: '时间', phone: '电话', person: '心理档案', case: '个案', recordCase: '记录个案', caseRecorded: '已记录个案', fromResult: '来自测评结果',
+    none: '暂无预约', saved: '已更新', caseTitle: '为这次预约记录个案',
+    states: { booked: '已预约', kept: '已到访', no_show: '未到访', cancelled: '已取消' },
+    actions: { kept: '到访', no_show: '未到访', cancelled: '取消预约' },
+  },
+  slot: {
+    publish: '发布咨询时段', unit: '机构', start: '开始时间', minutes: '时长（分钟）', capacity: '名额', location: '地点', booked: '已约 {booked} / {capacity}',
+    close: '停止预约', closed: '已停止预约', published: '咨询时段已发布', none: '还没有咨询时段', time: '时间', required: '请选择机构和开始时间。',
+  },
   referral: {
     title: '转介', incoming: '转入本单位', outgoing: '本单位转出', created: '转介时间', from: '转出单位', to: '接收单位',
     accept: '接收', complete: '完成', sent: '已发出', accepted: '已接收', completed: '已完成',
@@ -52,7 +69,7 @@ export default {
   person: {
     title: '心理档案', unit: '所属单位', sex: '性别', age: '年龄', identifiers: '已登记的身份信息', id_name: '姓名', id_phone: '电话', id_student_no: '学号',
     sealedNote: '姓名、电话、学号加密保存，不在此页显示。本次查看已记入审计日志。',
-    profile: '{title} 各维度得分（最近一次）', trend: '变化趋势', warnings: '预警记录',
+    profile: '{title} 各维度得分（最近一次）', trend: '变化趋势', warnings: '预警记录', callbacks: '回电请求', bookings: '咨询预约',
   },
   sex: { f: '女', m: '男' },
   trend: { improved: '明显好转', worsened: '明显加重', no_reliable_change: '无可靠变化', single_wave: '仅一次测评', unknown: '无法判断' },
@@ -76,7 +93,7 @@ export default {
   stats: {
     title: '月度统计', month: '月份', unit: '单位', myUnit: '本单位', export: '导出 Excel', total: '合计', warnings: '预警',
     cols: {
-      counselling_cases: '辅导人次', publicity_events: '宣传活动次数', publicity_reached: '宣传覆盖人数', lectures: '讲座次数', lecture_attendees: '讲座参加人数',
+      counselling_cases: '辅导人次', callbacks_made: '其中回电', bookings_kept: '其中预约到访', publicity_events: '宣传活动次数', publicity_reached: '宣传覆盖人数', lectures: '讲座次数', lecture_attendees: '讲座参加人数',
       clinics: '义诊次数', clinic_attendees: '义诊参加人数', materials: '发放资料份数', assessments: '完成测评人次', referrals: '转介人次', cases_closed: '结案个案数',
     },
     addActivity: '登记活动', activitySaved: '活动已登记', date: '日期', type: '活动类型', types: { publicity: '宣传活动', lecture: '讲座', clinic: '义诊' },

@@ -36,6 +36,10 @@ describe('call-back form', () => {
     expect(w.text()).toContain('请填写正确的手机号')
     expect(w.text()).toContain('请先勾选同意')
     expect(calls).toHaveLength(0)
+    // Each message goes once its field is put right.
+    await w.find('[data-test="callback-phone"]').setValue('13800138000')
+    expect(w.text()).not.toContain('请填写正确的手机号')
+    expect(w.text()).toContain('请先勾选同意')
   })
 
   it('sends the number, the chosen window, the note and the consent wording', async () => {
