@@ -78,6 +78,14 @@ func WarningNotification(w Warning, at time.Time) Notification {
 		UnitID: w.UnitID, Level: w.Level, DueAt: w.DueAt, State: NotificationPending, NotBefore: at, CreatedAt: at, UpdatedAt: at}
 }
 
+// CallbackNotification is the debt of a call-back request filed on an
+// entry: the on-duty staff are told someone asked to be called, by the
+// entry's deadline. It carries no phone number, only the ids.
+func CallbackNotification(callbackID string, w Warning, at time.Time) Notification {
+	return Notification{ID: "callback:" + callbackID, Kind: NotifyCallback, WarningID: w.ID, UnitID: w.UnitID, Level: w.Level,
+		DueAt: w.DueAt, State: NotificationPending, NotBefore: at, CreatedAt: at, UpdatedAt: at}
+}
+
 // NotificationFinish records the outcome of one attempt.
 type NotificationFinish struct {
 	State     NotificationState // sent, pending (retry at NotBefore) or dead

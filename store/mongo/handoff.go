@@ -236,6 +236,10 @@ func (db *DB) finishCallback(ctx context.Context, d callbackDoc) (store.Callback
 	if err != nil {
 		return d.Callback, store.Warning{}, err
 	}
+	// The debts to the on-duty staff, idempotent like every step here.
+	if _, err := db.enqueue(ctx, store.WarningNotification(w, p.At), store.CallbackNotification(d.Key, w, p.At)); err != nil {
+		return d.Callback, store.Warning{}, err
+	}
 	if err := db.step(stepCallbackEntry); err != nil {
 		return d.Callback, store.Warning{}, err
 	}

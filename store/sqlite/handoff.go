@@ -145,6 +145,11 @@ func (db *DB) CreateCallback(ctx context.Context, c store.Callback, d store.Warn
 		if outW, err = w.loadWarning("id", entry.ID); err != nil {
 			return err
 		}
+		// The debts to the on-duty staff, in the same transaction: the
+		// entry's level (new, or raised by the request) and the request.
+		if _, err := w.enqueue(store.WarningNotification(outW, at), store.CallbackNotification(cb.ID, outW, at)); err != nil {
+			return err
+		}
 		out = cb
 		return nil
 	})

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -101,9 +102,30 @@ func testCallbackFiling(t *testing.T, s store.Store) {
 		!got.PreferredTo.Equal(at(4*time.Hour)) || !got.Consent || got.ConsentVersion != "v1" || got.WarningID != w.ID {
 		t.Fatalf("GetCallback = %+v", got)
 	}
+	// The on-duty staff are owed the new entry and the request, written
+	// with them (store/outbox.go).
+	owed := func(w store.Warning) []string {
+		t.Helper()
+		ns, _, err := s.ListNotifications(ctx, store.NotificationFilter{WarningID: w.ID}, store.Page{})
+		must(t, err)
+		var ids []string
+		for _, n := range ns {
+			ids = append(ids, n.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	if got, want := owed(w), []string{"callback:" + c.ID, "warning:" + w.ID + ":level2"}; !slices.Equal(got, want) {
+		t.Fatalf("a request on a session without an entry owes %v, want %v", got, want)
+	}
 	// A second request joins that entry: no second entry, no second reason.
 	c2, w2, err := s.CreateCallback(ctx, newCallback(plain.ID, at(2*time.Hour)), callbackDraft(at(2*time.Hour)))
 	must(t, err)
+	want2 := []string{"callback:" + c.ID, "callback:" + c2.ID, "warning:" + w.ID + ":level2"}
+	slices.Sort(want2)
+	if got, want := owed(w), want2; !slices.Equal(got, want) {
+		t.Fatalf("a second request owes %v, want %v", got, want)
+	}
 	if w2.ID != w.ID || c2.Seq != 2 || hasReason(w2, store.CallbackRule) != 1 || !w2.DueAt.Equal(d.DueAt) {
 		t.Fatalf("second request = %+v on %+v", c2, w2)
 	}
