@@ -127,6 +127,11 @@ type OutboxStore interface {
 	// ErrLeaseHeld: owner does not hold it (its lease ran out and another
 	// server took it). ErrInvalid: a state other than sent, pending, dead.
 	FinishNotification(ctx context.Context, id, owner string, f NotificationFinish) (Notification, error)
+	// RequeueNotification gives a dead notification another round: it
+	// becomes pending at at, with no attempts counted and its last error
+	// kept until the next attempt. ErrNotFound; ErrInvalidTransition: it
+	// is not dead.
+	RequeueNotification(ctx context.Context, id string, at time.Time) (Notification, error)
 	GetNotification(ctx context.Context, id string) (Notification, error)
 	ListNotifications(ctx context.Context, f NotificationFilter, p Page) ([]Notification, string, error)
 	// NotificationCounts counts every notification by kind, channel and

@@ -141,7 +141,7 @@ var Personal = []PersonalField{
 	{Record: "Reason", Field: "Rule", Erase: EraseKeep, Exported: true,
 		Why: "clear and kept: the id of the instrument's rule that fired"},
 	{Record: "WarningEvent", Field: "Note", Sealed: FieldWarningNote, Erase: EraseBlank, Exported: true,
-		Why: "sealed when staff wrote it (NoteSealed); the store's own notes of created, merged and callback events name no one and stay clear"},
+		Why: "sealed when staff wrote it (NoteSealed); the store's own notes of created, merged and callback events, and the notification dispatcher's (channel, contact, error), name no one and stay clear"},
 	{Record: "WarningEvent", Field: "Outcome", Erase: EraseKeep, Exported: true,
 		Why: "clear and kept: a code from a fixed list, as the entry's"},
 
@@ -169,6 +169,18 @@ var Personal = []PersonalField{
 		Why: "kept and not exported: a station's outreach record, tied to no person, so an erasure or export cannot find it; sealed in case staff name someone"},
 	{Record: "AuditEntry", Field: "Detail", Erase: EraseKeep, Exported: true,
 		Why: "clear and kept: the log is append-only and must show an erasure and its reason afterwards; staff must not name the person in a reason"},
+
+	// A unit's notification settings (issue 16): its endpoints and its
+	// on-duty staff, tied to no respondent, so an erasure or an export
+	// never finds them.
+	{Record: "NotifyEndpoint", Field: "Address", Sealed: FieldNotifyEndpointAddress, Erase: EraseKeep,
+		Why: "sealed: a robot key, access token or webhook URL lets anyone post to the duty group; kept and not exported: a unit's endpoint, about no person"},
+	{Record: "NotifyEndpoint", Field: "Secret", Sealed: FieldNotifyEndpointSecret, Erase: EraseKeep,
+		Why: "sealed: a signing secret; kept and not exported: a unit's credential, about no person"},
+	{Record: "NotifyContact", Field: "Address", Sealed: FieldNotifyContactAddress, Erase: EraseKeep,
+		Why: "sealed: a staff member's duty mobile number or e-mail; kept and not exported: staff are not the people the records are about"},
+	{Record: "NotifyContact", Field: "Name", Erase: EraseKeep,
+		Why: "clear and kept, as staff names are: a duty contact's display name, about no respondent; not exported for the same reason"},
 }
 
 // plainFields lists, for every record in Personal, the fields that carry
@@ -177,21 +189,23 @@ var Personal = []PersonalField{
 // need. They stay in clear and are kept by an erasure (the records they
 // are in may be deleted as a whole, per Erase).
 var plainFields = map[string]string{
-	"Person":       "ID UnitPath Anonymised CreatedAt UpdatedAt Version",
-	"Identity":     "PersonID CreatedAt",
-	"AccessCode":   "CampaignID PersonID UnitID UnitPath SessionID CreatedAt",
-	"Session":      "ID PersonID CampaignID UnitID UnitPath FollowUpOf Instruments Consent Locale State CreatedAt LastActiveAt SubmittedAt",
-	"Answer":       "SessionID Item Seq At",
-	"Result":       "ID SessionID PersonID CampaignID UnitID UnitPath Instrument Version ContentHash CreatedAt Supersedes SupersededBy RescoredAt",
-	"Warning":      "ID Key PersonID SessionID ResultIDs UnitID UnitPath Reasons State AssigneeID LeaseUntil DueAt Escalations CreatedAt UpdatedAt Version History",
-	"Reason":       "ResultID Instrument Level Text EarlierResultID", // level and text are the instrument's, for the rule
-	"WarningEvent": "At ActorID Kind From To UnitID",
-	"Case":         "ID PersonID WarningID UnitID UnitPath CounsellorID At Closed ClosedAt CreatedAt UpdatedAt Version",
-	"Referral":     "ID WarningID PersonID FromUnitID FromUnitPath ToUnitID ToUnitPath SenderID State CreatedAt UpdatedAt",
-	"Activity":     "ID UnitID UnitPath Date Type Reached Materials CreatedBy CreatedAt",
-	"Callback":     "ID SessionID PersonID WarningID UnitID UnitPath Seq Consent ConsentVersion State CalledAt ActorID CreatedAt UpdatedAt Version",
-	"Booking":      "ID SlotID UnitID UnitPath StartsAt EndsAt PersonID SessionID CaseID State ActorID CreatedAt UpdatedAt Version",
-	"AuditEntry":   "ID At ActorID Action TargetKind TargetID UnitPath IP", // IP: the staff member's, left out of the export
+	"Person":         "ID UnitPath Anonymised CreatedAt UpdatedAt Version",
+	"Identity":       "PersonID CreatedAt",
+	"AccessCode":     "CampaignID PersonID UnitID UnitPath SessionID CreatedAt",
+	"Session":        "ID PersonID CampaignID UnitID UnitPath FollowUpOf Instruments Consent Locale State CreatedAt LastActiveAt SubmittedAt",
+	"Answer":         "SessionID Item Seq At",
+	"Result":         "ID SessionID PersonID CampaignID UnitID UnitPath Instrument Version ContentHash CreatedAt Supersedes SupersededBy RescoredAt",
+	"Warning":        "ID Key PersonID SessionID ResultIDs UnitID UnitPath Reasons State AssigneeID LeaseUntil DueAt Escalations CreatedAt UpdatedAt Version History",
+	"Reason":         "ResultID Instrument Level Text EarlierResultID", // level and text are the instrument's, for the rule
+	"WarningEvent":   "At ActorID Kind From To UnitID",
+	"Case":           "ID PersonID WarningID UnitID UnitPath CounsellorID At Closed ClosedAt CreatedAt UpdatedAt Version",
+	"Referral":       "ID WarningID PersonID FromUnitID FromUnitPath ToUnitID ToUnitPath SenderID State CreatedAt UpdatedAt",
+	"Activity":       "ID UnitID UnitPath Date Type Reached Materials CreatedBy CreatedAt",
+	"Callback":       "ID SessionID PersonID WarningID UnitID UnitPath Seq Consent ConsentVersion State CalledAt ActorID CreatedAt UpdatedAt Version",
+	"Booking":        "ID SlotID UnitID UnitPath StartsAt EndsAt PersonID SessionID CaseID State ActorID CreatedAt UpdatedAt Version",
+	"AuditEntry":     "ID At ActorID Action TargetKind TargetID UnitPath IP", // IP: the staff member's, left out of the export
+	"NotifyEndpoint": "Channel",
+	"NotifyContact":  "ID Channel Locale Always Duty",
 }
 
 // noPersonalData lists the other types that cross the Store interface,
@@ -238,6 +252,9 @@ var noPersonalData = map[string]string{
 	"CallbackFilter":     "a query (not stored)",
 	"SlotFilter":         "a query (not stored)",
 	"BookingFilter":      "a query (not stored)",
+	"NotifySettings":     "a unit's notification settings: its endpoints and contacts are records of the inventory (NotifyEndpoint, NotifyContact)",
+	"NotifyPolicy":       "a unit's working hours and digest times",
+	"DutyWindow":         "weekdays and hours of duty",
 }
 
 // personalTypes are the record types of the inventory, by name.
@@ -248,6 +265,7 @@ var personalTypes = map[string]reflect.Type{
 	"Case": reflect.TypeFor[Case](), "Referral": reflect.TypeFor[Referral](), "Activity": reflect.TypeFor[Activity](),
 	"AuditEntry": reflect.TypeFor[AuditEntry](),
 	"Callback":   reflect.TypeFor[Callback](), "Booking": reflect.TypeFor[Booking](),
+	"NotifyEndpoint": reflect.TypeFor[NotifyEndpoint](), "NotifyContact": reflect.TypeFor[NotifyContact](),
 }
 
 // Type is the field's Go type.

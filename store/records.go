@@ -264,7 +264,28 @@ const (
 	EventTransition = "transition"
 	EventEscalated  = "escalated"
 	EventReferred   = "referred"
+
+	// What the notification dispatcher did about an entry (issue 16),
+	// appended with AppendWarningEvent. Their notes are written by the
+	// dispatcher, never by staff: a JSON object of channel, contact id and
+	// name, attempt and the channel's error (see assess.NotifyNote), with
+	// nothing about the respondent.
+
+	// EventNotifyPlanned: a notification of the entry was worked out into
+	// deliveries to the on-duty contacts of UnitID (or deferred to a
+	// digest, or found nobody on duty).
+	EventNotifyPlanned = "notify_planned"
+	// EventNotifySent: one delivery was accepted by its channel.
+	EventNotifySent = "notify_sent"
+	// EventNotifyFailed: one attempt of a delivery failed; it is retried.
+	EventNotifyFailed = "notify_failed"
+	// EventNotifyDead: a delivery was given up (dead-letter list).
+	EventNotifyDead = "notify_dead"
 )
+
+// SystemNoteKinds are the history events whose notes the system writes:
+// they name no one and are stored in clear (see NoteSealed).
+var SystemNoteKinds = []string{EventCreated, EventMerged, EventCallback, EventNotifyPlanned, EventNotifySent, EventNotifyFailed, EventNotifyDead}
 
 // WarningEvent is one line of an entry's append-only history.
 type WarningEvent struct {

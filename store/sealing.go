@@ -22,7 +22,18 @@ const (
 	FieldCallbackPhone   = "callback.phone"
 	FieldCallbackNote    = "callback.note"
 	FieldBookingPhone    = "booking.phone"
+	// A unit's notification settings (issue 16): no respondent's data, but
+	// credentials and staff contacts.
+	FieldNotifyEndpointAddress = "notify.endpoint_address"
+	FieldNotifyEndpointSecret  = "notify.endpoint_secret"
+	FieldNotifyContactAddress  = "notify.contact_address"
 )
+
+// NotifyEndpointSealKey and NotifyContactSealKey are the row keys of a
+// unit's endpoint and contact values: the unit and the channel or the
+// contact id, so a value moved to another unit or contact fails to open.
+func NotifyEndpointSealKey(unitID, channel string) string  { return unitID + "/" + channel }
+func NotifyContactSealKey(unitID, contactID string) string { return unitID + "/" + contactID }
 
 // PersonSealKey is the row key a person's sealed identifiers are bound to.
 // A roster student's row is found by (school, student number index) and a
@@ -39,9 +50,15 @@ func PersonSealKey(id, schoolID, studentNoIndex string) string {
 // NoteSealed reports whether the note of a history event of this kind was
 // written by staff (and so is sealed). The store writes the notes of
 // created, merged and callback events itself ("session <id>", "callback
-// <id>"): they name no one.
+// <id>"), and the notification dispatcher those of its events
+// (SystemNoteKinds): they name no one.
 func NoteSealed(kind string) bool {
-	return kind != EventCreated && kind != EventMerged && kind != EventCallback
+	for _, k := range SystemNoteKinds {
+		if k == kind {
+			return false
+		}
+	}
+	return true
 }
 
 // SealedValue is one stored sealed value as Reseal shows it.

@@ -151,6 +151,7 @@ type Store interface {
 	CountStore
 	OutboxStore
 	HandoffStore
+	NotifySettingsStore
 
 	// Ping reports whether the store is reachable (readiness).
 	Ping(ctx context.Context) error
@@ -320,6 +321,12 @@ type QueueStore interface {
 	EscalateWarning(ctx context.Context, id, toUnitID string, at, newDue time.Time, note string) (Warning, error)
 	// ScanOverdue returns open entries due before now, most overdue first.
 	ScanOverdue(ctx context.Context, now time.Time, limit int) ([]Warning, error)
+	// AppendWarningEvent adds e to the end of an entry's history and
+	// changes nothing else: not its state, assignee, unit, level, deadline,
+	// UpdatedAt or Version. It records what the system did about an entry
+	// without moving it (a notification sent, a delivery failed).
+	// ErrNotFound: no such entry. ErrInvalid: e has no kind or time.
+	AppendWarningEvent(ctx context.Context, id string, e WarningEvent) error
 
 	// QueueLevels sums up the open (unclaimed) queue entries by level, for
 	// metrics: it reads only open entries, through the (state, due_at)

@@ -136,7 +136,7 @@ var (
 	// person of every document ErasePerson finds by it.
 	fID = common("Key", unitDoc{}, staffDoc{}, personDoc{}, identityDoc{}, sessionDoc{}, answerDoc{}, resultDoc{}, warningDoc{},
 		referralDoc{}, caseDoc{}, campaignDoc{}, codeDoc{}, batchDoc{}, instrumentDoc{}, auditDoc{}, activityDoc{}, loginDoc{}, fenceDoc{}, notificationDoc{},
-		callbackDoc{}, slotDoc{}, bookingDoc{})
+		callbackDoc{}, slotDoc{}, bookingDoc{}, notifySettingsDoc{})
 	fVersion  = common("Version", staffDoc{}, personDoc{}, warningDoc{}, caseDoc{}, campaignDoc{}, callbackDoc{}, slotDoc{}, bookingDoc{})
 	fPersonID = common("PersonID", identityDoc{}, codeDoc{}, caseDoc{}, referralDoc{}, warningDoc{}, sessionDoc{})
 
@@ -179,6 +179,11 @@ var (
 	fNotification = names[notificationDoc, struct {
 		Kind, WarningID, UnitPath, ParentID, State, NotBefore, Attempts, LeaseOwner, LeaseUntil, LastError, CreatedAt, UpdatedAt, SentAt, Channel string
 	}]()
+	fNotifySettings = names[notifySettingsDoc, struct{ UnitPath, Endpoints, Contacts string }]()
+	// fEndpoint and fContact name the fields of an endpoint and a contact,
+	// inside fNotifySettings.Endpoints and .Contacts.
+	fEndpoint          = names[store.NotifyEndpoint, struct{ Channel, Address, Secret string }]()
+	fContact           = names[store.NotifyContact, struct{ ID, Address string }]()
 	fNotificationGroup = names[notificationGroup, struct{ Kind, Channel, State string }]()
 	fNotificationN     = field[notificationCountRow]("N")
 	// The warm hand-off (handoff.go).

@@ -81,7 +81,7 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 	}
 	db := &DB{client: client, db: client.Database(name), c: map[string]*mongo.Collection{}}
 	for _, n := range []string{cUnits, cStaff, cPersons, cIdentities, cSessions, cAnswers, cResults, cWarnings,
-		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins, cBatches, cFences, cNotifications} {
+		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins, cBatches, cFences, cNotifications, cNotifySettings} {
 		db.c[n] = db.db.Collection(n)
 	}
 	for _, n := range handoffCollections {
@@ -140,9 +140,10 @@ func indexes() map[string][]mongo.IndexModel {
 		// send's deliveries, and a unit's subtree for the dead-letter list.
 		cNotifications: {ix(false, fNotification.State, fNotification.NotBefore, fID), ix(false, fNotification.WarningID, fNotification.CreatedAt, fID),
 			ix(false, fNotification.ParentID, fNotification.CreatedAt, fID), ix(false, fNotification.UnitPath, fNotification.CreatedAt, fID)},
-		cInstruments: {ix(false, fInstrument.ID, fInstrument.Version)},
-		cAudit:       {ix(false, fAudit.At, fID), ix(false, fAudit.ActorID, fAudit.At, fID), ix(false, fAudit.TargetID, fAudit.At, fID)},
-		cActivities:  {ix(false, fActivity.UnitPath, fActivity.Date, fID)},
+		cNotifySettings: {ix(false, fNotifySettings.UnitPath)},
+		cInstruments:    {ix(false, fInstrument.ID, fInstrument.Version)},
+		cAudit:          {ix(false, fAudit.At, fID), ix(false, fAudit.ActorID, fAudit.At, fID), ix(false, fAudit.TargetID, fAudit.At, fID)},
+		cActivities:     {ix(false, fActivity.UnitPath, fActivity.Date, fID)},
 		// Expired sign-ins are deleted by query (DeleteExpiredLogins), not by
 		// a TTL index, which not every MongoDB-wire server has; the caller
 		// still checks expiry.

@@ -144,6 +144,26 @@ func (db *DB) FinishNotification(ctx context.Context, nid, owner string, f store
 	return n, nil
 }
 
+func (db *DB) RequeueNotification(ctx context.Context, nid string, at time.Time) (store.Notification, error) {
+	at = store.Millis(at)
+	res, err := db.fencedUpdate(ctx, cNotifications, nid, "lease", bson.D{{Key: fID, Value: nid},
+		{Key: fNotification.State, Value: string(store.NotificationDead)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: fNotification.State, Value: string(store.NotificationPending)},
+			{Key: fNotification.NotBefore, Value: at}, {Key: fNotification.Attempts, Value: 0}, {Key: fNotification.UpdatedAt, Value: at},
+			{Key: fNotification.LeaseOwner, Value: ""}, {Key: fNotification.LeaseUntil, Value: time.Time{}}}}})
+	if err != nil {
+		return store.Notification{}, err
+	}
+	n, err := db.GetNotification(ctx, nid)
+	if err != nil {
+		return n, err
+	}
+	if res.MatchedCount == 0 {
+		return n, fmt.Errorf("%w: requeue a %s notification", store.ErrInvalidTransition, n.State)
+	}
+	return n, nil
+}
+
 func (db *DB) GetNotification(ctx context.Context, nid string) (store.Notification, error) {
 	d, err := get[notificationDoc](ctx, db.c[cNotifications], id(nid), "notification", nid)
 	return d.Notification, err

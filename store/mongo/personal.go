@@ -35,6 +35,9 @@ var recordDocs = map[string]recordDoc{
 	"Activity":     {cActivities, reflect.TypeFor[activityDoc](), ""},
 	"Callback":     {cCallbacks, reflect.TypeFor[callbackDoc](), ""},
 	"Booking":      {cBookings, reflect.TypeFor[bookingDoc](), ""},
+	// A unit's endpoints and contacts, inside its settings document.
+	"NotifyEndpoint": {cNotifySettings, reflect.TypeFor[notifySettingsDoc](), "Endpoints"},
+	"NotifyContact":  {cNotifySettings, reflect.TypeFor[notifySettingsDoc](), "Contacts"},
 }
 
 // name is the BSON path of an inventory field in the record's documents.

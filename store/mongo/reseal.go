@@ -22,7 +22,7 @@ type sealedSpec struct {
 
 // sealedFields are the sealed fields Reseal walks, from the inventory;
 // history notes are walked by position (below).
-var sealedFields = sealedFieldsOf("Person", "Case", "Referral", "Activity", "WarningEvent", "Callback", "Booking")
+var sealedFields = sealedFieldsOf("Person", "Case", "Referral", "Activity", "WarningEvent", "Callback", "Booking", "NotifyEndpoint")
 
 // rawBytes returns a sealed value as stored: binary (store.Sealed) or a
 // string (notes), with the Go value to write a replacement back as.
@@ -124,6 +124,9 @@ func sealedChanges(coll string, fields map[string]string, docID string, doc bson
 		}
 		return changes, nil
 	}
+	if coll == cNotifySettings {
+		return changes, visitNotifyParts(doc, docID, visit)
+	}
 	row := docID
 	if coll == cPersons {
 		school, _ := doc.Lookup(fPerson.SchoolID).StringValueOK()
@@ -136,6 +139,46 @@ func sealedChanges(coll string, fields map[string]string, docID string, doc bson
 		}
 	}
 	return changes, nil
+}
+
+// visitNotifyParts visits the sealed values of a unit's endpoints and
+// contacts, by position (a PUT replaces the document whole, and a value
+// moved to another position by it no longer matches the old value there).
+func visitNotifyParts(doc bson.Raw, unitID string, visit func(path, field, row string, v bson.RawValue) error) error {
+	each := func(arr, key string, fn func(i int, e bson.Raw, k string) error) error {
+		a, ok := doc.Lookup(arr).ArrayOK()
+		if !ok {
+			return nil
+		}
+		vals, err := a.Values()
+		if err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if e, ok := v.DocumentOK(); ok {
+				k, _ := e.Lookup(key).StringValueOK()
+				if err := fn(i, e, k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	err := each(fNotifySettings.Endpoints, fEndpoint.Channel, func(i int, e bson.Raw, ch string) error {
+		at := fNotifySettings.Endpoints + "." + strconv.Itoa(i) + "."
+		row := store.NotifyEndpointSealKey(unitID, ch)
+		if err := visit(at+fEndpoint.Address, store.FieldNotifyEndpointAddress, row, e.Lookup(fEndpoint.Address)); err != nil {
+			return err
+		}
+		return visit(at+fEndpoint.Secret, store.FieldNotifyEndpointSecret, row, e.Lookup(fEndpoint.Secret))
+	})
+	if err != nil {
+		return err
+	}
+	return each(fNotifySettings.Contacts, fContact.ID, func(i int, e bson.Raw, cid string) error {
+		return visit(fNotifySettings.Contacts+"."+strconv.Itoa(i)+"."+fContact.Address, store.FieldNotifyContactAddress,
+			store.NotifyContactSealKey(unitID, cid), e.Lookup(fContact.Address))
+	})
 }
 
 func (db *DB) resealDoc(ctx context.Context, coll string, fields map[string]string, docID string, doc bson.Raw,

@@ -149,6 +149,29 @@ func (db *DB) FinishNotification(ctx context.Context, id, owner string, f store.
 	return out, err
 }
 
+func (db *DB) RequeueNotification(ctx context.Context, id string, at time.Time) (store.Notification, error) {
+	at = store.Millis(at)
+	var out store.Notification
+	err := db.write(ctx, func(w *wtx) error {
+		n, err := scanNotification(w.queryRow("SELECT "+notificationCols+" FROM notifications WHERE id = ?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("notification", id)
+		}
+		if err != nil {
+			return err
+		}
+		if n.State != store.NotificationDead {
+			return fmt.Errorf("%w: requeue a %s notification", store.ErrInvalidTransition, n.State)
+		}
+		n.State, n.NotBefore, n.Attempts, n.UpdatedAt, n.LeaseOwner, n.LeaseUntil = store.NotificationPending, at, 0, at, "", time.Time{}
+		_, err = w.exec("UPDATE notifications SET state = ?, not_before = ?, attempts = 0, updated_at = ?, lease_owner = '', lease_until = 0 WHERE id = ?",
+			string(n.State), ms(at), ms(at), id)
+		out = n
+		return err
+	})
+	return out, err
+}
+
 func (db *DB) GetNotification(ctx context.Context, id string) (store.Notification, error) {
 	n, err := scanNotification(db.rdb.QueryRowContext(ctx, "SELECT "+notificationCols+" FROM notifications WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {

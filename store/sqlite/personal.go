@@ -132,10 +132,14 @@ var sealedTables = map[string]sealedTable{
 	"Referral": {table: "referrals", pk: []string{"id"}, row: byID},
 	// Only staff notes are sealed (store.NoteSealed).
 	"WarningEvent": {table: "warning_events", pk: []string{"warning_id", "seq"}, row: byID,
-		where: "kind NOT IN ('" + store.EventCreated + "', '" + store.EventMerged + "', '" + store.EventCallback + "')"},
+		where: "kind NOT IN ('" + strings.Join(store.SystemNoteKinds, "', '") + "')"},
 	"Activity": {table: "activities", pk: []string{"id"}, row: byID},
 	"Callback": {table: "callbacks", pk: []string{"id"}, row: byID},
 	"Booking":  {table: "bookings", pk: []string{"id"}, row: byID},
+	"NotifyEndpoint": {table: "notify_endpoints", pk: []string{"unit_id", "channel"},
+		row: func(pk, _ []any) string { return store.NotifyEndpointSealKey(str(pk[0]), str(pk[1])) }},
+	"NotifyContact": {table: "notify_contacts", pk: []string{"unit_id", "id"},
+		row: func(pk, _ []any) string { return store.NotifyContactSealKey(str(pk[0]), str(pk[1])) }},
 }
 
 // sealedColumns lists every column that holds sealed values: each field

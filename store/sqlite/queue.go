@@ -54,6 +54,23 @@ func (w *wtx) setWarning(v *store.Warning, e store.WarningEvent) error {
 	return w.event(v.ID, e)
 }
 
+func (db *DB) AppendWarningEvent(ctx context.Context, id string, e store.WarningEvent) error {
+	if e.Kind == "" || e.At.IsZero() {
+		return invalid("a history event needs a kind and a time")
+	}
+	e.At = store.Millis(e.At)
+	return db.write(ctx, func(w *wtx) error {
+		var n int
+		if err := w.queryRow("SELECT count(*) FROM warnings WHERE id = ?", id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("warning", id)
+		}
+		return w.event(id, e)
+	})
+}
+
 func (db *DB) GetWarning(ctx context.Context, id string) (store.Warning, error) {
 	// One read transaction, so the entry and its history agree.
 	tx, err := db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})

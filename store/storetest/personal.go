@@ -26,8 +26,9 @@ const PersonalStudentNo = "S-PII-0007"
 // link, personal access code, a submitted session with its answer and a
 // flagged result, a queue entry followed up and referred, a second one
 // closed with an outcome, an open session, a closed case with all its free
-// text, a call-back request and a booking, an activity and an audit line
-// about the student. It returns the student's id.
+// text, a call-back request and a booking, an activity, a unit's
+// notification settings and an audit line about the student. It returns
+// the student's id.
 func WritePersonal(t *testing.T, s store.Store) string {
 	t.Helper()
 	tree(t, s)
@@ -92,6 +93,10 @@ func WritePersonal(t *testing.T, s store.Store) string {
 	must(t, err)
 	_, err = s.AddActivity(ctx, store.Activity{ID: "pii-act", UnitID: "station", Date: T0, Type: "clinic", Reached: 3, Note: "家访王小明", CreatedAt: T0})
 	must(t, err)
+	// A unit's notification settings: no respondent's data, but sealed
+	// staff contacts and credentials that a rekey must move too.
+	_, err = s.PutNotifySettings(ctx, NotifyFixture("school"))
+	must(t, err)
 	must(t, s.AppendAudit(ctx, store.AuditEntry{ID: "pii-audit", At: T0, ActorID: "staff1", Action: "read_person",
 		TargetKind: "person", TargetID: p.ID, UnitPath: "/city/county/school/class1/", Detail: "家长来电询问"}))
 	return p.ID
@@ -101,8 +106,10 @@ func WritePersonal(t *testing.T, s store.Store) string {
 // record type of the inventory: the person, their identity links and
 // personal access codes, sessions, answers, results (superseded ones too),
 // queue entries with their history events and reasons, cases, referrals,
-// call-back requests and bookings, the audit lines about them, and every activity (an activity belongs to
-// no person). Lists are in the store's order, so two reads line up. It
+// call-back requests and bookings, the audit lines about them, every
+// activity (an activity belongs to no person) and every unit's
+// notification endpoints and contacts (which belong to no respondent).
+// Lists are in the store's order, so two reads line up. It
 // fails the test if the inventory names a record type it does not read.
 func PersonalRecords(t *testing.T, s store.Store, personID string) map[string][]any {
 	t.Helper()
@@ -176,6 +183,16 @@ func PersonalRecords(t *testing.T, s store.Store, personID string) map[string][]
 	for _, v := range bookings {
 		add("Booking", v)
 	}
+	settings, err := s.ListNotifySettings(ctx, "")
+	must(t, err)
+	for _, n := range settings {
+		for _, e := range n.Endpoints {
+			add("NotifyEndpoint", e)
+		}
+		for _, c := range n.Contacts {
+			add("NotifyContact", c)
+		}
+	}
 	audit, _, err := s.ListAudit(ctx, store.AuditFilter{TargetID: personID}, pg)
 	must(t, err)
 	for _, v := range audit {
@@ -183,7 +200,7 @@ func PersonalRecords(t *testing.T, s store.Store, personID string) map[string][]
 	}
 
 	read := []string{"Person", "Identity", "AccessCode", "Session", "Answer", "Result", "Warning", "WarningEvent", "Reason",
-		"Case", "Referral", "Callback", "Booking", "Activity", "AuditEntry"}
+		"Case", "Referral", "Callback", "Booking", "Activity", "AuditEntry", "NotifyEndpoint", "NotifyContact"}
 	for _, f := range store.Personal {
 		if !slices.Contains(read, f.Record) {
 			t.Fatalf("the inventory has %s records, which PersonalRecords (store/storetest/personal.go) does not read", f.Record)
