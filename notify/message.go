@@ -28,10 +28,14 @@ const (
 	// KindCallbackRequested: a respondent asked to be called back; the
 	// call is due by DueAt. Level is optional.
 	KindCallbackRequested Kind = "callback_requested"
+	// KindTest: an administrator checks that a contact's channel works. It
+	// names UnitName and links to the console; it has no level, deadline
+	// or count, and says that no action is needed.
+	KindTest Kind = "test"
 )
 
 // Kinds lists every kind, in a fixed order.
-var Kinds = []Kind{KindWarningNew, KindWarningUnclaimed, KindDigest, KindCallbackRequested}
+var Kinds = []Kind{KindWarningNew, KindWarningUnclaimed, KindDigest, KindCallbackRequested, KindTest}
 
 // Locale chooses the language of the rendered text.
 type Locale string
@@ -112,9 +116,9 @@ func (m Message) Validate() error {
 		if m.Level < 0 || m.Level > 3 {
 			return bad("level %d of a %s is not 0 to 3", m.Level, m.Kind)
 		}
-	case KindDigest:
+	case KindDigest, KindTest:
 		if m.Level != 0 {
-			return bad("a digest has no level")
+			return bad("a %s has no level", m.Kind)
 		}
 	default:
 		return bad("unknown kind %q", m.Kind)
@@ -130,7 +134,10 @@ func (m Message) Validate() error {
 		if m.Count != 0 {
 			return bad("only a digest has a count")
 		}
-		if m.DueAt.IsZero() {
+		if m.Kind == KindTest && !m.DueAt.IsZero() {
+			return bad("a test has no deadline")
+		}
+		if m.Kind != KindTest && m.DueAt.IsZero() {
 			return bad("a %s needs a deadline", m.Kind)
 		}
 	}

@@ -79,6 +79,11 @@ func TestValidate(t *testing.T) {
 	if err := callback.Validate(); err != nil {
 		t.Fatalf("valid callback request: %v", err)
 	}
+	test := validMessage()
+	test.Kind, test.Level, test.DueAt = KindTest, 0, time.Time{}
+	if err := test.Validate(); err != nil {
+		t.Fatalf("valid test: %v", err)
+	}
 
 	cases := map[string]func(*Message){
 		"unknown kind":            func(m *Message) { m.Kind = "note" },
@@ -90,6 +95,9 @@ func TestValidate(t *testing.T) {
 		"digest without count":    func(m *Message) { m.Kind, m.Level, m.DueAt = KindDigest, 0, time.Time{} },
 		"digest with a level":     func(m *Message) { m.Kind, m.DueAt, m.Count = KindDigest, time.Time{}, 1 },
 		"digest with a deadline":  func(m *Message) { m.Kind, m.Level, m.Count = KindDigest, 0, 1 },
+		"test with a level":       func(m *Message) { m.Kind, m.DueAt = KindTest, time.Time{} },
+		"test with a deadline":    func(m *Message) { m.Kind, m.Level = KindTest, 0 },
+		"test with a count":       func(m *Message) { m.Kind, m.Level, m.DueAt, m.Count = KindTest, 0, time.Time{}, 1 },
 		"empty unit":              func(m *Message) { m.UnitName = "" },
 		"unit with a newline":     func(m *Message) { m.UnitName = "青山街道\n王小明" },
 		"unit with a phone":       func(m *Message) { m.UnitName = "青山街道 13812345678" },

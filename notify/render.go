@@ -137,6 +137,8 @@ func SMSParams(m Message) ([]SMSParam, error) {
 		return []SMSParam{{SMSParamLevel, v.LevelShort}, {SMSParamUnit, v.Unit}, {SMSParamDeadline, v.Due}}, nil
 	case KindDigest:
 		return []SMSParam{{SMSParamTime, v.At}, {SMSParamUnit, v.Unit}, {SMSParamCount, strconv.Itoa(v.Count)}}, nil
+	case KindTest:
+		return []SMSParam{{SMSParamUnit, v.Unit}}, nil
 	default: // KindCallbackRequested; Validate admits no other kind
 		return []SMSParam{{SMSParamUnit, v.Unit}, {SMSParamDeadline, v.Due}}, nil
 	}

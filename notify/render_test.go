@@ -35,6 +35,10 @@ func renderCases() []Message {
 			d.Link = "https://xinling.example/console/#/queue"
 			out = append(out, d)
 		}
+		test := validMessage()
+		test.Kind, test.Level, test.DueAt, test.Locale = KindTest, 0, time.Time{}, loc
+		test.Link = "https://xinling.example/console/#/queue"
+		out = append(out, test)
 		for _, level := range []int{0, 2} {
 			c := validMessage()
 			c.Kind, c.Level, c.Locale = KindCallbackRequested, level, loc

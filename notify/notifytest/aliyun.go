@@ -37,6 +37,7 @@ var AliyunTemplates = map[notify.Kind]AliyunTemplate{
 	notify.KindWarningUnclaimed:  {"SMS_480000002", "您好，${unit}的一条${level}心理预警超时无人认领，已升级由你单位处理，请于${deadline}前登录平台处理。"},
 	notify.KindDigest:            {"SMS_480000003", "您好，截至${time}，${unit}有${count}条二级、三级心理预警待处理，请登录平台查看。"},
 	notify.KindCallbackRequested: {"SMS_480000004", "您好，${unit}有一条回访请求，请于${deadline}前登录平台处理。"},
+	notify.KindTest:              {"SMS_480000005", "您好，这是${unit}的值班通知测试短信，无需处理。"},
 }
 
 // StaffPhone is the number of the stand-in's contact on duty.
