@@ -349,6 +349,7 @@ func (c *Catalog) applyRescore(ctx context.Context, p *Principal, in *engine.Ins
 	if w != nil {
 		rep.NewWarnings = append(rep.NewWarnings, w.ID)
 		c.hub.Publish(*w)
+		c.kick()
 	}
 	c.auditAction(ctx, auditBy(p, "rescore", "result", old.ID, old.UnitPath, ip, fmt.Sprintf("%s %s -> %s as %s", in.ID(), old.Version, in.Version(), stored.ID)))
 	return nil

@@ -32,6 +32,8 @@ type Options struct {
 	Sessions SessionConfig
 	// Auth are the staff side's settings.
 	Auth AuthConfig
+	// Notify configures the notification dispatcher (issue 16).
+	Notify NotifyOptions
 }
 
 // DefaultOptions returns the settings used when none are given.
@@ -115,6 +117,10 @@ type Services struct {
 	Staff     *Staff
 	Stats     *Stats
 	Handoff   *Handoff
+	// Dispatcher sends the notification outbox; Notifications are its
+	// settings, dead letters and test sends for admins.
+	Dispatcher    *Dispatcher
+	Notifications *Notifications
 
 	shared *shared
 }
@@ -130,6 +136,8 @@ type shared struct {
 	obs   Observer
 	hub   *Hub
 	sla   [4]time.Duration
+	// kick wakes the notification dispatcher: a warning was just filed.
+	kick func()
 }
 
 // New builds every service over one store and one instrument library. lib
@@ -145,17 +153,21 @@ func New(st store.Store, lib *engine.Library, opts Options) *Services {
 	campaigns := &Campaigns{shared: sh, catalog: catalog, maxBattery: opts.Sessions.MaxBattery}
 	sessions := newSessions(sh, catalog, campaigns, opts.Sessions)
 	records := &Records{shared: sh}
+	dispatcher := newDispatcher(sh, opts.Notify)
+	sh.kick = dispatcher.Kick
 	return &Services{
-		Hub:       sh.hub,
-		Catalog:   catalog,
-		Campaigns: campaigns,
-		Sessions:  sessions,
-		Queue:     &Queue{shared: sh, lease: opts.ClaimLease},
-		Records:   records,
-		Staff:     newStaff(sh, opts.Auth),
-		Stats:     &Stats{shared: sh},
-		Handoff:   &Handoff{shared: sh, sessions: sessions, records: records},
-		shared:    sh,
+		Hub:           sh.hub,
+		Catalog:       catalog,
+		Campaigns:     campaigns,
+		Sessions:      sessions,
+		Queue:         &Queue{shared: sh, lease: opts.ClaimLease},
+		Records:       records,
+		Staff:         newStaff(sh, opts.Auth),
+		Stats:         &Stats{shared: sh},
+		Handoff:       &Handoff{shared: sh, sessions: sessions, records: records},
+		Dispatcher:    dispatcher,
+		Notifications: &Notifications{shared: sh, dispatcher: dispatcher},
+		shared:        sh,
 	}
 }
 
@@ -193,6 +205,8 @@ func (s *Services) RunFinisher(ctx context.Context, every, grace time.Duration) 
 // noObserver counts nothing.
 type noObserver struct{}
 
-func (noObserver) AnswerSaved(string)      {}
-func (noObserver) WarningRaised(int)       {}
-func (noObserver) AuditWriteFailed(string) {}
+func (noObserver) AnswerSaved(string)                     {}
+func (noObserver) WarningRaised(int)                      {}
+func (noObserver) AuditWriteFailed(string)                {}
+func (noObserver) NotificationSent(string, time.Duration) {}
+func (noObserver) NotificationFailed(string, bool)        {}

@@ -663,6 +663,7 @@ func (s *Sessions) commit(ctx context.Context, ls *liveSession, sub store.Submis
 	if out.Warning != nil && !out.Replayed {
 		s.hub.Publish(*out.Warning)
 		s.obs.WarningRaised(out.Warning.Level)
+		s.kick() // its notification is in the outbox: send it now
 	}
 	ls.mu.Lock()
 	ls.sess.State = store.SessionSubmitted
@@ -682,6 +683,12 @@ type Observer interface {
 	// AuditWriteFailed is called when an audit line could not be written,
 	// with its kind (AuditDisclosure or AuditAction).
 	AuditWriteFailed(kind string)
+	// NotificationSent is called when a channel accepted a delivery, with
+	// the time since the event it tells of.
+	NotificationSent(channel string, latency time.Duration)
+	// NotificationFailed is called when a delivery's attempt failed: dead
+	// when it was given up (the dead-letter list), else it is retried.
+	NotificationFailed(channel string, dead bool)
 }
 
 // Active counts the open sessions held in memory whose last answer or start

@@ -30,6 +30,9 @@ type Metrics struct {
 	batch    prometheus.Histogram
 	warnings *prometheus.CounterVec
 	audit    *prometheus.CounterVec
+	sent     *prometheus.CounterVec
+	failed   *prometheus.CounterVec
+	notifyAt *prometheus.HistogramVec
 }
 
 // New registers the event metrics and the Go runtime and process ones.
@@ -60,8 +63,22 @@ func New() *Metrics {
 			Name: "xinling_audit_write_failures_total",
 			Help: "Audit lines that could not be written, by kind: disclosure (the data was withheld, the caller got 503 audit_unavailable) or action (the action stands; the log has the line at ERROR). Any increase needs the operator.",
 		}, []string{"kind"}),
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xinling_notifications_sent_total",
+			Help: "Notification deliveries this instance had accepted by their channel, by channel.",
+		}, []string{"channel"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xinling_notifications_failed_total",
+			Help: "Failed notification attempts on this instance, by channel and outcome: retry (tried again with backoff) or dead (given up: on the dead-letter list, which needs an admin).",
+		}, []string{"channel", "outcome"}),
+		notifyAt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "xinling_notification_delay_seconds",
+			Help: "Time from the event (a warning filed, an entry left unclaimed) to its channel accepting a delivery, by channel.",
+			// A level-1 message should be out in seconds; retries take minutes.
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800},
+		}, []string{"channel"}),
 	}
-	m.reg.MustRegister(m.answers, m.latency, m.batch, m.warnings, m.audit,
+	m.reg.MustRegister(m.answers, m.latency, m.batch, m.warnings, m.audit, m.sent, m.failed, m.notifyAt,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Levels that have not happened yet still show as 0, so alerts on
 	// rate() see a series from the start.
@@ -73,6 +90,11 @@ func New() *Metrics {
 	}
 	for _, kind := range []string{"disclosure", "action"} { // assess.AuditDisclosure, assess.AuditAction
 		m.audit.WithLabelValues(kind)
+	}
+	for _, ch := range store.NotifyChannels {
+		m.sent.WithLabelValues(ch)
+		m.failed.WithLabelValues(ch, "retry")
+		m.failed.WithLabelValues(ch, "dead")
 	}
 	return m
 }
@@ -92,6 +114,22 @@ func (m *Metrics) WarningRaised(level int) { m.warnings.WithLabelValues(strconv.
 // (assess.Observer).
 func (m *Metrics) AuditWriteFailed(kind string) { m.audit.WithLabelValues(kind).Inc() }
 
+// NotificationSent counts a delivery its channel accepted, and how long
+// after its event (assess.Observer).
+func (m *Metrics) NotificationSent(channel string, delay time.Duration) {
+	m.sent.WithLabelValues(channel).Inc()
+	m.notifyAt.WithLabelValues(channel).Observe(delay.Seconds())
+}
+
+// NotificationFailed counts a failed delivery attempt (assess.Observer).
+func (m *Metrics) NotificationFailed(channel string, dead bool) {
+	outcome := "retry"
+	if dead {
+		outcome = "dead"
+	}
+	m.failed.WithLabelValues(channel, outcome).Inc()
+}
+
 // Observe records a save or submit's latency (api.Config.Observe).
 func (m *Metrics) Observe(op, outcome string, d time.Duration) {
 	m.latency.WithLabelValues(op, outcome).Observe(d.Seconds())
@@ -108,6 +146,10 @@ type Sources struct {
 	SSEClients func() int
 	// Queue sums up unclaimed queue entries (store.Store.QueueLevels).
 	Queue func(ctx context.Context, now time.Time) ([]store.QueueLevel, error)
+	// Notifications counts the outbox by kind, channel and state
+	// (store.Store.NotificationCounts): what every instance sent, what is
+	// pending and what is dead.
+	Notifications func(ctx context.Context) ([]store.NotificationCount, error)
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// Log hears of a failed queue read; the scrape still answers.
@@ -136,6 +178,53 @@ func (m *Metrics) Watch(src Sources) {
 	}
 	if src.Queue != nil {
 		m.reg.MustRegister(&queueCollector{src: src})
+	}
+	if src.Notifications != nil {
+		m.reg.MustRegister(&outboxCollector{src: src})
+	}
+}
+
+var (
+	outboxDesc = prometheus.NewDesc("xinling_notifications",
+		"Notifications in the outbox (shared by every instance), by kind (warning, unclaimed, digest, callback; delivery: one message to one contact), channel (deliveries only) and state (pending, sent, dead).",
+		[]string{"kind", "channel", "state"}, nil)
+	outboxErrDesc = prometheus.NewDesc("xinling_notifications_scrape_error",
+		"1 when the outbox figures could not be read from the store at this scrape.", nil, nil)
+)
+
+// outboxCollector reads the outbox's counts once per scrape. The pending
+// and dead deliveries of every channel are always reported, so an alert on
+// them sees 0 rather than nothing.
+type outboxCollector struct{ src Sources }
+
+func (o *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- outboxDesc
+	ch <- outboxErrDesc
+}
+
+func (o *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	counts, err := o.src.Notifications(ctx)
+	if err != nil {
+		o.src.Log.Warn("metrics: reading the notification outbox", "err", err)
+		ch <- prometheus.MustNewConstMetric(outboxErrDesc, prometheus.GaugeValue, 1)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(outboxErrDesc, prometheus.GaugeValue, 0)
+	type key struct{ kind, channel, state string }
+	seen := map[key]int{}
+	for _, c := range counts {
+		seen[key{c.Kind, c.Channel, string(c.State)}] += c.Count
+	}
+	for _, chn := range store.NotifyChannels {
+		for _, st := range []store.NotificationState{store.NotificationPending, store.NotificationSent, store.NotificationDead} {
+			k := key{store.NotifyDelivery, chn, string(st)}
+			seen[k] += 0
+		}
+	}
+	for k, n := range seen {
+		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(n), k.kind, k.channel, k.state)
 	}
 }
 

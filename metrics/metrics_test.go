@@ -65,3 +65,30 @@ func TestQueueLevelsAlwaysReportAllThreeLevels(t *testing.T) {
 		}
 	}
 }
+
+// The outbox's figures: every channel's pending and dead deliveries are
+// there from the start, and the instance's own sends and failures count
+// by channel.
+func TestNotificationFigures(t *testing.T) {
+	m := New()
+	m.Watch(Sources{Notifications: func(context.Context) ([]store.NotificationCount, error) {
+		return []store.NotificationCount{{Kind: store.NotifyDelivery, Channel: "wecom", State: store.NotificationPending, Count: 3},
+			{Kind: store.NotifyWarning, State: store.NotificationSent, Count: 7}}, nil
+	}})
+	m.NotificationSent("wecom", 40*time.Millisecond)
+	m.NotificationFailed("sms", false)
+	m.NotificationFailed("sms", true)
+	text := scrapeText(t, m)
+	for _, want := range []string{
+		`xinling_notifications{channel="wecom",kind="delivery",state="pending"} 3`,
+		`xinling_notifications{channel="sms",kind="delivery",state="dead"} 0`,
+		`xinling_notifications{channel="",kind="warning",state="sent"} 7`,
+		`xinling_notifications_sent_total{channel="wecom"} 1`, `xinling_notifications_sent_total{channel="email"} 0`,
+		`xinling_notifications_failed_total{channel="sms",outcome="retry"} 1`, `xinling_notifications_failed_total{channel="sms",outcome="dead"} 1`,
+		`xinling_notification_delay_seconds_count{channel="wecom"} 1`, "xinling_notifications_scrape_error 0",
+	} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+}

@@ -281,11 +281,14 @@ const (
 	EventNotifyFailed = "notify_failed"
 	// EventNotifyDead: a delivery was given up (dead-letter list).
 	EventNotifyDead = "notify_dead"
+	// EventNotifyRequeued: an admin gave a dead delivery another round
+	// (ActorID is the admin).
+	EventNotifyRequeued = "notify_requeued"
 )
 
 // SystemNoteKinds are the history events whose notes the system writes:
 // they name no one and are stored in clear (see NoteSealed).
-var SystemNoteKinds = []string{EventCreated, EventMerged, EventCallback, EventNotifyPlanned, EventNotifySent, EventNotifyFailed, EventNotifyDead}
+var SystemNoteKinds = []string{EventCreated, EventMerged, EventCallback, EventNotifyPlanned, EventNotifySent, EventNotifyFailed, EventNotifyDead, EventNotifyRequeued}
 
 // WarningEvent is one line of an entry's append-only history.
 type WarningEvent struct {

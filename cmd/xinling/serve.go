@@ -128,6 +128,7 @@ type serveConfig struct {
 	metricsAddr                   string
 	commitHook                    func(ops int)
 	queueFeed                     time.Duration
+	notifyPoll, notifyScan        time.Duration
 	api                           api.Config
 	assess                        assess.Options
 	devKey                        bool      // no XINLING_DATA_KEY: use a development key in the data dir
@@ -173,6 +174,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	devKey := env.Bool("dev-key", false, "without XINLING_DATA_KEY, encrypt under a throwaway key kept in the data directory (development only)")
 	pprofAddr := env.String("pprof-addr", "", "serve Go profiles on this loopback address (127.0.0.1:6060) for performance work")
 	wx := addWeChatFlags(env)
+	nf := addNotifyFlags(env)
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return nil, helped, err
 	}
@@ -262,6 +264,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	if err := wx.apply(cfg); err != nil {
 		return nil, false, err
 	}
+	if err := nf.apply(cfg); err != nil {
+		return nil, false, err
+	}
 	return cfg, false, nil
 }
 
@@ -310,6 +315,9 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.assess.Log, cfg.assess.Observer = log, m
+	// One lease owner per process: of several servers sharing a store, each
+	// notification goes to one per attempt.
+	cfg.assess.Notify.Owner = assess.NewOwnerID()
 	svc := assess.New(st, lib, cfg.assess)
 	hub := svc.Hub
 	// Several servers share a MongoDB store: each tells its own consoles of
@@ -337,10 +345,15 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 		go svc.Sessions.RunRetention(ctx, time.Hour, log.Info)
 	}
 	go svc.Staff.RunLoginExpiry(ctx, 10*time.Minute, log.Warn)
+	// The notification outbox: what a crash left unsent goes out now, and
+	// every warning filed from here on at once (docs/notifications.md).
+	go svc.Dispatcher.Run(ctx, cfg.notifyPoll)
+	go svc.Dispatcher.RunUnclaimedScan(ctx, cfg.notifyScan)
 	m.Watch(metrics.Sources{
 		ActiveSessions: func() int { return svc.Sessions.Active(metrics.ActiveWindow) },
 		SSEClients:     hub.Subscribers,
 		Queue:          st.QueueLevels,
+		Notifications:  st.NotificationCounts,
 		Log:            log,
 	})
 	cfg.api.Log = log
@@ -376,6 +389,7 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.addr) }()
 	log.Info("xinling is serving", "url", "http://"+cfg.addr, "store", where, "instruments", len(lib.Latest()),
+		"notify_owner", svc.Dispatcher.Owner(), "notify_channels", enabledChannels(svc.Dispatcher.Channels()),
 		"wechat_appid", cfg.api.WeChat.AppID) // the appid is public; the secret is never logged
 	fmt.Fprintf(stdout, "xinling is serving on http://%s (store: %s)\n", cfg.addr, where)
 
@@ -398,6 +412,16 @@ func serveCommand(args []string, stdout, stderr io.Writer) error {
 		log.Info("stopped")
 	}
 	return err
+}
+
+func enabledChannels(m map[string]bool) string {
+	var on []string
+	for _, ch := range store.NotifyChannels {
+		if m[ch] {
+			on = append(on, ch)
+		}
+	}
+	return strings.Join(on, ",")
 }
 
 func isLoopback(addr string) bool {

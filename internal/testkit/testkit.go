@@ -30,6 +30,13 @@ func (c *Clock) Now() time.Time {
 	return c.now
 }
 
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
 // Add moves the clock forward.
 func (c *Clock) Add(d time.Duration) {
 	c.mu.Lock()
