@@ -173,6 +173,9 @@ func New(cfg Config, svc Services) *fiber.App {
 		if svc.Queue != nil {
 			registerQueue(v1, auth, queueAPI{queue: svc.Queue, hub: svc.Hub})
 		}
+		if svc.Notifications != nil {
+			registerNotifications(v1, auth, notifyAPI{notes: svc.Notifications})
+		}
 		if svc.Campaigns != nil {
 			font := sync.OnceValues(func() ([]byte, error) { return slips.LoadFont(cfg.CJKFont) })
 			registerCampaigns(v1, auth, campaignAPI{campaigns: svc.Campaigns, publicURL: cfg.PublicURL, font: font})

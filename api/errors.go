@@ -61,6 +61,7 @@ var statusOf = map[string]int{
 	assess.CodeWorkbookInvalid:   http.StatusUnprocessableEntity,
 	assess.CodeCampaignClosed:    http.StatusGone,
 	assess.CodeCodeUnknown:       http.StatusNotFound,
+	assess.CodeNotifyFailed:      http.StatusBadGateway,
 	roster.CodeFormat:            http.StatusUnsupportedMediaType,
 	roster.CodeUnreadable:        http.StatusUnprocessableEntity,
 	roster.CodeTooLarge:          http.StatusRequestEntityTooLarge,

@@ -52,6 +52,8 @@ var bodyTypes = []struct {
 	{"bookingOutcomeRequest", func() any { return new(bookingOutcomeRequest) }},
 	{"linkBookingRequest", func() any { return new(linkBookingRequest) }},
 	{"callbackStateRequest", func() any { return new(callbackStateRequest) }},
+	{"settingsIn", func() any { return new(settingsIn) }},
+	{"notifyTestRequest", func() any { return new(notifyTestRequest) }},
 }
 
 // FuzzDecode feeds arbitrary bytes to the strict decoder as each request

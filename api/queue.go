@@ -49,6 +49,48 @@ type eventView struct {
 	Note    string    `json:"note,omitempty"`
 	Outcome string    `json:"outcome,omitempty"`
 	UnitID  string    `json:"unit_id,omitempty"`
+	// Notify is what the notification dispatcher did (the notify_* kinds),
+	// for the console to word in the reader's language.
+	Notify *notifyEventView `json:"notify,omitempty"`
+}
+
+type notifyEventView struct {
+	Notification  string     `json:"notification,omitempty"`
+	Level         int        `json:"level,omitempty"`
+	SettingsUnit  string     `json:"settings_unit,omitempty"`
+	Deliveries    int        `json:"deliveries"`
+	Channel       string     `json:"channel,omitempty"`
+	Contact       string     `json:"contact,omitempty"`
+	ContactName   string     `json:"contact_name,omitempty"`
+	Attempt       int        `json:"attempt,omitempty"`
+	DeferredUntil *time.Time `json:"deferred_until,omitempty"`
+	RetryAt       *time.Time `json:"retry_at,omitempty"`
+	Reason        string     `json:"reason,omitempty"`
+	Error         string     `json:"error,omitempty"`
+}
+
+// viewOfEvent shows a history event; a dispatcher's note becomes its
+// fields rather than text.
+func viewOfEvent(e store.WarningEvent) eventView {
+	v := eventView{At: e.At, ActorID: e.ActorID, Kind: e.Kind, From: string(e.From), To: string(e.To), Note: e.Note, Outcome: e.Outcome, UnitID: e.UnitID}
+	if !strings.HasPrefix(e.Kind, "notify_") {
+		return v
+	}
+	v.Note = ""
+	n, ok := assess.ParseNotifyNote(e.Note)
+	if !ok {
+		return v // blanked by an erasure
+	}
+	nv := &notifyEventView{Notification: n.Notification, Level: n.Level, SettingsUnit: n.SettingsUnit, Deliveries: n.Deliveries,
+		Channel: n.Channel, Contact: n.Contact, ContactName: n.ContactName, Attempt: n.Attempt, Reason: n.Reason, Error: n.Error}
+	if !n.DeferredUntil.IsZero() {
+		nv.DeferredUntil = &n.DeferredUntil
+	}
+	if !n.RetryAt.IsZero() {
+		nv.RetryAt = &n.RetryAt
+	}
+	v.Notify = nv
+	return v
 }
 
 type warningView struct {
@@ -86,7 +128,7 @@ func viewOfWarning(w store.Warning, locale string, now time.Time) warningView {
 		v.Reasons = append(v.Reasons, reasonView{Instrument: r.Instrument, Rule: r.Rule, Level: r.Level, Text: engine.Text(r.Text).Get(locale)})
 	}
 	for _, e := range w.History {
-		v.History = append(v.History, eventView{At: e.At, ActorID: e.ActorID, Kind: e.Kind, From: string(e.From), To: string(e.To), Note: e.Note, Outcome: e.Outcome, UnitID: e.UnitID})
+		v.History = append(v.History, viewOfEvent(e))
 	}
 	return v
 }

@@ -43,6 +43,7 @@ type server struct {
 	clock     *testkit.Clock
 	dir       string // the embedded store's files
 	audit     *auditSwitch
+	svc       *assess.Services
 }
 
 // auditSwitch is the server's store, whose audit log can be made to fail.
@@ -94,7 +95,7 @@ func newServer(t *testing.T, mutate ...func(*api.Config, *assess.Options)) *serv
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { svc.Hub.Close(); _ = app.Shutdown() })
 	return &server{t: t, app: app, base: "http://" + ln.Addr().String(), store: st, staff: svc.Staff, queue: svc.Queue, campaigns: svc.Campaigns,
-		catalog: svc.Catalog, clock: clk, dir: dir, hub: svc.Hub, sessions: svc.Sessions, audit: audit}
+		catalog: svc.Catalog, clock: clk, dir: dir, hub: svc.Hub, sessions: svc.Sessions, audit: audit, svc: svc}
 }
 
 type response struct {
