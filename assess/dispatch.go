@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"xinling/notify"
@@ -209,12 +210,48 @@ func (d *Dispatcher) Kick() {
 
 // Run works the outbox until ctx ends: whenever it is kicked, and every
 // interval (for what other servers filed, retries that came due and
-// digests).
+// digests). It holds up to twice Concurrency notifications, works
+// Concurrency of them at once, and claims a new batch as soon as half of
+// what it holds is done, so that a burst of warnings is not worked in
+// rounds that each wait for their slowest send, nor claimed one by one.
 func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	hold := 2 * d.opts.Concurrency
+	slots := make(chan struct{}, d.opts.Concurrency)
+	var held atomic.Int64
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
-		d.drain(ctx)
+		for {
+			room := hold - int(held.Load())
+			if room < hold/2 {
+				break
+			}
+			claimed, err := d.claim(ctx, room)
+			if err != nil {
+				if ctx.Err() == nil {
+					d.log.Error("notification dispatch", "err", err)
+				}
+				break
+			}
+			held.Add(int64(len(claimed)))
+			for _, n := range claimed {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					slots <- struct{}{}
+					d.work(ctx, n)
+					<-slots
+					if held.Add(-1) == int64(hold/2-1) {
+						d.Kick() // room for another batch
+					}
+				}()
+			}
+			if len(claimed) < room {
+				break
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -224,29 +261,35 @@ func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// drain dispatches rounds until one finds nothing due (an event's
-// deliveries are due the moment it is expanded, so they go in the next
-// round, not at the next tick).
-func (d *Dispatcher) drain(ctx context.Context) {
-	for range 64 {
-		n, err := d.DispatchOnce(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				d.log.Error("notification dispatch", "err", err)
-			}
-			return
-		}
-		if n == 0 {
-			return
-		}
+// claim leases what is due. Store writes of the dispatcher do not stop
+// when ctx does: a claim or an outcome that reached the store is waited
+// for, so that what was sent before a shutdown is recorded as sent (and
+// the embedded store never finishes a write for a caller that left).
+func (d *Dispatcher) claim(ctx context.Context, limit int) ([]store.Notification, error) {
+	now := d.now()
+	return d.store.ClaimNotifications(context.WithoutCancel(ctx), d.opts.Owner, now, now.Add(d.opts.Lease), limit)
+}
+
+// work expands an event or sends a delivery. A failure to record the
+// outcome leaves the notification leased: it is tried again when the
+// lease runs out.
+func (d *Dispatcher) work(ctx context.Context, n store.Notification) {
+	var err error
+	if n.Kind == store.NotifyDelivery {
+		err = d.deliver(ctx, n)
+	} else {
+		err = d.expand(ctx, n)
+	}
+	if err != nil && ctx.Err() == nil {
+		d.log.Error("notification", "id", n.ID, "kind", n.Kind, "err", err)
 	}
 }
 
-// DispatchOnce claims what is due now and works it: events are expanded
-// into deliveries, deliveries are sent. It returns how many it claimed.
+// DispatchOnce claims what is due now and works it, Concurrency at a
+// time, and returns how many it claimed: one round of Run, for tests and
+// tools that move a clock by hand.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
-	now := d.now()
-	claimed, err := d.store.ClaimNotifications(ctx, d.opts.Owner, now, now.Add(d.opts.Lease), 2*d.opts.Concurrency)
+	claimed, err := d.claim(ctx, 2*d.opts.Concurrency)
 	if err != nil {
 		return 0, err
 	}
@@ -257,16 +300,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			var err error
-			if n.Kind == store.NotifyDelivery {
-				err = d.deliver(ctx, n)
-			} else {
-				err = d.expand(ctx, n)
-			}
-			if err != nil && ctx.Err() == nil {
-				// Left leased: it is tried again when the lease runs out.
-				d.log.Error("notification", "id", n.ID, "kind", n.Kind, "err", err)
-			}
+			d.work(ctx, n)
 		}()
 	}
 	wg.Wait()
@@ -376,7 +410,8 @@ func moment(n store.Notification) time.Time {
 }
 
 // expand works out an event into deliveries.
-func (d *Dispatcher) expand(ctx context.Context, n store.Notification) error {
+func (d *Dispatcher) expand(live context.Context, n store.Notification) error {
+	ctx := context.WithoutCancel(live) // see claim
 	at := moment(n)
 	note := NotifyNote{Notification: n.Kind, Level: n.Level}
 	settings, found, err := d.effectiveSettings(ctx, n.UnitID)
@@ -430,23 +465,68 @@ func (d *Dispatcher) expand(ctx context.Context, n store.Notification) error {
 		d.log.Warn("nobody on duty to notify", "unit", settings.UnitID, "notification", n.ID)
 		return done(ReasonNobodyOnDuty)
 	}
+	// On the event's first attempt its deliveries are added leased to this
+	// server, which sends them at once; a later attempt (a crash before the
+	// event's outcome was written) adds what is missing for any server.
+	inline := n.Attempts <= 1
+	now := d.now()
 	deliveries := make([]store.Notification, len(contacts))
 	for i, c := range contacts {
 		deliveries[i] = store.Notification{ID: DeliveryID(n.ID, c.ID, c.Channel), Kind: store.NotifyDelivery, WarningID: n.WarningID,
 			UnitID: settings.UnitID, Level: n.Level, DueAt: n.DueAt, ParentID: n.ID, ContactID: c.ID, Channel: c.Channel,
-			State: store.NotificationPending, NotBefore: d.now(), CreatedAt: d.now()}
+			State: store.NotificationPending, NotBefore: now, CreatedAt: now}
+		if inline {
+			deliveries[i].LeaseOwner, deliveries[i].LeaseUntil, deliveries[i].Attempts = d.opts.Owner, now.Add(d.opts.Lease), 1
+		}
 	}
-	// The plan goes on the history first, so that it reads before the
-	// deliveries' outcomes, which may come from another server at once.
 	note.Deliveries = len(deliveries)
-	if err := d.history(ctx, n.WarningID, store.EventNotifyPlanned, settings.UnitID, note); err != nil {
+	var added int
+	if inline {
+		// Nobody else can see the deliveries before their lease ends, so
+		// the plan and the deliveries are written together (one group
+		// commit), and the plan still reads before their outcomes.
+		err = together(
+			func() error { return d.history(ctx, n.WarningID, store.EventNotifyPlanned, settings.UnitID, note) },
+			func() (err error) { added, err = d.store.EnqueueNotifications(ctx, deliveries); return err })
+	} else {
+		// The plan goes on the history first, so that it reads before the
+		// outcomes of deliveries another server may send at once.
+		if err = d.history(ctx, n.WarningID, store.EventNotifyPlanned, settings.UnitID, note); err == nil {
+			added, err = d.store.EnqueueNotifications(ctx, deliveries)
+		}
+	}
+	if err != nil {
 		return err
 	}
-	if _, err := d.store.EnqueueNotifications(ctx, deliveries); err != nil {
-		return err
+	if !inline || added != len(deliveries) {
+		if inline {
+			d.log.Warn("an event's deliveries existed before its first attempt; those added wait for their lease", "notification", n.ID)
+		}
+		d.Kick()
+		return d.finish(ctx, n, store.NotificationFinish{State: store.NotificationSent})
 	}
-	d.Kick()
-	return d.finish(ctx, n, store.NotificationFinish{State: store.NotificationSent})
+	// The deliveries are durable: the event is done, and each is sent now.
+	jobs := []func() error{func() error { return d.finish(ctx, n, store.NotificationFinish{State: store.NotificationSent}) }}
+	for _, dl := range deliveries {
+		jobs = append(jobs, func() error { return d.send(live, dl, n, settings) })
+	}
+	return together(jobs...)
+}
+
+// together runs fns at once and returns their errors joined: writes made
+// together share the embedded store's group commit.
+func together(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // digestCount counts the unit's own open level-2/3 entries.
@@ -475,17 +555,25 @@ func (d *Dispatcher) digestCount(ctx context.Context, unitID string) (int, error
 	}
 }
 
-// deliver sends one delivery and records how it went.
+// deliver sends a claimed delivery and records how it went.
 func (d *Dispatcher) deliver(ctx context.Context, n store.Notification) error {
 	event, err := d.store.GetNotification(ctx, n.ParentID)
 	if err != nil {
 		return err
 	}
-	note := NotifyNote{Notification: event.Kind, Level: n.Level, SettingsUnit: n.UnitID, Channel: n.Channel, Contact: n.ContactID, Attempt: n.Attempts}
 	settings, err := d.store.GetNotifySettings(ctx, n.UnitID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	return d.send(ctx, n, event, settings)
+}
+
+// send sends a delivery this server holds, of event, to a contact in
+// settings, and records how it went. live stops the send; the record is
+// written whatever happens to it (see claim).
+func (d *Dispatcher) send(live context.Context, n, event store.Notification, settings store.NotifySettings) error {
+	ctx := context.WithoutCancel(live)
+	note := NotifyNote{Notification: event.Kind, Level: n.Level, SettingsUnit: n.UnitID, Channel: n.Channel, Contact: n.ContactID, Attempt: n.Attempts}
 	contact, ok := settings.Contact(n.ContactID)
 	if !ok || contact.Channel != n.Channel {
 		return d.dead(ctx, n, note, ReasonNoContact, "the contact is no longer in the unit's settings on this channel")
@@ -507,18 +595,17 @@ func (d *Dispatcher) deliver(ctx context.Context, n store.Notification) error {
 	if err != nil {
 		return err
 	}
-	sctx, cancel := context.WithTimeout(ctx, d.opts.SendTimeout)
+	sctx, cancel := context.WithTimeout(live, d.opts.SendTimeout)
 	err = ch.Send(sctx, target, msg)
 	cancel()
-	if ctx.Err() != nil {
-		return ctx.Err() // shutting down: the lease runs out and the send is tried again
+	if err != nil && live.Err() != nil {
+		return live.Err() // shutting down: the lease runs out and the send is tried again
 	}
 	if err == nil {
-		if err := d.finish(ctx, n, store.NotificationFinish{State: store.NotificationSent}); err != nil {
-			return err
-		}
 		d.obs.NotificationSent(n.Channel, d.now().Sub(event.CreatedAt))
-		return d.history(ctx, n.WarningID, store.EventNotifySent, n.UnitID, note)
+		return together(
+			func() error { return d.finish(ctx, n, store.NotificationFinish{State: store.NotificationSent}) },
+			func() error { return d.history(ctx, n.WarningID, store.EventNotifySent, n.UnitID, note) })
 	}
 	text := scrubTarget(err.Error(), target)
 	if notify.IsPermanent(err) {
@@ -532,24 +619,26 @@ func (d *Dispatcher) deliver(ctx context.Context, n store.Notification) error {
 		wait = min(after, d.opts.MaxBackoff)
 	}
 	note.RetryAt, note.Reason, note.Error = d.now().Add(wait), ReasonRetry, text
-	if err := d.finish(ctx, n, store.NotificationFinish{State: store.NotificationPending, NotBefore: note.RetryAt, Error: text}); err != nil {
-		return err
-	}
 	d.obs.NotificationFailed(n.Channel, false)
 	d.log.Warn("notification failed; retrying", "id", n.ID, "channel", n.Channel, "attempt", n.Attempts, "retry_at", note.RetryAt, "err", text)
-	return d.history(ctx, n.WarningID, store.EventNotifyFailed, n.UnitID, note)
+	return together(
+		func() error {
+			return d.finish(ctx, n, store.NotificationFinish{State: store.NotificationPending, NotBefore: note.RetryAt, Error: text})
+		},
+		func() error { return d.history(ctx, n.WarningID, store.EventNotifyFailed, n.UnitID, note) })
 }
 
 // dead puts a delivery on the dead-letter list.
 func (d *Dispatcher) dead(ctx context.Context, n store.Notification, note NotifyNote, reason, text string) error {
 	note.Reason, note.Error = reason, text
-	if err := d.finish(ctx, n, store.NotificationFinish{State: store.NotificationDead, Error: reason + ": " + text}); err != nil {
-		return err
-	}
 	d.obs.NotificationFailed(n.Channel, true)
 	d.log.Error("notification given up: it is on the dead-letter list", "id", n.ID, "channel", n.Channel, "attempts", n.Attempts,
 		"reason", reason, "err", text)
-	return d.history(ctx, n.WarningID, store.EventNotifyDead, n.UnitID, note)
+	return together(
+		func() error {
+			return d.finish(ctx, n, store.NotificationFinish{State: store.NotificationDead, Error: reason + ": " + text})
+		},
+		func() error { return d.history(ctx, n.WarningID, store.EventNotifyDead, n.UnitID, note) })
 }
 
 // backoff is the wait after the attempt-th failure: Backoff doubled per
@@ -686,7 +775,7 @@ func (d *Dispatcher) ScanUnclaimed(ctx context.Context) (int, error) {
 			if to == "" {
 				to = u.ID
 			}
-			n, err := d.store.EnqueueNotifications(ctx, []store.Notification{{ID: UnclaimedID(w.ID), Kind: store.NotifyUnclaimed,
+			n, err := d.store.EnqueueNotifications(context.WithoutCancel(ctx), []store.Notification{{ID: UnclaimedID(w.ID), Kind: store.NotifyUnclaimed,
 				WarningID: w.ID, UnitID: to, Level: 1, DueAt: w.DueAt, State: store.NotificationPending, NotBefore: now, CreatedAt: now}})
 			if err != nil {
 				return added, err

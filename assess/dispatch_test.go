@@ -395,14 +395,13 @@ func TestDeadWithoutChannelOrContact(t *testing.T) {
 	r.settings(store.NotifySettings{UnitID: "town", Endpoints: []store.NotifyEndpoint{r.webhook()},
 		Contacts: []store.NotifyContact{{ID: "zhang", Name: "张", Channel: store.ChannelSMS, Address: store.Sealed(notifytest.StaffPhone), Always: true},
 			always("hook", store.ChannelWebhook)}})
+	// The hook's first attempt fails; the contact is removed before its retry.
+	r.wh.FailNext(1, notifytest.Fault{Status: 503})
 	w := r.file("town", 1)
-	// The event is expanded, then the hook contact is removed before its
-	// delivery goes out.
-	if _, err := r.svc.Dispatcher.DispatchOnce(r.ctx); err != nil {
-		t.Fatal(err)
-	}
+	r.settle(r.svc.Dispatcher)
 	r.settings(store.NotifySettings{UnitID: "town", Contacts: []store.NotifyContact{{ID: "zhang", Name: "张", Channel: store.ChannelSMS,
 		Address: store.Sealed(notifytest.StaffPhone), Always: true}}})
+	r.clk.Add(time.Minute)
 	r.settle(r.svc.Dispatcher)
 	for id, reason := range map[string]string{"zhang:sms": assess.ReasonNoChannel, "hook:webhook": assess.ReasonNoContact} {
 		d := r.notification(level1ID(w) + ":" + id)
@@ -731,5 +730,33 @@ func TestSendTest(t *testing.T) {
 	}
 	if err := r.svc.Notifications.SendTest(r.ctx, admin, "town", "nobody", ""); code(err) != assess.CodeNotFound {
 		t.Fatalf("an unknown contact: %v", err)
+	}
+}
+
+// Run sends at once when kicked (a submission on this server kicks it),
+// without waiting for its interval, and stops with its context.
+func TestRunSendsWhenKicked(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.settings(store.NotifySettings{UnitID: "town", Endpoints: []store.NotifyEndpoint{r.webhook()},
+		Contacts: []store.NotifyContact{always("hook", store.ChannelWebhook)}})
+	ctx, cancel := context.WithCancel(r.ctx)
+	done := make(chan struct{})
+	go func() { r.svc.Dispatcher.Run(ctx, time.Hour); close(done) }()
+	for i := range 40 {
+		r.file("town", 1)
+		if i%10 == 0 {
+			r.svc.Dispatcher.Kick()
+		}
+	}
+	r.svc.Dispatcher.Kick()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(r.wh.Unique()) < 40 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := len(r.wh.Unique()); n != 40 || len(r.wh.Received()) != 40 {
+		t.Fatalf("%d of 40 delivered, %d requests", n, len(r.wh.Received()))
 	}
 }

@@ -116,7 +116,10 @@ type NotificationCount struct {
 type OutboxStore interface {
 	// EnqueueNotifications adds the notifications whose id is new and
 	// leaves the others as they are (idempotent); it returns how many were
-	// added. ErrNotFound: an unknown unit.
+	// added. A notification may be added already leased (LeaseOwner,
+	// LeaseUntil, Attempts): a dispatcher that expands an event into
+	// deliveries sends them itself at once, and no other server takes them
+	// before the lease runs out. ErrNotFound: an unknown unit.
 	EnqueueNotifications(ctx context.Context, ns []Notification) (int, error)
 	// ClaimNotifications leases up to limit pending notifications due at
 	// now (NotBefore reached, no live lease) to owner until leaseUntil,

@@ -49,7 +49,7 @@ func (db *DB) enqueue(ctx context.Context, ns ...store.Notification) (int, error
 			n.State = store.NotificationPending
 		}
 		n.DueAt, n.NotBefore, n.CreatedAt = store.Millis(n.DueAt), store.Millis(n.NotBefore), store.Millis(n.CreatedAt)
-		n.UpdatedAt, n.LeaseOwner, n.LeaseUntil, n.SentAt = n.CreatedAt, "", time.Time{}, time.Time{}
+		n.UpdatedAt, n.LeaseUntil, n.SentAt = n.CreatedAt, store.Millis(n.LeaseUntil), time.Time{}
 		_, err := db.c[cNotifications].InsertOne(ctx, notificationDoc{Key: n.ID, Notification: n})
 		switch {
 		case err == nil:

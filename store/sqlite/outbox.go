@@ -42,7 +42,7 @@ func (w *wtx) enqueue(ns ...store.Notification) (int, error) {
 		}
 		res, err := w.exec("INSERT OR IGNORE INTO notifications("+notificationCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			n.ID, n.Kind, n.WarningID, n.UnitID, n.UnitPath, n.Level, ms(store.Millis(n.DueAt)), n.ParentID, n.ContactID, n.Channel,
-			string(n.State), ms(store.Millis(n.NotBefore)), n.Attempts, "", 0, n.LastError, ms(store.Millis(n.CreatedAt)),
+			string(n.State), ms(store.Millis(n.NotBefore)), n.Attempts, n.LeaseOwner, ms(store.Millis(n.LeaseUntil)), n.LastError, ms(store.Millis(n.CreatedAt)),
 			ms(store.Millis(n.CreatedAt)), 0)
 		if err != nil {
 			return added, mapErr(err)

@@ -240,3 +240,31 @@ func testOutboxRequeue(t *testing.T, s store.Store) {
 	_, err = s.RequeueNotification(ctx, "d1", at(time.Hour))
 	wantErr(t, err, store.ErrInvalidTransition)
 }
+
+// testOutboxEnqueueLeased: a notification added with a lease is its
+// owner's to finish, and no one else's to claim until the lease runs out.
+func testOutboxEnqueueLeased(t *testing.T, s store.Store) {
+	tree(t, s)
+	n := store.Notification{ID: "d1", Kind: store.NotifyDelivery, UnitID: "class1", ParentID: "p", ContactID: "c", Channel: "webhook",
+		Level: 1, NotBefore: T0, CreatedAt: T0, LeaseOwner: "s1", LeaseUntil: at(time.Minute), Attempts: 1}
+	_, err := s.EnqueueNotifications(ctx, []store.Notification{n})
+	must(t, err)
+	got, err := s.GetNotification(ctx, "d1")
+	must(t, err)
+	if got.LeaseOwner != "s1" || !got.LeaseUntil.Equal(at(time.Minute)) || got.Attempts != 1 || got.State != store.NotificationPending {
+		t.Fatalf("enqueued leased: %+v", got)
+	}
+	if c, _ := s.ClaimNotifications(ctx, "s2", at(30*time.Second), at(time.Hour), 10); len(c) != 0 {
+		t.Fatalf("claimed under another's lease: %+v", c)
+	}
+	_, err = s.FinishNotification(ctx, "d1", "s2", store.NotificationFinish{State: store.NotificationSent, At: at(time.Second)})
+	wantErr(t, err, store.ErrLeaseHeld)
+	// The owner died: after the lease another server takes it.
+	c, err := s.ClaimNotifications(ctx, "s2", at(time.Minute), at(time.Hour), 10)
+	must(t, err)
+	if len(c) != 1 || c[0].Attempts != 2 || c[0].LeaseOwner != "s2" {
+		t.Fatalf("claimed after the lease: %+v", c)
+	}
+	_, err = s.FinishNotification(ctx, "d1", "s1", store.NotificationFinish{State: store.NotificationSent, At: at(time.Minute)})
+	wantErr(t, err, store.ErrLeaseHeld)
+}

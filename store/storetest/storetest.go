@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"OutboxDelivery", testOutboxDelivery},
 		{"OutboxClaimRace", testOutboxClaimRace},
 		{"OutboxRequeue", testOutboxRequeue},
+		{"OutboxEnqueueLeased", testOutboxEnqueueLeased},
 		{"NotifySettings", testNotifySettings},
 		{"AppendWarningEvent", testAppendWarningEvent},
 		{"Results", testResults},
