@@ -23,6 +23,7 @@ const (
 // notifyFlags are the settings of the notification dispatcher (issue 16).
 type notifyFlags struct {
 	poll, scan, backoff, maxBackoff   *time.Duration
+	lease, sendTimeout                *time.Duration
 	maxAttempts                       *int
 	weComURL, dingTalkURL             *string
 	smsEndpoint, smsSign, smsTemplate *string
@@ -37,6 +38,9 @@ func addNotifyFlags(env *envDefaults) notifyFlags {
 		poll:        env.Duration("notify-poll", time.Second, "look at the notification outbox this often (a warning filed on this server is sent at once)"),
 		scan:        env.Duration("notify-unclaimed-scan", 30*time.Second, "look for level-1 entries left unclaimed (to tell the parent unit) this often"),
 		backoff:     env.Duration("notify-backoff", def.Backoff, "wait before a failed notification's first retry; doubled each time"),
+		sendTimeout: env.Duration("notify-send-timeout", def.SendTimeout, "longest wait for a channel to accept one message"),
+		lease: env.Duration("notify-lease", def.Lease,
+			"how long a server holds a notification it is sending; after a crash another (or the restarted one) sends it once this has passed"),
 		maxBackoff:  env.Duration("notify-max-backoff", def.MaxBackoff, "longest wait between retries of a notification"),
 		maxAttempts: env.Int("notify-max-attempts", def.MaxAttempts, "attempts before a notification goes to the dead-letter list"),
 		weComURL:    env.String("notify-wecom-url", notify.DefaultWeComURL, "WeCom group robots' endpoint (a stand-in for tests)"),
@@ -61,6 +65,12 @@ func (n notifyFlags) apply(cfg *serveConfig) error {
 	if *n.poll <= 0 || *n.scan <= 0 || *n.backoff <= 0 || *n.maxBackoff < *n.backoff || *n.maxAttempts < 1 {
 		return usagef("--notify-poll, --notify-unclaimed-scan and --notify-backoff must be positive, --notify-max-backoff at least the backoff, --notify-max-attempts at least 1")
 	}
+	// A send may take SendTimeout; a lease shorter than that would let a
+	// second server send what the first is still sending.
+	if *n.sendTimeout <= 0 || *n.lease < 2**n.sendTimeout {
+		return usagef("--notify-send-timeout must be positive and --notify-lease at least twice as long")
+	}
+	o.Lease, o.SendTimeout = *n.lease, *n.sendTimeout
 	cfg.notifyPoll, cfg.notifyScan = *n.poll, *n.scan
 	o.Backoff, o.MaxBackoff, o.MaxAttempts = *n.backoff, *n.maxBackoff, *n.maxAttempts
 	o.PublicURL = cfg.api.PublicURL
