@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -286,8 +287,18 @@ func (n notifyAPI) dead(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"notifications": views, "next": next})
 }
 
+// notificationID is the id in the path, which holds ':' (warning:<id>:
+// level1:<contact>:<channel>) that a client may have escaped.
+func notificationID(c *fiber.Ctx) string {
+	id := c.Params("id")
+	if u, err := url.PathUnescape(id); err == nil {
+		return u
+	}
+	return id
+}
+
 func (n notifyAPI) retry(c *fiber.Ctx) error {
-	got, err := n.notes.Retry(c.UserContext(), principalOf(c), c.Params("id"), c.IP())
+	got, err := n.notes.Retry(c.UserContext(), principalOf(c), notificationID(c), c.IP())
 	if err != nil {
 		return err
 	}

@@ -378,7 +378,7 @@ func TestDeadLettersAndRetry(t *testing.T) {
 		t.Fatalf("after the retry: %+v", got)
 	}
 	h = r.history(w)
-	if len(h[store.EventNotifyRequeued]) != 1 || len(h[store.EventNotifySent]) != 1 {
+	if len(h[store.EventNotifyRequeued]) != 1 || h[store.EventNotifyRequeued][0].ContactName != "ding" || len(h[store.EventNotifySent]) != 1 {
 		t.Fatalf("history after the retry %+v", h)
 	}
 	audit, _, err := r.st.ListAudit(r.ctx, store.AuditFilter{Action: "notification_retry"}, store.Page{})

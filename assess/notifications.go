@@ -342,6 +342,10 @@ func (ns *Notifications) Retry(ctx context.Context, p *Principal, id, ip string)
 	ns.auditAction(ctx, auditBy(p, "notification_retry", "notification", n.ID, n.UnitPath, ip, n.Channel))
 	if n.WarningID != "" {
 		note := NotifyNote{Channel: n.Channel, Contact: n.ContactID, Level: n.Level, SettingsUnit: n.UnitID}
+		if s, err := ns.store.GetNotifySettings(ctx, n.UnitID); err == nil {
+			c, _ := s.Contact(n.ContactID)
+			note.ContactName = c.Name
+		}
 		if err := ns.store.AppendWarningEvent(ctx, n.WarningID, store.WarningEvent{At: ns.now(), ActorID: p.StaffID,
 			Kind: store.EventNotifyRequeued, UnitID: n.UnitID, Note: note.String()}); err != nil && !errors.Is(err, store.ErrNotFound) {
 			ns.log.Warn("history of a retried notification", "id", n.ID, "err", err)
