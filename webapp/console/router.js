@@ -16,6 +16,8 @@ const routes = [
   { path: '/admin/units', name: 'units', component: () => import('./views/Units.vue'), meta: { section: 'admin' } },
   { path: '/admin/staff', name: 'staff', component: () => import('./views/Staff.vue'), meta: { section: 'admin' } },
   { path: '/admin/audit', name: 'audit', component: () => import('./views/Audit.vue'), meta: { section: 'admin' } },
+  { path: '/admin/notify', name: 'notify', component: () => import('./views/NotifySettings.vue'), meta: { section: 'admin' } },
+  { path: '/admin/notifications', name: 'dead-letters', component: () => import('./views/DeadLetters.vue'), meta: { section: 'admin' } },
   { path: '/instruments', name: 'instruments', component: () => import('./views/Instruments.vue'), meta: { section: 'instruments' } },
   { path: '/instruments/edit', name: 'instrument-editor', component: () => import('./views/InstrumentEditor.vue'), meta: { section: 'instruments' } },
   { path: '/:rest(.*)*', redirect: '/' },

@@ -1,6 +1,6 @@
 export default {
   app: { name: 'Xinling', logout: 'Sign out', otherLocale: '中文' },
-  nav: { label: 'Main navigation', queue: 'Warning queue', referrals: 'Referrals', campaigns: 'Screenings', stats: 'Monthly statistics', instruments: 'Instruments', units: 'Org units', staff: 'Staff', audit: 'Audit log', bookings: 'Bookings' },
+  nav: { label: 'Main navigation', queue: 'Warning queue', referrals: 'Referrals', campaigns: 'Screenings', stats: 'Monthly statistics', instruments: 'Instruments', units: 'Org units', staff: 'Staff', audit: 'Audit log', bookings: 'Bookings', notify: 'Duty & notifications', deadLetters: 'Failed notifications' },
   role: { admin: 'Administrator', counsellor: 'Counsellor', school_psychologist: 'School psychologist', teacher: 'Teacher', viewer: 'Viewer' },
   common: { back: 'Back', cancel: 'Cancel', confirm: 'OK', edit: 'Edit', more: 'Load more', no: 'No', yes: 'Yes', none: 'Nothing yet', save: 'Save', saved: 'Saved', search: 'Search' },
   errors: {
@@ -35,7 +35,7 @@ export default {
     referTarget: 'Refer to', referSend: 'Refer', referRequired: 'Choose a unit and add a note.',
     dialog: { following_up: 'Start following up', closed: 'Close', release: 'Release', open: 'Reopen' },
   },
-  event: { created: 'Raised', merged: 'New result merged', claimed: 'Claimed', assigned: 'Assigned', transition: 'State change', escalated: 'Escalated (overdue)', referred: 'Referred', callback: 'Call-back requested' },
+  event: { created: 'Raised', merged: 'New result merged', claimed: 'Claimed', assigned: 'Assigned', transition: 'State change', escalated: 'Escalated (overdue)', referred: 'Referred', callback: 'Call-back requested', notify_planned: 'Notification', notify_sent: 'Notification delivered', notify_failed: 'Notification failed', notify_dead: 'Notification given up', notify_requeued: 'Notification sent again' },
   outcome: {
     no_risk: 'No risk found', counselled: 'Counselled', referred_medical: 'Referred for medical care', crisis_intervened: 'Crisis intervention',
     unreachable: 'Unreachable', declined: 'Declined', duplicate: 'Duplicate',
@@ -131,5 +131,36 @@ export default {
     dryRun: 'Dry run', apply: 'Apply the rescore', rescoreApplied: 'Rescored; {n} new warnings', considered: 'Results considered', unchanged: 'Unchanged',
     scoreChanged: 'Score changed', bandChanged: 'Band changed', warningRaised: 'Warnings raised', warningForReview: 'Warnings for review',
     states: { new: 'Not saved', draft: 'Draft', published: 'Published', retired: 'Retired', builtin: 'Built-in' },
+  },
+  notify: {
+    title: 'Duty and notifications', unit: 'Unit', own: "This unit's settings", inherited: 'This unit has no settings of its own and follows those of “{unit}”. Saving gives it its own.', none: 'Neither this unit nor any above it has notification settings: level-1 warnings only appear in the console queue.',
+    endpoints: 'Group robots and integration', endpointHelp: 'Keys and addresses are stored encrypted and never shown again; leave a field empty to keep what is saved.',
+    enabled: 'On', address: { wecom: 'Robot key (or webhook URL)', dingtalk: 'Robot access token (or webhook URL)', webhook: 'Receiver URL (https)' },
+    secret: { dingtalk: 'Signing secret (SEC…)', webhook: 'Signing secret (16 characters or more)' },
+    isSet: 'Set (leave empty to keep)', notSet: 'Not set', hint: 'Now: {hint}',
+    contacts: 'On-duty schedule', contactsHelp: 'Who is told, on which channel, at which hours (China Standard Time). Robot channels post to this unit\'s robot.',
+    addContact: 'Add a contact', remove: 'Remove', contactName: 'Name or group', channel: 'Channel', contactAddress: 'Mobile or e-mail', language: 'Language',
+    always: 'Always', never: 'Off duty', everyDay: 'Every day', daySep: ', ', windowSep: '; ', dayRange: '{from}–{to}', hours: 'Hours', addWindow: 'Add hours', from: 'From', to: 'To',
+    days: { 1: 'Mon', 2: 'Tue', 3: 'Wed', 4: 'Thu', 5: 'Fri', 6: 'Sat', 7: 'Sun' },
+    channels: { wecom: 'WeCom group robot', dingtalk: 'DingTalk group robot', webhook: 'Webhook', sms: 'SMS', email: 'E-mail' },
+    channelOff: 'This server has no {channel} configured: notifications on it will go to the failed list.',
+    policy: 'Level 2 and 3 warnings', levels23: { immediate: 'At once in working hours, otherwise in the digest', digest: 'Only in digests' },
+    workHours: 'Working hours', digestAt: 'Digest times', addDigest: 'Add a digest time', level1Note: 'Level-1 warnings are always told at once, at any hour.',
+    unclaimedAfter: 'Tell the parent unit\'s on-duty staff when a level-1 warning is unclaimed for', minutes: 'minutes',
+    save: 'Save settings', saved: 'Notification settings saved', test: 'Send a test', testSent: 'Test message sent', testNeedsSave: 'Save the settings first.',
+    dead: 'Failed notifications', deadHelp: 'Notifications that were refused, or failed every retry. Fix the settings, then send again.', retry: 'Send again', retried: 'Queued to send again',
+    deadEmpty: 'No failed notifications', entry: 'Warning', contact: 'Contact', attempts: 'Attempts', lastError: 'Last error', updated: 'Time', level: 'Level',
+    reasons: {
+      permanent: 'Refused (a wrong key or signature, for example)', exhausted: 'Failed every retry', channel_missing: 'Channel not configured on the server',
+      contact_removed: 'Contact removed from the schedule', endpoint_missing: "The unit's robot or webhook was removed", retry: 'Failed for now',
+    },
+    history: {
+      planned: { event: '{n} on-duty contact(s) told', unclaimed: 'Unclaimed level-1 warning: {n} on-duty contact(s) of the parent unit told' },
+      deferred: 'Level 2/3: will be in the digest at {time}',
+      none: { no_settings: 'No notification settings: nobody was told', nobody_on_duty: 'Nobody on duty: nobody was told', claimed: 'Claimed meanwhile: the parent unit was not told', nothing_waiting: 'Nothing waiting' },
+      sent: 'Told {who} by {channel}', failed: 'Telling {who} by {channel} failed (attempt {attempt}); retrying at {time}',
+      dead: 'Gave up telling {who} by {channel}: {reason}', requeued: 'An administrator sent it to {who} ({channel}) again',
+    },
+    notifications: 'Notifications', deliveries: 'Deliveries', state: { pending: 'Sending', sent: 'Delivered', dead: 'Failed' },
   },
 }

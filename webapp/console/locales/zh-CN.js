@@ -1,6 +1,6 @@
 export default {
   app: { name: '心灵', logout: '退出登录', otherLocale: 'English' },
-  nav: { label: '主导航', queue: '预警队列', referrals: '转介', campaigns: '筛查活动', stats: '月度统计', instruments: '量表目录', units: '组织机构', staff: '工作人员', audit: '审计日志', bookings: '咨询预约' },
+  nav: { label: '主导航', queue: '预警队列', referrals: '转介', campaigns: '筛查活动', stats: '月度统计', instruments: '量表目录', units: '组织机构', staff: '工作人员', audit: '审计日志', bookings: '咨询预约', notify: '值班与通知', deadLetters: '通知失败' },
   role: { admin: '管理员', counsellor: '心理咨询师', school_psychologist: '学校心理老师', teacher: '班主任', viewer: '查看者' },
   common: { back: '返回', cancel: '取消', confirm: '确定', edit: '编辑', more: '加载更多', no: '否', yes: '是', none: '暂无记录', save: '保存', saved: '已保存', search: '查询' },
   errors: {
@@ -35,7 +35,7 @@ export default {
     referTarget: '转介给', referSend: '确认转介', referRequired: '请选择转介单位并填写说明。',
     dialog: { following_up: '开始跟进', closed: '结案', release: '退回队列', open: '重新打开' },
   },
-  event: { created: '产生预警', merged: '合并新的结果', claimed: '认领', assigned: '指派', transition: '状态变更', escalated: '超时上报', referred: '转介', callback: '请求回电' },
+  event: { created: '产生预警', merged: '合并新的结果', claimed: '认领', assigned: '指派', transition: '状态变更', escalated: '超时上报', referred: '转介', callback: '请求回电', notify_planned: '通知', notify_sent: '通知送达', notify_failed: '通知失败', notify_dead: '通知放弃', notify_requeued: '重新发送通知' },
   outcome: {
     no_risk: '评估后无风险', counselled: '已辅导', referred_medical: '转介医疗机构', crisis_intervened: '已危机干预',
     unreachable: '无法联系', declined: '本人拒绝', duplicate: '重复预警',
@@ -131,5 +131,36 @@ export default {
     dryRun: '试运行', apply: '应用重新计分', rescoreApplied: '已重新计分，新增 {n} 条预警', considered: '涉及结果', unchanged: '无变化',
     scoreChanged: '分数变化', bandChanged: '分段变化', warningRaised: '新触发预警', warningForReview: '需复核的预警',
     states: { new: '未保存', draft: '草稿', published: '已发布', retired: '已停用', builtin: '内置' },
+  },
+  notify: {
+    title: '值班与通知', unit: '单位', own: '本单位的设置', inherited: '本单位没有自己的设置，正在沿用「{unit}」的设置。保存后本单位将使用自己的设置。', none: '本单位及上级都没有通知设置：一级预警只会出现在工作台队列里。',
+    endpoints: '群机器人与对接接口', endpointHelp: '密钥和地址保存后加密存放，不再显示；不修改时留空即可保留原值。',
+    enabled: '启用', address: { wecom: '机器人 Key（或 Webhook 地址）', dingtalk: '机器人 Access Token（或 Webhook 地址）', webhook: '接收地址（https）' },
+    secret: { dingtalk: '加签密钥（SEC…）', webhook: '签名密钥（至少 16 位）' },
+    isSet: '已设置（留空保留）', notSet: '未设置', hint: '当前：{hint}',
+    contacts: '值班表', contactsHelp: '谁、通过哪个渠道、在什么时间接收通知（北京时间）。群机器人渠道的消息发到本单位的机器人。',
+    addContact: '添加值班人员', remove: '删除', contactName: '姓名或群名', channel: '渠道', contactAddress: '手机号或邮箱', language: '消息语言',
+    always: '全天候', never: '不在班', everyDay: '每天', daySep: '、', windowSep: '；', dayRange: '{from}至{to}', hours: '值班时间', addWindow: '添加时段', from: '开始', to: '结束',
+    days: { 1: '周一', 2: '周二', 3: '周三', 4: '周四', 5: '周五', 6: '周六', 7: '周日' },
+    channels: { wecom: '企业微信群机器人', dingtalk: '钉钉群机器人', webhook: '对接接口（Webhook）', sms: '短信', email: '电子邮件' },
+    channelOff: '本服务器未配置{channel}，此渠道的通知会进入失败列表。',
+    policy: '二、三级预警的通知方式', levels23: { immediate: '工作时间立即通知，其余时间并入汇总', digest: '只在汇总时通知' },
+    workHours: '工作时间', digestAt: '汇总时间', addDigest: '添加汇总时间', level1Note: '一级预警任何时间都立即通知当班人员。',
+    unclaimedAfter: '一级预警多少分钟无人认领时通知上级单位值班人员', minutes: '分钟',
+    save: '保存设置', saved: '通知设置已保存', test: '发送测试', testSent: '测试消息已发出', testNeedsSave: '请先保存再测试。',
+    dead: '通知失败列表', deadHelp: '多次重试仍未送达、或被对方拒绝的通知。修正设置后可重新发送。', retry: '重新发送', retried: '已重新排入发送队列',
+    deadEmpty: '没有发送失败的通知', entry: '预警', contact: '联系人', attempts: '尝试次数', lastError: '最后一次错误', updated: '时间', level: '级别',
+    reasons: {
+      permanent: '对方拒绝（如密钥或签名错误）', exhausted: '多次重试仍失败', channel_missing: '服务器未配置该渠道', contact_removed: '联系人已从值班表删除',
+      endpoint_missing: '单位的机器人或接口已删除', retry: '暂时失败',
+    },
+    history: {
+      planned: { event: '已通知 {n} 位当班人员', unclaimed: '一级预警超时未认领，已通知上级单位 {n} 位当班人员' },
+      deferred: '二、三级预警将并入 {time} 的汇总通知',
+      none: { no_settings: '没有通知设置，未发出通知', nobody_on_duty: '当前无人值班，未发出通知', claimed: '已被认领，不再通知上级单位', nothing_waiting: '没有待处理的预警' },
+      sent: '已通过{channel}通知 {who}', failed: '通过{channel}通知 {who} 失败（第 {attempt} 次），将于 {time} 重试',
+      dead: '通过{channel}通知 {who} 失败，已放弃：{reason}', requeued: '管理员已重新发送给 {who}（{channel}）',
+    },
+    notifications: '通知', deliveries: '送达情况', state: { pending: '发送中', sent: '已送达', dead: '失败' },
   },
 }
