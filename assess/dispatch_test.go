@@ -760,3 +760,43 @@ func TestRunSendsWhenKicked(t *testing.T) {
 		t.Fatalf("%d of 40 delivered, %d requests", n, len(r.wh.Received()))
 	}
 }
+
+// A respondent's call-back request is told to the on-duty contacts at
+// once, whatever the hour and the policy, without the phone number or the
+// note the respondent gave.
+func TestCallbackRequestIsToldAtOnce(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.settings(store.NotifySettings{UnitID: "town", Endpoints: []store.NotifyEndpoint{r.webhook()},
+		Contacts: []store.NotifyContact{always("hook", store.ChannelWebhook)}, Policy: store.NotifyPolicy{Levels23: store.PolicyDigest}})
+	r.clk.Add(12 * time.Hour) // Monday 22:00: outside working hours
+	now := r.clk.Now()
+	sess, err := r.st.CreateSession(r.ctx, store.Session{ID: store.NewID(), UnitID: "town", Instruments: []string{"phq9"}, Consent: true, CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.st.Submit(r.ctx, store.Submission{SessionID: sess.ID, At: now, Results: []store.Result{{ID: store.NewID(), Instrument: "phq9"}}}); err != nil {
+		t.Fatal(err)
+	}
+	c, w, err := r.st.CreateCallback(r.ctx, store.Callback{ID: store.NewID(), SessionID: sess.ID, Phone: store.Sealed(secretPhone),
+		Note: store.Sealed("晚上九点后方便"), PreferredFrom: now, PreferredTo: now.Add(2 * time.Hour), Consent: true, ConsentVersion: "1", CreatedAt: now},
+		store.WarningDraft{ID: store.NewID(), Level: 2, DueAt: now.Add(2 * time.Hour), Reasons: []store.Reason{{Rule: store.CallbackRule, Level: 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle(r.svc.Dispatcher)
+	var kinds []notify.Kind
+	for _, p := range r.wh.Unique() {
+		kinds = append(kinds, p.Kind)
+		if p.Kind == notify.KindCallbackRequested && (!p.DueAt.Equal(w.DueAt.Truncate(time.Second)) || p.Link != "https://xl.example.cn/console/queue/"+w.ID) {
+			t.Errorf("call-back payload %+v", p)
+		}
+	}
+	if !slices.Contains(kinds, notify.KindCallbackRequested) || slices.Contains(kinds, notify.KindWarningNew) {
+		t.Fatalf("told %v: the call-back at once, the level-2 entry in the digest", kinds)
+	}
+	if d := r.notification("callback:" + c.ID + ":hook:webhook"); d.State != store.NotificationSent {
+		t.Fatalf("call-back delivery %+v", d)
+	}
+	r.wh.AssertNoPersonalData(t, secretPhone, "晚上九点", sess.ID)
+}

@@ -188,6 +188,7 @@ func (h *Handoff) RequestCallback(ctx context.Context, sessionID, token string, 
 		return nil, err
 	}
 	h.hub.Publish(w)
+	h.kick() // the on-duty staff are owed a notice of it (store.CallbackNotification)
 	v := myCallback(c)
 	return &v, nil
 }
