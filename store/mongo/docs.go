@@ -154,6 +154,19 @@ func subtree(f bson.D, field, path string) bson.D {
 	return f
 }
 
+// in adds "field is one of vals" when vals is not empty; string-typed
+// values (states, kinds) are stored as plain strings.
+func in[T ~string](f bson.D, field string, vals []T) bson.D {
+	if len(vals) == 0 {
+		return f
+	}
+	a := make(bson.A, len(vals))
+	for i, v := range vals {
+		a[i] = string(v)
+	}
+	return append(f, bson.E{Key: field, Value: bson.D{{Key: "$in", Value: a}}})
+}
+
 func eq(f bson.D, field, v string) bson.D {
 	if v != "" {
 		f = append(f, bson.E{Key: field, Value: v})
@@ -195,13 +208,7 @@ func warningFilter(wf store.WarningFilter, p store.Page) (bson.D, error) {
 	if len(wf.Levels) > 0 {
 		f = append(f, bson.E{Key: fWarning.Level, Value: bson.D{{Key: "$in", Value: wf.Levels}}})
 	}
-	if len(wf.States) > 0 {
-		states := make(bson.A, len(wf.States))
-		for i, s := range wf.States {
-			states[i] = string(s)
-		}
-		f = append(f, bson.E{Key: fWarning.State, Value: bson.D{{Key: "$in", Value: states}}})
-	}
+	f = in(f, fWarning.State, wf.States)
 	f = eq(f, fWarning.AssigneeID, wf.AssigneeID)
 	f = eq(f, fWarning.PersonID, wf.PersonID)
 	if !wf.OverdueAt.IsZero() {

@@ -301,16 +301,7 @@ func (db *DB) GetCallback(ctx context.Context, cid string) (store.Callback, erro
 func (db *DB) ListCallbacks(ctx context.Context, f store.CallbackFilter, p store.Page) ([]store.Callback, string, error) {
 	q := subtree(bson.D{}, fCallback.UnitPath, f.UnitPath)
 	q = eq(eq(q, fCallback.SessionID, f.SessionID), fCallback.PersonID, f.PersonID)
-	if len(f.WarningIDs) > 0 {
-		q = append(q, bson.E{Key: fCallback.WarningID, Value: bson.D{{Key: "$in", Value: f.WarningIDs}}})
-	}
-	if len(f.States) > 0 {
-		states := bson.A{}
-		for _, s := range f.States {
-			states = append(states, string(s))
-		}
-		q = append(q, bson.E{Key: fCallback.State, Value: bson.D{{Key: "$in", Value: states}}})
-	}
+	q = in(in(q, fCallback.WarningID, f.WarningIDs), fCallback.State, f.States)
 	q, err := after(q, fCallback.CreatedAt, p)
 	if err != nil {
 		return nil, "", err
@@ -464,13 +455,7 @@ func (db *DB) GetBooking(ctx context.Context, bid string) (store.Booking, error)
 func (db *DB) ListBookings(ctx context.Context, f store.BookingFilter, p store.Page) ([]store.Booking, string, error) {
 	q := eq(subtree(bson.D{}, fBooking.UnitPath, f.UnitPath), fBooking.UnitID, f.UnitID)
 	q = eq(eq(q, fBooking.SlotID, f.SlotID), fBooking.PersonID, f.PersonID)
-	if len(f.States) > 0 {
-		states := bson.A{}
-		for _, s := range f.States {
-			states = append(states, string(s))
-		}
-		q = append(q, bson.E{Key: fBooking.State, Value: bson.D{{Key: "$in", Value: states}}})
-	}
+	q = in(q, fBooking.State, f.States)
 	q = append(timeRange(q, fBooking.StartsAt, f.From, f.To), unpublished(fBooking.PendingAt))
 	q, err := after(q, fBooking.StartsAt, p)
 	if err != nil {

@@ -1,6 +1,7 @@
 package mongo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -62,13 +63,9 @@ func (db *DB) enqueue(ctx context.Context, ns ...store.Notification) (int, error
 }
 
 // owe enqueues the debt of an entry at its current level
-// (store.WarningNotification): a step of every write that files an entry.
-func (db *DB) owe(ctx context.Context, warningID string, at time.Time) error {
-	w, err := get[warningDoc](ctx, db.c[cWarnings], id(warningID), "warning", warningID)
-	if err != nil {
-		return err
-	}
-	_, err = db.enqueue(ctx, store.WarningNotification(w.Warning, at))
+// (store.WarningNotification): putWarning's last step.
+func (db *DB) owe(ctx context.Context, w store.Warning, at time.Time) error {
+	_, err := db.enqueue(ctx, store.WarningNotification(w, at))
 	return err
 }
 
@@ -172,16 +169,7 @@ func (db *DB) GetNotification(ctx context.Context, nid string) (store.Notificati
 func (db *DB) ListNotifications(ctx context.Context, f store.NotificationFilter, p store.Page) ([]store.Notification, string, error) {
 	q := subtree(bson.D{}, fNotification.UnitPath, f.UnitPath)
 	q = eq(eq(q, fNotification.WarningID, f.WarningID), fNotification.ParentID, f.ParentID)
-	if len(f.Kinds) > 0 {
-		q = append(q, bson.E{Key: fNotification.Kind, Value: bson.D{{Key: "$in", Value: f.Kinds}}})
-	}
-	if len(f.States) > 0 {
-		states := bson.A{}
-		for _, s := range f.States {
-			states = append(states, string(s))
-		}
-		q = append(q, bson.E{Key: fNotification.State, Value: bson.D{{Key: "$in", Value: states}}})
-	}
+	q = in(in(q, fNotification.Kind, f.Kinds), fNotification.State, f.States)
 	q, err := after(q, fNotification.CreatedAt, p)
 	if err != nil {
 		return nil, "", err
@@ -209,17 +197,7 @@ func (db *DB) NotificationCounts(ctx context.Context) ([]store.NotificationCount
 		out = append(out, store.NotificationCount{Kind: r.ID.Kind, Channel: r.ID.Channel, State: store.NotificationState(r.ID.State), Count: r.N})
 	}
 	slices.SortFunc(out, func(a, b store.NotificationCount) int {
-		return cmpStrings(a.Kind+"\x00"+a.Channel+"\x00"+string(a.State), b.Kind+"\x00"+b.Channel+"\x00"+string(b.State))
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.State, b.State))
 	})
 	return out, nil
-}
-
-func cmpStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

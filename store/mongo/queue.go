@@ -242,7 +242,7 @@ func (db *DB) WarningsChangedSince(ctx context.Context, since time.Time, limit i
 // entry that already lists the submission's results (or was opened by its
 // session) is left as it is. Merges are compare-and-swap on the version, so
 // two servers merging into one entry cannot lose either.
-func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submission, at, touch time.Time) (string, error) {
+func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submission, at, touch time.Time) (store.Warning, error) {
 	key := store.WarningKey(s, sub)
 	for i := 0; i < maxCASRetries; i++ {
 		cur, err := get[warningDoc](ctx, db.c[cWarnings], bson.D{{Key: fWarning.Key, Value: key}}, "warning", key)
@@ -256,10 +256,13 @@ func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submiss
 			if mongo.IsDuplicateKeyError(err) {
 				continue // filed meanwhile under this key (or this id): read it
 			}
-			return w.ID, err
+			if err != nil {
+				return store.Warning{}, err
+			}
+			return w, db.owe(ctx, w, at)
 		}
 		if err != nil {
-			return "", err
+			return store.Warning{}, err
 		}
 		if cur.SessionID == s.ID || holdsAny(cur.ResultIDs, sub.Results) {
 			// Written before a crash: a late finish moves UpdatedAt (not the
@@ -267,10 +270,12 @@ func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submiss
 			if touch.After(cur.UpdatedAt) {
 				if _, err := db.c[cWarnings].UpdateOne(ctx, bson.D{{Key: fID, Value: cur.Key}, {Key: fWarning.UpdatedAt, Value: bson.D{{Key: "$lt", Value: store.Millis(touch)}}}},
 					bson.D{{Key: "$set", Value: bson.D{{Key: fWarning.UpdatedAt, Value: store.Millis(touch)}}}}); err != nil {
-					return "", err
+					return store.Warning{}, err
 				}
+				cur.UpdatedAt = store.Millis(touch)
 			}
-			return cur.Key, nil
+			// The debt may be what a crash left unwritten.
+			return cur.Warning, db.owe(ctx, cur.Warning, at)
 		}
 		w := cur.Warning
 		w.History = append(w.History, store.MergeWarning(&w, s, sub, at))
@@ -281,13 +286,13 @@ func (db *DB) putWarning(ctx context.Context, s store.Session, sub store.Submiss
 		res, err := db.fencedReplace(ctx, cWarnings, cur.Key, version(cur.Version), bson.D{{Key: fID, Value: cur.Key}, {Key: fVersion, Value: cur.Version}},
 			warningDoc{Key: cur.Key, Warning: w, PendingReferral: cur.PendingReferral})
 		if err != nil {
-			return "", mapErr(err)
+			return store.Warning{}, mapErr(err)
 		}
 		if res.MatchedCount == 1 {
-			return cur.Key, nil
+			return w, db.owe(ctx, w, at)
 		}
 	}
-	return "", fmt.Errorf("%w: queue entry %s is too contended", store.ErrConflict, key)
+	return store.Warning{}, fmt.Errorf("%w: queue entry %s is too contended", store.ErrConflict, key)
 }
 
 func holdsAny(ids []string, results []store.Result) bool {

@@ -99,15 +99,13 @@ func (db *DB) finishSubmit(ctx context.Context, s sessionDoc, touch time.Time) (
 	warningID := ""
 	if p.Warning != nil {
 		sub := store.Submission{SessionID: s.Key, At: p.At, Results: p.Results, Warning: p.Warning}
-		var err error
-		if warningID, err = db.putWarning(ctx, s.Session, sub, p.At, touch); err != nil {
+		// The entry and its debt to the on-duty staff: a retry or the
+		// finisher writes them if a crash came first.
+		w, err := db.putWarning(ctx, s.Session, sub, p.At, touch)
+		if err != nil {
 			return store.SubmitOutcome{}, err
 		}
-		// The debt to the on-duty staff, in the same sequence: a retry or
-		// the finisher writes it if a crash came first.
-		if err := db.owe(ctx, warningID, p.At); err != nil {
-			return store.SubmitOutcome{}, err
-		}
+		warningID = w.ID
 	}
 	if err := db.step(stepSubmitWarning); err != nil {
 		return store.SubmitOutcome{}, err
@@ -218,18 +216,11 @@ func (db *DB) finishRescore(ctx context.Context, old resultDoc, touch time.Time)
 			return store.Result{}, nil, err
 		}
 		sub := store.Submission{SessionID: s.Key, At: p.At, Results: []store.Result{p.Result}, Warning: p.Warning}
-		wid, err := db.putWarning(ctx, s.Session, sub, p.At, touch)
+		w, err := db.putWarning(ctx, s.Session, sub, p.At, touch)
 		if err != nil {
 			return store.Result{}, nil, err
 		}
-		if err := db.owe(ctx, wid, p.At); err != nil {
-			return store.Result{}, nil, err
-		}
-		w, err := get[warningDoc](ctx, db.c[cWarnings], id(wid), "warning", wid)
-		if err != nil {
-			return store.Result{}, nil, err
-		}
-		outW = &w.Warning
+		outW = &w
 	}
 	if err := db.step(stepRescoreWarning); err != nil {
 		return store.Result{}, nil, err

@@ -165,28 +165,13 @@ func (db *DB) GetCallback(ctx context.Context, id string) (store.Callback, error
 }
 
 // in adds "col IN (...)" for a non-empty list.
-func (w *where) in(col string, vals []string) {
-	if len(vals) == 0 {
-		return
-	}
-	args := make([]any, len(vals))
-	for i, v := range vals {
-		args[i] = v
-	}
-	w.add(col+" IN ("+placeholders(len(args))+")", args...)
-}
-
 func (db *DB) ListCallbacks(ctx context.Context, f store.CallbackFilter, p store.Page) ([]store.Callback, string, error) {
 	var w where
 	w.subtree("unit_path", f.UnitPath)
 	w.eq("session_id", f.SessionID)
 	w.eq("person_id", f.PersonID)
-	w.in("warning_id", f.WarningIDs)
-	states := make([]string, len(f.States))
-	for i, s := range f.States {
-		states[i] = string(s)
-	}
-	w.in("state", states)
+	in(&w, "warning_id", f.WarningIDs)
+	in(&w, "state", f.States)
 	if err := w.after("created_at", "id", p); err != nil {
 		return nil, "", err
 	}
@@ -380,11 +365,7 @@ func (db *DB) ListBookings(ctx context.Context, f store.BookingFilter, p store.P
 	w.eq("unit_id", f.UnitID)
 	w.eq("slot_id", f.SlotID)
 	w.eq("person_id", f.PersonID)
-	states := make([]string, len(f.States))
-	for i, s := range f.States {
-		states[i] = string(s)
-	}
-	w.in("state", states)
+	in(&w, "state", f.States)
 	w.timeRange("starts_at", f.From, f.To)
 	if err := w.after("starts_at", "id", p); err != nil {
 		return nil, "", err

@@ -86,6 +86,18 @@ func (w *where) subtree(col, path string) {
 	}
 }
 
+// in adds "col is one of vals" when vals is not empty.
+func in[T ~string](w *where, col string, vals []T) {
+	if len(vals) == 0 {
+		return
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = string(v)
+	}
+	w.add(col+" IN ("+placeholders(len(args))+")", args...)
+}
+
 func (w *where) eq(col string, v string) {
 	if v != "" {
 		w.add(col+" = ?", v)

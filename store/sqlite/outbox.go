@@ -55,13 +55,10 @@ func (w *wtx) enqueue(ns ...store.Notification) (int, error) {
 }
 
 // owe enqueues the debt of an entry at its current level (see
-// store.WarningNotification).
-func (w *wtx) owe(warningID string, at time.Time) error {
-	v, err := w.loadWarning("id", warningID)
-	if err != nil {
-		return err
-	}
-	_, err = w.enqueue(store.WarningNotification(v, at))
+// store.WarningNotification): putWarning's last step, so no write files an
+// entry without it.
+func (w *wtx) owe(v store.Warning, at time.Time) error {
+	_, err := w.enqueue(store.WarningNotification(v, at))
 	return err
 }
 
@@ -185,20 +182,8 @@ func (db *DB) ListNotifications(ctx context.Context, f store.NotificationFilter,
 	w.subtree("unit_path", f.UnitPath)
 	w.eq("warning_id", f.WarningID)
 	w.eq("parent_id", f.ParentID)
-	if len(f.Kinds) > 0 {
-		args := make([]any, len(f.Kinds))
-		for i, k := range f.Kinds {
-			args[i] = k
-		}
-		w.add("kind IN ("+placeholders(len(args))+")", args...)
-	}
-	if len(f.States) > 0 {
-		args := make([]any, len(f.States))
-		for i, s := range f.States {
-			args[i] = string(s)
-		}
-		w.add("state IN ("+placeholders(len(args))+")", args...)
-	}
+	in(&w, "kind", f.Kinds)
+	in(&w, "state", f.States)
 	if err := w.after("created_at", "id", p); err != nil {
 		return nil, "", err
 	}

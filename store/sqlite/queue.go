@@ -113,13 +113,7 @@ func (db *DB) ListWarnings(ctx context.Context, f store.WarningFilter, p store.P
 		}
 		w.add("level IN ("+placeholders(len(args))+")", args...)
 	}
-	if len(f.States) > 0 {
-		args := make([]any, len(f.States))
-		for i, s := range f.States {
-			args[i] = string(s)
-		}
-		w.add("state IN ("+placeholders(len(args))+")", args...)
-	}
+	in(&w, "state", f.States)
 	w.eq("assignee_id", f.AssigneeID)
 	w.eq("person_id", f.PersonID)
 	if !f.OverdueAt.IsZero() {

@@ -343,9 +343,6 @@ func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOut
 			if warningID, err = w.putWarning(s, sub, at); err != nil {
 				return err
 			}
-			if err := w.owe(warningID, at); err != nil {
-				return err
-			}
 			wr, err := w.loadWarning("id", warningID)
 			if err != nil {
 				return err
@@ -405,9 +402,6 @@ func (db *DB) RescoreResult(ctx context.Context, rs store.Rescore) (store.Result
 		if err != nil {
 			return err
 		}
-		if err := w.owe(id, at); err != nil {
-			return err
-		}
 		wr, err := w.loadWarning("id", id)
 		outW = &wr
 		return err
@@ -442,7 +436,10 @@ func (w *wtx) putWarning(s store.Session, sub store.Submission, at time.Time) (s
 		if err != nil {
 			return "", mapErr(err)
 		}
-		return v.ID, w.event(v.ID, store.WarningEvent{At: at, Kind: store.EventCreated, To: store.WarningOpen})
+		if err := w.event(v.ID, store.WarningEvent{At: at, Kind: store.EventCreated, To: store.WarningOpen}); err != nil {
+			return "", err
+		}
+		return v.ID, w.owe(v, at)
 	case err != nil:
 		return "", err
 	}
@@ -452,7 +449,10 @@ func (w *wtx) putWarning(s store.Session, sub store.Submission, at time.Time) (s
 	if err != nil {
 		return "", err
 	}
-	return cur.ID, w.event(cur.ID, ev)
+	if err := w.event(cur.ID, ev); err != nil {
+		return "", err
+	}
+	return cur.ID, w.owe(cur, at)
 }
 
 func (w *wtx) loadSubmission(sessionID, warningID string, out *store.SubmitOutcome) error {
