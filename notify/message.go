@@ -81,7 +81,7 @@ type Message struct {
 	// Count is the number of entries a digest counts; 0 otherwise.
 	Count int
 	// Link is the console URL of the entry or the queue, for example
-	// https://host/console/#/queue/<opaque entry id>: an absolute http(s)
+	// https://host/console/queue/<opaque entry id>: an absolute http(s)
 	// URL without user information, at most 512 bytes, that names the
 	// entry by an opaque id only.
 	Link string

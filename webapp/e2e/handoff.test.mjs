@@ -3,27 +3,74 @@
 // station's counsellor claims the entry and sees the preferred time and the
 // number, and records the call. The station publishes a consultation time,
 // the resident books it from the result page, and the station sees the
-// booking with the number. (The on-duty notification is another journey's.)
+// booking with the number. All along, the station's on-duty WeCom group (a
+// stand-in for qyapi.weixin.qq.com) is told of the level-1 entry and of the
+// call-back request, and nothing it receives names the resident, the
+// number, the note, an answer or a score.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
 import { startServer, launchBrowser, shot } from './harness.mjs'
 import { phone, assertAccessible, tapOption, item } from './h5.mjs'
 import { signIn, axe, field, Client } from './console-helpers.mjs'
 
-let server, browser
+const ROBOT_KEY = 'e2e-station-duty-group-key'
+
+// startWeCom stands in for WeCom's group-robot endpoint: it keeps every
+// request and answers as WeCom does, errcode 0 for the station's key.
+function startWeCom() {
+  const received = []
+  const srv = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => (body += c))
+    req.on('end', () => {
+      const url = new URL(req.url, 'http://stand-in')
+      received.push({ method: req.method, key: url.searchParams.get('key'), body })
+      const ok = url.searchParams.get('key') === ROBOT_KEY
+      res.writeHead(200, { 'Content-Type': 'application/json' })
+      res.end(JSON.stringify(ok ? { errcode: 0, errmsg: 'ok' } : { errcode: 93000, errmsg: 'invalid webhook url' }))
+    })
+  })
+  return new Promise((resolve) =>
+    srv.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${srv.address().port}/cgi-bin/webhook/send`, received, close: () => srv.close() }),
+    ),
+  )
+}
+
+async function waitFor(fn, what, ms = 15_000) {
+  const deadline = Date.now() + ms
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+let server, browser, wecom
 before(async () => {
+  wecom = await startWeCom()
   // Anonymous self-tests file their warnings at the station.
-  server = await startServer({ XINLING_SELF_TEST_UNIT: 'demo-station' })
+  server = await startServer({ XINLING_SELF_TEST_UNIT: 'demo-station', XINLING_NOTIFY_WECOM_URL: wecom.url })
   browser = await launchBrowser()
 })
 after(async () => {
   await browser?.close()
   await server?.stop()
+  wecom?.close()
 })
 
 const pad = (n) => String(n).padStart(2, '0')
 
 test('call-back from the crisis screen, then a booking the station sees', async () => {
+  // 0. The station's on-duty schedule: its WeCom duty group, at any hour.
+  const admin = new Client(server.base)
+  await admin.login('demo-admin', server.accounts['demo-admin'])
+  await admin.call('PUT', '/units/demo-station/notify-settings', {
+    version: 0,
+    endpoints: [{ channel: 'wecom', address: ROBOT_KEY }],
+    contacts: [{ id: 'duty-group', name: '驿站值班群', channel: 'wecom', locale: 'zh-CN', always: true }],
+  })
+
   // 1. The resident: PHQ-9, item 9 "several days", the crisis screen.
   const { context, page } = await phone(browser)
   await page.goto(`${server.base}/m/consent?instrument=phq9`)
@@ -55,7 +102,25 @@ test('call-back from the crisis screen, then a booking the station sees', async 
   await shot(page, 'handoff-02-callback-sent')
   await assertAccessible(page, 'call-back sent')
 
-  // 2. The counsellor claims the entry and sees 回电请求 with the time.
+  // The duty group heard of the level-1 entry and of the call-back request,
+  // in words, with a link to the console entry and nothing personal.
+  const texts = () => wecom.received.map((r) => JSON.parse(r.body).text?.content || '')
+  await waitFor(() => texts().some((t) => /一级预警/.test(t)) && texts().some((t) => /回访请求/.test(t)), 'the duty group to be told twice')
+  for (const r of wecom.received) {
+    assert.equal(r.method, 'POST')
+    assert.equal(r.key, ROBOT_KEY)
+    assert.equal(JSON.parse(r.body).msgtype, 'text')
+  }
+  const told = texts().join('\n')
+  assert.match(told, /示范街道心灵驿站/)
+  const link = told.match(/https?:\/\/\S+\/console\/queue\/(\S+)/)
+  assert.ok(link, `no console link in: ${told}`)
+  for (const secret of ['13800138000', '138 0013 8000', '138****8000', '下午三点', 'phq9', 'PHQ-9', '得分']) {
+    assert.ok(!told.includes(secret), `the duty group was told ${JSON.stringify(secret)}: ${told}`)
+  }
+
+  // 2. The counsellor follows the duty group's link, claims the entry and
+  // sees 回电请求 with the time.
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
   const desk = await ctx.newPage()
   await signIn(desk, server.base, 'demo-station', server.accounts['demo-station'])
@@ -64,7 +129,7 @@ test('call-back from the crisis screen, then a booking the station sees', async 
   await tag.first().waitFor()
   assert.match(await tag.first().textContent(), /回电请求 · .*14:00–18:00/)
   await shot(desk, 'handoff-03-queue-callback')
-  await tag.first().click()
+  await desk.goto(link[0])
   await desk.waitForSelector('[data-test=entry-summary]')
   await desk.click('[data-test=claim]')
   await desk.waitForSelector('[data-test=entry-state]:has-text("已认领")')
