@@ -19,6 +19,7 @@ func init() {
 	statusOf[assess.CodeCallbackLimit] = http.StatusConflict
 	statusOf[assess.CodeSessionOpen] = http.StatusConflict
 	statusOf[assess.CodeSlotUnavailable] = http.StatusConflict
+	statusOf[assess.CodeBookingLimit] = http.StatusConflict
 }
 
 type handoffAPI struct {
@@ -105,6 +106,9 @@ func (h handoffAPI) book(c *fiber.Ctx) error {
 		ConsentVersion: req.ConsentVersion, SessionID: req.SessionID, SessionToken: bearer(c), PersonID: h.ident.respondentOf(c)})
 	if err != nil {
 		return err
+	}
+	if v.Existing {
+		return c.JSON(fiber.Map{"booking": v})
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"booking": v})
 }

@@ -258,6 +258,45 @@ func bookBody(phone string, extra map[string]any) map[string]any {
 	return b
 }
 
+// A retried booking gets back the place it took; one number may hold only
+// assess.MaxUpcomingBookings upcoming places, and a cancelled or past one
+// does not count.
+func TestBookingRetriesAndTheLimitPerNumber(t *testing.T) {
+	t.Parallel()
+	o := newBookingOrg(t)
+	s := o.s
+	first := o.slot(o.stationA, "stationA", 2*time.Hour, 3)
+	r := s.do("POST", "/api/v1/booking/slots/"+first+"/book", "", bookBody("13900139000", nil))
+	if r.status != 201 {
+		t.Fatalf("book: %s", r.raw)
+	}
+	id := r.body["booking"].(map[string]any)["id"]
+	// The same number, written otherwise, retries: the same place, 200.
+	r = s.do("POST", "/api/v1/booking/slots/"+first+"/book", "", bookBody("+86 139-0013-9000", nil))
+	if r.status != 200 || r.body["booking"].(map[string]any)["id"] != id || r.body["booking"].(map[string]any)["existing"] != true {
+		t.Fatalf("a retry: %s", r.raw)
+	}
+	if r := o.stationA.do("GET", "/api/v1/slots", nil); !strings.Contains(r.raw, `"booked":1`) {
+		t.Fatalf("a retry took a second place: %s", r.raw)
+	}
+	second := o.slot(o.stationA, "stationA", 26*time.Hour, 1)
+	third := o.slot(o.stationA, "stationA", 50*time.Hour, 1)
+	if r := s.do("POST", "/api/v1/booking/slots/"+second+"/book", "", bookBody("13900139000", nil)); r.status != 201 {
+		t.Fatalf("a second place: %s", r.raw)
+	}
+	s.do("POST", "/api/v1/booking/slots/"+third+"/book", "", bookBody("13900139000", nil)).expectError(t, 409, "booking_limit")
+	// Another number is not limited by this one.
+	if r := s.do("POST", "/api/v1/booking/slots/"+third+"/book", "", bookBody("13700137000", nil)); r.status != 201 {
+		t.Fatalf("another number: %s", r.raw)
+	}
+	// Once the first consultation is over, the number may book again.
+	s.clock.Add(4 * time.Hour)
+	fourth := o.slot(o.stationA, "stationA", 30*time.Hour, 1)
+	if r := s.do("POST", "/api/v1/booking/slots/"+fourth+"/book", "", bookBody("13900139000", nil)); r.status != 201 {
+		t.Fatalf("after the first is over: %s", r.raw)
+	}
+}
+
 func TestSlotsAndBookingsPerUnit(t *testing.T) {
 	t.Parallel()
 	o := newBookingOrg(t)

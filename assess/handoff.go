@@ -33,7 +33,15 @@ const (
 	CodeSessionOpen = "session_open"
 	// CodeSlotUnavailable: the slot is full, closed or has begun.
 	CodeSlotUnavailable = "slot_unavailable"
+	// CodeBookingLimit: the number already holds MaxUpcomingBookings
+	// upcoming places.
+	CodeBookingLimit = "booking_limit"
 )
+
+// MaxUpcomingBookings is how many upcoming places one phone number may
+// hold at once, so that one number (or a script) cannot take every place
+// a station offers. A resident who needs more calls the station.
+const MaxUpcomingBookings = 2
 
 // ConsentVersions are the versions of the consent wording (in the H5's
 // locale files, handoff.consent.<version>) a request may be given under.
@@ -341,6 +349,8 @@ type MyBooking struct {
 	// Cancellable: the resident may still cancel it (booked, not begun).
 	Cancellable bool      `json:"cancellable"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Existing: the number already held this place (a retried request).
+	Existing bool `json:"existing,omitempty"`
 }
 
 func (h *Handoff) myBooking(ctx context.Context, b store.Booking) (MyBooking, error) {
@@ -387,12 +397,36 @@ func (h *Handoff) Book(ctx context.Context, in BookRequest) (*MyBooking, error) 
 	if err != nil {
 		return nil, err
 	}
+	if !s.StartsAt.After(h.now()) {
+		return nil, errorf(CodeSlotUnavailable, "slot_id", "this time is no longer available; please choose another")
+	}
+	index := phoneIndex(h.store, phone)
+	held, _, err := h.store.ListBookings(ctx, store.BookingFilter{PhoneIndex: index, States: []store.BookingState{store.BookingBooked},
+		From: h.now()}, store.Page{Limit: MaxUpcomingBookings + 1})
+	if err != nil {
+		return nil, err
+	}
+	// A retried request (the answer to the first was lost) finds the place
+	// it took and gets it back, rather than a second place in the same slot.
+	// The check and the booking are two steps: two requests racing with one
+	// number can still take two places, which the per-address rate limit
+	// keeps rare and the station sees in its list.
+	for _, b := range held {
+		if b.SlotID == s.ID {
+			v, err := h.myBooking(ctx, b)
+			v.Existing = true
+			return &v, err
+		}
+	}
+	if len(held) >= MaxUpcomingBookings {
+		return nil, errorf(CodeBookingLimit, "phone", "this number already holds %d upcoming consultations; cancel one, or call the station", MaxUpcomingBookings)
+	}
 	unavailable := errorf(CodeSlotUnavailable, "slot_id", "this time is no longer available; please choose another")
-	if !s.StartsAt.After(h.now()) || s.Free() == 0 {
+	if s.Free() == 0 {
 		return nil, unavailable
 	}
-	b, err := h.store.BookSlot(ctx, store.Booking{ID: store.NewID(), SlotID: s.ID, Phone: seal(phone), PersonID: person, SessionID: in.SessionID,
-		CreatedAt: h.now()})
+	b, err := h.store.BookSlot(ctx, store.Booking{ID: store.NewID(), SlotID: s.ID, Phone: seal(phone), PhoneIndex: index, PersonID: person,
+		SessionID: in.SessionID, CreatedAt: h.now()})
 	if errors.Is(err, store.ErrLimit) {
 		return nil, unavailable
 	}

@@ -35,6 +35,7 @@ func (e *RosterError) Error() string { return e.Message }
 // blindIndexer is the sealing store's keyed blind index (store/sealed).
 type blindIndexer interface {
 	StudentNoIndex(schoolID, studentNo string) string
+	PhoneIndex(phone string) string
 }
 
 // studentNoIndex locates a student by number within a school without
@@ -46,6 +47,16 @@ func studentNoIndex(st store.Store, schoolID, no string) string {
 		return b.StudentNoIndex(schoolID, no)
 	}
 	sum := sha256.Sum256([]byte(schoolID + "\x00" + no))
+	return hex.EncodeToString(sum[:])
+}
+
+// phoneIndex locates a normalized phone number's bookings, keyed like
+// studentNoIndex.
+func phoneIndex(st store.Store, phone string) string {
+	if b, ok := st.(blindIndexer); ok {
+		return b.PhoneIndex(phone)
+	}
+	sum := sha256.Sum256([]byte("phone\x00" + phone))
 	return hex.EncodeToString(sum[:])
 }
 

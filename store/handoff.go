@@ -181,6 +181,11 @@ type Booking struct {
 	StartsAt time.Time // the slot's, copied by the store
 	EndsAt   time.Time
 	Phone    Sealed
+	// PhoneIndex is the keyed blind index of the normalized number (see
+	// assess.Handoff.Book): it finds a number's upcoming bookings, so a
+	// retried booking returns the place it holds and one number cannot take
+	// every place, without the number being stored in clear.
+	PhoneIndex string
 	// PersonID is the WeChat-signed-in resident who booked, or the person
 	// staff linked it to; SessionID the session whose result page it was
 	// booked from; CaseID the case the counsellor recorded for it.
@@ -207,8 +212,10 @@ type BookingFilter struct {
 	UnitID   string
 	SlotID   string
 	PersonID string
-	States   []BookingState
-	From, To time.Time // StartsAt in [From, To)
+	// PhoneIndex selects the bookings of one number (Booking.PhoneIndex).
+	PhoneIndex string
+	States     []BookingState
+	From, To   time.Time // StartsAt in [From, To)
 }
 
 // HandoffCount is one unit's hand-off figures for a period: call-backs

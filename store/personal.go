@@ -163,6 +163,8 @@ var Personal = []PersonalField{
 	{Record: "Callback", Field: "PreferredTo", Erase: EraseKeep, Exported: true,
 		Why: "clear and kept, as PreferredFrom"},
 	{Record: "Booking", Field: "Phone", Sealed: FieldBookingPhone, Erase: EraseBlank, Exported: true},
+	{Record: "Booking", Field: "PhoneIndex", Erase: EraseBlank,
+		Why: "clear: a keyed HMAC of the number (a retried booking and the per-number limit find bookings by it), useless without the index key; not exported: it means nothing outside xinling"},
 
 	// Records tied to no person.
 	{Record: "Activity", Field: "Note", Sealed: FieldActivityNote, Erase: EraseKeep,

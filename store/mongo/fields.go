@@ -194,7 +194,7 @@ var (
 	}]()
 	fSlot    = names[slotDoc, struct{ UnitID, UnitPath, StartsAt, Closed, Free, Seats, Booked, UpdatedAt string }]()
 	fBooking = names[bookingDoc, struct {
-		SlotID, UnitID, UnitPath, StartsAt, PersonID, CaseID, State, ActorID, UpdatedAt, PendingAt, ReleaseAt string
+		SlotID, UnitID, UnitPath, StartsAt, PersonID, PhoneIndex, CaseID, State, ActorID, UpdatedAt, PendingAt, ReleaseAt string
 	}]()
 	// fCount names the group keys and the count of UnitCounts' aggregations.
 	fCount  = names[countKey, struct{ Unit, Level, Type string }]()

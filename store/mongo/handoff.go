@@ -100,7 +100,7 @@ func handoffIndexes(ix func(unique bool, keys ...string) mongo.IndexModel, spars
 			ix(false, fCallback.PersonID, fCallback.CreatedAt, fID), ix(false, fCallback.UnitPath, fCallback.CreatedAt, fID),
 			ix(false, fCallback.CalledAt), sparse(fCallback.PendingAt)},
 		cSlots: {ix(false, fSlot.UnitPath, fSlot.StartsAt, fID), ix(false, fSlot.StartsAt, fID)},
-		cBookings: {ix(false, fBooking.UnitPath, fBooking.StartsAt, fID), ix(false, fBooking.SlotID), ix(false, fBooking.PersonID, fBooking.StartsAt, fID),
+		cBookings: {ix(false, fBooking.UnitPath, fBooking.StartsAt, fID), ix(false, fBooking.SlotID), ix(false, fBooking.PersonID, fBooking.StartsAt, fID), ix(false, fBooking.PhoneIndex, fBooking.StartsAt, fID),
 			sparse(fBooking.PendingAt), sparse(fBooking.ReleaseAt)},
 	}
 }
@@ -454,7 +454,7 @@ func (db *DB) GetBooking(ctx context.Context, bid string) (store.Booking, error)
 
 func (db *DB) ListBookings(ctx context.Context, f store.BookingFilter, p store.Page) ([]store.Booking, string, error) {
 	q := eq(subtree(bson.D{}, fBooking.UnitPath, f.UnitPath), fBooking.UnitID, f.UnitID)
-	q = eq(eq(q, fBooking.SlotID, f.SlotID), fBooking.PersonID, f.PersonID)
+	q = eq(eq(eq(q, fBooking.SlotID, f.SlotID), fBooking.PersonID, f.PersonID), fBooking.PhoneIndex, f.PhoneIndex)
 	q = in(q, fBooking.State, f.States)
 	q = append(timeRange(q, fBooking.StartsAt, f.From, f.To), unpublished(fBooking.PendingAt))
 	q, err := after(q, fBooking.StartsAt, p)

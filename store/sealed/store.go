@@ -89,6 +89,12 @@ func (s *Store) StudentNoIndex(schoolID, studentNo string) string {
 	return s.keys.Blind(schoolID, studentNo)
 }
 
+// PhoneIndex is the blind index of a normalized phone number, for finding
+// a number's bookings (store.Booking.PhoneIndex).
+func (s *Store) PhoneIndex(phone string) string {
+	return s.keys.Blind("booking-phone", phone)
+}
+
 func (s *Store) CreatePerson(ctx context.Context, p store.Person) (store.Person, error) {
 	out, err := s.inner.CreatePerson(ctx, s.sealPerson(p))
 	if err != nil {

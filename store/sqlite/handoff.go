@@ -299,13 +299,13 @@ func (db *DB) CloseSlot(ctx context.Context, id string, at time.Time) (store.Slo
 
 // Bookings.
 
-const bookingCols = "id, slot_id, unit_id, unit_path, starts_at, ends_at, phone, person_id, session_id, case_id, state, actor_id, created_at, updated_at, version"
+const bookingCols = "id, slot_id, unit_id, unit_path, starts_at, ends_at, phone, phone_index, person_id, session_id, case_id, state, actor_id, created_at, updated_at, version"
 
 func scanBooking(r interface{ Scan(...any) error }) (store.Booking, error) {
 	var b store.Booking
 	var phone []byte
 	var starts, ends, created, updated int64
-	err := r.Scan(&b.ID, &b.SlotID, &b.UnitID, &b.UnitPath, &starts, &ends, &phone, &b.PersonID, &b.SessionID, &b.CaseID, &b.State,
+	err := r.Scan(&b.ID, &b.SlotID, &b.UnitID, &b.UnitPath, &starts, &ends, &phone, &b.PhoneIndex, &b.PersonID, &b.SessionID, &b.CaseID, &b.State,
 		&b.ActorID, &created, &updated, &b.Version)
 	b.Phone = phone
 	b.StartsAt, b.EndsAt, b.CreatedAt, b.UpdatedAt = tm(starts), tm(ends), tm(created), tm(updated)
@@ -340,8 +340,8 @@ func (db *DB) BookSlot(ctx context.Context, b store.Booking) (store.Booking, err
 		}
 		v := b
 		v.UnitID, v.UnitPath, v.StartsAt, v.EndsAt = s.UnitID, s.UnitPath, s.StartsAt, s.EndsAt
-		if _, err := w.exec("INSERT INTO bookings("+bookingCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", v.ID, v.SlotID, v.UnitID, v.UnitPath,
-			ms(v.StartsAt), ms(v.EndsAt), []byte(v.Phone), v.PersonID, v.SessionID, v.CaseID, string(v.State), v.ActorID,
+		if _, err := w.exec("INSERT INTO bookings("+bookingCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", v.ID, v.SlotID, v.UnitID, v.UnitPath,
+			ms(v.StartsAt), ms(v.EndsAt), []byte(v.Phone), v.PhoneIndex, v.PersonID, v.SessionID, v.CaseID, string(v.State), v.ActorID,
 			ms(v.CreatedAt), ms(v.UpdatedAt), v.Version); err != nil {
 			return mapErr(err)
 		}
@@ -365,6 +365,7 @@ func (db *DB) ListBookings(ctx context.Context, f store.BookingFilter, p store.P
 	w.eq("unit_id", f.UnitID)
 	w.eq("slot_id", f.SlotID)
 	w.eq("person_id", f.PersonID)
+	w.eq("phone_index", f.PhoneIndex)
 	in(&w, "state", f.States)
 	w.timeRange("starts_at", f.From, f.To)
 	if err := w.after("starts_at", "id", p); err != nil {

@@ -451,7 +451,8 @@ func testBookings(t *testing.T, s store.Store) {
 	p := person(t, s, "class1")
 	sl := slot(t, s, "station", at(48*time.Hour), 2)
 	sess := submitted(t, s, "class1", "")
-	b1, err := s.BookSlot(ctx, store.Booking{ID: store.NewID(), SlotID: sl.ID, Phone: store.Sealed("13700137000"), SessionID: sess.ID, CreatedAt: at(time.Minute)})
+	b1, err := s.BookSlot(ctx, store.Booking{ID: store.NewID(), SlotID: sl.ID, Phone: store.Sealed("13700137000"), PhoneIndex: "index-of-13700137000",
+		SessionID: sess.ID, CreatedAt: at(time.Minute)})
 	must(t, err)
 	if b1.State != store.BookingBooked || b1.UnitID != "station" || b1.UnitPath != "/city/county2/station/" || !b1.StartsAt.Equal(sl.StartsAt) ||
 		!b1.EndsAt.Equal(sl.EndsAt) || b1.SessionID != sess.ID || b1.Version != 1 || !b1.CreatedAt.Equal(at(time.Minute)) {
@@ -459,7 +460,7 @@ func testBookings(t *testing.T, s store.Store) {
 	}
 	got, err := s.GetBooking(ctx, b1.ID)
 	must(t, err)
-	if string(got.Phone) != "13700137000" || got.SlotID != sl.ID || got.State != store.BookingBooked {
+	if string(got.Phone) != "13700137000" || got.PhoneIndex != "index-of-13700137000" || got.SlotID != sl.ID || got.State != store.BookingBooked {
 		t.Fatalf("GetBooking = %+v", got)
 	}
 	b2, err := book(s, sl.ID, p.ID)
@@ -547,6 +548,8 @@ func testBookings(t *testing.T, s store.Store) {
 	check(store.BookingFilter{UnitPath: "/city/county2/", States: []store.BookingState{store.BookingKept}}, b1.ID)
 	check(store.BookingFilter{UnitID: "station", States: []store.BookingState{store.BookingBooked}}, b3.ID)
 	check(store.BookingFilter{PersonID: p.ID}, sortedIDs(b1.ID, b2.ID)...)
+	check(store.BookingFilter{PhoneIndex: "index-of-13700137000"}, b1.ID)
+	check(store.BookingFilter{PhoneIndex: "index-of-13700137000", States: []store.BookingState{store.BookingBooked}})
 	check(store.BookingFilter{From: at(30 * time.Hour)}, sortedIDs(b1.ID, b2.ID, b3.ID)...)
 	p1, next, err := s.ListBookings(ctx, store.BookingFilter{}, store.Page{Limit: 2})
 	must(t, err)

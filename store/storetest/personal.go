@@ -89,7 +89,7 @@ func WritePersonal(t *testing.T, s store.Store) string {
 	_, err = s.CreateSlot(ctx, store.Slot{ID: "pii-slot", UnitID: "station", StartsAt: at(48 * time.Hour), EndsAt: at(49 * time.Hour),
 		Capacity: 2, Location: "驿站二楼", CreatedAt: T0})
 	must(t, err)
-	_, err = s.BookSlot(ctx, store.Booking{ID: "pii-booking", SlotID: "pii-slot", Phone: store.Sealed("13900139002"), PersonID: p.ID, CreatedAt: at(time.Minute)})
+	_, err = s.BookSlot(ctx, store.Booking{ID: "pii-booking", SlotID: "pii-slot", Phone: store.Sealed("13900139002"), PhoneIndex: "index-of-13900139002", PersonID: p.ID, CreatedAt: at(time.Minute)})
 	must(t, err)
 	_, err = s.AddActivity(ctx, store.Activity{ID: "pii-act", UnitID: "station", Date: T0, Type: "clinic", Reached: 3, Note: "家访王小明", CreatedAt: T0})
 	must(t, err)

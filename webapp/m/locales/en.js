@@ -140,6 +140,7 @@ export default {
     callback_limit: 'You have already asked for a call-back for this check; a counsellor will call you soon.',
     session_open: 'Please finish and submit the check first, then ask for a call.',
     slot_unavailable: 'That time is full or no longer open; please choose another.',
+    booking_limit: 'This number already has two consultations booked that have not happened yet. Cancel one first, or call the station.',
     token_invalid: 'This page has expired; please go back to the start.',
     session_expired: 'This check is no longer kept; please start again.',
     campaign_closed: 'This screening has ended or has not started yet. Thank you.',

@@ -140,6 +140,7 @@ export default {
     callback_limit: '这次测评已经提交过回电请求了，咨询师会尽快联系你。',
     session_open: '请先完成并提交测评，再请咨询师联系你。',
     slot_unavailable: '这个时间已经约满或不再开放，请换一个时间。',
+    booking_limit: '这个号码已经有两次尚未进行的预约了。请先取消一次，或直接打电话给站点。',
     token_invalid: '页面已过期，请回到首页重新开始。',
     session_expired: '这份测评已不再保存，请重新开始。',
     campaign_closed: '这次测评已经结束或尚未开始，谢谢你的关注。',
