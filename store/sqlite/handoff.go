@@ -164,7 +164,6 @@ func (db *DB) GetCallback(ctx context.Context, id string) (store.Callback, error
 	return c, err
 }
 
-// in adds "col IN (...)" for a non-empty list.
 func (db *DB) ListCallbacks(ctx context.Context, f store.CallbackFilter, p store.Page) ([]store.Callback, string, error) {
 	var w where
 	w.subtree("unit_path", f.UnitPath)
