@@ -85,40 +85,25 @@ func (s *DingTalk) Close() {
 }
 
 func (s *DingTalk) handle(w http.ResponseWriter, r *http.Request) {
-	body := readBody(r)
+	c := s.startRobot(w, r)
+	if c == nil {
+		return
+	}
 	q := r.URL.Query()
-	rec := Received{Method: r.Method, Path: r.URL.Path, Query: q, Header: r.Header.Clone(), Body: body, Strings: jsonStrings(body)}
-	refuse := func(code int, msg string) {
-		rec.Refusal = msg
-		s.add(rec)
-		writeJSON(w, http.StatusOK, map[string]any{"errcode": code, "errmsg": msg})
-	}
-	if f, ok := s.nextFault(); ok {
-		rec.Refusal = "injected fault"
-		s.add(rec)
-		s.robotFault(w, r, f)
-		return
-	}
-	if r.Method != http.MethodPost {
-		rec.Refusal = "method not allowed"
-		s.add(rec)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
 	if q.Get("access_token") != s.Token {
-		refuse(300001, "token is not exist")
+		c.refuse(300001, "token is not exist")
 		return
 	}
 	ts, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
 	if err != nil {
-		refuse(310000, "sign not match, more: timestamp is missing or malformed")
+		c.refuse(310000, "sign not match, more: timestamp is missing or malformed")
 		return
 	}
 	s.clockMu.Lock()
 	now := s.now()
 	s.clockMu.Unlock()
 	if d := now.Sub(time.UnixMilli(ts)); d > DingTalkFreshness || d < -DingTalkFreshness {
-		refuse(310000, "sign not match, more: timestamp is more than an hour away")
+		c.refuse(310000, "sign not match, more: timestamp is more than an hour away")
 		return
 	}
 	// Query() has undone the URL encoding of sign.
@@ -126,16 +111,8 @@ func (s *DingTalk) handle(w http.ResponseWriter, r *http.Request) {
 	mac := hmac.New(sha256.New, []byte(s.Secret))
 	mac.Write([]byte(q.Get("timestamp") + "\n" + s.Secret))
 	if err != nil || !hmac.Equal(got, mac.Sum(nil)) {
-		refuse(310000, "sign not match")
+		c.refuse(310000, "sign not match")
 		return
 	}
-	content, why := checkRobotBody(r, body)
-	if why != "" {
-		refuse(40035, why)
-		return
-	}
-	rec.Text = content
-	rec.Accepted = true
-	s.add(rec)
-	writeJSON(w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok"})
+	c.accept(r, 40035)
 }

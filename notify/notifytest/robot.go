@@ -53,6 +53,57 @@ func checkRobotBody(r *http.Request, body []byte) (content, refusal string) {
 	return text.Content, ""
 }
 
+// robotCall is one request to a robot stand-in, recorded once it is
+// answered.
+type robotCall struct {
+	stand *Recorder
+	w     http.ResponseWriter
+	rec   Received
+}
+
+// startRobot records a robot request and answers an injected fault or a
+// method other than POST itself, in which case it returns nil.
+func (s *Recorder) startRobot(w http.ResponseWriter, r *http.Request) *robotCall {
+	body := readBody(r)
+	c := &robotCall{stand: s, w: w, rec: Received{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(),
+		Body: body, Strings: jsonStrings(body)}}
+	if f, ok := s.nextFault(); ok {
+		c.rec.Refusal = "injected fault"
+		s.add(c.rec)
+		s.robotFault(w, r, f)
+		return nil
+	}
+	if r.Method != http.MethodPost {
+		c.rec.Refusal = "method not allowed"
+		s.add(c.rec)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return nil
+	}
+	return c
+}
+
+// refuse answers as a robot does when it refuses a message: HTTP 200 with
+// its error code.
+func (c *robotCall) refuse(code int, msg string) {
+	c.rec.Refusal = msg
+	c.stand.add(c.rec)
+	writeJSON(c.w, http.StatusOK, map[string]any{"errcode": code, "errmsg": msg})
+}
+
+// accept checks the message body and takes it, or refuses it with
+// badBody, the robot's code for a malformed message.
+func (c *robotCall) accept(r *http.Request, badBody int) {
+	content, why := checkRobotBody(r, c.rec.Body)
+	if why != "" {
+		c.refuse(badBody, why)
+		return
+	}
+	c.rec.Text = content
+	c.rec.Accepted = true
+	c.stand.add(c.rec)
+	writeJSON(c.w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok"})
+}
+
 // robotFault answers with an injected fault.
 func (rec *Recorder) robotFault(w http.ResponseWriter, r *http.Request, f Fault) {
 	switch {

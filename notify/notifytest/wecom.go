@@ -56,36 +56,13 @@ func (s *WeCom) Close() {
 }
 
 func (s *WeCom) handle(w http.ResponseWriter, r *http.Request) {
-	body := readBody(r)
-	rec := Received{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body, Strings: jsonStrings(body)}
-	refuse := func(code int, msg string) {
-		rec.Refusal = msg
-		s.add(rec)
-		writeJSON(w, http.StatusOK, map[string]any{"errcode": code, "errmsg": msg})
-	}
-	if f, ok := s.nextFault(); ok {
-		rec.Refusal = "injected fault"
-		s.add(rec)
-		s.robotFault(w, r, f)
-		return
-	}
-	if r.Method != http.MethodPost {
-		rec.Refusal = "method not allowed"
-		s.add(rec)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	c := s.startRobot(w, r)
+	if c == nil {
 		return
 	}
 	if r.URL.Query().Get("key") != s.Key {
-		refuse(93000, "invalid webhook url")
+		c.refuse(93000, "invalid webhook url")
 		return
 	}
-	content, why := checkRobotBody(r, body)
-	if why != "" {
-		refuse(40058, why)
-		return
-	}
-	rec.Text = content
-	rec.Accepted = true
-	s.add(rec)
-	writeJSON(w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok"})
+	c.accept(r, 40058)
 }
