@@ -180,12 +180,15 @@ func (q queueAPI) detail(c *fiber.Ctx) error {
 	loc := locale(c)
 	results := make([]fiber.Map, len(d.Results))
 	for i, r := range d.Results {
-		labels := map[string]string{}
+		labels, scoreLabels := map[string]string{}, map[string]string{}
 		for score, l := range r.BandLabels {
 			labels[score] = l.Get(loc)
 		}
+		for score, l := range r.ScoreLabels {
+			scoreLabels[score] = l.Get(loc)
+		}
 		results[i] = fiber.Map{"id": r.ID, "instrument": r.Instrument, "version": r.Version, "title": r.Title.Get(loc),
-			"scores": r.Scores, "bands": r.Bands, "band_labels": labels, "flags": r.Flags, "created_at": r.CreatedAt}
+			"scores": r.Scores, "score_labels": scoreLabels, "bands": r.Bands, "band_labels": labels, "flags": r.Flags, "created_at": r.CreatedAt}
 	}
 	answers := make([]fiber.Map, len(d.Answers))
 	for i, a := range d.Answers {

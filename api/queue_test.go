@@ -178,7 +178,8 @@ func TestQueueWorkflow(t *testing.T) {
 	if a := d.body["answers"].([]any)[0].(map[string]any); a["item"] != "phq9.q9" || a["text"] != "有不如死掉或用某种方式伤害自己的念头" || a["label"] != "好几天" {
 		t.Fatalf("answer wording: %v", a)
 	}
-	if r := d.body["results"].([]any)[0].(map[string]any); r["band_labels"].(map[string]any)["total"] != "中度抑郁症状" {
+	if r := d.body["results"].([]any)[0].(map[string]any); r["band_labels"].(map[string]any)["total"] != "中度抑郁症状" ||
+		r["score_labels"].(map[string]any)["total"] != "总分" {
 		t.Fatalf("band in words: %v", r)
 	}
 	// Reading an entry is reading a person's record: audited.

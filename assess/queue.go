@@ -113,7 +113,9 @@ type DetailResult struct {
 	// BandLabels names each band in words, by score, as the instrument
 	// version that scored it does.
 	BandLabels map[string]engine.Text
-	Flags      []string
+	// ScoreLabels names each score as the document does (see scoreLabel).
+	ScoreLabels map[string]engine.Text
+	Flags       []string
 	CreatedAt  time.Time
 }
 
@@ -134,6 +136,10 @@ func (q *Queue) Detail(ctx context.Context, p *Principal, id, ip string) (*Detai
 		dr := DetailResult{ID: r.ID, Instrument: r.Instrument, Version: r.Version, Scores: r.Scores, Bands: r.Bands, Flags: r.Flags, CreatedAt: r.CreatedAt}
 		if in, ok := q.lib.Get(r.Instrument, r.Version); ok {
 			dr.Title = in.Doc.Title
+			dr.ScoreLabels = map[string]engine.Text{}
+			for score := range r.Scores {
+				dr.ScoreLabels[score] = scoreLabel(in.Doc, score)
+			}
 			dr.BandLabels = map[string]engine.Text{}
 			for score, code := range r.Bands {
 				for _, b := range in.Doc.Scoring.Bands[score] {
@@ -362,4 +368,19 @@ func runEvery(ctx context.Context, every time.Duration, job func(context.Context
 			report(job(ctx))
 		}
 	}
+}
+
+// scoreLabel is what a score is called: its label in the document, or,
+// for a document that gives none (a label is optional in the format), the
+// instrument's title when the score is its only one, and else the id.
+func scoreLabel(doc *engine.Document, id string) engine.Text {
+	for _, s := range doc.Scoring.Scores {
+		if s.ID == id && len(s.Label) > 0 {
+			return s.Label
+		}
+	}
+	if len(doc.Scoring.Scores) == 1 {
+		return doc.Title
+	}
+	return engine.Text{"zh-CN": id, "en": id}
 }

@@ -133,8 +133,8 @@ test('school psychologist: a screening warning leads to the person record charts
   await page.waitForURL(/\/console\/queue$/)
   await page.locator('[data-test=queue-table] .level-row-1').first().click()
   await page.click('[data-test=person-link]')
-  await page.waitForSelector('[data-test=chart-phq9] canvas')
-  await page.waitForSelector('[data-test=chart-dass21] canvas')
+  await page.waitForSelector('[data-test=chart-phq9] svg')
+  await page.waitForSelector('[data-test=chart-dass21] svg')
   await page.waitForTimeout(1200) // let the charts finish their entry animation
   await shot(page, 'console-person-record')
   await axe(page, 'person record')

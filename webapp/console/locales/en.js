@@ -117,7 +117,7 @@ export default {
     newBlank: 'New blank instrument', version: 'Version', state: 'State', disabled: 'Disabled (does not load)', copy: 'Copy', open: 'Open',
     title: 'Instruments', name: 'Name', id: 'Id', kind: 'Kind', items: 'Items', minutes: 'Minutes', description: 'Description', preview: 'Preview',
     previewHelp: 'This is what respondents see on a phone (a preview saves nothing).', previewOf: 'Preview of {title}',
-    kinds: { screening: 'Screening', personality: 'Personality', career: 'Career interest', wellbeing: 'Wellbeing' },
+    kinds: { screening: 'Screening', stress: 'Stress analysis', personality: 'Personality', career: 'Career interest', wellbeing: 'Wellbeing' },
   },
   editor: {
     gotoProblem: 'Go to line {line}, column {col}',

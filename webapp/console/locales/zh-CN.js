@@ -117,7 +117,7 @@ export default {
     newBlank: '新建空白量表', version: '版本', state: '状态', disabled: '已停用（无法加载）', copy: '复制', open: '打开',
     title: '量表目录', name: '名称', id: '编号', kind: '类别', items: '题数', minutes: '约需分钟', description: '简介', preview: '预览',
     previewHelp: '以下是受测者在手机上看到的样子（预览不会保存作答）。', previewOf: '{title} 预览',
-    kinds: { screening: '筛查', personality: '人格', career: '职业兴趣', wellbeing: '幸福感' },
+    kinds: { screening: '筛查', stress: '压力分析', personality: '人格', career: '职业兴趣', wellbeing: '幸福感' },
   },
   editor: {
     gotoProblem: '跳到第 {line} 行第 {col} 列',
