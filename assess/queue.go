@@ -116,7 +116,7 @@ type DetailResult struct {
 	// ScoreLabels names each score as the document does (see scoreLabel).
 	ScoreLabels map[string]engine.Text
 	Flags       []string
-	CreatedAt  time.Time
+	CreatedAt   time.Time
 }
 
 // Detail returns an entry with its history, results, answers, reasons and
