@@ -23,7 +23,7 @@ CJK_FONT     := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 DEB_PACKAGES := fonts-droid-fallback chromium
 APT_INSTALL  := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: build run test vet lint unit bench fuzz tools go-tools fonts clean webapp webapp-test e2e chromium deb-packages
+.PHONY: build run test vet lint unit bench bench-http fuzz tools go-tools fonts clean webapp webapp-test e2e chromium deb-packages
 
 # The web app is built into the binary (webapp/embed.go), so it comes first.
 build: webapp
@@ -113,6 +113,12 @@ unit: fonts
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/...
 	$(GO) test -run '^$$' -bench DurableAnswers -benchtime 20000x ./store/sqlite/
+
+# The answer path against a bare Fiber handler in one run, plus the
+# 3,000-create burst and 100,000 respondents at human pace (issue 18):
+# about five minutes; SCENARIOS="default long" for the two ratios alone.
+bench-http: build
+	BIN=$(BIN) GO=$(GO) scripts/bench-http
 
 # Bounded fuzzing of every fuzz target; FUZZTIME sets the time per target.
 # A failure writes its input to the package's testdata/fuzz/<target>/;
