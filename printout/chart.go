@@ -8,9 +8,9 @@ import (
 )
 
 const (
-	chartSize  = 8.0  // labels and ticks, pt
-	titleSize  = 10.5 // chart title, pt
-	swatch     = 3.0  // legend swatch, mm
+	chartSize = 8.0  // labels and ticks, pt
+	titleSize = 10.5 // chart title, pt
+	swatch    = 3.0  // legend swatch, mm
 )
 
 var (

@@ -129,7 +129,7 @@ func (r *renderer) textAligned(x, w, y, size float64, s string, c Color, bold bo
 	r.text(x, y, size, s, c, bold)
 }
 
-func (r *renderer) fill(c Color)  { r.pdf.SetFillColor(int(c.R), int(c.G), int(c.B)) }
+func (r *renderer) fill(c Color)   { r.pdf.SetFillColor(int(c.R), int(c.G), int(c.B)) }
 func (r *renderer) stroke(c Color) { r.pdf.SetDrawColor(int(c.R), int(c.G), int(c.B)) }
 
 func (r *renderer) rect(x, y, w, h float64, c Color) {

@@ -13,7 +13,7 @@ func sampleDoc() *Document {
 		Numbering:  NumberChinese,
 		Cover: &Cover{
 			Title: "2026 年秋季心理普测团体报告", Subtitle: "阳光中学 七年级", Marking: "内部资料 注意保密",
-			Facts: []KV{{Label: "单位", Value: "阳光中学 七年级"}, {Label: "测评活动", Value: "2026 年秋季心理普测"}, {Label: "报告日期", Value: "2026 年 10 月 12 日"}},
+			Facts:  []KV{{Label: "单位", Value: "阳光中学 七年级"}, {Label: "测评活动", Value: "2026 年秋季心理普测"}, {Label: "报告日期", Value: "2026 年 10 月 12 日"}},
 			Notice: &Notice{Title: "说明", Text: "本报告为心理筛查结果，不构成任何临床诊断。"},
 		},
 		Blocks: []Block{
