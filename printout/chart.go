@@ -186,10 +186,13 @@ func (l *layout) barChart(b *BarChart) error {
 		if plotH <= 0 {
 			plotH = nCat * (perCat*4.5 + 3)
 		}
-		height = titleH + legendH + plotH + small + 1
+		height = titleH + legendH + small + 1
 		if b.ValueAxis != "" || b.CategoryAxis != "" {
 			height += small
 		}
+		// Many categories make thinner bars, not a chart over the footer.
+		plotH = min(plotH, bodyBottom-bodyTop-height-2)
+		height += plotH
 	} else {
 		plotX = marginX + tickW + 2
 		plotW = textW - tickW - 2
@@ -381,7 +384,6 @@ func (l *layout) profileChart(p *ProfileChart) error {
 	labelW = min(labelW, textW*0.3) + 3
 	textColW = min(textColW, textW*0.3) + 3
 	trackX, trackW := marginX+labelW, textW-labelW-textColW
-	rowH := 7.0
 	titleH := 0.0
 	if p.Title != "" {
 		titleH = lineH(titleSize) + 1
@@ -390,8 +392,10 @@ func (l *layout) profileChart(p *ProfileChart) error {
 	if p.NormLabel != "" {
 		legendH = lineH(chartSize) + 2
 	}
-	plotH := float64(len(p.Dimensions)) * rowH
 	small := lineH(chartSize)
+	// Rows of 7 mm, thinner when there are too many for a page.
+	rowH := min(7.0, (bodyBottom-bodyTop-titleH-legendH-small-4)/float64(len(p.Dimensions)))
+	plotH := float64(len(p.Dimensions)) * rowH
 	height := titleH + legendH + plotH + small + 2
 	ticks := p.Ticks
 	if len(ticks) == 0 {
@@ -432,7 +436,7 @@ func (l *layout) profileChart(p *ProfileChart) error {
 			if lc := LevelColor(d.Mark); !lc.isZero() {
 				c = lc
 			}
-			l.rect(trackX, y+1.5, pos(d.Value)-trackX, rowH-3, c)
+			l.rect(trackX, y+rowH*0.2, pos(d.Value)-trackX, rowH*0.6, c)
 			l.textAligned(marginX, labelW-3, y+rowH/2+(chartSize+1)*ptToMM*0.35, chartSize+1, d.Label, ink, false, Right)
 			l.text(pos(d.Value)+1.5, y+rowH/2+chartSize*ptToMM*0.35, chartSize, d.Text, ink, false)
 		}

@@ -417,3 +417,37 @@ func TestChineseHeadingNumbers(t *testing.T) {
 		}
 	}
 }
+
+// Nothing may be drawn over the footer, however much a block holds: a
+// long cell is cut short, a tall chart drawn with thinner bars.
+func TestOversizedBlocksStayOnTheirPage(t *testing.T) {
+	var cats []string
+	var vals []float64
+	var dims []ProfileBar
+	for i := range 80 {
+		cats = append(cats, fmt.Sprintf("第%d类", i+1))
+		vals = append(vals, float64(i))
+		dims = append(dims, ProfileBar{Label: fmt.Sprintf("维度%d", i+1), Value: 50, Text: "T=50"})
+	}
+	long := strings.Repeat("很长的说明文字。", 400)
+	doc := &Document{Title: "超长", PageFormat: "%d / %d", Blocks: []Block{
+		&Table{Columns: []Column{{Title: "说明"}}, Rows: [][]Cell{{{Text: long}}, {{Text: "下一行"}}}},
+		&PageBreak{},
+		&BarChart{Categories: cats, Horizontal: true, Series: []Series{{Name: "人数", Values: vals, Color: Red}}},
+		&PageBreak{},
+		&ProfileChart{Min: 20, Max: 80, Dimensions: dims},
+	}}
+	pdf := render(t, doc)
+	n := pages(t, pdf)
+	if n != 3 { // the table, the chart, the profile
+		t.Fatalf("%d pages", n)
+	}
+	inOrder(t, pageText(t, pdf, 1, 1), "很长的说明文字。", "…", "下一行", "1 / 3")
+	for p := 1; p <= n; p++ {
+		img := pagePNG(t, pdf, p)
+		// Between the body's foot and the footer's rule nothing is drawn.
+		if _, inked := share(img, [4]float64{marginX, bodyBottom + 0.5, pageW - marginX, footerBase - 6}, Color{}); inked > 0 {
+			t.Fatalf("page %d: drawn over the footer (%.3f inked)", p, inked)
+		}
+	}
+}

@@ -533,6 +533,20 @@ func (l *layout) table(t *Table) error {
 		titles[i] = c.Title
 	}
 	head, headH := wrapRow(titles)
+	// A row never spans pages: a cell too long for one page is cut short
+	// with an ellipsis rather than drawn over the footer.
+	maxLines := int((bodyBottom - bodyTop - headH - lineH(bodySize) - 2*cellPad) / lineH(tableSize))
+	clip := func(cells [][]string) ([][]string, float64) {
+		n := 1
+		for i, lines := range cells {
+			if len(lines) > maxLines {
+				lines = append(lines[:maxLines-1:maxLines-1], lines[maxLines-1]+"…")
+				cells[i] = lines
+			}
+			n = max(n, len(lines))
+		}
+		return cells, float64(n)*lineH(tableSize) + 2*cellPad
+	}
 	drawHeader := func() {
 		y := l.y
 		l.add(func() {
@@ -560,7 +574,8 @@ func (l *layout) table(t *Table) error {
 		for i, c := range row {
 			texts[i] = c.Text
 		}
-		cells, h := wrapRow(texts)
+		cells, _ := wrapRow(texts)
+		cells, h := clip(cells)
 		if ri == 0 {
 			l.ensure(captionH + headH + h)
 			if t.Caption != "" {
@@ -580,12 +595,14 @@ func (l *layout) table(t *Table) error {
 			}
 			x := marginX
 			for i, lines := range cells {
+				indent := 0.0
 				if lc := LevelColor(row[i].Mark); !lc.isZero() {
 					l.rect(x, y, widths[i], h, tint(lc, 0.78))
 					l.rect(x, y, 1.2, h, lc)
+					indent = 1.2
 				}
 				for j, s := range lines {
-					l.textAligned(x+cellPad, widths[i]-2*cellPad, y+cellPad+float64(j)*lineH(tableSize)+ascent(tableSize), tableSize, s, ink, false, t.Columns[i].Align)
+					l.textAligned(x+cellPad+indent, widths[i]-2*cellPad-indent, y+cellPad+float64(j)*lineH(tableSize)+ascent(tableSize), tableSize, s, ink, false, t.Columns[i].Align)
 				}
 				x += widths[i]
 			}
