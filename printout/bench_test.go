@@ -85,4 +85,3 @@ func BenchmarkIndividual50(b *testing.B) {
 // BenchmarkSmall renders the sample report: mostly the fixed cost of
 // reading the fonts.
 func BenchmarkSmall(b *testing.B) { benchmarkRender(b, sampleDoc()) }
-
