@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -448,6 +449,20 @@ func TestOversizedBlocksStayOnTheirPage(t *testing.T) {
 		// Between the body's foot and the footer's rule nothing is drawn.
 		if _, inked := share(img, [4]float64{marginX, bodyBottom + 0.5, pageW - marginX, footerBase - 6}, Color{}); inked > 0 {
 			t.Fatalf("page %d: drawn over the footer (%.3f inked)", p, inked)
+		}
+	}
+}
+
+// Fonts are loaded once per server and shared by concurrent downloads.
+func TestConcurrentRendersShareFonts(t *testing.T) {
+	fonts := testFonts(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- Render(io.Discard, fonts, sampleDoc()) }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }
