@@ -38,6 +38,15 @@ func niceScale(v float64) (step, top float64) {
 	return step, math.Ceil(v/step-1e-9) * step
 }
 
+// tickDecimals prints whole-numbered ticks without decimals, whatever the
+// labels on the bars use.
+func tickDecimals(step float64, decimals int) int {
+	if step == math.Trunc(step) {
+		return 0
+	}
+	return max(decimals, 1)
+}
+
 func formatValue(v float64, decimals int, unit string) string {
 	return strconv.FormatFloat(v, 'f', max(decimals, 0), 64) + unit
 }
@@ -166,7 +175,7 @@ func (l *layout) barChart(b *BarChart) error {
 	}
 	tickW := 0.0
 	for v := 0.0; v <= top+step/2; v += step {
-		tickW = max(tickW, l.m.width(formatValue(v, b.Decimals, b.Unit), chartSize))
+		tickW = max(tickW, l.m.width(formatValue(v, tickDecimals(step, b.Decimals), b.Unit), chartSize))
 	}
 	small := lineH(chartSize)
 
@@ -265,7 +274,7 @@ func (l *layout) barChart(b *BarChart) error {
 		drawLegend(marginX, legendY)
 		// Grid and ticks.
 		for v := 0.0; v <= top+step/2; v += step {
-			label := formatValue(v, b.Decimals, b.Unit)
+			label := formatValue(v, tickDecimals(step, b.Decimals), b.Unit)
 			if b.Horizontal {
 				x := plotX + scale(v)*plotW
 				l.line(x, plotY, x, plotY+plotH, 0.1, gridColor)

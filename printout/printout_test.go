@@ -466,3 +466,30 @@ func TestConcurrentRendersShareFonts(t *testing.T) {
 		}
 	}
 }
+
+// Every string Strings lists is in the rendered PDF, and every model
+// string the sample prints is listed: a label scan over Strings is a scan
+// of the page.
+func TestStringsListWhatThePagesPrint(t *testing.T) {
+	doc := sampleDoc()
+	doc.Blocks = append(doc.Blocks, &ProfileChart{Title: "人格剖面", Min: 20, Max: 80, NormLabel: "常模范围",
+		Dimensions: []ProfileBar{{Label: "外向性", Value: 60, Text: "T=60"}}})
+	list := doc.Strings()
+	text := squeeze(pageText(t, render(t, doc), 0, 0))
+	for _, s := range list {
+		if s == doc.Title {
+			continue // the bookmark, not on a page
+		}
+		for _, line := range strings.Split(s, "\n") {
+			if !strings.Contains(text, squeeze(line)) {
+				t.Errorf("Strings lists %q, which the PDF does not print", line)
+			}
+		}
+	}
+	joined := strings.Join(list, "|")
+	for _, want := range []string{"内部资料 注意保密", "报告日期", "七（2）班", "二级预警", "外向性", "T=60", "常模范围", "表 1 各班预警人数"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("Strings misses %q", want)
+		}
+	}
+}
