@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/goregular"
@@ -92,12 +93,37 @@ func newMetrics(f *Fonts) *metrics {
 
 const ptToMM = 25.4 / 72
 
+// missing stands for a character that cannot be printed: 〓 (geta), the
+// typesetters' mark for a character the type case lacks.
+const missing = '〓'
+
+// printable maps what fpdf cannot set to something it can: characters
+// beyond the Basic Multilingual Plane (rare name characters such as 𠮷,
+// emoji), which make fpdf v0.9.0 panic while writing the font, to
+// missing; control characters to spaces.
+func printable(r rune) rune {
+	switch {
+	case r > 0xffff:
+		return missing
+	case r < 0x20 || r == 0x7f:
+		return ' '
+	}
+	return r
+}
+
+func printableString(s string) string { return strings.Map(printable, s) }
+
 // glyph picks the Go font for every character it has (Latin, digits,
 // Western punctuation), the CJK font for the rest. A character neither has
 // is set in the CJK font, whose missing glyph shows it as a box rather than
 // losing it silently.
 func (m *metrics) glyph(r rune) glyph {
 	if g, ok := m.glyphs[r]; ok {
+		return g
+	}
+	if p := printable(r); p != r {
+		g := m.glyph(p)
+		m.glyphs[r] = g
 		return g
 	}
 	g := glyph{face: cjkFace}

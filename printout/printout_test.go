@@ -493,3 +493,16 @@ func TestStringsListWhatThePagesPrint(t *testing.T) {
 		}
 	}
 }
+
+// fpdf v0.9.0 panics while writing a font that was asked for a character
+// beyond the Basic Multilingual Plane: a pupil named 张𠮷 or an emoji in a
+// note must print, with 〓 where the character cannot be set, and the
+// rest of the text intact.
+func TestCharactersBeyondTheBMPPrintAsGeta(t *testing.T) {
+	doc := &Document{Title: "个人报告 张𠮷", Blocks: []Block{
+		&Heading{Level: 1, Text: "张𠮷 的结果"},
+		&Paragraph{Text: "姓名：张𠮷丽\t备注：😀 好 12"},
+		&Table{Columns: []Column{{Title: "姓名"}}, Rows: [][]Cell{{{Text: "𠮷"}}}},
+	}}
+	inOrder(t, pageText(t, render(t, doc), 0, 0), "张〓 的结果", "姓名：张〓丽 备注：〓 好 12", "姓名", "〓")
+}

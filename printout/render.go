@@ -52,7 +52,7 @@ func Render(w io.Writer, fonts *Fonts, docs ...*Document) error {
 	pdf.SetMargins(0, 0, 0)
 	pdf.AddUTF8FontFromBytes(family[latinFace], "", fonts.latin)
 	pdf.AddUTF8FontFromBytes(family[cjkFace], "", fonts.cjk)
-	pdf.SetTitle(docs[0].Title, true)
+	pdf.SetTitle(printableString(docs[0].Title), true)
 	pdf.SetCreator("xinling", true)
 	r := &renderer{pdf: pdf, m: newMetrics(fonts)}
 	for i, d := range docs {
@@ -105,6 +105,7 @@ func (r *renderer) text(x, y, size float64, s string, c Color, bold bool) {
 	}
 	for _, ch := range s {
 		g := r.m.glyph(ch)
+		ch = printable(ch)
 		if g.face != cur {
 			flush()
 			cur = g.face
@@ -235,7 +236,7 @@ func (l *layout) emit() {
 	bookmark := func() {
 		if first {
 			l.setFontForBookmark()
-			pdf.Bookmark(title, 0, 0)
+			pdf.Bookmark(printableString(title), 0, 0)
 			first = false
 		}
 	}
@@ -408,7 +409,7 @@ func (l *layout) heading(h *Heading) {
 	l.add(func() {
 		if bmLevel > 0 {
 			l.setFontForBookmark()
-			l.pdf.Bookmark(text, bmLevel, y)
+			l.pdf.Bookmark(printableString(text), bmLevel, y)
 		}
 	})
 	for _, s := range lines {
