@@ -77,7 +77,7 @@ func (l *layout) legend(names []string, colors []Color, width float64) (float64,
 	var items []item
 	x, row := 0.0, 0.0
 	for i, n := range names {
-		w := swatch + 1.5 + l.m.width(n, chartSize) + 5
+		w := swatch + 1.5 + l.m.Width(n, chartSize) + 5
 		if x > 0 && x+w > width {
 			x, row = 0, row+1
 		}
@@ -175,7 +175,7 @@ func (l *layout) barChart(b *BarChart) error {
 	}
 	tickW := 0.0
 	for v := 0.0; v <= top+step/2; v += step {
-		tickW = max(tickW, l.m.width(formatValue(v, tickDecimals(step, b.Decimals), b.Unit), chartSize))
+		tickW = max(tickW, l.m.Width(formatValue(v, tickDecimals(step, b.Decimals), b.Unit), chartSize))
 	}
 	small := lineH(chartSize)
 
@@ -184,11 +184,11 @@ func (l *layout) barChart(b *BarChart) error {
 	if b.Horizontal {
 		labelW := 0.0
 		for _, c := range b.Categories {
-			labelW = max(labelW, l.m.width(c, chartSize))
+			labelW = max(labelW, l.m.Width(c, chartSize))
 		}
 		labelW = min(labelW, textW*0.3) + 2
 		for _, c := range b.Categories {
-			catLines = append(catLines, l.m.wrap(c, chartSize, labelW-2))
+			catLines = append(catLines, l.m.Wrap(c, chartSize, labelW-2))
 		}
 		plotX, plotW = marginX+labelW, textW-labelW-tickW/2-2
 		plotH = b.Height
@@ -208,7 +208,7 @@ func (l *layout) barChart(b *BarChart) error {
 		groupW := plotW / nCat
 		maxLines := 1
 		for _, c := range b.Categories {
-			ls := l.m.wrap(c, chartSize, groupW-1)
+			ls := l.m.Wrap(c, chartSize, groupW-1)
 			if len(ls) > 2 {
 				ls = ls[:2]
 			}
@@ -349,7 +349,7 @@ func (l *layout) valueLabels(b *BarChart, bars []bar) {
 			continue
 		}
 		s := formatValue(br.v, b.Decimals, b.Unit)
-		w := l.m.width(s, chartSize-1)
+		w := l.m.Width(s, chartSize-1)
 		size := chartSize - 1
 		switch {
 		case b.Stacked && b.Horizontal:
@@ -387,8 +387,8 @@ func (l *layout) profileChart(p *ProfileChart) error {
 	}
 	labelW, textColW := 0.0, 0.0
 	for _, d := range p.Dimensions {
-		labelW = max(labelW, l.m.width(d.Label, chartSize+1))
-		textColW = max(textColW, l.m.width(d.Text, chartSize))
+		labelW = max(labelW, l.m.Width(d.Label, chartSize+1))
+		textColW = max(textColW, l.m.Width(d.Text, chartSize))
 	}
 	labelW = min(labelW, textW*0.3) + 3
 	textColW = min(textColW, textW*0.3) + 3

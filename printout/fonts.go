@@ -1,158 +1,26 @@
 package printout
 
-import (
-	"errors"
-	"fmt"
-	"os"
-	"strings"
-
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/image/font/sfnt"
-	"golang.org/x/image/math/fixed"
-)
-
-// DefaultCJKFont is Debian's fonts-droid-fallback, the font the code slips
-// use too. It has the CJK glyphs but no Latin letters or digits.
-const DefaultCJKFont = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
-
-// ErrNoFont is wrapped by every error LoadFonts and NewFonts return: the
-// server cannot print Chinese until the font is installed or configured,
-// which the API reports as 503.
-var ErrNoFont = errors.New("no usable CJK font for printing")
+import "xinling/internal/pdffont"
 
 // Fonts are the faces a PDF is set in: the CJK font and, for Latin letters,
 // digits and Western punctuation, Go Regular (compiled in). Fonts is
 // read-only after loading and safe for concurrent Renders.
-type Fonts struct {
-	cjk, latin         []byte
-	cjkFace, latinFace *sfnt.Font
-}
+type Fonts = pdffont.Fonts
 
-// LoadFonts reads the CJK TrueType font at path (DefaultCJKFont when empty).
-func LoadFonts(path string) (*Fonts, error) {
-	if path == "" {
-		path = DefaultCJKFont
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v (install Debian's fonts-droid-fallback or set --cjk-font)", ErrNoFont, err)
-	}
-	return NewFonts(data)
-}
+// DefaultCJKFont is Debian's fonts-droid-fallback, as for the code slips.
+const DefaultCJKFont = pdffont.DefaultCJKFont
 
-// NewFonts uses data as the CJK font, after checking it is a TrueType font
-// that has common Chinese characters, so that no text prints as boxes.
-func NewFonts(data []byte) (*Fonts, error) {
-	cjk, err := sfnt.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%w: not a TrueType font: %v", ErrNoFont, err)
-	}
-	latin, err := sfnt.Parse(goregular.TTF)
-	if err != nil {
-		return nil, fmt.Errorf("the compiled-in Go font: %w", err)
-	}
-	var buf sfnt.Buffer
-	for _, r := range "心理测评报告学生班级年级姓名内部资料注意保密，。（）：" {
-		if idx, err := cjk.GlyphIndex(&buf, r); err != nil || idx == 0 {
-			return nil, fmt.Errorf("%w: the font has no glyph for %q", ErrNoFont, r)
-		}
-	}
-	return &Fonts{cjk: data, latin: goregular.TTF, cjkFace: cjk, latinFace: latin}, nil
-}
+// ErrNoFont is wrapped by every error LoadFonts and NewFonts return: the
+// server cannot print Chinese until the font is installed or configured,
+// which the API reports as 503.
+var ErrNoFont = pdffont.ErrNoFont
 
-// face indexes the two faces.
-type face uint8
+// LoadFonts reads the CJK TrueType font at path (DefaultCJKFont when empty)
+// and checks it has common Chinese characters.
+func LoadFonts(path string) (*Fonts, error) { return pdffont.Load(path) }
 
-const (
-	latinFace face = iota
-	cjkFace
-)
+// NewFonts uses data as the CJK font, after the same checks.
+func NewFonts(data []byte) (*Fonts, error) { return pdffont.New(data) }
 
-// family is the fpdf font family of each face.
-var family = [...]string{latinFace: "latin", cjkFace: "cjk"}
-
-// glyph is how one character is set: in which face, and how wide per
-// point of font size, in mm.
-type glyph struct {
-	face face
-	w    float64
-}
-
-// metrics caches glyph choices and widths for one Render; sfnt buffers are
-// not safe to share, so each Render has its own.
-type metrics struct {
-	fonts  *Fonts
-	buf    sfnt.Buffer
-	glyphs map[rune]glyph
-}
-
-func newMetrics(f *Fonts) *metrics {
-	return &metrics{fonts: f, glyphs: make(map[rune]glyph, 512)}
-}
-
-const ptToMM = 25.4 / 72
-
-// missing stands for a character that cannot be printed: 〓 (geta), the
-// typesetters' mark for a character the type case lacks.
-const missing = '〓'
-
-// printable maps what fpdf cannot set to something it can: characters
-// beyond the Basic Multilingual Plane (rare name characters such as 𠮷,
-// emoji), which make fpdf v0.9.0 panic while writing the font, to
-// missing; control characters to spaces.
-func printable(r rune) rune {
-	switch {
-	case r > 0xffff:
-		return missing
-	case r < 0x20 || r == 0x7f:
-		return ' '
-	}
-	return r
-}
-
-func printableString(s string) string { return strings.Map(printable, s) }
-
-// glyph picks the Go font for every character it has (Latin, digits,
-// Western punctuation), the CJK font for the rest. A character neither has
-// is set in the CJK font, whose missing glyph shows it as a box rather than
-// losing it silently.
-func (m *metrics) glyph(r rune) glyph {
-	if g, ok := m.glyphs[r]; ok {
-		return g
-	}
-	if p := printable(r); p != r {
-		g := m.glyph(p)
-		m.glyphs[r] = g
-		return g
-	}
-	g := glyph{face: cjkFace}
-	if r < 0x3000 {
-		if idx, err := m.fonts.latinFace.GlyphIndex(&m.buf, r); err == nil && idx != 0 {
-			g.face = latinFace
-		}
-	}
-	f := m.fonts.cjkFace
-	if g.face == latinFace {
-		f = m.fonts.latinFace
-	}
-	if idx, err := f.GlyphIndex(&m.buf, r); err == nil && idx != 0 {
-		// At 1000 pixels per em the advance is in thousandths of an em.
-		if adv, err := f.GlyphAdvance(&m.buf, idx, fixed.I(1000), font.HintingNone); err == nil {
-			g.w = float64(adv) / 64 / 1000 * ptToMM
-		}
-	} else {
-		g.w = 1 * ptToMM // a box as wide as the font size
-	}
-	m.glyphs[r] = g
-	return g
-}
-
-// width is the width of s in mm at size pt.
-func (m *metrics) width(s string, size float64) float64 {
-	w := 0.0
-	for _, r := range s {
-		w += m.glyph(r).w
-	}
-	return w * size
-}
+// ptToMM converts a font size in points to millimetres.
+const ptToMM = pdffont.PtToMM

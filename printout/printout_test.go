@@ -360,49 +360,6 @@ func TestBadModelsAreErrorsNotPanics(t *testing.T) {
 	}
 }
 
-func TestWrapBreaksChineseAnywhereButNotWordsOrBeforePunctuation(t *testing.T) {
-	m := newMetrics(testFonts(t))
-	size := 10.0
-	zi := m.width("字", size)
-	// Six characters' width: the comma may not start the second line.
-	lines := m.wrap("一二三四五六，七八", size, zi*6.2)
-	if len(lines) != 2 || strings.HasPrefix(lines[1], "，") {
-		t.Fatalf("got %q", lines)
-	}
-	lines = m.wrap("Mini-IPIP extraversion score", size, m.width("Mini-IPIP extra", size))
-	for _, l := range lines {
-		if strings.HasSuffix(l, "extra") || strings.HasPrefix(l, "version") {
-			t.Fatalf("a word was split: %q", lines)
-		}
-	}
-	lines = m.wrap("七（3）班共 45 人", size, zi*4)
-	for _, l := range lines {
-		if strings.HasSuffix(l, "（") || strings.HasPrefix(l, "）") {
-			t.Fatalf("a bracket was left alone: %q", lines)
-		}
-	}
-	if got := m.wrap("甲\n乙", size, 100); len(got) != 2 {
-		t.Fatalf("a newline did not break: %q", got)
-	}
-	if got := strings.Join(m.wrap(strings.Repeat("心", 100), size, 50), ""); got != strings.Repeat("心", 100) {
-		t.Fatal("wrapping lost or added characters")
-	}
-}
-
-func TestGlyphsComeFromTheFaceThatHasThem(t *testing.T) {
-	m := newMetrics(testFonts(t))
-	for _, r := range "A9%.(" {
-		if m.glyph(r).face != latinFace {
-			t.Errorf("%q not in the Go font", r)
-		}
-	}
-	for _, r := range "心（，" {
-		if m.glyph(r).face != cjkFace {
-			t.Errorf("%q not in the CJK font", r)
-		}
-	}
-}
-
 func TestNiceScale(t *testing.T) {
 	for _, c := range []struct{ v, step, top float64 }{{15, 5, 15}, {152, 50, 200}, {0, 1, 5}, {1, 0.2, 1}, {97.5, 20, 100}} {
 		if step, top := niceScale(c.v); step != c.step || top != c.top {

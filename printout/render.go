@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/go-pdf/fpdf"
+
+	"xinling/internal/pdffont"
 )
 
 // A4 geometry, in mm.
@@ -50,11 +52,9 @@ func Render(w io.Writer, fonts *Fonts, docs ...*Document) error {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.SetMargins(0, 0, 0)
-	pdf.AddUTF8FontFromBytes(family[latinFace], "", fonts.latin)
-	pdf.AddUTF8FontFromBytes(family[cjkFace], "", fonts.cjk)
-	pdf.SetTitle(printableString(docs[0].Title), true)
+	pdf.SetTitle(pdffont.PrintableString(docs[0].Title), true)
 	pdf.SetCreator("xinling", true)
-	r := &renderer{pdf: pdf, m: newMetrics(fonts)}
+	r := &renderer{pdf: pdf, m: pdffont.NewWriter(pdf, fonts)}
 	for i, d := range docs {
 		if d == nil || strings.TrimSpace(d.Title) == "" {
 			return fmt.Errorf("printout: document %d has no title", i+1)
@@ -74,58 +74,22 @@ func Render(w io.Writer, fonts *Fonts, docs ...*Document) error {
 // renderer draws on the PDF; layout decides what goes where.
 type renderer struct {
 	pdf *fpdf.Fpdf
-	m   *metrics
+	m   *pdffont.Writer
 }
 
-// text sets s with its left end at x and its baseline at y, switching
-// between the CJK and the Latin face by runs of characters.
+// text sets s with its left end at x and its baseline at y in colour c.
 func (r *renderer) text(x, y, size float64, s string, c Color, bold bool) {
-	if s == "" {
-		return
-	}
 	r.pdf.SetTextColor(int(c.R), int(c.G), int(c.B))
-	if bold {
-		// Neither face has a bold: fill and stroke the outlines (text
-		// rendering mode 2), as printers' fake bold does.
-		r.pdf.SetTextRenderingMode(2)
-		r.pdf.SetDrawColor(int(c.R), int(c.G), int(c.B))
-		r.pdf.SetLineWidth(size * 0.004)
-	}
-	var run strings.Builder
-	cur, runW := face(255), 0.0
-	flush := func() {
-		if run.Len() == 0 {
-			return
-		}
-		r.pdf.SetFont(family[cur], "", size)
-		r.pdf.Text(x, y, run.String())
-		x += runW
-		run.Reset()
-		runW = 0
-	}
-	for _, ch := range s {
-		g := r.m.glyph(ch)
-		ch = printable(ch)
-		if g.face != cur {
-			flush()
-			cur = g.face
-		}
-		run.WriteRune(ch)
-		runW += g.w * size
-	}
-	flush()
-	if bold {
-		r.pdf.SetTextRenderingMode(0)
-	}
+	r.m.Text(x, y, size, s, bold)
 }
 
 // textAligned sets s in the box [x, x+w] by align.
 func (r *renderer) textAligned(x, w, y, size float64, s string, c Color, bold bool, a Align) {
 	switch a {
 	case Right:
-		x += w - r.m.width(s, size)
+		x += w - r.m.Width(s, size)
 	case Center:
-		x += (w - r.m.width(s, size)) / 2
+		x += (w - r.m.Width(s, size)) / 2
 	}
 	r.text(x, y, size, s, c, bold)
 }
@@ -235,8 +199,7 @@ func (l *layout) emit() {
 	first := true
 	bookmark := func() {
 		if first {
-			l.setFontForBookmark()
-			pdf.Bookmark(printableString(title), 0, 0)
+			l.m.Bookmark(title, 0, 0)
 			first = false
 		}
 	}
@@ -261,10 +224,6 @@ func (l *layout) emit() {
 	}
 }
 
-// setFontForBookmark selects a UTF-8 font: fpdf encodes a bookmark's title
-// for the current font, and only UTF-8 fonts keep Chinese intact.
-func (l *layout) setFontForBookmark() { l.pdf.SetFont(family[cjkFace], "", bodySize) }
-
 func (l *layout) pageFrame(n, total int, format string) {
 	d := l.doc
 	if d.Header != "" {
@@ -287,7 +246,7 @@ func (l *layout) layoutCover(c *Cover) {
 	add := func(op func()) { p.ops = append(p.ops, op) }
 	if c.Marking != "" {
 		size := 11.0
-		w := l.m.width(c.Marking, size) + 6
+		w := l.m.Width(c.Marking, size) + 6
 		x := pageW - marginX - w
 		add(func() {
 			l.stroke(Red)
@@ -297,13 +256,13 @@ func (l *layout) layoutCover(c *Cover) {
 		})
 	}
 	y := 85.0
-	for _, s := range l.m.wrap(c.Title, 24, textW) {
+	for _, s := range l.m.Wrap(c.Title, 24, textW) {
 		s, yy := s, y
 		add(func() { l.textAligned(marginX, textW, yy+ascent(24), 24, s, accent, true, Center) })
 		y += lineH(24)
 	}
 	y += 4
-	for _, s := range l.m.wrap(c.Subtitle, 15, textW) {
+	for _, s := range l.m.Wrap(c.Subtitle, 15, textW) {
 		s, yy := s, y
 		add(func() { l.textAligned(marginX, textW, yy+ascent(15), 15, s, ink, false, Center) })
 		y += lineH(15)
@@ -313,13 +272,13 @@ func (l *layout) layoutCover(c *Cover) {
 		size := 12.0
 		labelW, valueW := 0.0, 0.0
 		for _, f := range c.Facts {
-			labelW = max(labelW, l.m.width(f.Label+"：", size))
-			valueW = max(valueW, l.m.width(f.Value, size))
+			labelW = max(labelW, l.m.Width(f.Label+"：", size))
+			valueW = max(valueW, l.m.Width(f.Value, size))
 		}
 		valueW = min(valueW, textW*0.6)
 		x := (pageW - labelW - valueW) / 2
 		for _, f := range c.Facts {
-			lines := l.m.wrap(f.Value, size, valueW+0.01)
+			lines := l.m.Wrap(f.Value, size, valueW+0.01)
 			label, yy := f.Label+"：", y
 			add(func() { l.text(x, yy+ascent(size), size, label, grey, false) })
 			for _, s := range lines {
@@ -387,7 +346,7 @@ func (l *layout) heading(h *Heading) {
 	level := min(max(h.Level, 1), 3)
 	size := headingSizes[level-1]
 	text := l.headingNumber(level) + h.Text
-	lines := l.m.wrap(text, size, textW)
+	lines := l.m.Wrap(text, size, textW)
 	before := [...]float64{6, 4, 3}[level-1]
 	height := float64(len(lines))*lineH(size) + 2
 	// Keep the heading with the first lines of what follows it.
@@ -408,8 +367,7 @@ func (l *layout) heading(h *Heading) {
 	y := l.y
 	l.add(func() {
 		if bmLevel > 0 {
-			l.setFontForBookmark()
-			l.pdf.Bookmark(printableString(text), bmLevel, y)
+			l.m.Bookmark(text, bmLevel, y)
 		}
 	})
 	for _, s := range lines {
@@ -429,7 +387,7 @@ func (l *layout) paragraph(p *Paragraph) {
 	if p.Small {
 		size, c = smallSize, grey
 	}
-	for _, s := range l.m.wrap(p.Text, size, textW) {
+	for _, s := range l.m.Wrap(p.Text, size, textW) {
 		l.ensure(lineH(size))
 		s, yy := s, l.y
 		l.add(func() { l.text(marginX, yy+ascent(size), size, s, c, false) })
@@ -444,7 +402,7 @@ func (l *layout) kvList(k *KVList) {
 	size := bodySize
 	labelW := 0.0
 	for _, it := range k.Items {
-		labelW = max(labelW, l.m.width(it.Label+"：", size))
+		labelW = max(labelW, l.m.Width(it.Label+"：", size))
 	}
 	labelW = min(labelW, colW*0.45)
 	for start := 0; start < len(k.Items); start += cols {
@@ -452,7 +410,7 @@ func (l *layout) kvList(k *KVList) {
 		wrapped := make([][]string, len(row))
 		n := 1
 		for i, it := range row {
-			wrapped[i] = l.m.wrap(it.Value, size, colW-labelW-3)
+			wrapped[i] = l.m.Wrap(it.Value, size, colW-labelW-3)
 			n = max(n, len(wrapped[i]))
 		}
 		h := float64(n) * lineH(size)
@@ -472,7 +430,7 @@ func (l *layout) kvList(k *KVList) {
 	l.y += 2
 }
 
-func (l *layout) noticeLines(n *Notice) []string { return l.m.wrap(n.Text, bodySize, textW-10) }
+func (l *layout) noticeLines(n *Notice) []string { return l.m.Wrap(n.Text, bodySize, textW-10) }
 
 func (l *layout) noticeHeight(n *Notice) float64 {
 	h := float64(len(l.noticeLines(n)))*lineH(bodySize) + 8
@@ -524,7 +482,7 @@ func (l *layout) table(t *Table) error {
 		out := make([][]string, len(texts))
 		n := 1
 		for i, s := range texts {
-			out[i] = l.m.wrap(s, tableSize, widths[i]-2*cellPad)
+			out[i] = l.m.Wrap(s, tableSize, widths[i]-2*cellPad)
 			n = max(n, len(out[i]))
 		}
 		return out, float64(n)*lineH(tableSize) + 2*cellPad

@@ -1,4 +1,4 @@
-package printout
+package pdffont
 
 import (
 	"strings"
@@ -27,9 +27,9 @@ func breakable(a, b rune) bool {
 	return a >= 0x2e80 || b >= 0x2e80
 }
 
-// wrap breaks text into lines no wider than width mm at size pt. Each "\n"
+// Wrap breaks text into lines no wider than width mm at size pt. Each "\n"
 // starts a new line. A word wider than a line is broken where it must.
-func (m *metrics) wrap(text string, size, width float64) []string {
+func (m *Writer) Wrap(text string, size, width float64) []string {
 	var lines []string
 	for _, para := range strings.Split(text, "\n") {
 		lines = append(lines, m.wrapPara([]rune(para), size, width)...)
@@ -37,7 +37,7 @@ func (m *metrics) wrap(text string, size, width float64) []string {
 	return lines
 }
 
-func (m *metrics) wrapPara(rs []rune, size, width float64) []string {
+func (m *Writer) wrapPara(rs []rune, size, width float64) []string {
 	var lines []string
 	for len(rs) > 0 {
 		w, lastBreak, i := 0.0, -1, 0
