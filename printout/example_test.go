@@ -84,3 +84,35 @@ func Example() {
 	fmt.Println(bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")))
 	// Output: true
 }
+
+// Example_bound binds a class's individual reports into one download:
+// each starts on a new page, has its own bookmark and numbers its own
+// pages ("第 1 页 / 共 1 页" for each pupil).
+func Example_bound() {
+	fonts, err := printout.LoadFonts("")
+	if err != nil {
+		log.Fatal(err)
+	}
+	var reports []*printout.Document
+	for _, pupil := range []string{"张**", "李**"} {
+		reports = append(reports, &printout.Document{
+			Title: "个人报告 " + pupil, Marking: "内部资料 注意保密", PageFormat: "第 %d 页 / 共 %d 页",
+			Blocks: []printout.Block{
+				&printout.KVList{Columns: 2, Items: []printout.KV{{Label: "姓名", Value: pupil}, {Label: "班级", Value: "七年级（3）班"}}},
+				&printout.Heading{Level: 1, Text: "人格剖面"},
+				&printout.ProfileChart{Min: 20, Max: 80, NormLow: 40, NormHigh: 60, NormLabel: "常模平均范围（T 40–60）",
+					Dimensions: []printout.ProfileBar{
+						{Label: "外向性", Value: 62, Text: "T=62 偏高"},
+						{Label: "神经质", Value: 67, Text: "T=67 偏高", Mark: 2},
+					}},
+				&printout.Paragraph{Text: "外向性偏高：喜欢与人交往。"},
+			},
+		})
+	}
+	var buf bytes.Buffer
+	if err := printout.Render(&buf, fonts, reports...); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(buf.Len() > 0)
+	// Output: true
+}
