@@ -17,13 +17,16 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(TOOLBIN)/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
 # --- Debian packages ---
-# Code slips print names with Debian's fonts-droid-fallback (see slips/);
-# the end-to-end tests drive Debian's chromium.
+# Code slips and printed reports set Chinese in Debian's
+# fonts-droid-fallback (see slips/ and printout/); printout's tests read
+# the PDFs back with poppler-utils; the end-to-end tests drive Debian's
+# chromium.
 CJK_FONT     := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
-DEB_PACKAGES := fonts-droid-fallback chromium
+POPPLER      := pdftotext pdftoppm pdfinfo pdffonts
+DEB_PACKAGES := fonts-droid-fallback chromium poppler-utils
 APT_INSTALL  := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: build run test vet lint unit bench bench-http fuzz tools go-tools fonts clean webapp webapp-test e2e chromium deb-packages
+.PHONY: build run test vet lint unit bench bench-http fuzz tools go-tools fonts poppler clean webapp webapp-test e2e chromium deb-packages
 
 # The web app is built into the binary (webapp/embed.go), so it comes first.
 build: webapp
@@ -97,17 +100,24 @@ go-tools: $(STATICCHECK) ferretdb
 ferretdb:
 	@TOOLBIN=$(TOOLBIN) GO=$(GO) scripts/with-ferretdb --build
 
-tools: go-tools fonts
+tools: go-tools fonts poppler
 
 # Installs the font when it is missing and apt can (CI and root shells).
 fonts:
 	@test -f $(CJK_FONT) || { apt-get update -qq && $(APT_INSTALL) fonts-droid-fallback; } || \
 		{ echo "install Debian's fonts-droid-fallback: code slips need its Chinese glyphs"; exit 1; }
 
+# Installs poppler-utils when any of its tools printout's tests use is
+# missing and apt can; the tests fail, never skip, without them.
+poppler:
+	@(for t in $(POPPLER); do command -v $$t >/dev/null || exit 1; done) || \
+		{ apt-get update -qq && $(APT_INSTALL) poppler-utils; } || \
+		{ echo "install Debian's poppler-utils: printout's tests read the PDFs back with $(POPPLER)"; exit 1; }
+
 lint: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
-unit: fonts
+unit: fonts poppler
 	$(GO) test -race -count=1 ./...
 
 bench:

@@ -12,13 +12,15 @@ import (
 	"github.com/go-pdf/fpdf"
 	"golang.org/x/image/font/sfnt"
 	"rsc.io/qr"
+
+	"xinling/internal/pdffont"
 )
 
 // DefaultFont is Debian's fonts-droid-fallback, a TrueType font with the
-// CJK glyphs names need; the PDF embeds the subset it uses. It has no Latin
-// letters or digits (it is a fallback font), so those are set in the PDF's
-// built-in Helvetica: see line.
-const DefaultFont = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+// CJK glyphs names need. It has no Latin letters or digits (it is a
+// fallback font): those are set in Go Regular, compiled in (see
+// internal/pdffont). The PDF embeds the subsets of both that it uses.
+const DefaultFont = pdffont.DefaultCJKFont
 
 // Slip is one cut-out.
 type Slip struct {
@@ -66,44 +68,24 @@ const (
 	marginY      = 11.0
 )
 
-// line sets text at (x, baseline y) in size pt, switching between the CJK
-// font and Helvetica by runs, so a class like "七年级（3）班" prints whole.
-func line(pdf *fpdf.Fpdf, x, y, size float64, text string) {
-	pdf.SetXY(x, y-size*0.3)
-	for _, r := range runs(text) {
-		if r.cjk {
-			pdf.SetFont("cjk", "", size)
-		} else {
-			pdf.SetFont("Helvetica", "", size)
-		}
-		pdf.CellFormat(pdf.GetStringWidth(r.text), size*0.4, r.text, "", 0, "L", false, 0, "")
-	}
-}
-
-type run struct {
-	text string
-	cjk  bool
-}
-
-// runs splits text where it changes between ASCII and everything else.
-func runs(text string) []run {
-	var out []run
-	for _, c := range text {
-		cjk := c > 0x7e
-		if n := len(out); n > 0 && out[n-1].cjk == cjk {
-			out[n-1].text += string(c)
-			continue
-		}
-		out = append(out, run{text: string(c), cjk: cjk})
-	}
-	return out
-}
-
 // Render writes the slips as an A4 PDF.
 func Render(w io.Writer, font []byte, slips []Slip) error {
+	fonts, err := pdffont.New(font)
+	if err != nil {
+		return err
+	}
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetAutoPageBreak(false, 0)
-	pdf.AddUTF8FontFromBytes("cjk", "", font)
+	text := pdffont.NewWriter(pdf, fonts)
+	// line sets s at (x, baseline y), smaller than size when it is wider
+	// than room mm, so that no text runs into the QR code or off the slip.
+	line := func(x, y, size, room float64, s string) {
+		if w := text.Width(s, size); w > room {
+			size *= room / w
+		}
+		text.Text(x, y, size, s, false)
+	}
+	beside := slipW - 4 - 42 // the room left of the QR code
 	pdf.SetDrawColor(160, 160, 160)
 	for i, s := range slips {
 		if i%(cols*rows) == 0 {
@@ -124,15 +106,15 @@ func Render(w io.Writer, font []byte, slips []Slip) error {
 		pdf.RegisterImageOptionsReader(img, fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(code.PNG()))
 		pdf.ImageOptions(img, x+slipW-40, y+8, 34, 34, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
 
-		line(pdf, x+4, y+6, 10, s.Title)
+		line(x+4, y+6, 10, beside, s.Title)
 		name := s.Name
 		if name == "" {
 			name = "班级访问码 Class code"
 		}
-		line(pdf, x+4, y+16, 15, name)
-		line(pdf, x+4, y+26, 11, s.Class)
-		line(pdf, x+4, y+38, 22, s.Code)
-		line(pdf, x+4, y+slipH-6, 7, "扫码或在测评页面输入访问码 Scan, or type the code on the screening page")
+		line(x+4, y+16, 15, beside, name)
+		line(x+4, y+26, 11, beside, s.Class)
+		line(x+4, y+38, 22, beside, s.Code)
+		line(x+4, y+slipH-6, 7, slipW-8, "扫码或在测评页面输入访问码 Scan, or type the code on the screening page")
 	}
 	if len(slips) == 0 {
 		pdf.AddPage()

@@ -3,6 +3,11 @@ package slips
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,10 +58,52 @@ func TestRenderEmbedsTheFontAndOneQRPerSlip(t *testing.T) {
 	}
 }
 
-func TestRunsSplitScripts(t *testing.T) {
-	got := runs("七年级（3）班 A1")
-	want := []run{{"七年级（", true}, {"3", false}, {"）班", true}, {" A1", false}}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("runs = %+v, want %+v", got, want)
+// A rare name character (𠮷 is beyond the Basic Multilingual Plane, which
+// made fpdf panic) must not stop a class's slips from printing.
+func TestRenderPrintsNamesTheFontLacks(t *testing.T) {
+	var buf bytes.Buffer
+	err := Render(&buf, font(t), []Slip{{Title: "筛查", Name: "张𠮷", Class: "七年级（3）班", Code: "ABCD0001", URL: "https://example.cn/m/?code=ABCD0001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both faces embedded: the CJK font and Go Regular for the code's
+	// letters and digits (Helvetica, a base font, was never embedded).
+	if n := strings.Count(buf.String(), "/FontFile2"); n != 2 {
+		t.Fatalf("%d embedded fonts, want 2", n)
+	}
+}
+
+// A long class name or title shrinks to stay clear of the QR code.
+func TestLongTextStaysLeftOfTheQRCode(t *testing.T) {
+	tool, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Fatal("pdftotext is missing: install Debian's poppler-utils (make unit does)")
+	}
+	var buf bytes.Buffer
+	class := "高二年级（12）班 物理化学生物组合 Physics Chemistry Biology"
+	if err := Render(&buf, font(t), []Slip{{Title: class, Name: "张三", Class: class, Code: "ABCD0001", URL: "https://example.cn/"}}); err != nil {
+		t.Fatal(err)
+	}
+	pdf := filepath.Join(t.TempDir(), "slips.pdf")
+	if err := os.WriteFile(pdf, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool, "-bbox", pdf, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	// The QR code starts 40 mm left of the slip's right edge.
+	qrX := (marginX + slipW - 40) * 72 / 25.4
+	words := regexp.MustCompile(`<word xMin="[\d.]+" yMin="([\d.]+)" xMax="([\d.]+)"`).FindAllStringSubmatch(string(out), -1)
+	if len(words) == 0 {
+		t.Fatalf("no words read back:\n%s", out)
+	}
+	for _, w := range words {
+		y, _ := strconv.ParseFloat(w[1], 64)
+		xMax, _ := strconv.ParseFloat(w[2], 64)
+		onQRRows := y < (marginY+42)*72/25.4 // the footer line may run wider
+		if onQRRows && xMax > qrX {
+			t.Fatalf("text reaches %.0f pt, into the QR code at %.0f pt:\n%s", xMax, qrX, out)
+		}
 	}
 }
