@@ -113,7 +113,7 @@ type DetailResult struct {
 	// BandLabels names each band in words, by score, as the instrument
 	// version that scored it does.
 	BandLabels map[string]engine.Text
-	// ScoreLabels names each score as the document does (see scoreLabel).
+	// ScoreLabels names each score as the document does (see docScoreLabel).
 	ScoreLabels map[string]engine.Text
 	Flags       []string
 	CreatedAt   time.Time
@@ -138,7 +138,7 @@ func (q *Queue) Detail(ctx context.Context, p *Principal, id, ip string) (*Detai
 			dr.Title = in.Doc.Title
 			dr.ScoreLabels = map[string]engine.Text{}
 			for score := range r.Scores {
-				dr.ScoreLabels[score] = scoreLabel(in.Doc, score)
+				dr.ScoreLabels[score] = docScoreLabel(in.Doc, score)
 			}
 			dr.BandLabels = map[string]engine.Text{}
 			for score, code := range r.Bands {
@@ -370,10 +370,10 @@ func runEvery(ctx context.Context, every time.Duration, job func(context.Context
 	}
 }
 
-// scoreLabel is what a score is called: its label in the document, or,
+// docScoreLabel is what a score is called: its label in the document, or,
 // for a document that gives none (a label is optional in the format), the
 // instrument's title when the score is its only one, and else the id.
-func scoreLabel(doc *engine.Document, id string) engine.Text {
+func docScoreLabel(doc *engine.Document, id string) engine.Text {
 	for _, s := range doc.Scoring.Scores {
 		if s.ID == id && len(s.Label) > 0 {
 			return s.Label
