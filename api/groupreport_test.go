@@ -184,13 +184,13 @@ type groupReport struct {
 				Count       *int
 			}
 			Norms *struct {
-				N            int
-				Groups       []string
-				MeanT        *float64 `json:"mean_t"`
-				SDT          *float64 `json:"sd_t"`
-				MeanPct      *float64 `json:"mean_percentile"`
-				T60          *int     `json:"t60"`
-				T70          *int     `json:"t70"`
+				N       int
+				Groups  []string
+				MeanT   *float64 `json:"mean_t"`
+				SDT     *float64 `json:"sd_t"`
+				MeanPct *float64 `json:"mean_percentile"`
+				T60     *int     `json:"t60"`
+				T70     *int     `json:"t70"`
 			}
 		}
 	}
@@ -221,10 +221,10 @@ type groupReport struct {
 			Checks             []string
 		}
 		NonParticipants []struct {
-			PersonID  string `json:"person_id"`
-			Name      string
-			Class     string
-			Reason    string
+			PersonID string `json:"person_id"`
+			Name     string
+			Class    string
+			Reason   string
 		} `json:"non_participants"`
 	}
 }

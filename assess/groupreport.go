@@ -52,9 +52,9 @@ type CampaignReport struct {
 	Instruments   []InstrumentTab `json:"instruments"`
 	// Classes is the class × level table: one row per class (or per unit
 	// when the campaign's units have no classes).
-	Classes []GroupRow `json:"classes"`
-	ByGrade []GroupRow `json:"by_grade"`
-	BySex   []GroupRow `json:"by_sex"`
+	Classes []GroupRow   `json:"classes"`
+	ByGrade []GroupRow   `json:"by_grade"`
+	BySex   []GroupRow   `json:"by_sex"`
 	Suicide []SuicideTab `json:"suicide"`
 	// Appendices are for staff who may see individuals (canSeeNames); nil
 	// for everyone else.
