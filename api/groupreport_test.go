@@ -173,7 +173,8 @@ type groupReport struct {
 	Levels      map[string]*int `json:"levels"`
 	Instruments []struct {
 		Instrument, Title string
-		Results, Invalid  int
+		Results           int
+		Invalid           *int
 		Scores            []struct {
 			Score, Label string
 			N            int
@@ -296,8 +297,8 @@ func TestGroupReportSections(t *testing.T) {
 				}
 			}
 			if in.Instrument == "study_stress" {
-				if in.Results != 2 || in.Invalid != 1 || s.N != 2 || s.Mean == nil || *s.Mean != 3 || s.Label != "学习压力总分" {
-					t.Errorf("study_stress: results %d invalid %d n %d mean %v label %q", in.Results, in.Invalid, s.N, s.Mean, s.Label)
+				if in.Results != 2 || n(in.Invalid) != 1 || s.N != 2 || s.Mean == nil || *s.Mean != 3 || s.Label != "学习压力总分" {
+					t.Errorf("study_stress: results %d invalid %d n %d mean %v label %q", in.Results, n(in.Invalid), s.N, s.Mean, s.Label)
 				}
 				// Norms: totals 1 and 5 against mean 2, SD 1 are T 40 and 80.
 				nm := s.Norms
@@ -439,6 +440,9 @@ func TestGroupReportForTeachersAndViewers(t *testing.T) {
 			t.Errorf("%s sees small counts: %s", name, raw)
 		}
 		for _, in := range rep.Instruments {
+			if in.Invalid != nil && *in.Invalid > 0 {
+				t.Errorf("%s sees %d invalid results of %s", name, *in.Invalid, in.Instrument)
+			}
 			for _, s := range in.Scores {
 				if s.Mean != nil || s.SD != nil {
 					t.Errorf("%s sees the mean of %d results", name, s.N)
@@ -571,7 +575,7 @@ func TestGroupReportLabels(t *testing.T) {
 				}
 			}
 			rows, _ := f.GetRows("附录一 重点关注名单")
-			if len(rows) != 3 || rows[2][0] != "李*" || rows[2][3] != "一级预警" || rows[2][5] != "待认领" {
+			if len(rows) != 3 || rows[2][0] != "李*" || rows[2][3] != "一级预警" || rows[2][5] != "待处理" {
 				t.Errorf("focus sheet: %q", rows)
 			}
 		}

@@ -113,7 +113,7 @@ type InstrumentTab struct {
 	Instrument string     `json:"instrument"`
 	Title      string     `json:"title"`
 	Results    int        `json:"results"` // valid results
-	Invalid    int        `json:"invalid"` // flagged results, left out of the figures below
+	Invalid    *int       `json:"invalid"` // flagged results, left out of the figures below
 	Scores     []ScoreTab `json:"scores"`
 }
 
@@ -159,7 +159,7 @@ type GroupRow struct {
 	Name     string      `json:"name"`
 	Finished int         `json:"finished"`
 	Levels   LevelCounts `json:"levels"`
-	Scores   []GroupMean `json:"scores,omitempty"`
+	Scores   []GroupMean `json:"scores"`
 }
 
 // GroupMean is one score's mean in a group.
@@ -538,6 +538,8 @@ func (c *Campaigns) GroupReport(ctx context.Context, p *Principal, id, unitID, l
 		}
 	}
 
+	// Empty lists are [] in JSON, never null, so every reader can iterate.
+	rep.Participation.InvalidReasons, rep.Instruments, rep.Suicide = []InvalidReason{}, []InstrumentTab{}, []SuicideTab{}
 	rep.Participation.Started, rep.Participation.Finished = started, finished
 	rep.Participation.Valid, rep.Participation.Invalid = intp(valid), intp(invalid)
 	rep.Levels = levelCounts(total.levels)
@@ -559,13 +561,13 @@ func (c *Campaigns) GroupReport(ctx context.Context, p *Principal, id, unitID, l
 		}
 		in := c.latestDoc(docs, id)
 		title := instrumentTitle(in, id, locale)
-		tab := InstrumentTab{Instrument: id, Title: title, Results: acc.valid, Invalid: acc.invalid}
+		tab := InstrumentTab{Instrument: id, Title: title, Results: acc.valid, Invalid: intp(acc.invalid), Scores: []ScoreTab{}}
 		for _, sid := range scoreOrder(in, acc) {
 			sa := acc.scores[sid]
 			st := ScoreTab{Score: sid, Label: scoreLabel(in, sid, locale), N: sa.m.n, Mean: round2(sa.m.mean), SD: round2(sa.m.sd())}
 			st.Bands = bandTallies(in, sid, sa.bands, locale)
 			if sa.normed {
-				nt := &NormTab{N: sa.t.n, Groups: sa.groups, MeanT: round2(sa.t.mean), SDT: round2(sa.t.sd()), AtLeastT60: intp(sa.t60), AtLeastT70: intp(sa.t70)}
+				nt := &NormTab{N: sa.t.n, Groups: append([]string{}, sa.groups...), MeanT: round2(sa.t.mean), SDT: round2(sa.t.sd()), AtLeastT60: intp(sa.t60), AtLeastT70: intp(sa.t70)}
 				if sa.pct.n > 0 {
 					nt.MeanPercentile = round2(sa.pct.mean)
 				}
@@ -584,7 +586,7 @@ func (c *Campaigns) GroupReport(ctx context.Context, p *Principal, id, unitID, l
 				InvalidReason{Instrument: id, InstrumentTitle: title, Check: k, Label: checkLabel(in, k, locale), Count: intp(acc.checks[k])})
 		}
 		if in != nil && len(in.SuicideRules()) > 0 && acc.suicideN > 0 {
-			st := SuicideTab{Instrument: id, Title: title, Results: acc.suicideN, Positive: intp(acc.suicideAny)}
+			st := SuicideTab{Instrument: id, Title: title, Results: acc.suicideN, Positive: intp(acc.suicideAny), Rules: []SuicideRule{}}
 			for _, rule := range in.SuicideRules() {
 				st.Rules = append(st.Rules, SuicideRule{Rule: rule, Label: ruleLabel(in, rule, locale), Positive: intp(acc.suicideRule[rule])})
 			}
@@ -799,7 +801,7 @@ func (c *Campaigns) groupRows(groups map[string]*groupAcc, units map[string]stor
 	rows := make([]GroupRow, 0, len(keys))
 	for _, k := range keys {
 		g := groups[k]
-		row := GroupRow{Key: k, Finished: g.finished, Levels: levelCounts(g.levels)}
+		row := GroupRow{Key: k, Finished: g.finished, Levels: levelCounts(g.levels), Scores: []GroupMean{}}
 		if units != nil {
 			row.Name = units[k].Name
 		}
@@ -987,6 +989,9 @@ func protectGroupReport(rep *CampaignReport) {
 		}
 	}
 	for i := range rep.Instruments {
+		if n := *rep.Instruments[i].Invalid; n > 0 && n < MinCell {
+			rep.Instruments[i].Invalid = nil
+		}
 		for j := range rep.Instruments[i].Scores {
 			s := &rep.Instruments[i].Scores[j]
 			counts := map[string]int{}

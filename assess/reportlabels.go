@@ -34,7 +34,7 @@ var reportLabels = map[string]ReportLabels{
 		SheetOverview: "概况", SheetBands: "分级分布", SheetClasses: "班级×预警", SheetGrades: "年级比较", SheetSexes: "性别比较", SheetNorms: "常模比较",
 		SheetFocus: "附录一 重点关注名单", SheetInvalid: "附录二 无效作答", SheetAbsent: "附录三 未参加名单",
 		sexes:  map[string]string{"m": "男", "f": "女", "": "未填"},
-		states: map[string]string{"open": "待认领", "claimed": "已认领", "following_up": "跟进中", "referred": "已转介", "closed": "已结案"},
+		states: map[string]string{"open": "待处理", "claimed": "已认领", "following_up": "跟进中", "referred": "已转介", "closed": "已结案"},
 	},
 	"en": {Locale: "en",
 		Participation: "Participation", Roster: "On the roster", Started: "Started", Finished: "Finished", Valid: "Valid", Invalid: "Invalid", InvalidReason: "Why invalid",
