@@ -517,9 +517,7 @@ func TestGroupReportLabels(t *testing.T) {
 				}
 			case string:
 				last := path[strings.LastIndex(path, ".")+1:]
-				if strings.HasSuffix(last, "[]") {
-					last = strings.TrimSuffix(last, "[]")
-				}
+				last = strings.TrimSuffix(last, "[]")
 				switch last {
 				case "label", "title", "name", "instrument_title", "groups", "checks", "reasons":
 					labels++

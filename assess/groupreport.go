@@ -268,6 +268,17 @@ func round2(v float64) *float64 {
 
 func intp(n int) *int { return &n }
 
+// reportPayload is the part of a stored engine result the report reads:
+// decoding only it, not the bands' labels and feedback, keeps the pass over
+// a county's results cheap.
+type reportPayload struct {
+	Warnings []struct {
+		Level int    `json:"level"`
+		Rule  string `json:"rule"`
+	} `json:"warnings"`
+	Norms []engine.NormResult `json:"norms"`
+}
+
 // participant is what the report keeps of one person (or anonymous
 // session) while it reads the lists.
 type participant struct {
@@ -402,10 +413,12 @@ func (c *Campaigns) GroupReport(ctx context.Context, p *Principal, id, unitID, l
 		}
 		pt := people[key]
 		in := c.instrumentOf(docs, r.Instrument, r.Version)
-		var payload engine.Result
+		var payload reportPayload
 		_ = json.Unmarshal(r.Payload, &payload) // a result without a payload still counts by its scores and bands
-		if lvl := payload.HighestLevel(); lvl > 0 && (pt.level == 0 || lvl < pt.level) {
-			pt.level = lvl
+		for _, w := range payload.Warnings {
+			if w.Level > 0 && (pt.level == 0 || w.Level < pt.level) {
+				pt.level = w.Level
+			}
 		}
 		acc := insts[r.Instrument]
 		if acc == nil {
