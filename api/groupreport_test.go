@@ -410,6 +410,13 @@ func TestGroupReportSections(t *testing.T) {
 		t.Fatalf("clear reason: %s", r.raw)
 	}
 
+	// A county counsellor's report of the county: the roster is still the
+	// campaign's classes, not every person of the county.
+	county, _ := readReport(t, o.counsellor.do("GET", "/api/v1/campaigns/"+id+"/group-report?unit=county", nil))
+	if county.Participation.Roster != 5 || county.Participation.Finished != 3 || county.Appendices == nil {
+		t.Errorf("county: %+v", county.Participation)
+	}
+
 	// One class: only its pupils.
 	cls, _ := readReport(t, o.psychA.do("GET", "/api/v1/campaigns/"+id+"/group-report?unit=a7-2", nil))
 	if cls.Participation.Roster != 2 || cls.Participation.Finished != 1 || len(cls.Appendices.Focus) != 0 || len(cls.Appendices.NonParticipants) != 1 {

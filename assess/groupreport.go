@@ -535,19 +535,25 @@ func (c *Campaigns) GroupReport(ctx context.Context, p *Principal, id, unitID, l
 	// Roster: who should have taken part, and who did not.
 	var absent []store.Person
 	if cp.Mode == "roster" {
-		err = eachPage(func(pg store.Page) ([]store.Person, string, error) {
-			return c.store.ListPersons(ctx, store.PersonFilter{UnitPath: top.Path}, pg)
-		}, func(person store.Person) {
-			if person.Anonymised {
-				return
-			}
-			rep.Participation.Roster++
-			if people[person.ID] == nil && names {
-				absent = append(absent, person)
-			}
-		})
+		paths, err := c.rosterPaths(ctx, cp, top)
 		if err != nil {
 			return nil, err
+		}
+		for _, path := range paths {
+			err = eachPage(func(pg store.Page) ([]store.Person, string, error) {
+				return c.store.ListPersons(ctx, store.PersonFilter{UnitPath: path}, pg)
+			}, func(person store.Person) {
+				if person.Anonymised {
+					return
+				}
+				rep.Participation.Roster++
+				if people[person.ID] == nil && names {
+					absent = append(absent, person)
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -635,6 +641,33 @@ func (c *Campaigns) GroupReport(ctx context.Context, p *Principal, id, unitID, l
 		return nil, err
 	}
 	return rep, nil
+}
+
+// rosterPaths are the subtrees whose pupils are on the campaign's roster
+// within top: each of the campaign's units inside top, or top itself when
+// it lies inside one of them (a class of a grade-wide campaign).
+func (c *Campaigns) rosterPaths(ctx context.Context, cp store.Campaign, top store.Unit) ([]string, error) {
+	var out []string
+	for _, id := range cp.UnitIDs {
+		u, err := c.store.GetUnit(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case strings.HasPrefix(top.Path, u.Path):
+			return []string{top.Path}, nil
+		case strings.HasPrefix(u.Path, top.Path) && !slices.ContainsFunc(out, func(p string) bool { return strings.HasPrefix(u.Path, p) }):
+			out = append(out, u.Path)
+		}
+	}
+	// A unit listed with one of its ancestors is read once, under it.
+	all := slices.Clone(out)
+	return slices.DeleteFunc(out, func(p string) bool {
+		return slices.ContainsFunc(all, func(q string) bool { return q != p && strings.HasPrefix(p, q) })
+	}), nil
 }
 
 // appendices lists the focus list, the invalid results and the
