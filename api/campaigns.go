@@ -40,6 +40,7 @@ func registerCampaigns(v1 fiber.Router, auth fiber.Handler, c campaignAPI) {
 	v1.Get("/campaigns/:id/report.xlsx", auth, c.reportXLSX)
 	v1.Get("/campaigns/:id/codes.pdf", auth, c.codesPDF)
 	v1.Post("/units/:id/roster", auth, c.importRoster)
+	registerGroupReport(v1, auth, c)
 }
 
 type campaignView struct {

@@ -62,6 +62,7 @@ var statusOf = map[string]int{
 	assess.CodeCampaignClosed:    http.StatusGone,
 	assess.CodeCodeUnknown:       http.StatusNotFound,
 	assess.CodeNotifyFailed:      http.StatusBadGateway,
+	assess.CodeLocaleUnknown:     http.StatusBadRequest,
 	roster.CodeFormat:            http.StatusUnsupportedMediaType,
 	roster.CodeUnreadable:        http.StatusUnprocessableEntity,
 	roster.CodeTooLarge:          http.StatusRequestEntityTooLarge,

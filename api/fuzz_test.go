@@ -54,6 +54,7 @@ var bodyTypes = []struct {
 	{"callbackStateRequest", func() any { return new(callbackStateRequest) }},
 	{"settingsIn", func() any { return new(settingsIn) }},
 	{"notifyTestRequest", func() any { return new(notifyTestRequest) }},
+	{"absenceRequest", func() any { return new(absenceRequest) }},
 }
 
 // FuzzDecode feeds arbitrary bytes to the strict decoder as each request

@@ -41,7 +41,17 @@ type PersonExport struct {
 	// with the number and note given, bookings with the number.
 	Callbacks []CallbackRecord `json:"callbacks"`
 	Bookings  []BookingRecord  `json:"bookings"`
-	Audit     []ExportedAudit  `json:"audit"`
+	// Absences are the reasons the school wrote for the person's taking
+	// no part in a screening (issue 17).
+	Absences []ExportedAbsence `json:"absences"`
+	Audit    []ExportedAudit   `json:"audit"`
+}
+
+// ExportedAbsence is a reason for non-participation, opened.
+type ExportedAbsence struct {
+	CampaignID string    `json:"campaign_id"`
+	Reason     string    `json:"reason"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // ExportedPerson is the person row with its identifiers opened.
@@ -255,6 +265,15 @@ func (r *Records) Export(ctx context.Context, p *Principal, id, ip string) (*Per
 	}
 	for _, b := range out.Bookings {
 		targets = append(targets, b.ID)
+	}
+	absences, err := r.store.ListAbsences(ctx, store.AbsenceFilter{PersonID: id})
+	if err != nil {
+		return nil, err
+	}
+	for _, ab := range absences {
+		if a.visible(ab.UnitPath) {
+			out.Absences = append(out.Absences, ExportedAbsence{CampaignID: ab.CampaignID, Reason: unseal(ab.Reason), UpdatedAt: ab.UpdatedAt})
+		}
 	}
 	for _, target := range targets {
 		entries, err := collect(func(pg store.Page) ([]store.AuditEntry, string, error) {

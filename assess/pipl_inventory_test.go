@@ -52,6 +52,7 @@ var exportPaths = map[string]string{
 	"Callback.PreferredFrom": "callbacks.preferred_from",
 	"Callback.PreferredTo":   "callbacks.preferred_to",
 	"Booking.Phone":          "bookings.phone",
+	"Absence.Reason":         "absences.reason",
 	"AuditEntry.Detail":      "audit.detail",
 }
 

@@ -84,3 +84,12 @@ func TestProtectReportAcrossLevels(t *testing.T) {
 		t.Error("the grade's mean would give away the tiny class's mean")
 	}
 }
+
+// A masked name keeps the first character only, whatever its length.
+func TestMaskName(t *testing.T) {
+	for in, want := range map[string]string{"张小明": "张**", "李四": "李*", "欧阳娜娜": "欧***", "王": "*", "": "—", "Ann Lee": "A******"} {
+		if got := MaskName(in); got != want {
+			t.Errorf("MaskName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

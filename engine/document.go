@@ -54,7 +54,14 @@ type Item struct {
 	Options []Option `yaml:"options" json:"options,omitempty" validate:"omitempty,dive"`
 	Reverse bool     `yaml:"reverse" json:"reverse,omitempty"`
 	When    string   `yaml:"when" json:"when,omitempty"`
+	// Special marks an item that group reports count on its own; the one
+	// kind is SpecialSuicide. See Instrument.SuicideRules.
+	Special string `yaml:"special" json:"special,omitempty" validate:"omitempty,oneof=suicide"`
 }
+
+// SpecialSuicide marks an item that asks about thoughts of death, self-harm
+// or suicide: its positive answers are counted on their own in reports.
+const SpecialSuicide = "suicide"
 
 // Scoring holds everything computed from the answers.
 type Scoring struct {

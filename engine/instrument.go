@@ -291,6 +291,7 @@ func (in *Instrument) compile(src *source) {
 		in.rules = append(in.rules, cr)
 	}
 	in.checkSupersedes(src)
+	in.checkSpecial(src)
 	for score, bands := range doc.Scoring.Bands {
 		for _, b := range bands {
 			if b.Warning != nil {
@@ -310,6 +311,58 @@ func (in *Instrument) compile(src *source) {
 
 // checkSupersedes makes sure each superseded warning exists and is no more
 // urgent than the rule that replaces it: a replacement must never lower a level.
+// checkSpecial: an item marked special must be read by an item-only
+// warning rule, since that rule is what says when its answer is positive.
+func (in *Instrument) checkSpecial(src *source) {
+	for i, it := range in.Doc.Items {
+		if it.Special == "" {
+			continue
+		}
+		read := false
+		for _, r := range in.rules {
+			if r.itemOnly && slices.Contains(r.items, i) {
+				read = true
+			}
+		}
+		if !read {
+			src.add(path{"items", i, "special"}, "a %s item needs a warning rule that reads it (and only items), which says when its answer is positive", it.Special)
+		}
+	}
+}
+
+// SuicideRules lists the document-level warning rules whose firing means
+// a positive answer to a suicide item, for reports that count those on
+// their own. The suicide items are those marked `special: suicide`; a
+// document that marks none falls back to every item read by an item-only
+// warning rule, which among the built-ins are exactly the suicide items
+// (PHQ-9 item 9, SDS item 19, ASQ items 1-5: scales_test pins this), so
+// published documents keep their bytes and content hashes.
+func (in *Instrument) SuicideRules() []string {
+	marked := map[int]bool{}
+	for i, it := range in.Doc.Items {
+		if it.Special == SpecialSuicide {
+			marked[i] = true
+		}
+	}
+	var out []string
+	for _, r := range in.rules {
+		if !r.itemOnly {
+			continue
+		}
+		if len(marked) == 0 {
+			out = append(out, r.id)
+			continue
+		}
+		for _, i := range r.items {
+			if marked[i] {
+				out = append(out, r.id)
+				break
+			}
+		}
+	}
+	return out
+}
+
 func (in *Instrument) checkSupersedes(src *source) {
 	levels := map[string]int{}
 	for score, bands := range in.Doc.Scoring.Bands {

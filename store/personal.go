@@ -155,6 +155,11 @@ var Personal = []PersonalField{
 		Why: "clear and kept: a yes/no the monthly table reports"},
 	{Record: "Referral", Field: "Note", Sealed: FieldReferralNote, Erase: EraseBlank, Exported: true},
 
+	// Why a pupil took no part in a screening (issue 17): free text the
+	// school writes (病假, 转学), which may name an illness.
+	{Record: "Absence", Field: "Reason", Sealed: FieldAbsenceReason, Erase: EraseDelete, Exported: true,
+		Why: "deleted by an erasure: a note about the person that no figure counts"},
+
 	// The warm hand-off: how to reach the person.
 	{Record: "Callback", Field: "Phone", Sealed: FieldCallbackPhone, Erase: EraseBlank, Exported: true},
 	{Record: "Callback", Field: "Note", Sealed: FieldCallbackNote, Erase: EraseBlank, Exported: true},
@@ -201,6 +206,7 @@ var plainFields = map[string]string{
 	"Reason":         "ResultID Instrument Level Text EarlierResultID", // level and text are the instrument's, for the rule
 	"WarningEvent":   "At ActorID Kind From To UnitID",
 	"Case":           "ID PersonID WarningID UnitID UnitPath CounsellorID At Closed ClosedAt CreatedAt UpdatedAt Version",
+	"Absence":        "CampaignID PersonID UnitID UnitPath UpdatedBy UpdatedAt",
 	"Referral":       "ID WarningID PersonID FromUnitID FromUnitPath ToUnitID ToUnitPath SenderID State CreatedAt UpdatedAt",
 	"Activity":       "ID UnitID UnitPath Date Type Reached Materials CreatedBy CreatedAt",
 	"Callback":       "ID SessionID PersonID WarningID UnitID UnitPath Seq Consent ConsentVersion State CalledAt ActorID CreatedAt UpdatedAt Version",
@@ -257,6 +263,7 @@ var noPersonalData = map[string]string{
 	"NotifySettings":     "a unit's notification settings: its endpoints and contacts are records of the inventory (NotifyEndpoint, NotifyContact)",
 	"NotifyPolicy":       "a unit's working hours and digest times",
 	"DutyWindow":         "weekdays and hours of duty",
+	"AbsenceFilter":      "a query (not stored)",
 }
 
 // personalTypes are the record types of the inventory, by name.
@@ -264,7 +271,7 @@ var personalTypes = map[string]reflect.Type{
 	"Person": reflect.TypeFor[Person](), "Identity": reflect.TypeFor[Identity](), "AccessCode": reflect.TypeFor[AccessCode](),
 	"Session": reflect.TypeFor[Session](), "Answer": reflect.TypeFor[Answer](), "Result": reflect.TypeFor[Result](),
 	"Warning": reflect.TypeFor[Warning](), "Reason": reflect.TypeFor[Reason](), "WarningEvent": reflect.TypeFor[WarningEvent](),
-	"Case": reflect.TypeFor[Case](), "Referral": reflect.TypeFor[Referral](), "Activity": reflect.TypeFor[Activity](),
+	"Case": reflect.TypeFor[Case](), "Referral": reflect.TypeFor[Referral](), "Absence": reflect.TypeFor[Absence](), "Activity": reflect.TypeFor[Activity](),
 	"AuditEntry": reflect.TypeFor[AuditEntry](),
 	"Callback":   reflect.TypeFor[Callback](), "Booking": reflect.TypeFor[Booking](),
 	"NotifyEndpoint": reflect.TypeFor[NotifyEndpoint](), "NotifyContact": reflect.TypeFor[NotifyContact](),

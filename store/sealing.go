@@ -27,6 +27,8 @@ const (
 	FieldNotifyEndpointAddress = "notify.endpoint_address"
 	FieldNotifyEndpointSecret  = "notify.endpoint_secret"
 	FieldNotifyContactAddress  = "notify.contact_address"
+	// Why a pupil took no part in a campaign (issue 17).
+	FieldAbsenceReason = "absence.reason"
 )
 
 // NotifyEndpointSealKey and NotifyContactSealKey are the row keys of a

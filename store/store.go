@@ -152,6 +152,7 @@ type Store interface {
 	OutboxStore
 	HandoffStore
 	NotifySettingsStore
+	AbsenceStore
 
 	// Ping reports whether the store is reachable (readiness).
 	Ping(ctx context.Context) error

@@ -136,9 +136,9 @@ var (
 	// person of every document ErasePerson finds by it.
 	fID = common("Key", unitDoc{}, staffDoc{}, personDoc{}, identityDoc{}, sessionDoc{}, answerDoc{}, resultDoc{}, warningDoc{},
 		referralDoc{}, caseDoc{}, campaignDoc{}, codeDoc{}, batchDoc{}, instrumentDoc{}, auditDoc{}, activityDoc{}, loginDoc{}, fenceDoc{}, notificationDoc{},
-		callbackDoc{}, slotDoc{}, bookingDoc{}, notifySettingsDoc{})
+		callbackDoc{}, slotDoc{}, bookingDoc{}, notifySettingsDoc{}, absenceDoc{})
 	fVersion  = common("Version", staffDoc{}, personDoc{}, warningDoc{}, caseDoc{}, campaignDoc{}, callbackDoc{}, slotDoc{}, bookingDoc{})
-	fPersonID = common("PersonID", identityDoc{}, codeDoc{}, caseDoc{}, referralDoc{}, warningDoc{}, sessionDoc{})
+	fPersonID = common("PersonID", identityDoc{}, codeDoc{}, caseDoc{}, referralDoc{}, warningDoc{}, sessionDoc{}, absenceDoc{})
 
 	fUnit     = names[unitDoc, struct{ Path, Name, Kind string }]()
 	fStaff    = names[staffDoc, struct{ Login, UnitPath, Role, CreatedAt string }]()
@@ -179,6 +179,7 @@ var (
 	fNotification = names[notificationDoc, struct {
 		Kind, WarningID, UnitPath, ParentID, State, NotBefore, Attempts, LeaseOwner, LeaseUntil, LastError, CreatedAt, UpdatedAt, SentAt, Channel string
 	}]()
+	fAbsence        = names[absenceDoc, struct{ CampaignID, UnitPath string }]()
 	fNotifySettings = names[notifySettingsDoc, struct{ UnitPath, Endpoints, Contacts string }]()
 	// fEndpoint and fContact name the fields of an endpoint and a contact,
 	// inside fNotifySettings.Endpoints and .Contacts.

@@ -81,7 +81,7 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 	}
 	db := &DB{client: client, db: client.Database(name), c: map[string]*mongo.Collection{}}
 	for _, n := range []string{cUnits, cStaff, cPersons, cIdentities, cSessions, cAnswers, cResults, cWarnings,
-		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins, cBatches, cFences, cNotifications, cNotifySettings} {
+		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins, cBatches, cFences, cNotifications, cNotifySettings, cAbsences} {
 		db.c[n] = db.db.Collection(n)
 	}
 	for _, n := range handoffCollections {
@@ -141,6 +141,7 @@ func indexes() map[string][]mongo.IndexModel {
 		cNotifications: {ix(false, fNotification.State, fNotification.NotBefore, fID), ix(false, fNotification.WarningID, fNotification.CreatedAt, fID),
 			ix(false, fNotification.ParentID, fNotification.CreatedAt, fID), ix(false, fNotification.UnitPath, fNotification.CreatedAt, fID)},
 		cNotifySettings: {ix(false, fNotifySettings.UnitPath)},
+		cAbsences:       {ix(false, fAbsence.CampaignID, fAbsence.UnitPath, fPersonID), ix(false, fPersonID)},
 		cInstruments:    {ix(false, fInstrument.ID, fInstrument.Version)},
 		cAudit:          {ix(false, fAudit.At, fID), ix(false, fAudit.ActorID, fAudit.At, fID), ix(false, fAudit.TargetID, fAudit.At, fID)},
 		cActivities:     {ix(false, fActivity.UnitPath, fActivity.Date, fID)},

@@ -378,6 +378,26 @@ func (s *Store) ListNotifySettings(ctx context.Context, path string) ([]store.No
 	return list, err
 }
 
+// Absences: the reason is bound to its campaign and person.
+
+func (s *Store) PutAbsence(ctx context.Context, a store.Absence) (store.Absence, error) {
+	plain := a
+	s.sealFields(&a, store.AbsenceSealKey(a.CampaignID, a.PersonID))
+	out, err := s.inner.PutAbsence(ctx, a)
+	return withPlain(out, plain), err
+}
+
+func (s *Store) ListAbsences(ctx context.Context, f store.AbsenceFilter) ([]store.Absence, error) {
+	as, err := s.inner.ListAbsences(ctx, f)
+	for i := range as {
+		if err != nil {
+			break
+		}
+		err = s.openFields(&as[i], store.AbsenceSealKey(as[i].CampaignID, as[i].PersonID))
+	}
+	return as, err
+}
+
 // Activities.
 
 func (s *Store) AddActivity(ctx context.Context, a store.Activity) (store.Activity, error) {

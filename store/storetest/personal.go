@@ -91,6 +91,8 @@ func WritePersonal(t *testing.T, s store.Store) string {
 	must(t, err)
 	_, err = s.BookSlot(ctx, store.Booking{ID: "pii-booking", SlotID: "pii-slot", Phone: store.Sealed("13900139002"), PhoneIndex: "index-of-13900139002", PersonID: p.ID, CreatedAt: at(time.Minute)})
 	must(t, err)
+	_, err = s.PutAbsence(ctx, store.Absence{CampaignID: "pii-cp", PersonID: p.ID, Reason: store.Sealed("病假：住院"), UpdatedBy: "staff1", UpdatedAt: T0})
+	must(t, err)
 	_, err = s.AddActivity(ctx, store.Activity{ID: "pii-act", UnitID: "station", Date: T0, Type: "clinic", Reached: 3, Note: "家访王小明", CreatedAt: T0})
 	must(t, err)
 	// A unit's notification settings: no respondent's data, but sealed
@@ -183,6 +185,11 @@ func PersonalRecords(t *testing.T, s store.Store, personID string) map[string][]
 	for _, v := range bookings {
 		add("Booking", v)
 	}
+	absences, err := s.ListAbsences(ctx, store.AbsenceFilter{PersonID: personID})
+	must(t, err)
+	for _, v := range absences {
+		add("Absence", v)
+	}
 	settings, err := s.ListNotifySettings(ctx, "")
 	must(t, err)
 	for _, n := range settings {
@@ -200,7 +207,7 @@ func PersonalRecords(t *testing.T, s store.Store, personID string) map[string][]
 	}
 
 	read := []string{"Person", "Identity", "AccessCode", "Session", "Answer", "Result", "Warning", "WarningEvent", "Reason",
-		"Case", "Referral", "Callback", "Booking", "Activity", "AuditEntry", "NotifyEndpoint", "NotifyContact"}
+		"Case", "Referral", "Absence", "Callback", "Booking", "Activity", "AuditEntry", "NotifyEndpoint", "NotifyContact"}
 	for _, f := range store.Personal {
 		if !slices.Contains(read, f.Record) {
 			t.Fatalf("the inventory has %s records, which PersonalRecords (store/storetest/personal.go) does not read", f.Record)

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"OutboxRequeue", testOutboxRequeue},
 		{"OutboxEnqueueLeased", testOutboxEnqueueLeased},
 		{"NotifySettings", testNotifySettings},
+		{"Absences", testAbsences},
 		{"AppendWarningEvent", testAppendWarningEvent},
 		{"Results", testResults},
 		{"Rescore", testRescore},
