@@ -74,7 +74,7 @@ deb-packages:
 # XINLING_DATA_KEY, --dev-key makes (once) and uses a development key in
 # ./data/dev-data-key, and both commands print a loud warning about it.
 run: build
-	./$(BIN) demo --dev-key
+	./$(BIN) demo --dev-key --school
 	./$(BIN) serve --dev-key
 
 test: vet lint unit test-mongo test-multiserver webapp-test e2e
