@@ -167,7 +167,8 @@ func seedScreening(ctx context.Context, st store.Store, campaigns *assess.Campai
 }
 
 // seedSchool gives 示范中学 its finished screening (internal/demoseed),
-// followed up by demo-psych and demo-centre, unless it has it already.
+// followed up by demo-psych and demo-centre (demo-station records its
+// outreach), unless it has it already.
 func seedSchool(ctx context.Context, st store.Store, lib *engine.Library, stdout io.Writer) error {
 	psych, err := st.GetStaffByLogin(ctx, "demo-psych")
 	if err != nil {
@@ -177,7 +178,11 @@ func seedSchool(ctx context.Context, st store.Store, lib *engine.Library, stdout
 	if err != nil {
 		return err
 	}
-	sum, err := demoseed.School(ctx, st, lib, demoseed.Options{SchoolID: "demo-school", Psychologist: psych, Centre: centre})
+	station, err := st.GetStaffByLogin(ctx, "demo-station")
+	if err != nil {
+		return err
+	}
+	sum, err := demoseed.School(ctx, st, lib, demoseed.Options{SchoolID: "demo-school", Psychologist: psych, Centre: centre, Station: station})
 	if err != nil {
 		return fmt.Errorf("demo school: %w", err)
 	}

@@ -239,11 +239,31 @@ func (f *followUp) case_(ctx context.Context, w store.Warning, fields assess.Cas
 	return cv, nil
 }
 
-// activities records the week's outreach: a lecture at the school for
-// the parents of the screened grades.
+// activities records outreach: a lecture at the school for the parents of
+// the screened grades during the screening week, and, dated today so that
+// this month's table has them even early in a month, the school's class
+// talks after the screening and the station's publicity day.
 func (f *followUp) activities(ctx context.Context) error {
 	f.clk.Set(f.at(3, 19, 30))
-	_, err := f.svc.Stats.AddActivity(ctx, f.psych, assess.NewActivity{UnitID: f.school.ID, Date: f.at(3, 19, 0), Type: "lecture",
-		Reached: 212, Materials: 230, Note: "家长学校：青春期情绪变化与家庭沟通"})
+	if _, err := f.svc.Stats.AddActivity(ctx, f.psych, assess.NewActivity{UnitID: f.school.ID, Date: f.at(3, 19, 0), Type: "lecture",
+		Reached: 212, Materials: 230, Note: "家长学校：青春期情绪变化与家庭沟通"}); err != nil {
+		return err
+	}
+	f.clk.Set(f.now)
+	local := f.now.In(cst)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, cst)
+	if _, err := f.svc.Stats.AddActivity(ctx, f.psych, assess.NewActivity{UnitID: f.school.ID, Date: today, Type: "publicity",
+		Reached: 580, Materials: 600, Note: "普测后的主题班会：情绪小课堂与求助渠道"}); err != nil {
+		return err
+	}
+	if f.station == nil {
+		return nil
+	}
+	if _, err := f.svc.Stats.AddActivity(ctx, f.station, assess.NewActivity{UnitID: f.station.UnitID, Date: today, Type: "publicity",
+		Reached: 86, Materials: 120, Note: "社区心理健康宣传日：发放 12356 热线卡片和自测二维码"}); err != nil {
+		return err
+	}
+	_, err := f.svc.Stats.AddActivity(ctx, f.station, assess.NewActivity{UnitID: f.station.UnitID, Date: today, Type: "clinic",
+		Reached: 14, Note: "驿站义诊：心理咨询师现场答疑"})
 	return err
 }

@@ -47,6 +47,10 @@ type Options struct {
 	// Centre is a counsellor of a unit above the school (the county
 	// centre): referrals go to their unit, and they accept one.
 	Centre store.Staff
+	// Station, if set, is a station's counsellor (心灵驿站): their
+	// station's outreach of this month is recorded, so that its monthly
+	// table is not empty.
+	Station store.Staff
 	// Now is the real time; the screening took place in the week before.
 	// Zero means time.Now().
 	Now time.Time
@@ -127,7 +131,10 @@ func School(ctx context.Context, st store.Store, lib *engine.Library, opt Option
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, cst)
 	monday := today.AddDate(0, 0, -int((today.Weekday()+6)%7)-7)
 	s := &seeder{st: st, lib: lib, school: school, monday: monday,
-		psych: principal(opt.Psychologist), centre: principal(opt.Centre), sum: sum}
+		psych: principal(opt.Psychologist), centre: principal(opt.Centre), sum: sum, now: opt.Now}
+	if opt.Station.ID != "" {
+		s.station = principal(opt.Station)
+	}
 	pupils := plan(Seed, schoolYear)
 	if err := s.setUp(ctx, pupils); err != nil {
 		return nil, err
@@ -151,6 +158,8 @@ type seeder struct {
 	school        store.Unit
 	monday        time.Time
 	psych, centre *assess.Principal
+	station       *assess.Principal // nil without Options.Station
+	now           time.Time
 	sum           *Summary
 	campaign      store.Campaign
 	codes         map[string]string // person id → personal code
