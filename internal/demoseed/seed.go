@@ -257,7 +257,7 @@ func (s *seeder) answerAll(ctx context.Context, pupils []pupil, workers int) err
 			defer wg.Done()
 			svc, clk := s.services()
 			for i := range jobs {
-				if err := s.answer(ctx, svc.Sessions, clk, pupils[i], i); err != nil {
+				if err := s.answer(ctx, svc, clk, pupils[i], i); err != nil {
 					errs <- err
 					for range jobs { // drain, so the sender finishes
 					}
@@ -290,8 +290,12 @@ func (s *seeder) answerAll(ctx context.Context, pupils []pupil, workers int) err
 
 // answer takes one pupil through their session: enter the code, answer
 // the PHQ-9 then the GAD-7 (a save per instrument, as the H5 page batches
-// them), submit.
-func (s *seeder) answer(ctx context.Context, sessions *assess.Sessions, clk *clock, p pupil, i int) error {
+// them), submit. The notification dispatcher then does with the warning
+// what a running server's would have done at that moment (here: record
+// that no unit up the tree has notification settings), so that starting
+// the server later does not work through a week of old warnings.
+func (s *seeder) answer(ctx context.Context, svc *assess.Services, clk *clock, p pupil, i int) error {
+	sessions := svc.Sessions
 	if p.attend == absent {
 		return nil
 	}
@@ -339,6 +343,10 @@ func (s *seeder) answer(ctx context.Context, sessions *assess.Sessions, clk *clo
 	clk.Add(3 * time.Second)
 	if _, err := sessions.Submit(ctx, v.ID, v.Token, "zh-CN"); err != nil {
 		return fmt.Errorf("demo pupil %s: %w", p.no, err)
+	}
+	clk.Add(time.Second)
+	if _, err := svc.Dispatcher.DispatchOnce(ctx); err != nil {
+		return fmt.Errorf("demo notifications: %w", err)
 	}
 	return nil
 }
