@@ -354,7 +354,7 @@ func (s *seeder) answer(ctx context.Context, svc *assess.Services, clk *clock, p
 // count fills the summary's queue figures from the store.
 func (s *seeder) count(ctx context.Context) error {
 	ws, err := collect(func(pg store.Page) ([]store.Warning, string, error) {
-		return s.st.ListWarnings(ctx, store.WarningFilter{}, pg)
+		return s.st.ListWarnings(ctx, store.WarningFilter{UnitPath: s.school.Path}, pg)
 	})
 	if err != nil {
 		return err
