@@ -73,11 +73,12 @@ deb-packages:
 	$(APT_INSTALL) $(DEB_PACKAGES) || { apt-get update -qq && $(APT_INSTALL) $(DEB_PACKAGES); }
 
 # The server with the embedded store in ./data, on http://127.0.0.1:8080,
-# after seeding the demo org tree and printing its sign-ins. Without
+# after seeding the demo org tree, its sign-ins and (once per store) the
+# finished screening of the demo school, and printing the sign-ins. Without
 # XINLING_DATA_KEY, --dev-key makes (once) and uses a development key in
 # ./data/dev-data-key, and both commands print a loud warning about it.
 run: build
-	./$(BIN) demo --dev-key
+	./$(BIN) demo --dev-key --school
 	./$(BIN) serve --dev-key
 
 test: vet lint unit test-mongo test-multiserver webapp-test e2e

@@ -11,6 +11,7 @@ import (
 
 	"xinling/assess"
 	"xinling/engine"
+	"xinling/internal/demoseed"
 	"xinling/store"
 )
 
@@ -44,6 +45,7 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 	perClass := fs.Int("class-size", 50, "pupils per class of the screening")
 	battery := fs.String("battery", "phq9,gad7,asq", "the screening's instruments, comma-separated")
 	codesOut := fs.String("codes-out", "", "write the pupils' personal access codes here, one per line (needs --students)")
+	school := fs.Bool("school", false, "also seed a finished screening of 示范中学 (about 600 pupils in 12 classes, a week of follow-up), once; `make run` sets it")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return err
 	}
@@ -61,12 +63,16 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("demo unit %s: %w", u.ID, err)
 		}
 	}
-	// The screening's battery needs the instruments; accounts alone do not.
+	// The screenings' batteries need the instruments; accounts alone do not.
 	var lib *engine.Library
-	if *students > 0 {
-		if lib, err = builtins(); err != nil {
-			return err
-		}
+	switch {
+	case *students > 0:
+		lib, err = builtins()
+	case *school:
+		lib, err = demoseed.Library() // only the battery: the whole library takes seconds to check
+	}
+	if err != nil {
+		return err
 	}
 	svc := assess.New(st, lib, assess.Options{})
 	staff := svc.Staff
@@ -80,6 +86,11 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("demo account %s: %w", a.Login, err)
 		}
 		fmt.Fprintf(stdout, "  %-14s %-36s %s\n", a.Login, string(a.Role)+" @ "+a.UnitID, otp)
+	}
+	if *school {
+		if err := seedSchool(ctx, st, lib, stdout); err != nil {
+			return err
+		}
 	}
 	if *students == 0 {
 		return nil
@@ -153,6 +164,38 @@ func seedScreening(ctx context.Context, st store.Store, campaigns *assess.Campai
 		codes[i] = ac.Code
 	}
 	return cp, codes, nil
+}
+
+// seedSchool gives 示范中学 its finished screening (internal/demoseed),
+// followed up by demo-psych and demo-centre (demo-station records its
+// outreach), unless it has it already.
+func seedSchool(ctx context.Context, st store.Store, lib *engine.Library, stdout io.Writer) error {
+	psych, err := st.GetStaffByLogin(ctx, "demo-psych")
+	if err != nil {
+		return err
+	}
+	centre, err := st.GetStaffByLogin(ctx, "demo-centre")
+	if err != nil {
+		return err
+	}
+	station, err := st.GetStaffByLogin(ctx, "demo-station")
+	if err != nil {
+		return err
+	}
+	sum, err := demoseed.School(ctx, st, lib, demoseed.Options{SchoolID: "demo-school", Psychologist: psych, Centre: centre, Station: station})
+	if err != nil {
+		return fmt.Errorf("demo school: %w", err)
+	}
+	if sum.Skipped {
+		fmt.Fprintf(stdout, "Screening %q of 示范中学 is already there; left as it is.\n", sum.CampaignName)
+		return nil
+	}
+	fmt.Fprintf(stdout, "Screening %q of 示范中学 (finished last week): %d pupils in %d classes, %d submitted, %d absent, %d left part-way.\n",
+		sum.CampaignName, sum.Pupils, sum.Classes, sum.Submitted, sum.Absent, sum.Abandoned)
+	fmt.Fprintf(stdout, "  queue: %d level-1, %d level-2, %d level-3 entries (%d open, %d claimed, %d following up, %d referred, %d closed); %d cases, %d referrals to 区中心.\n",
+		sum.Warnings[1], sum.Warnings[2], sum.Warnings[3], sum.States[store.WarningOpen], sum.States[store.WarningClaimed],
+		sum.States[store.WarningFollowingUp], sum.States[store.WarningReferred], sum.States[store.WarningClosed], len(sum.Cases), len(sum.Referrals))
+	return nil
 }
 
 func isCode(err error, code string) bool {

@@ -1,0 +1,258 @@
+package demoseed_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"xinling/internal/demoseed"
+	"xinling/store"
+	"xinling/store/sealed"
+	"xinling/store/sqlite"
+	"xinling/store/storetest"
+)
+
+// now is a Thursday: the screening is Monday to Wednesday of the week before.
+var now = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+
+// seeded opens a store like `xinling demo`'s (sealed SQLite), gives it a
+// county centre and a school with their accounts, and seeds the school.
+func seeded(t *testing.T) (store.Store, *demoseed.Summary, demoseed.Options) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := sealed.Wrap(db, storetest.TestKeys(t, storetest.TestKeySpec))
+	for _, u := range []store.Unit{
+		{ID: "county", Kind: "county", Name: "示范区心理健康中心"},
+		{ID: "street", ParentID: "county", Kind: "street", Name: "示范街道"},
+		{ID: "station", ParentID: "street", Kind: "station", Name: "心灵驿站"},
+		{ID: "school", ParentID: "county", Kind: "school", Name: "示范中学"},
+	} {
+		if _, err := st.CreateUnit(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	account := func(login string, role store.Role, unit string) store.Staff {
+		s, err := st.CreateStaff(ctx, store.Staff{ID: store.NewID(), Login: login, Name: login, Role: role, UnitID: unit, CreatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	opt := demoseed.Options{SchoolID: "school", Now: now,
+		Psychologist: account("psych", store.RoleSchoolPsychologist, "school"),
+		Centre:       account("centre", store.RoleCounsellor, "county"),
+		Station:      account("station", store.RoleCounsellor, "station")}
+	lib, err := demoseed.Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := demoseed.School(ctx, st, lib, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, sum, opt
+}
+
+func list[T any](t *testing.T, f func(store.Page) ([]T, string, error)) []T {
+	t.Helper()
+	var out []T
+	pg := store.Page{Limit: store.MaxLimit}
+	for {
+		items, next, err := f(pg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, items...)
+		if next == "" {
+			return out
+		}
+		pg.After = next
+	}
+}
+
+// fingerprint is every stored result of the campaign keyed by student
+// number, with its scores and bands, and each pupil's queue entry: what
+// two runs of the seed must agree on, whatever ids the stores gave.
+func fingerprint(t *testing.T, st store.Store, campaignID string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	number := map[string]string{}
+	for _, p := range list(t, func(pg store.Page) ([]store.Person, string, error) {
+		return st.ListPersons(ctx, store.PersonFilter{SchoolID: "school"}, pg)
+	}) {
+		number[p.ID] = string(p.StudentNo)
+	}
+	out := map[string]string{}
+	for _, r := range list(t, func(pg store.Page) ([]store.Result, string, error) {
+		return st.ListResults(ctx, store.ResultFilter{CampaignID: campaignID}, pg)
+	}) {
+		key := number[r.PersonID] + " " + r.Instrument
+		out[key] = fmt.Sprint(r.Scores, r.Bands, r.Flags, r.CreatedAt.UTC())
+	}
+	for _, w := range list(t, func(pg store.Page) ([]store.Warning, string, error) {
+		return st.ListWarnings(ctx, store.WarningFilter{UnitPath: "/county/school/"}, pg)
+	}) {
+		var rules []string
+		for _, r := range w.Reasons {
+			rules = append(rules, r.Instrument+"."+r.Rule)
+		}
+		sort.Strings(rules)
+		out[number[w.PersonID]+" warning"] = fmt.Sprint(w.Level, w.State, w.Outcome, rules)
+	}
+	return out
+}
+
+// TestSchoolSeed seeds two stores: the first must have the school's
+// shape, and the second the very same pupils, scores and queue.
+func TestSchoolSeed(t *testing.T) {
+	st, sum, opt := seeded(t)
+	other, otherSum, _ := seeded(t)
+	ctx := context.Background()
+
+	if sum.Classes != 12 || sum.Pupils < 560 || sum.Pupils > 640 {
+		t.Fatalf("%d pupils in %d classes, want about 600 in 12", sum.Pupils, sum.Classes)
+	}
+	units, err := st.ListUnits(ctx, "/county/school/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := 0
+	for _, u := range units {
+		if u.Kind == "class" {
+			classes++
+		}
+	}
+	people := list(t, func(pg store.Page) ([]store.Person, string, error) {
+		return st.ListPersons(ctx, store.PersonFilter{SchoolID: "school"}, pg)
+	})
+	if classes != 12 || len(people) != sum.Pupils {
+		t.Fatalf("store holds %d classes and %d pupils; the summary says %d and %d", classes, len(people), sum.Classes, sum.Pupils)
+	}
+	if sum.Absent == 0 || sum.Abandoned == 0 || sum.Submitted+sum.Absent+sum.Abandoned != sum.Pupils {
+		t.Fatalf("participation %d submitted, %d absent, %d part-way of %d", sum.Submitted, sum.Absent, sum.Abandoned, sum.Pupils)
+	}
+	cp, err := st.GetCampaign(ctx, sum.CampaignID)
+	if err != nil || cp.State != store.CampaignClosed || !slices.Equal(cp.Battery, demoseed.Battery) || !cp.EndsAt.Before(now) {
+		t.Fatalf("campaign %+v, %v: want a closed PHQ-9 + GAD-7 screening that ended before now", cp, err)
+	}
+	results := list(t, func(pg store.Page) ([]store.Result, string, error) {
+		return st.ListResults(ctx, store.ResultFilter{CampaignID: cp.ID}, pg)
+	})
+	if len(results) != 2*sum.Submitted {
+		t.Fatalf("%d results for %d submitted pupils", len(results), sum.Submitted)
+	}
+	moderate, item9 := 0, 0
+	for _, r := range results {
+		if r.CreatedAt.After(now) || r.CreatedAt.Before(cp.StartsAt) {
+			t.Fatalf("result at %s, outside the screening window", r.CreatedAt)
+		}
+		if r.Instrument == "phq9" && r.Scores["total"] >= 10 {
+			moderate++
+		}
+	}
+	warnings := list(t, func(pg store.Page) ([]store.Warning, string, error) {
+		return st.ListWarnings(ctx, store.WarningFilter{UnitPath: "/county/school/"}, pg)
+	})
+	for _, w := range warnings {
+		for _, r := range w.Reasons {
+			if r.Instrument == "phq9" && r.Rule == "item9" {
+				item9++
+			}
+		}
+	}
+	if share := float64(moderate) / float64(sum.Submitted); share < 0.08 || share > 0.18 {
+		t.Errorf("%.1f%% of pupils score 10 or more on the PHQ-9, want a realistic tail of about 10-15%%", 100*share)
+	}
+	if share := float64(item9) / float64(sum.Submitted); share < 0.01 || share > 0.08 {
+		t.Errorf("%.1f%% positive on PHQ-9 item 9, want a few percent", 100*share)
+	}
+	for lvl := 1; lvl <= 3; lvl++ {
+		if sum.Warnings[lvl] == 0 {
+			t.Errorf("no level-%d warnings: %v", lvl, sum.Warnings)
+		}
+	}
+	for _, s := range []store.WarningState{store.WarningOpen, store.WarningClaimed, store.WarningFollowingUp, store.WarningReferred, store.WarningClosed} {
+		if sum.States[s] == 0 {
+			t.Errorf("no %s entries: %v", s, sum.States)
+		}
+	}
+	if len(warnings) != sum.Warnings[1]+sum.Warnings[2]+sum.Warnings[3] {
+		t.Errorf("store holds %d entries; the summary counts %v", len(warnings), sum.Warnings)
+	}
+	// Every red entry was claimed: none is left open to escalate when the
+	// server starts.
+	for _, w := range warnings {
+		if w.Level == 1 && w.State == store.WarningOpen {
+			t.Errorf("level-1 entry %s left open", w.ID)
+		}
+	}
+
+	cases := list(t, func(pg store.Page) ([]store.Case, string, error) {
+		return st.ListCases(ctx, store.CaseFilter{UnitPath: "/county/school/"}, pg)
+	})
+	if len(cases) == 0 || len(cases) != len(sum.Cases) || string(cases[0].SelfEvaluation) == "" {
+		t.Fatalf("cases %+v, summary %v", cases, sum.Cases)
+	}
+	refs := list(t, func(pg store.Page) ([]store.Referral, string, error) {
+		return st.ListReferrals(ctx, store.ReferralFilter{ToUnitPath: "/county/"}, pg)
+	})
+	states := map[store.ReferralState]int{}
+	for _, r := range refs {
+		if !strings.HasPrefix(r.FromUnitPath, "/county/school/") || r.ToUnitID != opt.Centre.UnitID {
+			t.Errorf("referral from %s to %s: want from the school to the county centre", r.FromUnitPath, r.ToUnitID)
+		}
+		states[r.State]++
+	}
+	if len(refs) != 2 || states[store.ReferralAccepted] != 1 || states[store.ReferralSent] != 1 {
+		t.Errorf("referrals by state %v, want one accepted and one waiting", states)
+	}
+	if f := sum.Conference; f.PersonID == "" || f.WarningID == "" || f.CaseID == "" {
+		t.Errorf("no pupil named for the case conference: %+v", f)
+	}
+	acts := list(t, func(pg store.Page) ([]store.Activity, string, error) {
+		return st.ListActivities(ctx, store.ActivityFilter{UnitPath: "/county/street/station/"}, pg)
+	})
+	if len(acts) == 0 {
+		t.Error("the station's outreach was not recorded")
+	}
+
+	// Once per store: a second run changes nothing.
+	lib, _ := demoseed.Library()
+	again, err := demoseed.School(ctx, st, lib, opt)
+	if err != nil || !again.Skipped || again.CampaignID != sum.CampaignID {
+		t.Fatalf("second seed: %+v, %v", again, err)
+	}
+	if n := len(list(t, func(pg store.Page) ([]store.Person, string, error) {
+		return st.ListPersons(ctx, store.PersonFilter{SchoolID: "school"}, pg)
+	})); n != sum.Pupils {
+		t.Fatalf("%d pupils after the second run, want %d", n, sum.Pupils)
+	}
+
+	// Two stores seeded on the same day hold the same pupils with the same
+	// scores, bands, times and queue entries.
+	fa, fb := fingerprint(t, st, sum.CampaignID), fingerprint(t, other, otherSum.CampaignID)
+	if len(fa) < 1000 {
+		t.Fatalf("only %d fingerprint lines", len(fa))
+	}
+	if !maps.Equal(fa, fb) {
+		for k, v := range fa {
+			if fb[k] != v {
+				t.Fatalf("%s: %s in one seed, %s in the other", k, v, fb[k])
+			}
+		}
+		t.Fatalf("the seeds differ: %d and %d lines", len(fa), len(fb))
+	}
+	if sum.Warnings != otherSum.Warnings || !maps.Equal(sum.States, otherSum.States) {
+		t.Fatalf("summaries differ: %+v and %+v", sum, otherSum)
+	}
+}
