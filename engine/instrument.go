@@ -274,6 +274,7 @@ func (in *Instrument) compile(src *source) {
 
 	in.compileBands(src, shape, scoreIdx)
 	in.compileNorms(src, scoreIdx)
+	in.compileInterpretations(src, scoreIdx)
 
 	ruleIDs := map[string]bool{}
 	for i := range doc.Scoring.Warnings {
