@@ -391,3 +391,36 @@ func (it Interpreted) String() string {
 	}
 	return fmt.Sprintf("%s: %s (%s %v)", it.Score, it.Level, it.On, it.Value)
 }
+
+// ScoreRange is the lowest and highest value a score can take, for drawing
+// it on a chart; ok is false for a score that is not a weighted sum of
+// items (plus a constant), whose range the engine does not derive.
+func (in *Instrument) ScoreRange(id string) (lo, hi float64, ok bool) {
+	in.rangesOnce.Do(func() {
+		in.ranges = map[string][2]float64{}
+		a := analyzer{in: in, scores: map[string]form{}}
+		for _, s := range in.scores {
+			f := a.program(s.prog)
+			a.scores[s.id] = f
+			if f.why != "" || !f.lin || f.basis == nil {
+				continue
+			}
+			lo, hi := f.konst, f.konst
+			for i, c := range f.coef {
+				if c == 0 {
+					continue
+				}
+				it := &in.items[i]
+				a, b := c*it.minScore, c*it.maxScore
+				if it.when != nil {
+					a, b = min(a, 0), max(b, 0) // a hidden item scores 0
+				}
+				lo += min(a, b)
+				hi += max(a, b)
+			}
+			in.ranges[s.id] = [2]float64{lo, hi}
+		}
+	})
+	r, ok := in.ranges[id]
+	return r[0], r[1], ok
+}

@@ -109,3 +109,14 @@ func TestInterpretationProblems(t *testing.T) {
 		})
 	}
 }
+
+func TestScoreRange(t *testing.T) {
+	t.Parallel()
+	in, _ := loadInterpreted(t)
+	if lo, hi, ok := in.ScoreRange("a"); !ok || lo != 2 || hi != 6 {
+		t.Errorf("range of a = %v..%v (%v), want 2..6", lo, hi, ok)
+	}
+	if _, _, ok := in.ScoreRange("nope"); ok {
+		t.Error("an unknown score has a range")
+	}
+}
