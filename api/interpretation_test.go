@@ -50,7 +50,9 @@ func (s *server) take(instrument, locale string) response {
 	return sub
 }
 
-var hasHan = func(s string) bool { return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0 }
+var hasHan = func(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
+}
 
 // Every public self-test must tell its respondent, in words and in their
 // language, what the result means: a label for each score and a standing
