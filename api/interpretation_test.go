@@ -252,3 +252,40 @@ func TestHollandCodeLettersWithinCampaignVisibility(t *testing.T) {
 		})
 	}
 }
+
+// A signed-in resident's history says, without numbers, where they stood
+// on each Big Five dimension: before, it showed only the title.
+func TestMySessionsShowBigFiveStandings(t *testing.T) {
+	t.Parallel()
+	s, wx := newWeChatServer(t)
+	bob := s.browser()
+	bob.signIn(wx, "oXL-openid-bob-51c2d0")
+	h := bob.do("POST", "/api/v1/sessions", map[string]any{"instrument": "mini_ipip", "consent": true})
+	if h.status != 201 {
+		t.Fatal(h.raw)
+	}
+	id, token := h.body["id"].(string), h.body["token"].(string)
+	answers := []map[string]any{}
+	for i := 1; i <= 20; i++ {
+		answers = append(answers, map[string]any{"item": fmt.Sprintf("mini_ipip.q%d", i), "value": 3, "seq": 1})
+	}
+	if r := bob.bearer("POST", "/api/v1/sessions/"+id+"/answers", token, map[string]any{"answers": answers}); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	if r := bob.bearer("POST", "/api/v1/sessions/"+id+"/submit", token, nil); r.status != 200 {
+		t.Fatal(r.raw)
+	}
+	got := mySessions(t, bob)
+	res := got[0]["result"].(map[string]any)["instruments"].([]any)[0].(map[string]any)
+	st, _ := res["standings"].([]any)
+	if len(st) != 5 {
+		t.Fatalf("standings: %v", res)
+	}
+	first := st[0].(map[string]any)
+	if first["label"] != "Extraversion" || first["standing"] != "In between" || first["meaning"] == "" {
+		t.Fatalf("extraversion: %v", first)
+	}
+	if _, ok := first["value"]; ok {
+		t.Fatalf("a history shows no scores: %v", first)
+	}
+}

@@ -3,6 +3,7 @@ package assess
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"xinling/engine"
 	"xinling/store"
@@ -38,6 +39,7 @@ type DimensionView struct {
 	Level    string  `json:"level,omitempty"`
 	Standing string  `json:"standing,omitempty"`
 	Meaning  string  `json:"meaning,omitempty"`
+	fromBand bool
 }
 
 // CodeView is a text output, such as a Holland code, with its letters.
@@ -94,7 +96,7 @@ func Interpret(in *engine.Instrument, res *engine.Result, locale string) Interpr
 			}
 		} else if b, ok := res.Band(sd.ID); ok {
 			// A screening score's band says what it means.
-			dv.Level, dv.Standing, dv.Meaning = b.Code, b.Label.Get(locale), b.Feedback.Get(locale)
+			dv.Level, dv.Standing, dv.Meaning, dv.fromBand = b.Code, b.Label.Get(locale), b.Feedback.Get(locale), true
 		}
 		out.Dimensions = append(out.Dimensions, dv)
 	}
@@ -141,4 +143,35 @@ func InterpretStored(lib *engine.Library, rec store.Result, locale string) (Inte
 		return Interpretation{}, fmt.Errorf("result %s: %w", rec.ID, err)
 	}
 	return Interpret(in, &res, locale), nil
+}
+
+// StandingView is one line of a respondent's history: a dimension's
+// standing in words, or a code with the names of its letters; no scores.
+type StandingView struct {
+	Label    string `json:"label"`
+	Standing string `json:"standing"`
+	Meaning  string `json:"meaning,omitempty"`
+}
+
+// standings keeps what a history shows of an interpretation: the
+// standings the document interprets (bands are shown as bands) and codes.
+func standings(words Interpretation, locale string) []StandingView {
+	var out []StandingView
+	for _, d := range words.Dimensions {
+		if d.Meaning != "" && d.Standing != "" && !d.fromBand {
+			out = append(out, StandingView{Label: d.Label, Standing: d.Standing, Meaning: d.Meaning})
+		}
+	}
+	for _, c := range words.Codes {
+		var names []string
+		for _, l := range c.Letters {
+			names = append(names, l.Label)
+		}
+		sep := ", "
+		if locale == engine.Locales[0] {
+			sep = "、"
+		}
+		out = append(out, StandingView{Label: c.Label, Standing: c.Value, Meaning: strings.Join(names, sep)})
+	}
+	return out
 }

@@ -78,6 +78,7 @@ export default {
     leave: 'See my results',
   },
   mine: {
+    standing: '{label}: {standing}',
     title: 'My results',
     empty: 'No completed checks yet.',
     completed: 'Completed',

@@ -78,6 +78,7 @@ export default {
     leave: '查看结果',
   },
   mine: {
+    standing: '{label}：{standing}',
     title: '我的测评',
     empty: '还没有已完成的测评。',
     completed: '已完成',
