@@ -211,6 +211,10 @@ type MyInstrumentResult struct {
 	ID    string              `json:"id"`
 	Title string              `json:"title"`
 	Bands map[string]BandView `json:"bands"`
+	// Standings put a profile into words without its numbers: each
+	// interpreted dimension's standing and meaning, and each code with
+	// the names of its letters.
+	Standings []StandingView `json:"standings,omitempty"`
 }
 
 // CrisisShort reminds of the hotline next to a result that raised a
@@ -346,6 +350,9 @@ func (s *Sessions) myResult(sess store.Session, recs []store.Result, locale stri
 				for score, code := range rec.Bands {
 					ir.Bands[score] = BandView{Code: code}
 				}
+			}
+			if words, err := InterpretStored(s.lib, rec, locale); err == nil {
+				ir.Standings = standings(words, locale)
 			}
 			r.Instruments = append(r.Instruments, ir)
 		}

@@ -944,6 +944,8 @@ func instrumentResult(in *engine.Instrument, res *engine.Result, locale string) 
 		}
 		ir.Texts[t.ID] = t.Value
 	}
+	words := Interpret(in, res, locale)
+	ir.Dimensions, ir.Codes = words.Dimensions, words.Codes
 	return ir
 }
 

@@ -106,6 +106,10 @@ type InstrumentResult struct {
 	Scores map[string]float64  `json:"scores"`
 	Bands  map[string]BandView `json:"bands"`
 	Texts  map[string]string   `json:"texts,omitempty"`
+	// Dimensions and Codes put every score and code into words: its
+	// label, standing and what that means (interpret.go).
+	Dimensions []DimensionView `json:"dimensions"`
+	Codes      []CodeView      `json:"codes,omitempty"`
 }
 
 // BandView is a band in the respondent's words.

@@ -93,6 +93,7 @@ func (in *Instrument) checkCoverage(src *source) {
 	for _, set := range undecided {
 		in.aim(set, rng, budget/len(undecided), answers, report)
 	}
+	in.checkInterpretationReach(src)
 }
 
 func errKind(err error) string {
@@ -342,6 +343,9 @@ func (in *Instrument) runVector(v *Vector) []string {
 		} else if b.Code != want {
 			failf("band of %s = %q, expected %q", id, b.Code, want)
 		}
+	}
+	if len(v.Expect.Interpretations) > 0 {
+		in.checkInterpretationVector(v.Expect.Interpretations, res, failf)
 	}
 	var fired []string
 	for _, w := range res.Warnings {

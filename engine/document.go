@@ -76,6 +76,8 @@ type Scoring struct {
 	// change; Trends are warnings against the person's earlier results.
 	Statistics []Statistic `yaml:"statistics" json:"statistics,omitempty" validate:"omitempty,dive"`
 	Trends     []TrendRule `yaml:"trends" json:"trends,omitempty" validate:"omitempty,dive"`
+	// Interpretations put a standing or a code into words (interpret.go).
+	Interpretations []Interpretation `yaml:"interpretations" json:"interpretations,omitempty" validate:"omitempty,max=100,dive"`
 }
 
 // Statistic is a score's published standard deviation and reliability,
@@ -211,4 +213,6 @@ type Expectation struct {
 	Bands    map[string]string  `yaml:"bands" json:"bands,omitempty"`
 	Warnings []string           `yaml:"warnings" json:"warnings,omitempty"`
 	Validity *[]string          `yaml:"validity" json:"validity,omitempty"`
+	// Interpretations: a level code per score, the explained letters per text output.
+	Interpretations map[string]string `yaml:"interpretations" json:"interpretations,omitempty"`
 }

@@ -26,7 +26,7 @@ func FuzzLoad(f *testing.F) {
 		data, _ := scales.FS.ReadFile(name)
 		f.Add(data)
 	}
-	for _, name := range []string{"testdata/normed.yaml", "testdata/audit_like.yaml"} {
+	for _, name := range []string{"testdata/normed.yaml", "testdata/audit_like.yaml", "testdata/interpreted.yaml"} {
 		data, _ := os.ReadFile(name)
 		f.Add(data)
 	}

@@ -43,6 +43,8 @@ type Instrument struct {
 	coverage   []Coverage      // how each banded score's bands were checked
 	reads      map[string]bool // every name some expression reads
 	followUps  []Problem       // where each follow_up is named, to report one the library lacks
+	rangesOnce sync.Once
+	ranges     map[string][2]float64 // each linear score's lowest and highest value, for charts
 	pool       sync.Pool
 }
 
@@ -274,6 +276,7 @@ func (in *Instrument) compile(src *source) {
 
 	in.compileBands(src, shape, scoreIdx)
 	in.compileNorms(src, scoreIdx)
+	in.compileInterpretations(src, scoreIdx)
 
 	ruleIDs := map[string]bool{}
 	for i := range doc.Scoring.Warnings {

@@ -54,6 +54,9 @@ func TestBuiltinDocumentsAreComplete(t *testing.T) {
 					}
 				}
 			}
+			if d.Kind == "personality" || d.Kind == "career" {
+				checkProfileInterpretations(t, d)
+			}
 		})
 	}
 	for _, id := range []string{"phq9", "gad7", "phq15", "k10", "who5", "sds", "sas", "dass21", "pss10", "gds15", "asq", "riasec", "mini_ipip"} {
@@ -69,6 +72,52 @@ func TestBuiltinDocumentsAreComplete(t *testing.T) {
 func vectorReaches(d *engine.Document, score, code string) bool {
 	for _, v := range d.Vectors {
 		if v.Expect.Bands[score] == code {
+			return true
+		}
+	}
+	return false
+}
+
+// checkProfileInterpretations: a profile instrument has no bands to say
+// what its numbers mean, so every score (or, for a code, its text output)
+// needs interpretations, each cited, and every level pinned by a vector.
+func checkProfileInterpretations(t *testing.T, d *engine.Document) {
+	t.Helper()
+	covered := map[string]bool{}
+	for _, ip := range d.Scoring.Interpretations {
+		covered[ip.Score] = true
+		covered[ip.Text] = true
+		if len(strings.TrimSpace(ip.Source)) < 40 {
+			t.Errorf("interpretation of %s%s is too thinly cited: %q", ip.Score, ip.Text, ip.Source)
+		}
+		for _, l := range ip.Levels {
+			if !vectorInterprets(d, ip.Score, l.Code) {
+				t.Errorf("no vector lands in level %s.%s", ip.Score, l.Code)
+			}
+		}
+		for _, l := range ip.Letters {
+			if l.Fields == nil || l.Occupations == nil {
+				t.Errorf("letter %s has no example fields of study or occupations", l.Letter)
+			}
+		}
+	}
+	anyText := false
+	for _, tx := range d.Scoring.Texts {
+		anyText = anyText || covered[tx.ID]
+	}
+	if anyText {
+		return // a code's letters explain the profile
+	}
+	for _, sd := range d.Scoring.Scores {
+		if !covered[sd.ID] {
+			t.Errorf("profile score %s has no interpretation", sd.ID)
+		}
+	}
+}
+
+func vectorInterprets(d *engine.Document, id, code string) bool {
+	for _, v := range d.Vectors {
+		if v.Expect.Interpretations[id] == code {
 			return true
 		}
 	}

@@ -55,6 +55,18 @@ export default {
     feedbackIntro: 'Here is some guidance based on your answers. It is not a diagnosis:',
     home: 'Back to home',
     care: 'If you feel low or under a lot of stress, you can call the support line {hotline} at any time to talk to someone.',
+    profile: {
+      note: 'These results describe your traits or interests. None is better or worse, and this is not a diagnosis.',
+      score: 'Score {value}',
+      scoreRange: 'Score {value} (range {min}–{max})',
+      tScore: 'T-score {value}',
+      percentile: 'Percentile {value}',
+    },
+    code: {
+      fields: 'Fields of study to explore: ',
+      occupations: 'Example occupations: ',
+      note: 'An interest code helps you explore; it does not measure ability or limit your choices. For subject choice, follow the requirements your target universities publish, and talk it over with teachers and family.',
+    },
   },
   crisis: {
     title: 'We care about you',
@@ -66,6 +78,7 @@ export default {
     leave: 'See my results',
   },
   mine: {
+    standing: '{label}: {standing}',
     title: 'My results',
     empty: 'No completed checks yet.',
     completed: 'Completed',

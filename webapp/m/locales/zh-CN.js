@@ -55,6 +55,18 @@ export default {
     feedbackIntro: '下面是根据你的回答给出的参考，不是诊断：',
     home: '返回首页',
     care: '如果你感到难过或压力很大，可以随时拨打心理援助热线 {hotline}，和专业的人聊一聊。',
+    profile: {
+      note: '这些结果描述的是你的特点或兴趣倾向，没有好坏之分，也不是诊断。',
+      score: '得分 {value}',
+      scoreRange: '得分 {value}（范围 {min}–{max}）',
+      tScore: 'T 分 {value}',
+      percentile: '百分位 {value}',
+    },
+    code: {
+      fields: '可以了解的专业方向：',
+      occupations: '相关职业举例：',
+      note: '兴趣代码帮助你探索方向，不代表能力，也不限定你的选择。选科时请以目标院校公布的专业选考要求为准，也可以和老师、家长一起商量。',
+    },
   },
   crisis: {
     title: '我们很关心你',
@@ -66,6 +78,7 @@ export default {
     leave: '查看结果',
   },
   mine: {
+    standing: '{label}：{standing}',
     title: '我的测评',
     empty: '还没有已完成的测评。',
     completed: '已完成',

@@ -26,6 +26,9 @@ vi.mock('../api.js', () => ({
           crisis: { hotline: '12356' } },
         { id: 'b', kind: 'campaign', state: 'submitted', submitted_at: '2026-11-21T08:00:00Z', visibility: 'thanks',
           instruments: [{ id: 'gad7', title: '焦虑筛查' }], result: null },
+        { id: 'd', kind: 'self_test', state: 'submitted', submitted_at: '2026-11-19T08:00:00Z', visibility: 'bands',
+          instruments: [{ id: 'mini_ipip', title: '大五人格' }],
+          result: { instruments: [{ id: 'mini_ipip', title: '大五人格', bands: {}, standings: [{ label: '外向性', standing: '偏外向', meaning: '你通常喜欢和人在一起。' }] }] } },
         { id: 'c', kind: 'self_test', state: 'open', created_at: '2026-11-22T08:00:00Z', instruments: [{ id: 'who5', title: '幸福感' }], result: null },
       ],
     }),
@@ -38,7 +41,7 @@ describe('my tests', () => {
     const w = mount(Mine, { global: { plugins: [createPinia(), makeI18n('zh-CN')] } })
     await flushPromises()
     const cards = w.findAll('li.xl-session')
-    expect(cards).toHaveLength(3)
+    expect(cards).toHaveLength(4)
     expect(cards[0].text()).toContain('抑郁筛查')
     expect(cards[0].text()).toContain('轻度')
     expect(cards[0].text()).toContain('多休息')
@@ -46,7 +49,11 @@ describe('my tests', () => {
     expect(cards[1].text()).toContain('焦虑筛查')
     expect(cards[1].text()).toContain('已完成')
     expect(cards[1].text()).not.toContain('轻度')
-    expect(cards[2].text()).toContain('尚未完成')
+    // a Big Five self-test shows its standings, not just its title
+    expect(cards[2].text()).toContain('外向性：偏外向')
+    expect(cards[2].text()).toContain('你通常喜欢和人在一起。')
+    expect(cards[2].text()).not.toContain('已完成')
+    expect(cards[3].text()).toContain('尚未完成')
   })
 
   it('lists call-back requests and bookings, and cancels a booking', async () => {
