@@ -75,7 +75,7 @@ func TestEveryPublicInstrumentGivesReadableFeedback(t *testing.T) {
 					t.Fatalf("result: %s", sub.raw)
 				}
 				ir := ins[0].(map[string]any)
-				raw := rawCodes(ir)
+				raw := resultRawCodes(ir)
 				raw[id] = true
 				dims, _ := ir["dimensions"].([]any)
 				if len(dims) == 0 {
@@ -116,9 +116,9 @@ func TestEveryPublicInstrumentGivesReadableFeedback(t *testing.T) {
 	}
 }
 
-// rawCodes gathers the ids a respondent must never read: scores, bands
+// resultRawCodes gathers the ids a respondent must never read: scores, bands
 // and levels.
-func rawCodes(ir map[string]any) map[string]bool {
+func resultRawCodes(ir map[string]any) map[string]bool {
 	raw := map[string]bool{}
 	for id := range ir["scores"].(map[string]any) {
 		raw[id] = true

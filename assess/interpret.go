@@ -85,7 +85,7 @@ func Interpret(in *engine.Instrument, res *engine.Result, locale string) Interpr
 		if !ok {
 			continue
 		}
-		dv := DimensionView{Score: sd.ID, Label: scoreLabel(d, sd.Label, locale), Value: v}
+		dv := DimensionView{Score: sd.ID, Label: scoreLabel(in, sd.ID, locale), Value: v}
 		if lo, hi, ok := in.ScoreRange(sd.ID); ok {
 			dv.Min, dv.Max = &lo, &hi
 		}
@@ -105,7 +105,7 @@ func Interpret(in *engine.Instrument, res *engine.Result, locale string) Interpr
 			if t.ID != td.ID {
 				continue
 			}
-			cv := CodeView{Text: td.ID, Label: scoreLabel(d, td.Label, locale), Value: t.Value}
+			cv := CodeView{Text: td.ID, Label: outputLabel(d, td.Label, locale), Value: t.Value}
 			for _, l := range chosen["text:"+td.ID].Letters {
 				cv.Letters = append(cv.Letters, LetterView{Letter: l.Letter, Label: l.Label.Get(locale), Meaning: l.Meaning.Get(locale),
 					Fields: l.Fields.Get(locale), Occupations: l.Occupations.Get(locale)})
@@ -116,9 +116,10 @@ func Interpret(in *engine.Instrument, res *engine.Result, locale string) Interpr
 	return out
 }
 
-// scoreLabel is a score's label, or the instrument's short title for an
-// unlabelled score (an instrument's single total): never its raw id.
-func scoreLabel(d *engine.Document, label engine.Text, locale string) string {
+// outputLabel is a text output's label, or the instrument's short title
+// for an unlabelled one: never its raw id. (Scores are named by
+// scoreLabel, in groupreport.go.)
+func outputLabel(d *engine.Document, label engine.Text, locale string) string {
 	if len(label) > 0 {
 		return label.Get(locale)
 	}

@@ -138,7 +138,7 @@ func (q *Queue) Detail(ctx context.Context, p *Principal, id, ip string) (*Detai
 			dr.Title = in.Doc.Title
 			dr.ScoreLabels = map[string]engine.Text{}
 			for score := range r.Scores {
-				dr.ScoreLabels[score] = docScoreLabel(in.Doc, score)
+				dr.ScoreLabels[score] = docScoreLabel(in, score)
 			}
 			dr.BandLabels = map[string]engine.Text{}
 			for score, code := range r.Bands {
@@ -370,17 +370,12 @@ func runEvery(ctx context.Context, every time.Duration, job func(context.Context
 	}
 }
 
-// docScoreLabel is what a score is called: its label in the document, or,
-// for a document that gives none (a label is optional in the format), the
-// instrument's title when the score is its only one, and else the id.
-func docScoreLabel(doc *engine.Document, id string) engine.Text {
-	for _, s := range doc.Scoring.Scores {
-		if s.ID == id && len(s.Label) > 0 {
-			return s.Label
-		}
+// docScoreLabel is what a score is called, in every report locale, as
+// scoreLabel names it.
+func docScoreLabel(in *engine.Instrument, id string) engine.Text {
+	t := engine.Text{}
+	for _, l := range ReportLocales {
+		t[l] = scoreLabel(in, id, l)
 	}
-	if len(doc.Scoring.Scores) == 1 {
-		return doc.Title
-	}
-	return engine.Text{"zh-CN": id, "en": id}
+	return t
 }
