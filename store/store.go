@@ -151,6 +151,7 @@ type Store interface {
 	CountStore
 	OutboxStore
 	HandoffStore
+	MeetingStore
 	NotifySettingsStore
 
 	// Ping reports whether the store is reachable (readiness).

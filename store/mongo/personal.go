@@ -35,6 +35,7 @@ var recordDocs = map[string]recordDoc{
 	"Activity":     {cActivities, reflect.TypeFor[activityDoc](), ""},
 	"Callback":     {cCallbacks, reflect.TypeFor[callbackDoc](), ""},
 	"Booking":      {cBookings, reflect.TypeFor[bookingDoc](), ""},
+	"Meeting":      {cMeetings, reflect.TypeFor[meetingDoc](), ""},
 	// A unit's endpoints and contacts, inside its settings document.
 	"NotifyEndpoint": {cNotifySettings, reflect.TypeFor[notifySettingsDoc](), "Endpoints"},
 	"NotifyContact":  {cNotifySettings, reflect.TypeFor[notifySettingsDoc](), "Contacts"},
@@ -85,6 +86,7 @@ var (
 	eraseSession  = erasureOf("Session")
 	eraseCallback = erasureOf("Callback")
 	eraseBooking  = erasureOf("Booking")
+	eraseMeeting  = erasureOf("Meeting")
 )
 
 // erasedHere is what ErasePerson does to each record type, to compare with
@@ -92,7 +94,7 @@ var (
 var erasedHere = map[string]store.Erase{
 	"Person": store.EraseBlank, "Identity": store.EraseDelete, "AccessCode": store.EraseDelete, "Case": store.EraseBlank,
 	"Referral": store.EraseBlank, "WarningEvent": store.EraseBlank, "Session": store.EraseBlank, "Answer": store.EraseOnRequest,
-	"Callback": store.EraseBlank, "Booking": store.EraseBlank,
+	"Callback": store.EraseBlank, "Booking": store.EraseBlank, "Meeting": store.EraseBlank,
 }
 
 // sealedFieldsOf lists, per collection, the document fields that hold
