@@ -199,7 +199,7 @@ var Personal = []PersonalField{
 var plainFields = map[string]string{
 	"Person":         "ID UnitPath Anonymised CreatedAt UpdatedAt Version",
 	"Identity":       "PersonID CreatedAt",
-	"AccessCode":     "CampaignID PersonID UnitID UnitPath SessionID CreatedAt",
+	"AccessCode":     "CampaignID PersonID UnitID UnitPath SessionID RetakeOf CreatedAt",
 	"Session":        "ID PersonID CampaignID UnitID UnitPath FollowUpOf Instruments Consent Locale State CreatedAt LastActiveAt SubmittedAt",
 	"Answer":         "SessionID Item Seq At",
 	"Result":         "ID SessionID PersonID CampaignID UnitID UnitPath Instrument Version ContentHash CreatedAt Supersedes SupersededBy RescoredAt",

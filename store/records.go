@@ -396,7 +396,10 @@ type AccessCode struct {
 	UnitID     string
 	UnitPath   string // set by the store
 	SessionID  string // the session a personal code started
-	CreatedAt  time.Time
+	// RetakeOf is the invalid result a retake code was issued for (issue
+	// 17): the pupil answers the campaign again under a new code.
+	RetakeOf  string
+	CreatedAt time.Time
 }
 
 // InstrumentState of a custom instrument version.

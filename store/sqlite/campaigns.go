@@ -120,12 +120,12 @@ func (db *DB) ListCampaigns(ctx context.Context, f store.CampaignFilter, p store
 		})
 }
 
-const codeCols = "code, campaign_id, person_id, unit_id, unit_path, session_id, created_at"
+const codeCols = "code, campaign_id, person_id, unit_id, unit_path, session_id, retake_of, created_at"
 
 func scanCode(r interface{ Scan(...any) error }) (store.AccessCode, error) {
 	var c store.AccessCode
 	var at int64
-	err := r.Scan(&c.Code, &c.CampaignID, &c.PersonID, &c.UnitID, &c.UnitPath, &c.SessionID, &at)
+	err := r.Scan(&c.Code, &c.CampaignID, &c.PersonID, &c.UnitID, &c.UnitPath, &c.SessionID, &c.RetakeOf, &at)
 	c.CreatedAt = tm(at)
 	return c, err
 }
@@ -147,8 +147,8 @@ func (db *DB) CreateAccessCodes(ctx context.Context, codes []store.AccessCode) e
 				}
 				paths[c.UnitID] = p
 			}
-			if _, err := w.exec("INSERT INTO access_codes("+codeCols+") VALUES (?,?,?,?,?,?,?)",
-				c.Code, c.CampaignID, c.PersonID, c.UnitID, p, "", ms(store.Millis(c.CreatedAt))); err != nil {
+			if _, err := w.exec("INSERT INTO access_codes("+codeCols+") VALUES (?,?,?,?,?,?,?,?)",
+				c.Code, c.CampaignID, c.PersonID, c.UnitID, p, "", c.RetakeOf, ms(store.Millis(c.CreatedAt))); err != nil {
 				return mapErr(err)
 			}
 		}
