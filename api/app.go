@@ -169,6 +169,7 @@ func New(cfg Config, svc Services) *fiber.App {
 		v1.Get("/audit", auth, st.audit)
 		if svc.Records != nil {
 			registerRecords(v1, auth, svc.Records)
+			registerAfterScreening(v1, auth, svc.Records)
 		}
 		if svc.Queue != nil {
 			registerQueue(v1, auth, queueAPI{queue: svc.Queue, hub: svc.Hub})

@@ -41,7 +41,9 @@ type PersonExport struct {
 	// with the number and note given, bookings with the number.
 	Callbacks []CallbackRecord `json:"callbacks"`
 	Bookings  []BookingRecord  `json:"bookings"`
-	Audit     []ExportedAudit  `json:"audit"`
+	// Meetings are case conferences and parent meetings (issue 17).
+	Meetings []MeetingRecord `json:"meetings"`
+	Audit    []ExportedAudit `json:"audit"`
 }
 
 // ExportedPerson is the person row with its identifiers opened.
@@ -255,6 +257,12 @@ func (r *Records) Export(ctx context.Context, p *Principal, id, ip string) (*Per
 	}
 	for _, b := range out.Bookings {
 		targets = append(targets, b.ID)
+	}
+	if out.Meetings, err = r.meetingsOf(ctx, a, id, ""); err != nil {
+		return nil, err
+	}
+	for _, m := range out.Meetings {
+		targets = append(targets, m.ID)
 	}
 	for _, target := range targets {
 		entries, err := collect(func(pg store.Page) ([]store.AuditEntry, string, error) {

@@ -52,6 +52,10 @@ var exportPaths = map[string]string{
 	"Callback.PreferredFrom": "callbacks.preferred_from",
 	"Callback.PreferredTo":   "callbacks.preferred_to",
 	"Booking.Phone":          "bookings.phone",
+	"Meeting.Attendees":      "meetings.attendees",
+	"Meeting.Agreed":         "meetings.agreed",
+	"Meeting.Notes":          "meetings.notes",
+	"Meeting.Decision":       "meetings.decision",
 	"AuditEntry.Detail":      "audit.detail",
 }
 

@@ -32,6 +32,9 @@ import (
 // write as an action (see AuditDisclosure).
 type Records struct {
 	*shared
+	// coolingOff is the wait before an invalid result may be retaken
+	// (Options.RetakeCoolingOff).
+	coolingOff time.Duration
 }
 
 // recordRoles may read and write individual records.
@@ -200,6 +203,9 @@ type ResultRecord struct {
 	Scores     map[string]float64 `json:"scores"`
 	Bands      map[string]string  `json:"bands"`
 	Flags      []string           `json:"flags"`
+	// Invalid: a validity check of the document failed (see Invalid).
+	// The result stays in the record, marked, never hidden.
+	Invalid bool `json:"invalid"`
 }
 
 // WarningRecord is a queue entry in a person's record.
@@ -248,10 +254,20 @@ type PersonRecord struct {
 	Referrals []ReferralRecord `json:"referrals"`
 	Callbacks []CallbackRecord `json:"callbacks"`
 	Bookings  []BookingRecord  `json:"bookings"`
+	// Meetings are the case conferences and parent meetings (issue 17).
+	Meetings []MeetingRecord `json:"meetings"`
+	// Retakes are the retake codes issued for invalid results.
+	Retakes []RetakeRecord `json:"retakes"`
+	// Timeline is the whole path, oldest first (see TimelineEvent).
+	Timeline []TimelineEvent `json:"timeline"`
+	// Labels are the instrument documents' words for the results, in the
+	// requested locale, by instrument id.
+	Labels map[string]InstrumentLabels `json:"labels"`
 }
 
-// Person returns a person's record and writes the read to the audit log.
-func (r *Records) Person(ctx context.Context, p *Principal, id, ip string) (*PersonRecord, error) {
+// Person returns a person's record, with its labels in locale, and writes
+// the read to the audit log.
+func (r *Records) Person(ctx context.Context, p *Principal, id, locale, ip string) (*PersonRecord, error) {
 	if err := requireRecords(p); err != nil {
 		return nil, err
 	}
@@ -296,7 +312,8 @@ func (r *Records) Person(ctx context.Context, p *Principal, id, ip string) (*Per
 			flags = []string{}
 		}
 		rec.Results = append(rec.Results, ResultRecord{ID: res.ID, SessionID: res.SessionID, CampaignID: res.CampaignID, UnitID: res.UnitID,
-			Instrument: res.Instrument, Version: res.Version, At: res.CreatedAt, Scores: res.Scores, Bands: res.Bands, Flags: flags})
+			Instrument: res.Instrument, Version: res.Version, At: res.CreatedAt, Scores: res.Scores, Bands: res.Bands, Flags: flags,
+			Invalid: Invalid(res.Flags)})
 	}
 	rec.Trends = trends(r.lib, shown)
 	// Queue entries come ordered by level; a record reads by time.
@@ -319,6 +336,14 @@ func (r *Records) Person(ctx context.Context, p *Principal, id, ip string) (*Per
 	if rec.Callbacks, rec.Bookings, err = r.handoffOf(ctx, a, id); err != nil {
 		return nil, err
 	}
+	if rec.Meetings, err = r.meetingsOf(ctx, a, id, ""); err != nil {
+		return nil, err
+	}
+	if rec.Retakes, err = r.retakesOf(ctx, a, id, shown); err != nil {
+		return nil, err
+	}
+	rec.Timeline = timeline(rec)
+	rec.Labels = r.labelsFor(rec.Results, locale)
 	path := a.person.UnitPath
 	if path == "" {
 		path = p.UnitPath // a resident of no unit: the reader's subtree owns the entry
