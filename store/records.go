@@ -382,6 +382,9 @@ type Campaign struct {
 	StartsAt   time.Time
 	EndsAt     time.Time
 	CreatedBy  string
+	// FollowUpOf is the campaign whose focus list this follow-up screening
+	// re-tests (issue 17); its results are compared with that one's.
+	FollowUpOf string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Version    int64

@@ -167,6 +167,12 @@ func testCampaigns(t *testing.T, s store.Store) {
 	if len(list) != 1 || list[0].ID != "cp4" {
 		t.Fatalf("ListCampaigns(draft) = %+v", list)
 	}
+	// A follow-up campaign keeps the campaign it re-tests.
+	_, err = s.CreateCampaign(ctx, store.Campaign{ID: "cp-follow", UnitID: "station", Mode: "roster", FollowUpOf: "cp1", CreatedAt: T0})
+	must(t, err)
+	if f, err := s.GetCampaign(ctx, "cp-follow"); err != nil || f.FollowUpOf != "cp1" {
+		t.Fatalf("follow-up campaign = %+v, %v", f, err)
+	}
 }
 
 func testAccessCodes(t *testing.T, s store.Store) {
