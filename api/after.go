@@ -77,3 +77,51 @@ func (h recordsAPI) retake(c *fiber.Ctx) error {
 	}
 	return c.Status(status).JSON(fiber.Map{"retake": v})
 }
+
+// registerFollowUps adds the follow-up screening of a campaign's focus
+// list and its comparison with the first results.
+func registerFollowUps(v1 fiber.Router, auth fiber.Handler, h followUpAPI) {
+	v1.Post("/campaigns/:id/follow-up", auth, h.create)
+	v1.Get("/campaigns/:id/comparison", auth, h.comparison)
+}
+
+type followUpAPI struct {
+	campaigns *assess.Campaigns
+	records   *assess.Records
+}
+
+type followUpRequest struct {
+	Name      string     `json:"name" validate:"max=128"`
+	StartsAt  *time.Time `json:"starts_at"`
+	EndsAt    *time.Time `json:"ends_at"`
+	PersonIDs []string   `json:"person_ids" validate:"max=5000,dive,required,max=64"`
+}
+
+func (h followUpAPI) create(c *fiber.Ctx) error {
+	var req followUpRequest
+	if len(c.Body()) > 0 {
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+	}
+	in := assess.FollowUpRequest{Name: req.Name, PersonIDs: req.PersonIDs}
+	if req.StartsAt != nil {
+		in.StartsAt = *req.StartsAt
+	}
+	if req.EndsAt != nil {
+		in.EndsAt = *req.EndsAt
+	}
+	out, err := h.campaigns.CreateFollowUp(c.UserContext(), principalOf(c), c.Params("id"), in, c.IP())
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"campaign": viewOfCampaign(out.Campaign), "persons": out.Persons})
+}
+
+func (h followUpAPI) comparison(c *fiber.Ctx) error {
+	list, err := h.records.FollowUpComparison(c.UserContext(), principalOf(c), c.Params("id"), c.IP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"comparisons": list})
+}

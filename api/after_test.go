@@ -15,14 +15,26 @@ import (
 // with one phq9 result carrying flags, and returns the result id.
 func (s *server) campaignResult(person, unit, campaign string, flags []string) string {
 	s.t.Helper()
+	return s.campaignWave(person, unit, campaign, 7, flags, 0)
+}
+
+// campaignWave is campaignResult with a phq9 total, and a queue entry of
+// level when level > 0.
+func (s *server) campaignWave(person, unit, campaign string, total float64, flags []string, level int) string {
+	s.t.Helper()
 	ctx := context.Background()
 	sess := store.Session{ID: store.NewID(), PersonID: person, CampaignID: campaign, UnitID: unit, Instruments: []string{"phq9"}, Consent: true, CreatedAt: s.clock.Now()}
 	if _, err := s.store.CreateSession(ctx, sess); err != nil {
 		s.t.Fatal(err)
 	}
 	rid := store.NewID()
-	if _, err := s.store.Submit(ctx, store.Submission{SessionID: sess.ID, At: s.clock.Now(), Results: []store.Result{{ID: rid, Instrument: "phq9",
-		Version: "1.1.0", Scores: map[string]float64{"total": 7}, Bands: map[string]string{"total": "mild"}, Flags: flags}}}); err != nil {
+	sub := store.Submission{SessionID: sess.ID, At: s.clock.Now(), Results: []store.Result{{ID: rid, Instrument: "phq9",
+		Version: "1.1.0", Scores: map[string]float64{"total": total}, Bands: map[string]string{"total": "mild"}, Flags: flags}}}
+	if level > 0 {
+		sub.Warning = &store.WarningDraft{ID: store.NewID(), Key: sess.ID, Level: level, DueAt: s.clock.Now().Add(time.Hour),
+			Reasons: []store.Reason{{ResultID: rid, Instrument: "phq9", Rule: "total", Level: level, Text: map[string]string{"zh-CN": "总分偏高"}}}}
+	}
+	if _, err := s.store.Submit(ctx, sub); err != nil {
 		s.t.Fatal(err)
 	}
 	return rid
@@ -69,6 +81,7 @@ func TestMeetingsThroughHTTP(t *testing.T) {
 	if field(r, "meeting", "warning_id") != w || field(r, "meeting", "attendees") != "班主任、心理老师、分管校长" {
 		t.Fatalf("conference: %s", r.raw)
 	}
+	s.clock.Add(time.Minute)
 	if r := o.psychA.do("POST", "/api/v1/meetings", map[string]any{"kind": "parent", "person_id": p, "attendees": "母亲", "agreed": "周末去医院"}); r.status != 201 {
 		t.Fatalf("create parent meeting: %d %s", r.status, r.raw)
 	}
@@ -241,5 +254,88 @@ func TestRetakeThroughHTTP(t *testing.T) {
 	rec := o.psychA.do("GET", "/api/v1/persons/"+p, nil)
 	if !strings.Contains(rec.raw, `"kind":"retake"`) || len(rec.body["retakes"].([]any)) != 1 {
 		t.Fatalf("record: %s", rec.raw)
+	}
+}
+
+// A follow-up screening of a campaign's focus list: only the pupils with
+// a warning get a code, it opens a month later, and each follow-up result
+// is compared with the first by reliable change, through the campaign's
+// comparison and on the person's record. Scoped and audited.
+func TestFollowUpCampaignThroughHTTP(t *testing.T) {
+	t.Parallel()
+	o := newQueueOrg(t)
+	s := o.s
+	ctx := context.Background()
+	flaggedPupil, calmPupil := s.person("schoolA"), s.person("schoolA")
+	cp := s.activeCampaign("schoolA")
+	first := s.campaignWave(flaggedPupil, "schoolA", cp, 20, nil, 2)
+	s.campaignWave(calmPupil, "schoolA", cp, 3, nil, 0)
+
+	if r := o.psychB.do("POST", "/api/v1/campaigns/"+cp+"/follow-up", map[string]any{}); r.status != 404 {
+		t.Fatalf("another school: %d %s", r.status, r.raw)
+	}
+	if r := o.teacherA.do("POST", "/api/v1/campaigns/"+cp+"/follow-up", map[string]any{}); r.status != 403 {
+		t.Fatalf("teacher: %d %s", r.status, r.raw)
+	}
+	if r := o.psychA.do("POST", "/api/v1/campaigns/"+cp+"/follow-up", map[string]any{"person_ids": []string{calmPupil}}); r.status != 400 {
+		t.Fatalf("a pupil off the focus list: %d %s", r.status, r.raw)
+	}
+	r := o.psychA.do("POST", "/api/v1/campaigns/"+cp+"/follow-up", map[string]any{})
+	if r.status != 201 || field(r, "persons") != 1.0 || field(r, "campaign", "follow_up_of") != cp || field(r, "campaign", "state") != "active" {
+		t.Fatalf("follow-up: %d %s", r.status, r.raw)
+	}
+	follow := field(r, "campaign", "id").(string)
+	starts, _ := time.Parse(time.RFC3339, field(r, "campaign", "starts_at").(string))
+	if d := starts.Sub(s.clock.Now()); d < 29*24*time.Hour || d > 31*24*time.Hour {
+		t.Fatalf("opens in %s, want about a month", d)
+	}
+	codes, _, err := s.store.ListAccessCodes(ctx, follow, store.Page{Limit: 10})
+	if err != nil || len(codes) != 1 || codes[0].PersonID != flaggedPupil {
+		t.Fatalf("codes %+v, %v", codes, err)
+	}
+	// The whole roster is not re-coded.
+	if r := o.psychA.do("POST", "/api/v1/campaigns/"+follow+"/personal-codes", nil); r.status >= 300 {
+		t.Fatalf("personal codes: %d %s", r.status, r.raw)
+	}
+	if codes, _, _ := s.store.ListAccessCodes(ctx, follow, store.Page{Limit: 10}); len(codes) != 1 {
+		t.Fatalf("personal codes gave the follow-up %d codes", len(codes))
+	}
+
+	s.clock.Add(31 * 24 * time.Hour)
+	for login, c := range map[string]*console{"psych-a": o.psychA, "psych-b": o.psychB, "teacher-a": o.teacherA} {
+		if r := c.login(login, "a-long-new-secret"); r.status != 200 {
+			t.Fatal(r.raw)
+		}
+	}
+	second := s.campaignWave(flaggedPupil, "schoolA", follow, 6, nil, 0)
+	r = o.psychA.do("GET", "/api/v1/campaigns/"+follow+"/comparison", nil)
+	if r.status != 200 {
+		t.Fatalf("comparison: %d %s", r.status, r.raw)
+	}
+	list := r.body["comparisons"].([]any)
+	if len(list) != 1 {
+		t.Fatalf("comparisons %s", r.raw)
+	}
+	c := list[0].(map[string]any)
+	if c["person_id"] != flaggedPupil || c["first_result"] != first || c["follow_up_result"] != second || c["delta"] != -14.0 ||
+		c["trend"] != "improved" || c["rci"] == nil || c["statistics_source"] == "" {
+		t.Fatalf("comparison %v", c)
+	}
+	if r := o.psychB.do("GET", "/api/v1/campaigns/"+follow+"/comparison", nil); r.status != 404 {
+		t.Fatalf("another school reads: %d %s", r.status, r.raw)
+	}
+	if r := o.teacherA.do("GET", "/api/v1/campaigns/"+follow+"/comparison", nil); r.status != 403 {
+		t.Fatalf("teacher reads: %d %s", r.status, r.raw)
+	}
+	if r := o.psychA.do("GET", "/api/v1/campaigns/"+cp+"/comparison", nil); r.status != 400 {
+		t.Fatalf("not a follow-up: %d %s", r.status, r.raw)
+	}
+	if len(s.audits("campaign_follow_up")) != 1 || len(s.audits("read_follow_up")) != 1 {
+		t.Fatalf("audit: %d follow-up, %d reads", len(s.audits("campaign_follow_up")), len(s.audits("read_follow_up")))
+	}
+	rec := o.psychA.do("GET", "/api/v1/persons/"+flaggedPupil, nil)
+	fu, _ := rec.body["follow_ups"].([]any)
+	if rec.status != 200 || len(fu) != 1 || fu[0].(map[string]any)["trend"] != "improved" {
+		t.Fatalf("record follow-ups: %s", rec.raw)
 	}
 }

@@ -180,6 +180,9 @@ func New(cfg Config, svc Services) *fiber.App {
 		if svc.Campaigns != nil {
 			font := sync.OnceValues(func() ([]byte, error) { return slips.LoadFont(cfg.CJKFont) })
 			registerCampaigns(v1, auth, campaignAPI{campaigns: svc.Campaigns, publicURL: cfg.PublicURL, font: font})
+			if svc.Records != nil {
+				registerFollowUps(v1, auth, followUpAPI{campaigns: svc.Campaigns, records: svc.Records})
+			}
 		}
 		if svc.Stats != nil {
 			registerStats(v1, auth, statsAPI{stats: svc.Stats})

@@ -258,6 +258,9 @@ type PersonRecord struct {
 	Meetings []MeetingRecord `json:"meetings"`
 	// Retakes are the retake codes issued for invalid results.
 	Retakes []RetakeRecord `json:"retakes"`
+	// FollowUps compare follow-up screening results with the first
+	// campaign's (see Comparison).
+	FollowUps []Comparison `json:"follow_ups"`
 	// Timeline is the whole path, oldest first (see TimelineEvent).
 	Timeline []TimelineEvent `json:"timeline"`
 	// Labels are the instrument documents' words for the results, in the
@@ -340,6 +343,9 @@ func (r *Records) Person(ctx context.Context, p *Principal, id, locale, ip strin
 		return nil, err
 	}
 	if rec.Retakes, err = r.retakesOf(ctx, a, id, shown); err != nil {
+		return nil, err
+	}
+	if rec.FollowUps, err = r.followUpsOf(ctx, shown); err != nil {
 		return nil, err
 	}
 	rec.Timeline = timeline(rec)
@@ -436,32 +442,40 @@ func trends(lib *engine.Library, results []store.Result) []Trend {
 		}
 		for i := 1; i < len(waves); i++ {
 			a, b := waves[i-1], waves[i]
-			ch := WaveChange{From: a.ID, To: b.ID, Trend: TrendUnknown}
-			var x1, x2 float64
-			ok1, ok2 := false, false
-			if par != nil {
-				x1, ok1 = a.Scores[par.Score]
-				x2, ok2 = b.Scores[par.Score]
-			}
-			if ok1 && ok2 {
-				rci := math.Round(RCI(x1, x2, par.SD, par.Reliability)*100) / 100
-				ch.Delta, ch.RCI = x2-x1, &rci
-				higherIsWorse := par.Direction != "higher_is_better"
-				switch {
-				case math.Abs(rci) < engine.ReliableChangeThreshold:
-					ch.Trend = TrendNoChange
-				case (rci > 0) == higherIsWorse:
-					ch.Trend = TrendWorsened
-				default:
-					ch.Trend = TrendImproved
-				}
-			}
+			ch := reliableChange(par, a, b)
 			t.Changes = append(t.Changes, ch)
 			t.Trend = ch.Trend
 		}
 		out = append(out, t)
 	}
 	return out
+}
+
+// reliableChange compares two results of one instrument on the score the
+// statistics name; without statistics, or without that score in both,
+// the verdict is unknown.
+func reliableChange(par *engine.Statistic, a, b store.Result) WaveChange {
+	ch := WaveChange{From: a.ID, To: b.ID, Trend: TrendUnknown}
+	var x1, x2 float64
+	ok1, ok2 := false, false
+	if par != nil {
+		x1, ok1 = a.Scores[par.Score]
+		x2, ok2 = b.Scores[par.Score]
+	}
+	if ok1 && ok2 {
+		rci := math.Round(RCI(x1, x2, par.SD, par.Reliability)*100) / 100
+		ch.Delta, ch.RCI = x2-x1, &rci
+		higherIsWorse := par.Direction != "higher_is_better"
+		switch {
+		case math.Abs(rci) < engine.ReliableChangeThreshold:
+			ch.Trend = TrendNoChange
+		case (rci > 0) == higherIsWorse:
+			ch.Trend = TrendWorsened
+		default:
+			ch.Trend = TrendImproved
+		}
+	}
+	return ch
 }
 
 // Cases.
