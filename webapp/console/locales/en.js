@@ -171,5 +171,6 @@ export default {
     decisions: { monitor: 'Keep monitoring', parent_meeting: 'Meet the parents', referral: 'Refer to a hospital', other: 'Other' },
     recordConference: 'Record a case conference', recordParent: 'Record a parent meeting', date: 'Date', attendees: 'Attendees', decision: 'Decision',
     agreed: 'Agreed', notes: 'Notes', save: 'Save', saved: 'Saved', meetings: 'Conferences and parent meetings', score: 'Score', band: 'Band',
+    followUps: 'Follow-up against the first screening', instrument: 'Instrument', first: 'First', followUp: 'Follow-up',
   },
 }

@@ -171,5 +171,6 @@ export default {
     decisions: { monitor: '持续关注', parent_meeting: '约谈家长', referral: '转介医院', other: '其他' },
     recordConference: '记录个案研判', recordParent: '记录家校沟通', date: '日期', attendees: '参加人员', decision: '研判结论',
     agreed: '商定事项', notes: '备注', save: '保存', saved: '已保存', meetings: '研判与家校沟通', score: '得分', band: '分级',
+    followUps: '复测对比（与首次筛查相比）', instrument: '量表', first: '首次', followUp: '复测',
   },
 }
