@@ -54,6 +54,8 @@ var bodyTypes = []struct {
 	{"callbackStateRequest", func() any { return new(callbackStateRequest) }},
 	{"settingsIn", func() any { return new(settingsIn) }},
 	{"notifyTestRequest", func() any { return new(notifyTestRequest) }},
+	{"newMeetingRequest", func() any { return new(newMeetingRequest) }},
+	{"followUpRequest", func() any { return new(followUpRequest) }},
 }
 
 // FuzzDecode feeds arbitrary bytes to the strict decoder as each request
