@@ -169,6 +169,7 @@ func New(cfg Config, svc Services) *fiber.App {
 		v1.Get("/audit", auth, st.audit)
 		if svc.Records != nil {
 			registerRecords(v1, auth, svc.Records)
+			registerAfterScreening(v1, auth, svc.Records)
 		}
 		if svc.Queue != nil {
 			registerQueue(v1, auth, queueAPI{queue: svc.Queue, hub: svc.Hub})
@@ -179,6 +180,9 @@ func New(cfg Config, svc Services) *fiber.App {
 		if svc.Campaigns != nil {
 			font := sync.OnceValues(func() ([]byte, error) { return slips.LoadFont(cfg.CJKFont) })
 			registerCampaigns(v1, auth, campaignAPI{campaigns: svc.Campaigns, publicURL: cfg.PublicURL, font: font})
+			if svc.Records != nil {
+				registerFollowUps(v1, auth, followUpAPI{campaigns: svc.Campaigns, records: svc.Records})
+			}
 		}
 		if svc.Stats != nil {
 			registerStats(v1, auth, statsAPI{stats: svc.Stats})

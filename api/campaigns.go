@@ -54,11 +54,12 @@ type campaignView struct {
 	State      string    `json:"state"`
 	StartsAt   time.Time `json:"starts_at"`
 	EndsAt     time.Time `json:"ends_at"`
+	FollowUpOf string    `json:"follow_up_of,omitempty"`
 }
 
 func viewOfCampaign(c store.Campaign) campaignView {
 	return campaignView{ID: c.ID, Name: c.Name, UnitID: c.UnitID, UnitIDs: c.UnitIDs, Battery: c.Battery, Mode: c.Mode,
-		Visibility: c.Visibility, State: string(c.State), StartsAt: c.StartsAt, EndsAt: c.EndsAt}
+		Visibility: c.Visibility, State: string(c.State), StartsAt: c.StartsAt, EndsAt: c.EndsAt, FollowUpOf: c.FollowUpOf}
 }
 
 type newCampaignRequest struct {

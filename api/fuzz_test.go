@@ -55,6 +55,8 @@ var bodyTypes = []struct {
 	{"settingsIn", func() any { return new(settingsIn) }},
 	{"notifyTestRequest", func() any { return new(notifyTestRequest) }},
 	{"absenceRequest", func() any { return new(absenceRequest) }},
+	{"newMeetingRequest", func() any { return new(newMeetingRequest) }},
+	{"followUpRequest", func() any { return new(followUpRequest) }},
 }
 
 // FuzzDecode feeds arbitrary bytes to the strict decoder as each request

@@ -34,7 +34,7 @@ type recordsAPI struct {
 }
 
 func (h recordsAPI) person(c *fiber.Ctx) error {
-	rec, err := h.records.Person(c.UserContext(), principalOf(c), c.Params("id"), c.IP())
+	rec, err := h.records.Person(c.UserContext(), principalOf(c), c.Params("id"), locale(c), c.IP())
 	if err != nil {
 		return err
 	}

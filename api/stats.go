@@ -38,7 +38,8 @@ func (s statsAPI) monthly(c *fiber.Ctx) error {
 
 // monthlyHeader is the table's layout, as the stations' paper form has it.
 var monthlyHeader = []string{"单位", "辅导人次数", "宣传活动次数", "宣传覆盖人数", "讲座次数", "讲座参加人数", "义诊次数", "义诊参加人数",
-	"发放资料份数", "完成测评人次", "一级预警", "二级预警", "三级预警", "转介人次", "结案个案数"}
+	"发放资料份数", "完成测评人次", "一级预警", "二级预警", "三级预警", "转介人次", "结案个案数",
+	"个案研判次数", "家校沟通次数"}
 
 func (s statsAPI) monthlyXLSX(c *fiber.Ctx) error {
 	m, err := s.table(c)
@@ -49,7 +50,8 @@ func (s statsAPI) monthlyXLSX(c *fiber.Ctx) error {
 		title: fmt.Sprintf("心理健康服务情况月统计表（%s）", m.Month), header: monthlyHeader}
 	for _, r := range append(m.Rows, m.Total) {
 		w.rows = append(w.rows, []any{r.Name, r.CounsellingCases, r.PublicityEvents, r.PublicityReached, r.Lectures, r.LectureAttendees, r.Clinics,
-			r.ClinicAttendees, r.Materials, r.Assessments, r.WarningsByLevel["1"], r.WarningsByLevel["2"], r.WarningsByLevel["3"], r.Referrals, r.CasesClosed})
+			r.ClinicAttendees, r.Materials, r.Assessments, r.WarningsByLevel["1"], r.WarningsByLevel["2"], r.WarningsByLevel["3"], r.Referrals, r.CasesClosed,
+			r.Conferences, r.ParentMeetings})
 	}
 	if err := s.stats.AuditExport(c.UserContext(), principalOf(c), "monthly_stats", m.UnitID, c.IP()); err != nil {
 		return err

@@ -44,7 +44,9 @@ type PersonExport struct {
 	// Absences are the reasons the school wrote for the person's taking
 	// no part in a screening (issue 17).
 	Absences []ExportedAbsence `json:"absences"`
-	Audit    []ExportedAudit   `json:"audit"`
+	// Meetings are case conferences and parent meetings (issue 17).
+	Meetings []MeetingRecord `json:"meetings"`
+	Audit    []ExportedAudit `json:"audit"`
 }
 
 // ExportedAbsence is a reason for non-participation, opened.
@@ -274,6 +276,12 @@ func (r *Records) Export(ctx context.Context, p *Principal, id, ip string) (*Per
 		if a.visible(ab.UnitPath) {
 			out.Absences = append(out.Absences, ExportedAbsence{CampaignID: ab.CampaignID, Reason: unseal(ab.Reason), UpdatedAt: ab.UpdatedAt})
 		}
+	}
+	if out.Meetings, err = r.meetingsOf(ctx, a, id, ""); err != nil {
+		return nil, err
+	}
+	for _, m := range out.Meetings {
+		targets = append(targets, m.ID)
 	}
 	for _, target := range targets {
 		entries, err := collect(func(pg store.Page) ([]store.AuditEntry, string, error) {

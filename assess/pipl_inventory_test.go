@@ -53,6 +53,10 @@ var exportPaths = map[string]string{
 	"Callback.PreferredTo":   "callbacks.preferred_to",
 	"Booking.Phone":          "bookings.phone",
 	"Absence.Reason":         "absences.reason",
+	"Meeting.Attendees":      "meetings.attendees",
+	"Meeting.Agreed":         "meetings.agreed",
+	"Meeting.Notes":          "meetings.notes",
+	"Meeting.Decision":       "meetings.decision",
 	"AuditEntry.Detail":      "audit.detail",
 }
 

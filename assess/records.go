@@ -32,6 +32,9 @@ import (
 // write as an action (see AuditDisclosure).
 type Records struct {
 	*shared
+	// coolingOff is the wait before an invalid result may be retaken
+	// (Options.RetakeCoolingOff).
+	coolingOff time.Duration
 }
 
 // recordRoles may read and write individual records.
@@ -200,6 +203,9 @@ type ResultRecord struct {
 	Scores     map[string]float64 `json:"scores"`
 	Bands      map[string]string  `json:"bands"`
 	Flags      []string           `json:"flags"`
+	// Invalid: a validity check of the document failed (see Invalid).
+	// The result stays in the record, marked, never hidden.
+	Invalid bool `json:"invalid"`
 }
 
 // WarningRecord is a queue entry in a person's record.
@@ -248,10 +254,23 @@ type PersonRecord struct {
 	Referrals []ReferralRecord `json:"referrals"`
 	Callbacks []CallbackRecord `json:"callbacks"`
 	Bookings  []BookingRecord  `json:"bookings"`
+	// Meetings are the case conferences and parent meetings (issue 17).
+	Meetings []MeetingRecord `json:"meetings"`
+	// Retakes are the retake codes issued for invalid results.
+	Retakes []RetakeRecord `json:"retakes"`
+	// FollowUps compare follow-up screening results with the first
+	// campaign's (see Comparison).
+	FollowUps []Comparison `json:"follow_ups"`
+	// Timeline is the whole path, oldest first (see TimelineEvent).
+	Timeline []TimelineEvent `json:"timeline"`
+	// Labels are the instrument documents' words for the results, in the
+	// requested locale, by instrument id.
+	Labels map[string]InstrumentLabels `json:"labels"`
 }
 
-// Person returns a person's record and writes the read to the audit log.
-func (r *Records) Person(ctx context.Context, p *Principal, id, ip string) (*PersonRecord, error) {
+// Person returns a person's record, with its labels in locale, and writes
+// the read to the audit log.
+func (r *Records) Person(ctx context.Context, p *Principal, id, locale, ip string) (*PersonRecord, error) {
 	if err := requireRecords(p); err != nil {
 		return nil, err
 	}
@@ -296,7 +315,8 @@ func (r *Records) Person(ctx context.Context, p *Principal, id, ip string) (*Per
 			flags = []string{}
 		}
 		rec.Results = append(rec.Results, ResultRecord{ID: res.ID, SessionID: res.SessionID, CampaignID: res.CampaignID, UnitID: res.UnitID,
-			Instrument: res.Instrument, Version: res.Version, At: res.CreatedAt, Scores: res.Scores, Bands: res.Bands, Flags: flags})
+			Instrument: res.Instrument, Version: res.Version, At: res.CreatedAt, Scores: res.Scores, Bands: res.Bands, Flags: flags,
+			Invalid: Invalid(res.Flags)})
 	}
 	rec.Trends = trends(r.lib, shown)
 	// Queue entries come ordered by level; a record reads by time.
@@ -319,6 +339,17 @@ func (r *Records) Person(ctx context.Context, p *Principal, id, ip string) (*Per
 	if rec.Callbacks, rec.Bookings, err = r.handoffOf(ctx, a, id); err != nil {
 		return nil, err
 	}
+	if rec.Meetings, err = r.meetingsOf(ctx, a, id, ""); err != nil {
+		return nil, err
+	}
+	if rec.Retakes, err = r.retakesOf(ctx, a, id, shown); err != nil {
+		return nil, err
+	}
+	if rec.FollowUps, err = r.followUpsOf(ctx, shown); err != nil {
+		return nil, err
+	}
+	rec.Timeline = timeline(rec)
+	rec.Labels = r.labelsFor(rec.Results, locale)
 	path := a.person.UnitPath
 	if path == "" {
 		path = p.UnitPath // a resident of no unit: the reader's subtree owns the entry
@@ -411,32 +442,40 @@ func trends(lib *engine.Library, results []store.Result) []Trend {
 		}
 		for i := 1; i < len(waves); i++ {
 			a, b := waves[i-1], waves[i]
-			ch := WaveChange{From: a.ID, To: b.ID, Trend: TrendUnknown}
-			var x1, x2 float64
-			ok1, ok2 := false, false
-			if par != nil {
-				x1, ok1 = a.Scores[par.Score]
-				x2, ok2 = b.Scores[par.Score]
-			}
-			if ok1 && ok2 {
-				rci := math.Round(RCI(x1, x2, par.SD, par.Reliability)*100) / 100
-				ch.Delta, ch.RCI = x2-x1, &rci
-				higherIsWorse := par.Direction != "higher_is_better"
-				switch {
-				case math.Abs(rci) < engine.ReliableChangeThreshold:
-					ch.Trend = TrendNoChange
-				case (rci > 0) == higherIsWorse:
-					ch.Trend = TrendWorsened
-				default:
-					ch.Trend = TrendImproved
-				}
-			}
+			ch := reliableChange(par, a, b)
 			t.Changes = append(t.Changes, ch)
 			t.Trend = ch.Trend
 		}
 		out = append(out, t)
 	}
 	return out
+}
+
+// reliableChange compares two results of one instrument on the score the
+// statistics name; without statistics, or without that score in both,
+// the verdict is unknown.
+func reliableChange(par *engine.Statistic, a, b store.Result) WaveChange {
+	ch := WaveChange{From: a.ID, To: b.ID, Trend: TrendUnknown}
+	var x1, x2 float64
+	ok1, ok2 := false, false
+	if par != nil {
+		x1, ok1 = a.Scores[par.Score]
+		x2, ok2 = b.Scores[par.Score]
+	}
+	if ok1 && ok2 {
+		rci := math.Round(RCI(x1, x2, par.SD, par.Reliability)*100) / 100
+		ch.Delta, ch.RCI = x2-x1, &rci
+		higherIsWorse := par.Direction != "higher_is_better"
+		switch {
+		case math.Abs(rci) < engine.ReliableChangeThreshold:
+			ch.Trend = TrendNoChange
+		case (rci > 0) == higherIsWorse:
+			ch.Trend = TrendWorsened
+		default:
+			ch.Trend = TrendImproved
+		}
+	}
+	return ch
 }
 
 // Cases.

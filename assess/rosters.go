@@ -121,6 +121,11 @@ func (c *Campaigns) IssuePersonalCodes(ctx context.Context, p *Principal, id str
 	if cp.Mode != "roster" {
 		return nil, errorf(CodeValidation, "mode", "an open campaign uses class codes")
 	}
+	if cp.FollowUpOf != "" {
+		// Its pupils are the first campaign's focus list, coded at creation;
+		// the whole roster is not to be re-tested.
+		return nil, nil
+	}
 	existing, err := collect(func(pg store.Page) ([]store.AccessCode, string, error) {
 		return c.store.ListAccessCodes(ctx, cp.ID, pg)
 	})

@@ -34,6 +34,9 @@ type Options struct {
 	Auth AuthConfig
 	// Notify configures the notification dispatcher (issue 16).
 	Notify NotifyOptions
+	// RetakeCoolingOff is how long after an invalid sitting a retake may
+	// be issued; zero means DefaultRetakeCoolingOff.
+	RetakeCoolingOff time.Duration
 }
 
 // DefaultOptions returns the settings used when none are given.
@@ -152,7 +155,7 @@ func New(st store.Store, lib *engine.Library, opts Options) *Services {
 	catalog := newCatalog(sh)
 	campaigns := &Campaigns{shared: sh, catalog: catalog, maxBattery: opts.Sessions.MaxBattery}
 	sessions := newSessions(sh, catalog, campaigns, opts.Sessions)
-	records := &Records{shared: sh}
+	records := &Records{shared: sh, coolingOff: opts.RetakeCoolingOff}
 	dispatcher := newDispatcher(sh, opts.Notify)
 	sh.kick = dispatcher.Kick
 	return &Services{

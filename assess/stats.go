@@ -77,7 +77,14 @@ type MonthlyRow struct {
 	WarningsByLevel  map[string]int `json:"warnings_by_level"`
 	Referrals        int            `json:"referrals"`
 	CasesClosed      int            `json:"cases_closed"`
-	unitPath         string
+	// Conferences (研判) and ParentMeetings (家校沟通) are the schools'
+	// follow-up of flagged pupils (issue 17). The table has no row of its
+	// own for them and they are not counselling sessions with the person,
+	// so they are counted beside 辅导人次数 and not in it; a conference's
+	// referral decision is counted when the referral is sent.
+	Conferences    int `json:"conferences"`
+	ParentMeetings int `json:"parent_meetings"`
+	unitPath       string
 }
 
 // Monthly is the table for one month: a row per direct sub-unit of unit
@@ -148,6 +155,16 @@ func (s *Stats) Monthly(ctx context.Context, p *Principal, unitID, month string)
 	for _, c := range handoff {
 		for _, r := range []*MonthlyRow{rowOf(c.UnitID), &total} {
 			r.addHandoff(c)
+		}
+	}
+	meetings, err := s.store.MeetingCounts(ctx, top.Path, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range meetings {
+		for _, r := range []*MonthlyRow{rowOf(c.UnitID), &total} {
+			r.Conferences += c.Conferences
+			r.ParentMeetings += c.ParentMeetings
 		}
 	}
 	return &Monthly{UnitID: top.ID, Month: month, Rows: rows, Total: total}, nil

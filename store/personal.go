@@ -159,6 +159,13 @@ var Personal = []PersonalField{
 	// school writes (病假, 转学), which may name an illness.
 	{Record: "Absence", Field: "Reason", Sealed: FieldAbsenceReason, Erase: EraseDelete, Exported: true,
 		Why: "deleted by an erasure: a note about the person that no figure counts"},
+	// Case conferences and parent meetings (issue 17): free text about the
+	// pupil and their family.
+	{Record: "Meeting", Field: "Attendees", Sealed: FieldMeetingAttendees, Erase: EraseBlank, Exported: true},
+	{Record: "Meeting", Field: "Agreed", Sealed: FieldMeetingAgreed, Erase: EraseBlank, Exported: true},
+	{Record: "Meeting", Field: "Notes", Sealed: FieldMeetingNotes, Erase: EraseBlank, Exported: true},
+	{Record: "Meeting", Field: "Decision", Erase: EraseKeep, Exported: true,
+		Why: "clear and kept: a code from a fixed list (store.MeetingDecisions), never free text"},
 
 	// The warm hand-off: how to reach the person.
 	{Record: "Callback", Field: "Phone", Sealed: FieldCallbackPhone, Erase: EraseBlank, Exported: true},
@@ -198,7 +205,7 @@ var Personal = []PersonalField{
 var plainFields = map[string]string{
 	"Person":         "ID UnitPath Anonymised CreatedAt UpdatedAt Version",
 	"Identity":       "PersonID CreatedAt",
-	"AccessCode":     "CampaignID PersonID UnitID UnitPath SessionID CreatedAt",
+	"AccessCode":     "CampaignID PersonID UnitID UnitPath SessionID RetakeOf CreatedAt",
 	"Session":        "ID PersonID CampaignID UnitID UnitPath FollowUpOf Instruments Consent Locale State CreatedAt LastActiveAt SubmittedAt",
 	"Answer":         "SessionID Item Seq At",
 	"Result":         "ID SessionID PersonID CampaignID UnitID UnitPath Instrument Version ContentHash CreatedAt Supersedes SupersededBy RescoredAt",
@@ -209,6 +216,7 @@ var plainFields = map[string]string{
 	"Absence":        "CampaignID PersonID UnitID UnitPath UpdatedBy UpdatedAt",
 	"Referral":       "ID WarningID PersonID FromUnitID FromUnitPath ToUnitID ToUnitPath SenderID State CreatedAt UpdatedAt",
 	"Activity":       "ID UnitID UnitPath Date Type Reached Materials CreatedBy CreatedAt",
+	"Meeting":        "ID Kind PersonID CaseID WarningID UnitID UnitPath Date AuthorID CreatedAt",
 	"Callback":       "ID SessionID PersonID WarningID UnitID UnitPath Seq Consent ConsentVersion State CalledAt ActorID CreatedAt UpdatedAt Version",
 	"Booking":        "ID SlotID UnitID UnitPath StartsAt EndsAt PersonID SessionID CaseID State ActorID CreatedAt UpdatedAt Version",
 	"AuditEntry":     "ID At ActorID Action TargetKind TargetID UnitPath IP", // IP: the staff member's, left out of the export
@@ -260,6 +268,8 @@ var noPersonalData = map[string]string{
 	"CallbackFilter":     "a query (not stored)",
 	"SlotFilter":         "a query (not stored)",
 	"BookingFilter":      "a query (not stored)",
+	"MeetingFilter":      "a query (not stored)",
+	"MeetingCount":       "counts",
 	"NotifySettings":     "a unit's notification settings: its endpoints and contacts are records of the inventory (NotifyEndpoint, NotifyContact)",
 	"NotifyPolicy":       "a unit's working hours and digest times",
 	"DutyWindow":         "weekdays and hours of duty",
@@ -272,6 +282,7 @@ var personalTypes = map[string]reflect.Type{
 	"Session": reflect.TypeFor[Session](), "Answer": reflect.TypeFor[Answer](), "Result": reflect.TypeFor[Result](),
 	"Warning": reflect.TypeFor[Warning](), "Reason": reflect.TypeFor[Reason](), "WarningEvent": reflect.TypeFor[WarningEvent](),
 	"Case": reflect.TypeFor[Case](), "Referral": reflect.TypeFor[Referral](), "Absence": reflect.TypeFor[Absence](), "Activity": reflect.TypeFor[Activity](),
+	"Meeting":    reflect.TypeFor[Meeting](),
 	"AuditEntry": reflect.TypeFor[AuditEntry](),
 	"Callback":   reflect.TypeFor[Callback](), "Booking": reflect.TypeFor[Booking](),
 	"NotifyEndpoint": reflect.TypeFor[NotifyEndpoint](), "NotifyContact": reflect.TypeFor[NotifyContact](),

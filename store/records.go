@@ -382,6 +382,9 @@ type Campaign struct {
 	StartsAt   time.Time
 	EndsAt     time.Time
 	CreatedBy  string
+	// FollowUpOf is the campaign whose focus list this follow-up screening
+	// re-tests (issue 17); its results are compared with that one's.
+	FollowUpOf string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Version    int64
@@ -396,7 +399,10 @@ type AccessCode struct {
 	UnitID     string
 	UnitPath   string // set by the store
 	SessionID  string // the session a personal code started
-	CreatedAt  time.Time
+	// RetakeOf is the invalid result a retake code was issued for (issue
+	// 17): the pupil answers the campaign again under a new code.
+	RetakeOf  string
+	CreatedAt time.Time
 }
 
 // InstrumentState of a custom instrument version.

@@ -22,6 +22,10 @@ const (
 	FieldCallbackPhone   = "callback.phone"
 	FieldCallbackNote    = "callback.note"
 	FieldBookingPhone    = "booking.phone"
+	// Case conferences and parent meetings (issue 17).
+	FieldMeetingAttendees = "meeting.attendees"
+	FieldMeetingAgreed    = "meeting.agreed"
+	FieldMeetingNotes     = "meeting.notes"
 	// A unit's notification settings (issue 16): no respondent's data, but
 	// credentials and staff contacts.
 	FieldNotifyEndpointAddress = "notify.endpoint_address"

@@ -151,6 +151,7 @@ type Store interface {
 	CountStore
 	OutboxStore
 	HandoffStore
+	MeetingStore
 	NotifySettingsStore
 	AbsenceStore
 

@@ -150,6 +150,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 	mongoDB := env.String("mongo-db", "xinling", "MongoDB database name")
 	queueFeed := env.Duration("queue-feed", 2*time.Second, "with MongoDB, poll it this often for queue changes other servers made, for live consoles (0: off)")
 	idle := env.Duration("session-idle", sessDef.IdleTimeout, "how long an unanswered session stays open")
+	retakeWait := env.Duration("retake-cooling-off", assess.DefaultRetakeCoolingOff, "how long after an invalid sitting a pupil may be given a retake code")
 	hotline := env.String("crisis-hotline", sessDef.Hotline, "hotline shown when a level-1 warning fires")
 	sla := env.String("sla", "1h,24h,72h", "follow-up deadlines of warning levels 1,2,3")
 	rateIP := env.Int("rate-ip", apiDef.RatePerIP, "requests per minute per client address (0: no limit)")
@@ -224,6 +225,10 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, bool, error
 		cfg.assess.SLA[i+1] = d
 	}
 	cfg.assess.Sessions.IdleTimeout, cfg.assess.Sessions.Hotline, cfg.assess.Sessions.SelfTestUnit = *idle, *hotline, *selfTestUnit
+	if *retakeWait < 0 {
+		return nil, false, usagef("--retake-cooling-off must not be negative")
+	}
+	cfg.assess.RetakeCoolingOff = *retakeWait
 	// Retention shorter than the idle time would purge an abandoned risk
 	// answer before the sweeper could file its warning.
 	if *retention < 0 || (*retention > 0 && *retention <= *idle) {

@@ -81,7 +81,7 @@ func Open(ctx context.Context, uri, name string) (*DB, error) {
 	}
 	db := &DB{client: client, db: client.Database(name), c: map[string]*mongo.Collection{}}
 	for _, n := range []string{cUnits, cStaff, cPersons, cIdentities, cSessions, cAnswers, cResults, cWarnings,
-		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins, cBatches, cFences, cNotifications, cNotifySettings, cAbsences} {
+		cReferrals, cCases, cCampaigns, cCodes, cInstruments, cAudit, cActivities, cLogins, cBatches, cFences, cNotifications, cNotifySettings, cAbsences, cMeetings} {
 		db.c[n] = db.db.Collection(n)
 	}
 	for _, n := range handoffCollections {
@@ -151,6 +151,7 @@ func indexes() map[string][]mongo.IndexModel {
 		cLogins: {ix(false, fLogin.StaffID), ix(false, fLogin.ExpiresAt)},
 	}
 	maps.Copy(all, handoffIndexes(ix, sparse))
+	maps.Copy(all, meetingIndexes(ix))
 	return all
 }
 

@@ -36,6 +36,7 @@ var recordDocs = map[string]recordDoc{
 	"Callback":     {cCallbacks, reflect.TypeFor[callbackDoc](), ""},
 	"Booking":      {cBookings, reflect.TypeFor[bookingDoc](), ""},
 	"Absence":      {cAbsences, reflect.TypeFor[absenceDoc](), ""},
+	"Meeting":      {cMeetings, reflect.TypeFor[meetingDoc](), ""},
 	// A unit's endpoints and contacts, inside its settings document.
 	"NotifyEndpoint": {cNotifySettings, reflect.TypeFor[notifySettingsDoc](), "Endpoints"},
 	"NotifyContact":  {cNotifySettings, reflect.TypeFor[notifySettingsDoc](), "Contacts"},
@@ -86,6 +87,7 @@ var (
 	eraseSession  = erasureOf("Session")
 	eraseCallback = erasureOf("Callback")
 	eraseBooking  = erasureOf("Booking")
+	eraseMeeting  = erasureOf("Meeting")
 )
 
 // erasedHere is what ErasePerson does to each record type, to compare with
@@ -93,7 +95,7 @@ var (
 var erasedHere = map[string]store.Erase{
 	"Person": store.EraseBlank, "Identity": store.EraseDelete, "AccessCode": store.EraseDelete, "Case": store.EraseBlank,
 	"Referral": store.EraseBlank, "WarningEvent": store.EraseBlank, "Session": store.EraseBlank, "Answer": store.EraseOnRequest,
-	"Callback": store.EraseBlank, "Booking": store.EraseBlank, "Absence": store.EraseDelete,
+	"Callback": store.EraseBlank, "Booking": store.EraseBlank, "Absence": store.EraseDelete, "Meeting": store.EraseBlank,
 }
 
 // sealedFieldsOf lists, per collection, the document fields that hold

@@ -103,6 +103,9 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 	if err := db.eraseAbsences(ctx, e.PersonID); err != nil {
 		return out, err
 	}
+	if err := db.eraseMeetings(ctx, e.PersonID); err != nil {
+		return out, err
+	}
 	set := append(bson.D{{Key: fPerson.Anonymised, Value: true}, {Key: fPerson.UpdatedAt, Value: store.Millis(e.At)}}, erasePerson.set...)
 	if e.Age > 0 {
 		set = append(set, bson.E{Key: fPerson.Age, Value: e.Age})

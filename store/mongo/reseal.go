@@ -22,7 +22,7 @@ type sealedSpec struct {
 
 // sealedFields are the sealed fields Reseal walks, from the inventory;
 // history notes are walked by position (below).
-var sealedFields = sealedFieldsOf("Person", "Case", "Referral", "Activity", "WarningEvent", "Callback", "Booking", "NotifyEndpoint", "Absence")
+var sealedFields = sealedFieldsOf("Person", "Case", "Referral", "Activity", "WarningEvent", "Callback", "Booking", "Meeting", "NotifyEndpoint", "Absence")
 
 // rawBytes returns a sealed value as stored: binary (store.Sealed) or a
 // string (notes), with the Go value to write a replacement back as.

@@ -10,7 +10,7 @@ import (
 // and opens from the inventory; WarningEvent notes are sealed by hand
 // (they arrive as method arguments). TestSealsTheInventory checks that no
 // other record has a sealed field.
-var sealedRecords = []string{"Person", "Case", "Referral", "Activity", "Callback", "Booking", "NotifyEndpoint", "NotifyContact", "Absence"}
+var sealedRecords = []string{"Person", "Case", "Referral", "Activity", "Callback", "Booking", "Meeting", "NotifyEndpoint", "NotifyContact", "Absence"}
 
 // sealFields seals, in place, every field of *rec that the inventory
 // (store.Personal) marks sealed, bound to row.

@@ -25,7 +25,9 @@ import (
 // name, phone and student number; a case's four free-text fields and its
 // outcome; referral notes; the notes of staff moves in a queue entry's
 // history; activity notes; the phone numbers and notes of call-back
-// requests and the phone numbers of bookings (handoff.go). Person, case,
+// requests and the phone numbers of bookings (handoff.go); the attendees,
+// agreements and notes of case conferences and parent meetings
+// (meetings.go). Person, case,
 // referral, activity, call-back and booking fields
 // are sealed and opened from the inventory (fields.go), so a field marked
 // there is sealed here without more code; history notes arrive as method

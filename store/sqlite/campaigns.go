@@ -10,14 +10,14 @@ import (
 	"xinling/store"
 )
 
-const campaignCols = "id, name, unit_id, unit_path, unit_ids, battery, mode, visibility, state, starts_at, ends_at, created_by, created_at, updated_at, version"
+const campaignCols = "id, name, unit_id, unit_path, unit_ids, battery, mode, visibility, state, starts_at, ends_at, created_by, follow_up_of, created_at, updated_at, version"
 
 func scanCampaign(r interface{ Scan(...any) error }) (store.Campaign, error) {
 	var c store.Campaign
 	var units, battery string
 	var starts, ends, created, updated int64
 	err := r.Scan(&c.ID, &c.Name, &c.UnitID, &c.UnitPath, &units, &battery, &c.Mode, &c.Visibility, &c.State,
-		&starts, &ends, &c.CreatedBy, &created, &updated, &c.Version)
+		&starts, &ends, &c.CreatedBy, &c.FollowUpOf, &created, &updated, &c.Version)
 	if err != nil {
 		return c, err
 	}
@@ -38,9 +38,9 @@ func (db *DB) CreateCampaign(ctx context.Context, c store.Campaign) (store.Campa
 			return err
 		}
 		c.UnitPath = p
-		_, err = w.exec("INSERT INTO campaigns("+campaignCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		_, err = w.exec("INSERT INTO campaigns("+campaignCols+") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			c.ID, c.Name, c.UnitID, c.UnitPath, jsonText(nonNilSlice(c.UnitIDs)), jsonText(nonNilSlice(c.Battery)), c.Mode, c.Visibility,
-			string(c.State), ms(c.StartsAt), ms(c.EndsAt), c.CreatedBy, ms(c.CreatedAt), ms(c.UpdatedAt), c.Version)
+			string(c.State), ms(c.StartsAt), ms(c.EndsAt), c.CreatedBy, c.FollowUpOf, ms(c.CreatedAt), ms(c.UpdatedAt), c.Version)
 		return mapErr(err)
 	})
 	return c, err
@@ -120,12 +120,12 @@ func (db *DB) ListCampaigns(ctx context.Context, f store.CampaignFilter, p store
 		})
 }
 
-const codeCols = "code, campaign_id, person_id, unit_id, unit_path, session_id, created_at"
+const codeCols = "code, campaign_id, person_id, unit_id, unit_path, session_id, retake_of, created_at"
 
 func scanCode(r interface{ Scan(...any) error }) (store.AccessCode, error) {
 	var c store.AccessCode
 	var at int64
-	err := r.Scan(&c.Code, &c.CampaignID, &c.PersonID, &c.UnitID, &c.UnitPath, &c.SessionID, &at)
+	err := r.Scan(&c.Code, &c.CampaignID, &c.PersonID, &c.UnitID, &c.UnitPath, &c.SessionID, &c.RetakeOf, &at)
 	c.CreatedAt = tm(at)
 	return c, err
 }
@@ -147,8 +147,8 @@ func (db *DB) CreateAccessCodes(ctx context.Context, codes []store.AccessCode) e
 				}
 				paths[c.UnitID] = p
 			}
-			if _, err := w.exec("INSERT INTO access_codes("+codeCols+") VALUES (?,?,?,?,?,?,?)",
-				c.Code, c.CampaignID, c.PersonID, c.UnitID, p, "", ms(store.Millis(c.CreatedAt))); err != nil {
+			if _, err := w.exec("INSERT INTO access_codes("+codeCols+") VALUES (?,?,?,?,?,?,?,?)",
+				c.Code, c.CampaignID, c.PersonID, c.UnitID, p, "", c.RetakeOf, ms(store.Millis(c.CreatedAt))); err != nil {
 				return mapErr(err)
 			}
 		}

@@ -91,6 +91,7 @@ var eraseTargets = []eraseTarget{
 		of: "(person_id = ?1 OR warning_id IN (SELECT id FROM warnings WHERE person_id = ?1) OR warning_id IN (SELECT warning_id FROM cases WHERE person_id = ?1 AND warning_id <> ''))"},
 	{record: "Booking", table: "bookings", of: "person_id = ?"},
 	{record: "Absence", table: "absences", of: "person_id = ?"},
+	{record: "Meeting", table: "meetings", of: "person_id = ?"},
 }
 
 // statement is the SQL that erases the person's rows of t as the inventory
@@ -139,6 +140,7 @@ var sealedTables = map[string]sealedTable{
 	"Booking":  {table: "bookings", pk: []string{"id"}, row: byID},
 	"Absence": {table: "absences", pk: []string{"campaign_id", "person_id"},
 		row: func(pk, _ []any) string { return store.AbsenceSealKey(str(pk[0]), str(pk[1])) }},
+	"Meeting": {table: "meetings", pk: []string{"id"}, row: byID},
 	"NotifyEndpoint": {table: "notify_endpoints", pk: []string{"unit_id", "channel"},
 		row: func(pk, _ []any) string { return store.NotifyEndpointSealKey(str(pk[0]), str(pk[1])) }},
 	"NotifyContact": {table: "notify_contacts", pk: []string{"unit_id", "id"},

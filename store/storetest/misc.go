@@ -167,12 +167,25 @@ func testCampaigns(t *testing.T, s store.Store) {
 	if len(list) != 1 || list[0].ID != "cp4" {
 		t.Fatalf("ListCampaigns(draft) = %+v", list)
 	}
+	// A follow-up campaign keeps the campaign it re-tests.
+	_, err = s.CreateCampaign(ctx, store.Campaign{ID: "cp-follow", UnitID: "station", Mode: "roster", FollowUpOf: "cp1", CreatedAt: T0})
+	must(t, err)
+	if f, err := s.GetCampaign(ctx, "cp-follow"); err != nil || f.FollowUpOf != "cp1" {
+		t.Fatalf("follow-up campaign = %+v, %v", f, err)
+	}
 }
 
 func testAccessCodes(t *testing.T, s store.Store) {
 	tree(t, s)
 	_, err := s.CreateCampaign(ctx, store.Campaign{ID: "cp", UnitID: "school", Mode: "roster", CreatedAt: T0})
 	must(t, err)
+	// A retake code keeps the result it was issued for.
+	_, err = s.CreateCampaign(ctx, store.Campaign{ID: "cp-retake", UnitID: "school", Mode: "roster", CreatedAt: T0})
+	must(t, err)
+	must(t, s.CreateAccessCodes(ctx, []store.AccessCode{{Code: "RETAKE1", CampaignID: "cp-retake", PersonID: "pC", UnitID: "class1", RetakeOf: "result-1", CreatedAt: at(time.Hour)}}))
+	if c, err := s.GetAccessCode(ctx, "RETAKE1"); err != nil || c.RetakeOf != "result-1" {
+		t.Fatalf("retake code = %+v, %v", c, err)
+	}
 	var codes []store.AccessCode
 	for i := 0; i < 10; i++ {
 		codes = append(codes, store.AccessCode{Code: "K" + string(rune('A'+i)), CampaignID: "cp", PersonID: "p" + string(rune('A'+i)),
@@ -191,9 +204,10 @@ func testAccessCodes(t *testing.T, s store.Store) {
 
 	c, err := s.GetAccessCode(ctx, "KC")
 	must(t, err)
-	if c.PersonID != "pC" || c.UnitPath != "/city/county/school/class1/" || c.SessionID != "" {
+	if c.PersonID != "pC" || c.UnitPath != "/city/county/school/class1/" || c.SessionID != "" || c.RetakeOf != "" {
 		t.Fatalf("GetAccessCode = %+v", c)
 	}
+
 	var got []string
 	after := ""
 	for {

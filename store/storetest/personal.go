@@ -26,7 +26,7 @@ const PersonalStudentNo = "S-PII-0007"
 // link, personal access code, a submitted session with its answer and a
 // flagged result, a queue entry followed up and referred, a second one
 // closed with an outcome, an open session, a closed case with all its free
-// text, a call-back request and a booking, an activity, a unit's
+// text, a case conference, a call-back request and a booking, an activity, a unit's
 // notification settings and an audit line about the student. It returns
 // the student's id.
 func WritePersonal(t *testing.T, s store.Store) string {
@@ -93,6 +93,11 @@ func WritePersonal(t *testing.T, s store.Store) string {
 	must(t, err)
 	_, err = s.PutAbsence(ctx, store.Absence{CampaignID: "pii-cp", PersonID: p.ID, Reason: store.Sealed("病假：住院"), UpdatedBy: "staff1", UpdatedAt: T0})
 	must(t, err)
+	_, err = s.CreateMeeting(ctx, store.Meeting{ID: "pii-conference", Kind: store.MeetingConference, PersonID: p.ID, CaseID: "pii-case",
+		WarningID: w.ID, UnitID: "school", Date: at(7 * time.Minute), Attendees: store.Sealed("班主任李老师、心理老师"),
+		Decision: store.DecisionParentMeeting, Agreed: store.Sealed("约王小明父母面谈"), Notes: store.Sealed("王小明近期失眠"),
+		AuthorID: "staff1", CreatedAt: at(7 * time.Minute)})
+	must(t, err)
 	_, err = s.AddActivity(ctx, store.Activity{ID: "pii-act", UnitID: "station", Date: T0, Type: "clinic", Reached: 3, Note: "家访王小明", CreatedAt: T0})
 	must(t, err)
 	// A unit's notification settings: no respondent's data, but sealed
@@ -108,7 +113,8 @@ func WritePersonal(t *testing.T, s store.Store) string {
 // record type of the inventory: the person, their identity links and
 // personal access codes, sessions, answers, results (superseded ones too),
 // queue entries with their history events and reasons, cases, referrals,
-// call-back requests and bookings, the audit lines about them, every
+// call-back requests and bookings, case conferences and parent meetings,
+// the audit lines about them, every
 // activity (an activity belongs to no person) and every unit's
 // notification endpoints and contacts (which belong to no respondent).
 // Lists are in the store's order, so two reads line up. It
@@ -190,6 +196,11 @@ func PersonalRecords(t *testing.T, s store.Store, personID string) map[string][]
 	for _, v := range absences {
 		add("Absence", v)
 	}
+	meetings, _, err := s.ListMeetings(ctx, store.MeetingFilter{PersonID: personID}, pg)
+	must(t, err)
+	for _, v := range meetings {
+		add("Meeting", v)
+	}
 	settings, err := s.ListNotifySettings(ctx, "")
 	must(t, err)
 	for _, n := range settings {
@@ -207,7 +218,7 @@ func PersonalRecords(t *testing.T, s store.Store, personID string) map[string][]
 	}
 
 	read := []string{"Person", "Identity", "AccessCode", "Session", "Answer", "Result", "Warning", "WarningEvent", "Reason",
-		"Case", "Referral", "Absence", "Callback", "Booking", "Activity", "AuditEntry", "NotifyEndpoint", "NotifyContact"}
+		"Case", "Referral", "Absence", "Callback", "Booking", "Meeting", "Activity", "AuditEntry", "NotifyEndpoint", "NotifyContact"}
 	for _, f := range store.Personal {
 		if !slices.Contains(read, f.Record) {
 			t.Fatalf("the inventory has %s records, which PersonalRecords (store/storetest/personal.go) does not read", f.Record)

@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"QueueLevels", testQueueLevels},
 		{"Referrals", testReferrals},
 		{"Cases", testCases},
+		{"Meetings", testMeetings},
 		{"Campaigns", testCampaigns},
 		{"AccessCodes", testAccessCodes},
 		{"Instruments", testInstruments},

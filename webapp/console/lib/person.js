@@ -22,12 +22,12 @@ export function mainScore(results) {
 
 // trendOption is the ECharts option for one instrument's line over time,
 // each point labelled with its band.
-export function trendOption(results, score, { title = '', bandLabel = (b) => b } = {}) {
+export function trendOption(results, score, { title = '', bandLabel = (b) => b, scoreLabel = (s) => s } = {}) {
   return {
     title: { text: title, textStyle: { fontSize: 14 } },
     tooltip: {
       trigger: 'axis',
-      formatter: (ps) => ps.map((p) => `${p.axisValueLabel}<br/>${score}: ${p.data[1]}（${bandLabel(p.data[2])}）`).join('<br/>'),
+      formatter: (ps) => ps.map((p) => `${p.axisValueLabel}<br/>${scoreLabel(score)}: ${p.data[1]}（${bandLabel(p.data[2])}）`).join('<br/>'),
     },
     grid: { left: 40, right: 20, top: 40, bottom: 30 },
     xAxis: { type: 'time' },
@@ -35,7 +35,7 @@ export function trendOption(results, score, { title = '', bandLabel = (b) => b }
     series: [
       {
         type: 'line',
-        name: score,
+        name: scoreLabel(score),
         symbolSize: 8,
         data: results.filter((r) => r.scores && score in r.scores).map((r) => [r.at, r.scores[score], r.bands?.[score] || '']),
       },
@@ -45,13 +45,13 @@ export function trendOption(results, score, { title = '', bandLabel = (b) => b }
 
 // profileOption draws the latest result's scores side by side (DASS-21's
 // three scales, RIASEC's six types, Mini-IPIP's five traits).
-export function profileOption(result, { title = '' } = {}) {
+export function profileOption(result, { title = '', scoreLabel = (s) => s } = {}) {
   const keys = Object.keys(result.scores || {}).filter((k) => k !== 'total')
   return {
     title: { text: title, textStyle: { fontSize: 14 } },
     tooltip: {},
     grid: { left: 40, right: 20, top: 40, bottom: 50 },
-    xAxis: { type: 'category', data: keys, axisLabel: { interval: 0, rotate: keys.length > 5 ? 30 : 0 } },
+    xAxis: { type: 'category', data: keys.map(scoreLabel), axisLabel: { interval: 0, rotate: keys.length > 5 ? 30 : 0 } },
     yAxis: { type: 'value' },
     series: [{ type: 'bar', data: keys.map((k) => result.scores[k]), itemStyle: { color: '#2b5f9e' } }],
   }

@@ -180,4 +180,14 @@ export default {
     noGrades: 'No grades to compare in this unit (a single class, or a school without grades).',
     sex: { m: 'Male', f: 'Female', unknown: 'Not given' },
   },
+  after: {
+    timeline: 'The whole path', invalid: 'Invalid responses', retake: 'Issue a retake', retakeIssued: 'Retake code: {code} (same screening)',
+    kinds: { result: 'Result', warning: 'Warning', case: 'Counselling', conference: 'Case conference', parent_meeting: 'Parent meeting', referral: 'Referral', retake: 'Retake' },
+    retakeStates: { issued: 'Code issued', started: 'Started' },
+    caseStates: { open: 'Open', closed: 'Closed' },
+    decisions: { monitor: 'Keep monitoring', parent_meeting: 'Meet the parents', referral: 'Refer to a hospital', other: 'Other' },
+    recordConference: 'Record a case conference', recordParent: 'Record a parent meeting', date: 'Date', attendees: 'Attendees', decision: 'Decision',
+    agreed: 'Agreed', notes: 'Notes', save: 'Save', saved: 'Saved', meetings: 'Conferences and parent meetings', score: 'Score', band: 'Band',
+    followUps: 'Follow-up against the first screening', instrument: 'Instrument', first: 'First', followUp: 'Follow-up',
+  },
 }

@@ -180,4 +180,14 @@ export default {
     noGrades: '报告范围内没有年级可比较（只有一个班级，或学校未设年级）。',
     sex: { m: '男', f: '女', unknown: '未填' },
   },
+  after: {
+    timeline: '全程记录', invalid: '无效作答', retake: '安排重测', retakeIssued: '重测邀请码：{code}（同一筛查活动）',
+    kinds: { result: '测评结果', warning: '预警', case: '个案辅导', conference: '个案研判', parent_meeting: '家校沟通', referral: '转介', retake: '重测' },
+    retakeStates: { issued: '已发码', started: '已开始作答' },
+    caseStates: { open: '辅导中', closed: '已结案' },
+    decisions: { monitor: '持续关注', parent_meeting: '约谈家长', referral: '转介医院', other: '其他' },
+    recordConference: '记录个案研判', recordParent: '记录家校沟通', date: '日期', attendees: '参加人员', decision: '研判结论',
+    agreed: '商定事项', notes: '备注', save: '保存', saved: '已保存', meetings: '研判与家校沟通', score: '得分', band: '分级',
+    followUps: '复测对比（与首次筛查相比）', instrument: '量表', first: '首次', followUp: '复测',
+  },
 }
