@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"xinling/assess"
+	"xinling/printout"
 	"xinling/slips"
 	"xinling/webapp"
 )
@@ -179,7 +180,14 @@ func New(cfg Config, svc Services) *fiber.App {
 		}
 		if svc.Campaigns != nil {
 			font := sync.OnceValues(func() ([]byte, error) { return slips.LoadFont(cfg.CJKFont) })
-			registerCampaigns(v1, auth, campaignAPI{campaigns: svc.Campaigns, publicURL: cfg.PublicURL, font: font})
+			fonts := sync.OnceValues(func() (*printout.Fonts, error) {
+				data, err := font()
+				if err != nil {
+					return nil, err
+				}
+				return printout.NewFonts(data)
+			})
+			registerCampaigns(v1, auth, campaignAPI{campaigns: svc.Campaigns, publicURL: cfg.PublicURL, font: font, fonts: fonts})
 			if svc.Records != nil {
 				registerFollowUps(v1, auth, followUpAPI{campaigns: svc.Campaigns, records: svc.Records})
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"xinling/assess"
+	"xinling/printout"
 	"xinling/roster"
 	"xinling/slips"
 	"xinling/store"
@@ -24,6 +25,8 @@ type campaignAPI struct {
 	campaigns *assess.Campaigns
 	publicURL string
 	font      func() ([]byte, error)
+	// fonts are the printed reports' fonts (printout), loaded once.
+	fonts func() (*printout.Fonts, error)
 }
 
 func registerCampaigns(v1 fiber.Router, auth fiber.Handler, c campaignAPI) {

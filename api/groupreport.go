@@ -1,13 +1,17 @@
 package api
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/xuri/excelize/v2"
 
 	"xinling/assess"
+	"xinling/printout"
+	"xinling/reportprint"
 )
 
 // The group report of a campaign (issue 17): JSON for the console, an
@@ -17,6 +21,7 @@ import (
 func registerGroupReport(v1 fiber.Router, auth fiber.Handler, c campaignAPI) {
 	v1.Get("/campaigns/:id/group-report", auth, c.groupReport)
 	v1.Get("/campaigns/:id/group-report.xlsx", auth, c.groupReportXLSX)
+	v1.Get("/campaigns/:id/group-report.pdf", auth, c.groupReportPDF)
 	v1.Put("/campaigns/:id/absences/:person", auth, c.putAbsence)
 }
 
@@ -59,6 +64,32 @@ func (c campaignAPI) groupReportXLSX(ctx *fiber.Ctx) error {
 		return err
 	}
 	return book.send(ctx, "group-report-"+rep.Campaign.ID+".xlsx")
+}
+
+// groupReportPDF prints the report on A4 (reportprint, printout): the
+// same figures as the workbook, with a cover and charts. Exporting it is
+// audited like the workbook; a server without its CJK font answers 503.
+func (c campaignAPI) groupReportPDF(ctx *fiber.Ctx) error {
+	p := principalOf(ctx)
+	rep, err := c.campaigns.GroupReport(ctx.UserContext(), p, ctx.Params("id"), ctx.Query("unit"), ctx.Query("locale"), ctx.IP())
+	if err != nil {
+		return err
+	}
+	fonts, err := c.fonts()
+	if err != nil {
+		return &assess.Error{Code: assess.CodeUnavailable, Message: "printing is not available on this server: " + err.Error()}
+	}
+	var buf bytes.Buffer
+	if err := printout.Render(&buf, fonts, reportprint.Group(rep, time.Now())); err != nil {
+		return err
+	}
+	if err := c.campaigns.AuditExport(ctx.UserContext(), p, "campaign_group_report_pdf", rep.Campaign.ID, ctx.IP()); err != nil {
+		return err
+	}
+	ctx.Set(fiber.HeaderContentType, "application/pdf")
+	ctx.Set(fiber.HeaderContentDisposition, `attachment; filename="group-report-`+rep.Campaign.ID+`.pdf"`)
+	ctx.Set(fiber.HeaderCacheControl, "no-store")
+	return ctx.Send(buf.Bytes())
 }
 
 // sheets is a workbook of several table sheets.

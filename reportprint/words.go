@@ -1,0 +1,54 @@
+package reportprint
+
+import "time"
+
+// chinaTime is the zone dates are printed in: the schools and counties
+// that read the reports are all on China Standard Time.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// words are the printed report's own fixed words in one locale: the
+// cover, section headings and notes that assess.ReportLabels (shared with
+// the workbook) does not have.
+type words struct {
+	GroupTitle, Marking, Footer, PageFormat, DateFormat     string
+	Unit, Campaign, Period, PrintedOn                       string
+	NoticeTitle, NoticeMore                                 string
+	Instruments, ValidOf, SeeInvalid, Share, NoSuicideItems string
+	ClassTable, ByGrade, BySex, AppendixNote, AbsentNote    string
+	None                                                    string
+}
+
+var wordsByLocale = map[string]words{
+	"zh-CN": {
+		GroupTitle: "心理健康测评团体报告", Marking: "内部资料 注意保密", Footer: "心灵 · 心理测评", PageFormat: "第 %d 页 / 共 %d 页",
+		DateFormat: "2006年1月2日",
+		Unit:       "单位", Campaign: "测评活动", Period: "测评时间", PrintedOn: "报告日期",
+		NoticeTitle: "重要说明", NoticeMore: "本报告仅供学校心理健康工作使用，请勿公开或用于评优、分班等与心理健康无关的用途。",
+		Instruments: "各量表结果", ValidOf: "有效结果 %d 份，无效 %s 份（无效结果不计入以下分级与均值）。", SeeInvalid: "无效作答见附录二。", Share: "比例",
+		NoSuicideItems: "本次测评的量表没有自杀相关条目。",
+		ClassTable:     "班级 × 预警等级", ByGrade: "年级比较", BySex: "性别比较",
+		AppendixNote: "附录仅供学校心理老师、心理咨询师和管理员使用，姓名已部分隐去；本报告的每次导出都记入审计日志。",
+		AbsentNote:   "请学校在“未参加原因”一栏填写每位学生未参加的原因（如病假、转学）。",
+		None:         "（无）",
+	},
+	"en": {
+		GroupTitle: "Group report of a mental health screening", Marking: "Confidential", Footer: "xinling · psychological assessment",
+		PageFormat: "Page %d of %d", DateFormat: "2 January 2006",
+		Unit: "Unit", Campaign: "Screening", Period: "Dates", PrintedOn: "Printed on",
+		NoticeTitle: "Please note", NoticeMore: " It is for the school's mental health work only: do not publish it or use it for anything else, such as awards or class placement.",
+		Instruments: "Results by instrument", ValidOf: "%d valid results, %s invalid (left out of the bands and means below).", SeeInvalid: " Appendix A2 lists the invalid responses.", Share: "Share",
+		NoSuicideItems: "No instrument of this screening has suicide items.",
+		ClassTable:     "Class × warning level", ByGrade: "By grade", BySex: "By sex",
+		AppendixNote: "The appendices are for school psychologists, counsellors and administrators; names are partly masked, and every export of this report is audited.",
+		AbsentNote:   "The school writes why each pupil took no part (ill, moved school…) in the last column.",
+		None:         "(none)",
+	},
+}
+
+// wordsFor returns the words of a locale (zh-CN for any other).
+func wordsFor(locale string) words {
+	if w, ok := wordsByLocale[locale]; ok {
+		return w
+	}
+	return wordsByLocale["zh-CN"]
+}
