@@ -158,16 +158,30 @@ func (f *followUp) refer(ctx context.Context, w store.Warning, accept bool) erro
 	return f.recordConference(ctx, f.sum.Conference)
 }
 
-// recordConference is where the seed records the school's case conference
-// (研判) on the pupil it referred and the centre accepted: the
-// psychologist, the head teacher and the centre's counsellor meet the day
-// after the referral was accepted, on the seeder's clock (f.clk), and
-// decide on a hospital assessment and a parent meeting. The store has no
-// conference record in this version, so there is nothing to write; the
-// conference records of issue 17 add it here, and focus names the pupil,
-// the queue entry and the case it belongs to.
-func (f *followUp) recordConference(_ context.Context, focus FocusPupil) error {
-	_ = focus
+// recordConference records the school's case conference (研判) on the
+// pupil it referred and the centre accepted: the psychologist, the head
+// teacher and the centre's counsellor meet the day after, on the seeder's
+// clock, and decide on a hospital assessment; a parent meeting (家校沟通)
+// follows two days later. Both hang on the pupil's case and queue entry,
+// so the person page shows the whole path.
+func (f *followUp) recordConference(ctx context.Context, focus FocusPupil) error {
+	if focus.PersonID == "" {
+		return nil
+	}
+	f.clk.Add(24 * time.Hour)
+	_, err := f.svc.Records.CreateMeeting(ctx, f.psych, assess.NewMeeting{Kind: assess.KindConference, PersonID: focus.PersonID,
+		CaseID: focus.CaseID, WarningID: focus.WarningID, Date: f.clk.Now(), Attendees: "心理老师、班主任、区心理健康中心咨询师",
+		Decision: store.DecisionReferral, Agreed: "建议家长陪同到专科医院进一步评估；在校期间班主任每日关注。",
+		Notes: "学生近两周睡眠差、食欲下降，自述有轻生念头但无具体计划。"}, "")
+	if err != nil {
+		return fmt.Errorf("demo conference: %w", err)
+	}
+	f.clk.Add(48 * time.Hour)
+	if _, err := f.svc.Records.CreateMeeting(ctx, f.psych, assess.NewMeeting{Kind: assess.KindParentMeeting, PersonID: focus.PersonID,
+		CaseID: focus.CaseID, WarningID: focus.WarningID, Date: f.clk.Now(), Attendees: "学生母亲、班主任、心理老师",
+		Agreed: "家长同意本周内带孩子到医院心理科就诊，并与学校保持每周联系。"}, ""); err != nil {
+		return fmt.Errorf("demo parent meeting: %w", err)
+	}
 	return nil
 }
 

@@ -219,6 +219,11 @@ func TestSchoolSeed(t *testing.T) {
 	if f := sum.Conference; f.PersonID == "" || f.WarningID == "" || f.CaseID == "" {
 		t.Errorf("no pupil named for the case conference: %+v", f)
 	}
+	meetings, _, err := st.ListMeetings(ctx, store.MeetingFilter{PersonID: sum.Conference.PersonID}, store.Page{})
+	if err != nil || len(meetings) != 2 || meetings[0].Kind != store.MeetingConference || meetings[0].Decision != store.DecisionReferral ||
+		meetings[0].CaseID != sum.Conference.CaseID || meetings[1].Kind != store.MeetingParent || meetings[1].Date.After(time.Now()) {
+		t.Errorf("the conference and parent meeting: %+v, %v", meetings, err)
+	}
 	acts := list(t, func(pg store.Page) ([]store.Activity, string, error) {
 		return st.ListActivities(ctx, store.ActivityFilter{UnitPath: "/county/street/station/"}, pg)
 	})
