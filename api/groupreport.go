@@ -22,6 +22,7 @@ func registerGroupReport(v1 fiber.Router, auth fiber.Handler, c campaignAPI) {
 	v1.Get("/campaigns/:id/group-report", auth, c.groupReport)
 	v1.Get("/campaigns/:id/group-report.xlsx", auth, c.groupReportXLSX)
 	v1.Get("/campaigns/:id/group-report.pdf", auth, c.groupReportPDF)
+	v1.Get("/campaigns/:id/individual-reports.pdf", auth, c.individualReportsPDF)
 	v1.Put("/campaigns/:id/absences/:person", auth, c.putAbsence)
 }
 
@@ -88,6 +89,37 @@ func (c campaignAPI) groupReportPDF(ctx *fiber.Ctx) error {
 	}
 	ctx.Set(fiber.HeaderContentType, "application/pdf")
 	ctx.Set(fiber.HeaderContentDisposition, `attachment; filename="group-report-`+rep.Campaign.ID+`.pdf"`)
+	ctx.Set(fiber.HeaderCacheControl, "no-store")
+	return ctx.Send(buf.Bytes())
+}
+
+// individualReportsPDF prints pupils' individual reports, one after
+// another in one PDF: a class's (?unit=) or one pupil's (?person=).
+// Audited in assess; for staff who may see individuals only.
+func (c campaignAPI) individualReportsPDF(ctx *fiber.Ctx) error {
+	locale := ctx.Query("locale")
+	reps, err := c.campaigns.IndividualReports(ctx.UserContext(), principalOf(ctx), ctx.Params("id"), ctx.Query("unit"), ctx.Query("person"), locale, ctx.IP())
+	if err != nil {
+		return err
+	}
+	if len(reps) == 0 {
+		return &assess.Error{Code: assess.CodeNotFound, Field: "unit", Message: "no pupil of this unit has a result in this campaign yet"}
+	}
+	fonts, err := c.fonts()
+	if err != nil {
+		return &assess.Error{Code: assess.CodeUnavailable, Message: "printing is not available on this server: " + err.Error()}
+	}
+	now := time.Now()
+	docs := make([]*printout.Document, len(reps))
+	for i, r := range reps {
+		docs[i] = reportprint.Individual(r, locale, now)
+	}
+	var buf bytes.Buffer
+	if err := printout.Render(&buf, fonts, docs...); err != nil {
+		return err
+	}
+	ctx.Set(fiber.HeaderContentType, "application/pdf")
+	ctx.Set(fiber.HeaderContentDisposition, `attachment; filename="individual-reports-`+ctx.Params("id")+`.pdf"`)
 	ctx.Set(fiber.HeaderCacheControl, "no-store")
 	return ctx.Send(buf.Bytes())
 }

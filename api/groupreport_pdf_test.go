@@ -75,3 +75,47 @@ func TestGroupReportPDF(t *testing.T) {
 		t.Errorf("printing is not audited: %s", r.raw)
 	}
 }
+
+// TestIndividualReportsPDF: a class's individual reports are one PDF, a
+// pupil's report per document, each in words with the school's next step;
+// teachers may not print them; printing is audited.
+func TestIndividualReportsPDF(t *testing.T) {
+	t.Parallel()
+	o := newQueueOrg(t)
+	id, people := screening(t, o)
+	get := func(c *console, query string) response {
+		req, _ := http.NewRequest("GET", o.s.base+"/api/v1/campaigns/"+id+"/individual-reports.pdf"+query, nil)
+		return c.send(req)
+	}
+	r := get(o.psychA, "?unit=schoolA")
+	if r.status != 200 || !strings.HasPrefix(r.raw, "%PDF-") {
+		t.Fatalf("individual-reports.pdf: %d %.300s", r.status, r.raw)
+	}
+	text := pdfText(t, []byte(r.raw))
+	for _, want := range []string{"个人测评报告", "李四", "学校下一步", "总分", "患者健康问卷抑郁量表", "不是诊断"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the class's reports lack %q:\n%s", want, text)
+		}
+	}
+	if os.Getenv("XINLING_SHOW_PDF") != "" {
+		t.Log(text)
+	}
+	if strings.Count(text, "学校下一步") < 2 {
+		t.Errorf("not one report per pupil:\n%s", text)
+	}
+	if m := rawWords.FindString(text); m != "" {
+		t.Errorf("an individual report prints a raw code %q:\n%s", m, text)
+	}
+	one := get(o.psychA, "?person="+people["李四"])
+	if one.status != 200 {
+		t.Fatalf("one pupil: %d %s", one.status, one.raw)
+	}
+	if text := pdfText(t, []byte(one.raw)); strings.Count(text, "学校下一步") != 1 || !strings.Contains(text, "李四") {
+		t.Errorf("one pupil's report:\n%s", text)
+	}
+	get(o.teacherA, "?unit=schoolA").expectError(t, 403, "forbidden")
+	get(o.psychA, "?locale=fr").expectError(t, 400, "locale_unknown")
+	if r := o.admin.do("GET", "/api/v1/audit?action=export", nil); !strings.Contains(r.raw, "individual_reports:") || !strings.Contains(r.raw, "individual_report\"") {
+		t.Errorf("printing individual reports is not audited: %s", r.raw)
+	}
+}
