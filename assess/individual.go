@@ -39,9 +39,10 @@ type IndividualResult struct {
 	Interpretation Interpretation `json:"interpretation"`
 }
 
-// MaxIndividualReports bounds one print: a class, or a grade at most. A
-// whole school is printed class by class.
-const MaxIndividualReports = 400
+// MaxIndividualReports bounds one print: a school of up to a thousand
+// pupils (about 0.5 s of rendering per 100 here); a larger one prints by
+// grade or class.
+const MaxIndividualReports = 1000
 
 // IndividualReports builds the individual reports of a campaign's pupils
 // in unitID's subtree (a class, usually), or of one person when personID

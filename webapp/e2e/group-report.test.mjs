@@ -87,7 +87,7 @@ test('the group report of a screening, for the psychologist and for the class te
   assert.equal((await page.textContent('[data-test=gr-started]')).trim(), '4')
   assert.equal((await page.textContent('[data-test=gr-valid]')).trim(), '4')
   assert.ok(Number((await page.textContent('[data-test=gr-roster]')).trim()) >= 6)
-  await page.waitForSelector('[data-test=gr-level-chart] canvas')
+  await page.waitForSelector('[data-test=gr-level-chart] svg')
   await page.waitForSelector('[data-test=gr-inst-phq9]')
   assert.match(await page.textContent('[data-test=gr-inst-phq9] h2'), /PHQ-9/)
   assert.match(await page.textContent('[data-test=gr-suicide-asq]'), /^1（25\.0%）$/)
@@ -101,7 +101,7 @@ test('the group report of a screening, for the psychologist and for the class te
   await page.click('#tab-groups')
   await page.waitForSelector('[data-test=gr-classes] .el-table__row')
   assert.equal((await page.textContent('[data-test=gr-class-demo-class7-1-l1]')).trim(), '1')
-  await page.waitForSelector('[data-test=gr-sex-chart] canvas')
+  await page.waitForSelector('[data-test=gr-sex-chart] svg')
   assert.doesNotMatch(await page.textContent('[data-test=group-report]'), RAW)
   await shot(page, 'group-report-groups')
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import assert from 'node:assert/strict'
 import { chromium } from 'playwright-core'
+import { assertNoRawCodes } from './rawcodes.mjs'
 
 const here = new URL('.', import.meta.url).pathname
 export const BIN = process.env.XINLING_BIN || join(here, '../../bin/xinling')
@@ -29,13 +30,15 @@ function freePort() {
 
 // startServer seeds the demo org tree into a fresh data directory and
 // starts `xinling serve` on it. accounts maps each demo login to its
-// one-time password. extraEnv adds XINLING_* settings.
-export async function startServer(extraEnv = {}) {
+// one-time password. extraEnv adds XINLING_* settings; demoArgs adds flags
+// to `xinling demo` (['--school'] seeds the finished school screening that
+// `make run` shows).
+export async function startServer(extraEnv = {}, { demoArgs = [] } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'xinling-e2e-'))
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const env = { ...process.env, XINLING_DATA: data, XINLING_PUBLIC_URL: base, ...extraEnv }
-  const out = execFileSync(BIN, ['demo', '--dev-key', '--data', data], { env, encoding: 'utf8' })
+  const out = execFileSync(BIN, ['demo', '--dev-key', '--data', data, ...demoArgs], { env, encoding: 'utf8' })
   const accounts = {}
   for (const line of out.split('\n')) {
     const m = line.match(/^\s+(demo-\S+)\s+\S+\s+@\s+\S+\s+(\S+)\s*$/)
@@ -105,6 +108,7 @@ export async function assertAccessible(page, label) {
       .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.html.slice(0, 160)) }))
   })
   assert.deepEqual(bad, [], `${label}: axe found serious/critical violations ${JSON.stringify(bad, null, 1)}`)
+  await assertNoRawCodes(page, label)
 }
 
 // launchBrowser starts headless Chromium with the flags this machine's

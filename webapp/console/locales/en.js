@@ -165,7 +165,7 @@ export default {
   },
   groupReport: {
     l1: 'Level 1', l2: 'Level 2', l3: 'Level 3', none: 'No warning',
-    exportXlsx: 'Export Excel (with appendices)', disclaimer: 'This report shows screening results, not diagnoses. Flagged pupils need a further assessment by a professional; keep it confidential.',
+    exportXlsx: 'Export Excel (with appendices)', exportPdf: 'Print (PDF)', individualPdf: 'Individual reports (PDF, every pupil of this unit)', openPerson: 'Record', disclaimer: 'This report shows screening results, not diagnoses. Flagged pupils need a further assessment by a professional; keep it confidential.',
     tabs: { summary: 'Summary', groups: 'Classes and groups', norms: 'Norms', focus: 'A1 Focus list', invalid: 'A2 Invalid responses', absent: 'A3 Non-participants' },
     participation: { roster: 'On the roster', started: 'Started', finished: 'Finished', valid: 'Valid', invalid: 'Invalid' },
     invalidReasons: 'Why invalid', levels: 'Warning levels', validResults: '{n} valid results, {invalid} invalid (left out below)', meanSd: 'mean {mean}, SD {sd} (n = {n})',

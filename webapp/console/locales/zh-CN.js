@@ -165,7 +165,7 @@ export default {
   },
   groupReport: {
     l1: '一级预警', l2: '二级预警', l3: '三级预警', none: '无预警',
-    exportXlsx: '导出 Excel（含附录）', disclaimer: '本报告为心理筛查结果，不是诊断。预警学生需由专业人员进一步评估；请妥善保管，勿外传。',
+    exportXlsx: '导出 Excel（含附录）', exportPdf: '打印报告（PDF）', individualPdf: '个人报告（PDF，本单位全体学生）', openPerson: '个人档案', disclaimer: '本报告为心理筛查结果，不是诊断。预警学生需由专业人员进一步评估；请妥善保管，勿外传。',
     tabs: { summary: '总体情况', groups: '班级与分组比较', norms: '常模比较', focus: '附录一 重点关注名单', invalid: '附录二 无效作答', absent: '附录三 未参加名单' },
     participation: { roster: '名册人数', started: '已开始', finished: '已完成', valid: '有效', invalid: '无效' },
     invalidReasons: '无效原因', levels: '预警等级分布', validResults: '有效结果 {n} 份，无效 {invalid} 份（不计入以下统计）', meanSd: '平均 {mean}，标准差 {sd}（{n} 人）',

@@ -1,0 +1,73 @@
+// Journey (issue 17): the first look a newcomer gets from `make run`. The
+// school psychologist of the seeded 示范中学 opens its finished screening's
+// group report, downloads it as a PDF (read back with pdftotext), prints
+// the class's individual reports, follows a focus-list pupil to their
+// record, finds the seeded case conference on the whole path and records
+// another one. (Issuing a retake needs an invalid result, which the
+// seeded PHQ-9 + GAD-7 battery cannot give: after-screening.test.mjs
+// issues one on a battery with validity checks.)
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startServer, launchBrowser, shot } from './harness.mjs'
+import { signIn, axe, field } from './console-helpers.mjs'
+
+let server, browser
+before(async () => {
+  server = await startServer({}, { demoArgs: ['--school'] })
+  browser = await launchBrowser()
+})
+after(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+// download clicks a link and returns the downloaded file's bytes.
+async function download(page, selector) {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click(selector)])
+  const path = join(mkdtempSync(join(tmpdir(), 'xinling-pdf-')), file.suggestedFilename())
+  await file.saveAs(path)
+  return path
+}
+
+const pdfText = (path) => execFileSync('pdftotext', ['-enc', 'UTF-8', path, '-'], { encoding: 'utf8' }).replace(/\s+/g, '')
+
+test('the seeded school: group report, PDFs, a focus-list pupil and a case conference', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', acceptDownloads: true })
+  const page = await ctx.newPage()
+  await signIn(page, server.base, 'demo-psych', server.accounts['demo-psych'])
+  await page.goto(`${server.base}/console/campaigns`)
+  await page.click('[data-test=campaign-table] a:has-text("心理健康普测")')
+  await page.click('.el-tabs__item:has-text("报告")')
+  await page.waitForSelector('[data-test=gr-level-chart] svg')
+  await page.waitForTimeout(800) // the charts' entry animation
+  await shot(page, 'seeded-school-01-report')
+  await axe(page, 'the seeded school report')
+
+  // The group report as a PDF, in words, with its appendices.
+  const group = pdfText(await download(page, '[data-test=gr-pdf]'))
+  for (const want of ['心理健康测评团体报告', '参与情况', '预警等级', '各量表结果', '自杀相关条目', '附录一重点关注名单', '附录三未参加名单']) {
+    assert.ok(group.includes(want), `the group PDF lacks ${want}`)
+  }
+  // The school's individual reports, one per pupil who took part.
+  const individual = pdfText(await download(page, '[data-test=gr-individual-pdf]'))
+  assert.ok((individual.match(/学校下一步/g) || []).length > 500, 'not one individual report per pupil')
+
+  // A focus-list pupil's record: the whole path, with the seeded conference.
+  await page.click('#tab-focus')
+  await page.waitForSelector('[data-test=gr-focus] .el-table__row')
+  await shot(page, 'seeded-school-02-focus-list')
+  await page.locator('[data-test^=gr-focus-person-]').first().click()
+  await page.waitForSelector('[data-test=person-timeline]')
+  await page.click('[data-test=meeting-new-conference]')
+  await page.fill(field('meeting-attendees'), '心理老师、班主任')
+  await page.fill(field('meeting-agreed'), '两周后复查')
+  await page.click('[data-test=meeting-save]')
+  await page.waitForSelector('[data-test=timeline-item][data-kind=conference]')
+  await shot(page, 'seeded-school-03-person')
+  await axe(page, 'a focus-list pupil')
+  await ctx.close()
+})
