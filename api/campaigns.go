@@ -102,11 +102,15 @@ func (c campaignAPI) list(ctx *fiber.Ctx) error {
 }
 
 func (c campaignAPI) get(ctx *fiber.Ctx) error {
-	cp, err := c.campaigns.Get(ctx.UserContext(), principalOf(ctx), ctx.Params("id"))
+	cp, err := c.campaigns.View(ctx.UserContext(), principalOf(ctx), ctx.Params("id"))
 	if err != nil {
 		return err
 	}
-	return ctx.JSON(fiber.Map{"campaign": viewOfCampaign(cp)})
+	names, err := c.campaigns.UnitNames(ctx.UserContext(), cp)
+	if err != nil {
+		return err
+	}
+	return ctx.JSON(fiber.Map{"campaign": viewOfCampaign(cp), "unit_names": names})
 }
 
 func (c campaignAPI) state(to store.CampaignState) fiber.Handler {

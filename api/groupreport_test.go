@@ -589,3 +589,32 @@ func TestGroupReportLabels(t *testing.T) {
 		t.Errorf("%d audit entries for two exports", len(entries))
 	}
 }
+
+// TestClassTeacherSeesTheSchoolsCampaign: a class teacher lists and opens
+// the school's screening of their class, and reads its report for the
+// class; a teacher of a class it does not screen sees none of it; neither
+// may change it.
+func TestClassTeacherSeesTheSchoolsCampaign(t *testing.T) {
+	t.Parallel()
+	o := newQueueOrg(t)
+	id, _ := screening(t, o)
+	if _, err := o.s.store.CreateUnit(context.Background(), store.Unit{ID: "a7-3", ParentID: "a7", Kind: "class", Name: "七年级三班"}); err != nil {
+		t.Fatal(err)
+	}
+	mine := o.s.staffOf("teacher-7-1", store.RoleTeacher, "a7-1")
+	other := o.s.staffOf("teacher-7-3", store.RoleTeacher, "a7-3")
+	if r := mine.do("GET", "/api/v1/campaigns", nil); r.status != 200 || !strings.Contains(r.raw, id) {
+		t.Fatalf("the class teacher's campaigns: %s", r.raw)
+	}
+	if r := mine.do("GET", "/api/v1/campaigns/"+id, nil); r.status != 200 {
+		t.Fatalf("the class teacher opens the campaign: %s", r.raw)
+	}
+	if rep, raw := readReport(t, mine.do("GET", "/api/v1/campaigns/"+id+"/group-report", nil)); !strings.Contains(raw, `"id":"a7-1"`) || !rep.Aggregate || rep.Appendices != nil {
+		t.Errorf("the class teacher's report: %s", raw)
+	}
+	mine.do("POST", "/api/v1/campaigns/"+id+"/close", nil).expectError(t, 403, "forbidden")
+	if r := other.do("GET", "/api/v1/campaigns", nil); r.status != 200 || strings.Contains(r.raw, id) {
+		t.Fatalf("another class's teacher lists the campaign: %s", r.raw)
+	}
+	other.do("GET", "/api/v1/campaigns/"+id, nil).expectError(t, 404, "not_found")
+}

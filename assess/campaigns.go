@@ -127,9 +127,111 @@ func (c *Campaigns) Get(ctx context.Context, p *Principal, id string) (store.Cam
 	return cp, err
 }
 
-// List returns the campaigns in the principal's subtree.
+// List returns the campaigns in the principal's subtree and, on the first
+// page, the school's campaigns above it that screen its classes: a class
+// teacher's screening belongs to the school, and the teacher reads its
+// report for their class (campaignForReport).
 func (c *Campaigns) List(ctx context.Context, p *Principal, page store.Page) ([]store.Campaign, string, error) {
-	return c.store.ListCampaigns(ctx, store.CampaignFilter{UnitPath: p.UnitPath}, page)
+	own, next, err := c.store.ListCampaigns(ctx, store.CampaignFilter{UnitPath: p.UnitPath}, page)
+	if err != nil || page.After != "" {
+		return own, next, err
+	}
+	above, err := c.campaignsAbove(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	return append(above, own...), next, nil
+}
+
+// View returns a campaign p may look at: one in p's subtree, or one of
+// the school above p that screens p's units. Changing a campaign still
+// needs it in p's subtree (Get).
+func (c *Campaigns) View(ctx context.Context, p *Principal, id string) (store.Campaign, error) {
+	return c.campaignForReport(ctx, p, id)
+}
+
+// UnitNames names a campaign's own unit and the units it screens, for a
+// reader who cannot list them (a class teacher sees only their class of
+// the school's tree). Unit names are not personal.
+func (c *Campaigns) UnitNames(ctx context.Context, cp store.Campaign) (map[string]string, error) {
+	out := map[string]string{}
+	for _, id := range append([]string{cp.UnitID}, cp.UnitIDs...) {
+		u, err := c.store.GetUnit(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = u.Name
+	}
+	return out, nil
+}
+
+// campaignsAbove lists the campaigns of the school above p (none when p
+// is at or above a school) whose units reach into p's subtree.
+func (c *Campaigns) campaignsAbove(ctx context.Context, p *Principal) ([]store.Campaign, error) {
+	ids := strings.Split(strings.Trim(p.UnitPath, "/"), "/")
+	var school store.Unit
+	for i := len(ids) - 2; i >= 0; i-- { // ancestors, nearest first
+		u, err := c.store.GetUnit(ctx, ids[i])
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if u.Kind == "school" {
+			school = u
+			break
+		}
+	}
+	if school.ID == "" {
+		return nil, nil
+	}
+	all, err := collect(func(pg store.Page) ([]store.Campaign, string, error) {
+		return c.store.ListCampaigns(ctx, store.CampaignFilter{UnitPath: school.Path}, pg)
+	})
+	if err != nil {
+		return nil, err
+	}
+	paths := map[string]string{}
+	var out []store.Campaign
+	for _, cp := range all {
+		if p.InScope(cp.UnitPath) {
+			continue // p's own, listed already
+		}
+		ok, err := c.screensUnder(ctx, cp, p, paths)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, cp)
+		}
+	}
+	return out, nil
+}
+
+// screensUnder reports whether cp, owned above p, screens a unit in p's
+// subtree or one that holds it. paths caches unit paths by id.
+func (c *Campaigns) screensUnder(ctx context.Context, cp store.Campaign, p *Principal, paths map[string]string) (bool, error) {
+	if !strings.HasPrefix(p.UnitPath, cp.UnitPath) {
+		return false, nil
+	}
+	for _, uid := range cp.UnitIDs {
+		path, ok := paths[uid]
+		if !ok {
+			u, err := c.store.GetUnit(ctx, uid)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return false, err
+			}
+			path, paths[uid] = u.Path, u.Path
+		}
+		if path != "" && (strings.HasPrefix(p.UnitPath, path) || strings.HasPrefix(path, p.UnitPath)) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // SetState starts or closes a campaign.

@@ -30,12 +30,22 @@ func canSeeNames(p *Principal) bool {
 }
 
 // campaignForReport loads a campaign that p may report on: one in p's
-// subtree, or one of a school above p (a class teacher reports on their
-// class of the school's campaign). Reports then keep to p's subtree.
+// subtree, or one of a school above p that screens p's units (a class
+// teacher reports on their class of the school's campaign). Reports then
+// keep to p's subtree.
 func (c *Campaigns) campaignForReport(ctx context.Context, p *Principal, id string) (store.Campaign, error) {
 	cp, err := c.store.GetCampaign(ctx, id)
-	if err == nil && (p.InScope(cp.UnitPath) || strings.HasPrefix(p.UnitPath, cp.UnitPath)) {
+	if err == nil && p.InScope(cp.UnitPath) {
 		return cp, nil
+	}
+	if err == nil {
+		ok, err := c.screensUnder(ctx, cp, p, map[string]string{})
+		if err != nil {
+			return store.Campaign{}, err
+		}
+		if ok {
+			return cp, nil
+		}
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Campaign{}, err

@@ -71,3 +71,22 @@ test('the seeded school: group report, PDFs, a focus-list pupil and a case confe
   await axe(page, 'a focus-list pupil')
   await ctx.close()
 })
+
+test('the seeded school: a class teacher finds the screening and reads their class, without names', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  const page = await ctx.newPage()
+  await signIn(page, server.base, 'demo-teacher', server.accounts['demo-teacher'])
+  await page.goto(`${server.base}/console/campaigns`)
+  await page.click('[data-test=campaign-table] a:has-text("心理健康普测")')
+  await page.click('.el-tabs__item:has-text("报告")')
+  await page.waitForSelector('[data-test=gr-level-chart] svg, [data-test=gr-suppressed]')
+  assert.equal(await page.locator('[data-test=gr-individual-pdf]').count(), 0, 'a teacher is offered individual reports')
+  assert.equal(await page.locator('#tab-focus').count(), 0, 'a teacher sees the focus list')
+  // Units are named, never by their ids, though the school is above the teacher.
+  assert.doesNotMatch(await page.innerText('body'), /demo-(school|grade|class)/)
+  assert.match(await page.innerText('body'), /示范中学/)
+  await page.waitForTimeout(800) // the charts' entry animation
+  await shot(page, 'seeded-school-04-teacher')
+  await axe(page, 'the class teacher report')
+  await ctx.close()
+})
