@@ -3,7 +3,7 @@
 // group report, downloads it as a PDF (read back with pdftotext), prints
 // the class's individual reports, follows a focus-list pupil to their
 // record, finds the seeded case conference on the whole path and records
-// another one. (Issuing a retake needs an invalid result, which the
+// another one, then makes the focus list's follow-up screening. (Issuing a retake needs an invalid result, which the
 // seeded PHQ-9 + GAD-7 battery cannot give: after-screening.test.mjs
 // issues one on a battery with validity checks.)
 import { test, before, after } from 'node:test'
@@ -69,6 +69,19 @@ test('the seeded school: group report, PDFs, a focus-list pupil and a case confe
   await page.waitForSelector('[data-test=timeline-item][data-kind=conference]')
   await shot(page, 'seeded-school-03-person')
   await axe(page, 'a focus-list pupil')
+
+  // A month later, the focus list is screened again: one click makes the
+  // follow-up campaign, which then opens.
+  await page.goto(`${server.base}/console/campaigns`)
+  await page.click('[data-test=campaign-table] a:has-text("心理健康普测")')
+  const first = page.url()
+  await page.click('[data-test=cp-follow-up]')
+  await page.click('.el-message-box__btns .el-button--primary')
+  await page.waitForURL((u) => u.toString() !== first && /\/console\/campaigns\/[^/]+$/.test(u.toString()))
+  await page.waitForSelector('text=已创建复测')
+  assert.match(await page.innerText('.el-message'), /共 [1-9]\d* 名学生/)
+  await page.waitForFunction(() => document.body.innerText.includes('心理健康普测（复测）'))
+  await shot(page, 'seeded-school-05-follow-up')
   await ctx.close()
 })
 

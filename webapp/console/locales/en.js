@@ -74,6 +74,7 @@ export default {
   sex: { f: 'Female', m: 'Male' },
   trend: { improved: 'Reliably improved', worsened: 'Reliably worse', no_reliable_change: 'No reliable change', single_wave: 'One wave only', unknown: 'Unknown' },
   campaign: {
+    followUp: 'Follow up the focus list', followUpConfirm: 'This creates a follow-up screening for the pupils on the focus list (the same instruments, open for two weeks a month from now, a new code each); their results are compared with the first. Create it?', followUpCreated: 'Follow-up created for {n} pupils',
     title: 'Screenings', new: 'New screening', create: 'Create', empty: 'No screenings yet', updated: 'Updated',
     name: 'Name', unit: 'Organising unit', units: 'Classes', battery: 'Instruments', mode: 'Mode', visibility: 'Feedback', window: 'Window', starts: 'Starts', ends: 'Ends', state: 'State',
     modes: { roster: 'Roster (a code each)', open: 'Anonymous (a code per class)' },

@@ -74,6 +74,7 @@ export default {
   sex: { f: '女', m: '男' },
   trend: { improved: '明显好转', worsened: '明显加重', no_reliable_change: '无可靠变化', single_wave: '仅一次测评', unknown: '无法判断' },
   campaign: {
+    followUp: '重点关注学生复测', followUpConfirm: '将为本次筛查的重点关注学生创建一次复测（同一套量表，默认一个月后开放两周，每人一个新的邀请码），复测结果会与首次结果对比。确定创建吗？', followUpCreated: '已创建复测，共 {n} 名学生',
     title: '筛查活动', new: '新建筛查活动', create: '创建', empty: '还没有筛查活动', updated: '已更新',
     name: '活动名称', unit: '主办单位', units: '参加班级', battery: '测评量表', mode: '方式', visibility: '结果告知', window: '开放时间', starts: '开始时间', ends: '结束时间', state: '状态',
     modes: { roster: '按名单（每人一码）', open: '不记名（每班一码）' },
