@@ -328,20 +328,28 @@ func (g *groupAcc) score(inst, score string) *moments {
 	return g.scores[k]
 }
 
-// GroupReport builds the group report of campaign id for unitID (the
-// campaign's unit, or the teacher's class, when empty), labelled in
-// locale. Staff who may see individuals get the appendices, and reading
-// them is audited as a disclosure.
-func (c *Campaigns) GroupReport(ctx context.Context, p *Principal, id, unitID, locale, ip string) (*CampaignReport, error) {
+// reportScope is what a report covers: the campaign, the unit it is of
+// (unitID, else the campaign's unit, else a teacher's own class), the
+// units under it by id, and the locale it is labelled in.
+type reportScope struct {
+	campaign store.Campaign
+	top      store.Unit
+	unitByID map[string]store.Unit
+	locale   string
+}
+
+// reportScope checks a report's locale, campaign and unit for p.
+func (c *Campaigns) reportScope(ctx context.Context, p *Principal, id, unitID, locale string) (reportScope, error) {
+	var sc reportScope
 	if locale == "" {
 		locale = ReportLocales[0]
 	}
 	if !slices.Contains(ReportLocales, locale) {
-		return nil, errorf(CodeLocaleUnknown, "locale", "a report is written in zh-CN or en, not %q", locale)
+		return sc, errorf(CodeLocaleUnknown, "locale", "a report is written in zh-CN or en, not %q", locale)
 	}
 	cp, err := c.campaignForReport(ctx, p, id)
 	if err != nil {
-		return nil, err
+		return sc, err
 	}
 	if unitID == "" {
 		unitID = cp.UnitID
@@ -351,19 +359,32 @@ func (c *Campaigns) GroupReport(ctx context.Context, p *Principal, id, unitID, l
 	}
 	top, err := unitIn(ctx, c.store, p, unitID, "unit")
 	if err != nil {
-		return nil, err
+		return sc, err
 	}
 	if !strings.HasPrefix(top.Path, cp.UnitPath) && !strings.HasPrefix(cp.UnitPath, top.Path) {
-		return nil, errorf(CodeNotFound, "unit", "the campaign does not cover unit %q", unitID)
+		return sc, errorf(CodeNotFound, "unit", "the campaign does not cover unit %q", unitID)
 	}
 	units, err := c.store.ListUnits(ctx, top.Path)
 	if err != nil {
+		return sc, err
+	}
+	sc = reportScope{campaign: cp, top: top, unitByID: make(map[string]store.Unit, len(units)), locale: locale}
+	for _, u := range units {
+		sc.unitByID[u.ID] = u
+	}
+	return sc, nil
+}
+
+// GroupReport builds the group report of campaign id for unitID (the
+// campaign's unit, or the teacher's class, when empty), labelled in
+// locale. Staff who may see individuals get the appendices, and reading
+// them is audited as a disclosure.
+func (c *Campaigns) GroupReport(ctx context.Context, p *Principal, id, unitID, locale, ip string) (*CampaignReport, error) {
+	sc, err := c.reportScope(ctx, p, id, unitID, locale)
+	if err != nil {
 		return nil, err
 	}
-	unitByID := make(map[string]store.Unit, len(units))
-	for _, u := range units {
-		unitByID[u.ID] = u
-	}
+	cp, top, unitByID, locale := sc.campaign, sc.top, sc.unitByID, sc.locale
 	rep := &CampaignReport{
 		Campaign: ReportCampaign{ID: cp.ID, Name: cp.Name, Mode: cp.Mode, State: string(cp.State), StartsAt: cp.StartsAt, EndsAt: cp.EndsAt},
 		Unit:     ReportUnit{ID: top.ID, Name: top.Name, Kind: top.Kind},

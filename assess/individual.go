@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"xinling/engine"
@@ -48,37 +47,14 @@ const MaxIndividualReports = 1000
 // in unitID's subtree (a class, usually), or of one person when personID
 // is set, labelled in locale, ordered by class and name.
 func (c *Campaigns) IndividualReports(ctx context.Context, p *Principal, id, unitID, personID, locale, ip string) ([]IndividualReport, error) {
-	if locale == "" {
-		locale = ReportLocales[0]
-	}
-	if !slices.Contains(ReportLocales, locale) {
-		return nil, errorf(CodeLocaleUnknown, "locale", "a report is written in zh-CN or en, not %q", locale)
-	}
 	if !canSeeNames(p) {
 		return nil, errorf(CodeForbidden, "", "individual reports are for staff who may see individuals")
 	}
-	cp, err := c.campaignForReport(ctx, p, id)
+	sc, err := c.reportScope(ctx, p, id, unitID, locale)
 	if err != nil {
 		return nil, err
 	}
-	if unitID == "" {
-		unitID = cp.UnitID
-	}
-	top, err := unitIn(ctx, c.store, p, unitID, "unit")
-	if err != nil {
-		return nil, err
-	}
-	if !strings.HasPrefix(top.Path, cp.UnitPath) && !strings.HasPrefix(cp.UnitPath, top.Path) {
-		return nil, errorf(CodeNotFound, "unit", "the campaign does not cover unit %q", unitID)
-	}
-	units, err := c.store.ListUnits(ctx, top.Path)
-	if err != nil {
-		return nil, err
-	}
-	unitByID := make(map[string]store.Unit, len(units))
-	for _, u := range units {
-		unitByID[u.ID] = u
-	}
+	cp, top, unitByID, locale := sc.campaign, sc.top, sc.unitByID, sc.locale
 	campaign := ReportCampaign{ID: cp.ID, Name: cp.Name, Mode: cp.Mode, State: string(cp.State), StartsAt: cp.StartsAt, EndsAt: cp.EndsAt}
 	reports := map[string]*IndividualReport{}
 	var order []string
