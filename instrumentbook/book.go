@@ -116,7 +116,7 @@ func Export(doc *engine.Document) ([]byte, error) {
 	}
 	w.sheet(SheetVectors)
 	for _, v := range doc.Vectors {
-		if v.AnswersByID != nil || len(v.Earlier) > 0 || v.Seconds != 0 || v.Expect.Texts != nil || v.Expect.Validity != nil {
+		if advancedVector(v) {
 			continue // kept in the advanced sheet, which the table cannot express
 		}
 		complete := ""
@@ -235,18 +235,28 @@ type advanced struct {
 	Validity   []engine.Check     `yaml:"validity,omitempty"`
 	Statistics []engine.Statistic `yaml:"statistics,omitempty"`
 	Trends     []engine.TrendRule `yaml:"trends,omitempty"`
-	Vectors    []engine.Vector    `yaml:"vectors,omitempty"`
+	// Interpretations put profile scores and codes into words.
+	Interpretations []engine.Interpretation `yaml:"interpretations,omitempty"`
+	Vectors         []engine.Vector         `yaml:"vectors,omitempty"`
+}
+
+// advancedVector reports whether a worked example needs more than the
+// vectors sheet's columns: answers by id, earlier results, a duration, or
+// expected texts, validity flags or interpretations.
+func advancedVector(v engine.Vector) bool {
+	return v.AnswersByID != nil || len(v.Earlier) > 0 || v.Seconds != 0 || v.Expect.Texts != nil || v.Expect.Validity != nil ||
+		v.Expect.Interpretations != nil
 }
 
 func advancedYAML(doc *engine.Document) (string, error) {
 	a := advanced{Texts: doc.Scoring.Texts, Norms: doc.Scoring.Norms, Validity: doc.Scoring.Validity,
-		Statistics: doc.Scoring.Statistics, Trends: doc.Scoring.Trends}
+		Statistics: doc.Scoring.Statistics, Trends: doc.Scoring.Trends, Interpretations: doc.Scoring.Interpretations}
 	for _, v := range doc.Vectors {
-		if v.AnswersByID != nil || len(v.Earlier) > 0 || v.Seconds != 0 || v.Expect.Texts != nil || v.Expect.Validity != nil {
+		if advancedVector(v) {
 			a.Vectors = append(a.Vectors, v)
 		}
 	}
-	if a.Texts == nil && a.Norms == nil && a.Validity == nil && a.Statistics == nil && a.Trends == nil && a.Vectors == nil {
+	if a.Texts == nil && a.Norms == nil && a.Validity == nil && a.Statistics == nil && a.Trends == nil && a.Interpretations == nil && a.Vectors == nil {
 		return "", nil
 	}
 	out, err := yaml.MarshalWithOptions(a, yaml.Indent(2), yaml.UseLiteralStyleIfMultiline(true))

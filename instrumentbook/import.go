@@ -506,7 +506,7 @@ func (r *reader) advanced(doc *engine.Document) {
 		return
 	}
 	doc.Scoring.Texts, doc.Scoring.Norms, doc.Scoring.Validity = a.Texts, a.Norms, a.Validity
-	doc.Scoring.Statistics, doc.Scoring.Trends = a.Statistics, a.Trends
+	doc.Scoring.Statistics, doc.Scoring.Trends, doc.Scoring.Interpretations = a.Statistics, a.Trends, a.Interpretations
 	doc.Vectors = append(doc.Vectors, a.Vectors...)
 }
 
