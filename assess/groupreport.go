@@ -328,6 +328,11 @@ func (g *groupAcc) score(inst, score string) *moments {
 	return g.scores[k]
 }
 
+// reportCampaign is the campaign a report names.
+func reportCampaign(cp store.Campaign) ReportCampaign {
+	return ReportCampaign{ID: cp.ID, Name: cp.Name, Mode: cp.Mode, State: string(cp.State), StartsAt: cp.StartsAt, EndsAt: cp.EndsAt}
+}
+
 // reportScope is what a report covers: the campaign, the unit it is of
 // (unitID, else the campaign's unit, else a teacher's own class), the
 // units under it by id, and the locale it is labelled in.
@@ -386,7 +391,7 @@ func (c *Campaigns) GroupReport(ctx context.Context, p *Principal, id, unitID, l
 	}
 	cp, top, unitByID, locale := sc.campaign, sc.top, sc.unitByID, sc.locale
 	rep := &CampaignReport{
-		Campaign: ReportCampaign{ID: cp.ID, Name: cp.Name, Mode: cp.Mode, State: string(cp.State), StartsAt: cp.StartsAt, EndsAt: cp.EndsAt},
+		Campaign: reportCampaign(cp),
 		Unit:     ReportUnit{ID: top.ID, Name: top.Name, Kind: top.Kind},
 		Locale:   locale, GeneratedAt: c.now(), Aggregate: aggregateOnly(p),
 	}

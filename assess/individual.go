@@ -55,7 +55,7 @@ func (c *Campaigns) IndividualReports(ctx context.Context, p *Principal, id, uni
 		return nil, err
 	}
 	cp, top, unitByID, locale := sc.campaign, sc.top, sc.unitByID, sc.locale
-	campaign := ReportCampaign{ID: cp.ID, Name: cp.Name, Mode: cp.Mode, State: string(cp.State), StartsAt: cp.StartsAt, EndsAt: cp.EndsAt}
+	campaign := reportCampaign(cp)
 	reports := map[string]*IndividualReport{}
 	var order []string
 	docs := map[string]*engine.Instrument{}

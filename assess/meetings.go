@@ -100,15 +100,8 @@ func (r *Records) CreateMeeting(ctx context.Context, p *Principal, in NewMeeting
 		}
 	}
 	if in.WarningID != "" {
-		w, err := r.store.GetWarning(ctx, in.WarningID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !a.visible(w.UnitPath)) {
-			return nil, errorf(CodeNotFound, "warning_id", "no queue entry %q", in.WarningID)
-		}
-		if err != nil {
+		if err := r.entryAbout(ctx, a, in.WarningID, in.PersonID, false); err != nil {
 			return nil, err
-		}
-		if w.PersonID != in.PersonID {
-			return nil, errorf(CodeValidation, "warning_id", "queue entry %q is about another person", in.WarningID)
 		}
 	}
 	if in.UnitID == "" {

@@ -566,15 +566,8 @@ func (r *Records) CreateCase(ctx context.Context, p *Principal, in NewCase, ip s
 		return nil, withField(err, "person_id")
 	}
 	if in.WarningID != "" {
-		w, err := r.store.GetWarning(ctx, in.WarningID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !a.visible(w.UnitPath)) {
-			return nil, errorf(CodeNotFound, "warning_id", "no queue entry %q", in.WarningID)
-		}
-		if err != nil {
+		if err := r.entryAbout(ctx, a, in.WarningID, in.PersonID, derived); err != nil {
 			return nil, err
-		}
-		if w.PersonID != in.PersonID && !derived {
-			return nil, errorf(CodeValidation, "warning_id", "queue entry %q is about another person", in.WarningID)
 		}
 	}
 	if in.UnitID == "" {
@@ -967,4 +960,21 @@ func (r *Records) SetReferralState(ctx context.Context, p *Principal, id string,
 	r.auditAction(ctx, auditBy(p, "referral_"+string(to), "referral", id, ref.ToUnitPath, ip, ""))
 	v := referralRecord(out)
 	return &v, nil
+}
+
+// entryAbout checks that a record may name queue entry warningID: the
+// reader sees it, and it is about personID (unless anyPerson: a case on an
+// anonymous entry, whose person was derived from it).
+func (r *Records) entryAbout(ctx context.Context, a *access, warningID, personID string, anyPerson bool) error {
+	w, err := r.store.GetWarning(ctx, warningID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.visible(w.UnitPath)) {
+		return errorf(CodeNotFound, "warning_id", "no queue entry %q", warningID)
+	}
+	if err != nil {
+		return err
+	}
+	if w.PersonID != personID && !anyPerson {
+		return errorf(CodeValidation, "warning_id", "queue entry %q is about another person", warningID)
+	}
+	return nil
 }

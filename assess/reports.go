@@ -175,20 +175,11 @@ type GroupReport struct {
 // warnings by level, so classes can be compared. Teachers and viewers get
 // small counts suppressed, as in Summary; no report names anyone.
 func (c *Campaigns) Report(ctx context.Context, p *Principal, id, unitID string) ([]GroupReport, error) {
-	cp, err := c.campaignForReport(ctx, p, id)
+	sc, err := c.reportScope(ctx, p, id, unitID, "")
 	if err != nil {
 		return nil, err
 	}
-	if unitID == "" {
-		unitID = cp.UnitID
-		if !p.InScope(cp.UnitPath) {
-			unitID = p.UnitID // a teacher's own class
-		}
-	}
-	top, err := unitIn(ctx, c.store, p, unitID, "unit")
-	if err != nil {
-		return nil, err
-	}
+	cp, top := sc.campaign, sc.top
 	results, err := collect(func(pg store.Page) ([]store.Result, string, error) {
 		return c.store.ListResults(ctx, store.ResultFilter{CampaignID: cp.ID, UnitPath: top.Path}, pg)
 	})
