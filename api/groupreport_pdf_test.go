@@ -1,3 +1,5 @@
+//go:build !fuzzdecode
+
 package api_test
 
 import (
