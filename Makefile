@@ -83,11 +83,11 @@ run: build
 
 test: vet lint unit test-mongo test-multiserver webapp-test e2e
 
+# vet also builds api's tests with the fuzzdecode tag, as the decoder fuzz
+# target does: a test helper file without the !fuzzdecode tag breaks only that build.
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	# The decoder fuzz target builds api's tests without the ones tagged
-	# !fuzzdecode; a helper file that lacks the tag breaks only that build.
 	$(GO) vet -tags fuzzdecode ./api/
 
 # The binary must report the pinned version: a tool that installed but is
