@@ -50,7 +50,13 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) (store.Session
 			s.ID, s.TokenHash, s.PersonID, s.CampaignID, s.AccessCode, s.UnitID, s.UnitPath, s.FollowUpOf,
 			jsonText(s.Instruments), s.Sex, s.Age, b2i(s.Consent), s.Locale, string(s.State),
 			ms(s.CreatedAt), ms(s.LastActiveAt), 0)
-		return mapErr(err)
+		if err != nil {
+			return mapErr(err)
+		}
+		// A respondent answers the first item seconds after creating the
+		// session: its creation time is recent enough activity for that.
+		w.rememberActivity(s.ID, ms(s.LastActiveAt))
+		return nil
 	})
 	return s, err
 }
@@ -178,16 +184,23 @@ func (w *wtx) noteActivity(id string, at int64) error {
 	if _, err := w.exec("UPDATE sessions SET last_active_at = max(last_active_at, ?) WHERE id = ?", at, id); err != nil {
 		return err
 	}
+	w.rememberActivity(id, at)
+	return nil
+}
+
+// rememberActivity records the last activity written for a session.
+func (w *wtx) rememberActivity(id string, at int64) {
 	if len(w.db.activity) >= maxActivity {
 		clear(w.db.activity)
 	}
 	w.db.activity[id] = at
-	return nil
 }
 
-// maxActivity bounds the writer's memory of session activity; forgetting
-// only costs one extra update per session.
-const maxActivity = 100_000
+// maxActivity bounds the writer's memory of session activity (about 100
+// bytes a session, so 40 MB at most); forgetting only costs one extra
+// update per session. It is well above the 100,000 respondents one node
+// is sized for, since finished sessions stay in it until it is cleared.
+const maxActivity = 400_000
 
 func (db *DB) ListAnswers(ctx context.Context, sessionID string) ([]store.Answer, error) {
 	var n int

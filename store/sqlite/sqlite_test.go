@@ -96,6 +96,68 @@ func TestPanickingWrite(t *testing.T) {
 	}
 }
 
+// A write is acknowledged only once the WAL holding it has been synced: the
+// writer connection itself no longer syncs at COMMIT (synchronous=NORMAL).
+func TestAcknowledgedOnlyAfterWALSync(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t).(*DB)
+	var mode int
+	if err := db.wconn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&mode); err != nil || mode != 1 {
+		t.Fatalf("writer synchronous = %d (%v), want 1: the syncer makes commits durable", mode, err)
+	}
+	syncing, release := make(chan struct{}), make(chan struct{})
+	db.syncHook = func() error {
+		close(syncing)
+		<-release
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.CreateSession(ctx, store.Session{ID: "s1", CreatedAt: storetest.T0})
+		done <- err
+	}()
+	<-syncing
+	select {
+	case err := <-done:
+		t.Fatalf("acknowledged (%v) while its WAL sync had not finished", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if db.syncs.Load() < 1 {
+		t.Fatal("no WAL sync counted")
+	}
+}
+
+// A failed WAL sync fails the writes it covered and every write after it,
+// while reads go on; the store no longer reports itself ready.
+func TestFailedWALSyncFailsWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := open(t).(*DB)
+	if _, err := db.CreateSession(ctx, store.Session{ID: "s1", CreatedAt: storetest.T0}); err != nil {
+		t.Fatal(err)
+	}
+	eio := errors.New("input/output error")
+	db.syncHook = func() error { return eio }
+	if _, err := db.SaveAnswer(ctx, store.Answer{SessionID: "s1", Item: "q1", Value: 1, Seq: 1, At: storetest.T0}); !errors.Is(err, eio) {
+		t.Fatalf("save with a failed sync: %v, want the sync's error", err)
+	}
+	db.syncHook = nil
+	if _, err := db.CreateSession(ctx, store.Session{ID: "s2", CreatedAt: storetest.T0}); !errors.Is(err, eio) {
+		t.Fatalf("write after a failed sync: %v, want it refused", err)
+	}
+	if _, err := db.GetSession(ctx, "s1"); err != nil {
+		t.Fatalf("read after a failed sync: %v", err)
+	}
+	if err := db.Ping(ctx); !errors.Is(err, eio) {
+		t.Fatalf("ping after a failed sync: %v, want not ready", err)
+	}
+}
+
 // Acknowledged writes survive a reopen; migrations run once.
 func TestReopen(t *testing.T) {
 	t.Parallel()

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 )
 
 var errClosed = errors.New("sqlite: store closed")
@@ -60,11 +62,14 @@ func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
 	return s.Query(args...)
 }
 
-// write queues fn and waits until its batch has committed (or failed). A
-// cancelled ctx releases the caller early, but an operation that already
-// reached the writer may still commit: only a nil return is an
-// acknowledgement.
+// write queues fn and waits until its batch has committed and the WAL that
+// holds it is on disk (or it failed). A cancelled ctx releases the caller
+// early, but an operation that already reached the writer may still
+// commit: only a nil return is an acknowledgement.
 func (db *DB) write(ctx context.Context, fn func(*wtx) error) error {
+	if broken := db.broken.Load(); broken != nil {
+		return *broken
+	}
 	op := &writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	db.closeMu.RLock()
 	if db.closed {
@@ -87,7 +92,7 @@ func (db *DB) write(ctx context.Context, fn func(*wtx) error) error {
 }
 
 func (db *DB) writer() {
-	defer close(db.done)
+	defer close(db.syncq)
 	batch := make([]*writeOp, 0, db.maxBatch)
 	for op := range db.queue {
 		batch = append(batch[:0], op)
@@ -104,18 +109,87 @@ func (db *DB) writer() {
 			}
 		}
 		errs := db.run(batch)
-		for i, op := range batch {
-			op.done <- errs[i]
-			batch[i] = nil
-		}
+		// The syncer releases the callers once the WAL holding this batch
+		// is on disk; meanwhile the writer goes on with the next batch.
+		db.syncq <- committed{ops: slices.Clone(batch), errs: errs}
+		clear(batch)
 		if db.walRestart.CompareAndSwap(true, false) {
-			// Callers are already released; writes queued meanwhile wait
-			// for this, which PASSIVE has mostly done already.
+			// Writes queued meanwhile wait for this, which PASSIVE has
+			// mostly done already. With synchronous=NORMAL, SQLite syncs
+			// the WAL before it copies it and the database after.
 			if _, err := db.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(RESTART)"); err == nil {
 				db.walRestarts.Add(1)
 			}
 		}
 	}
+}
+
+// committed is a batch whose transaction has committed, with each
+// operation's outcome, waiting for the WAL sync that makes it durable.
+type committed struct {
+	ops  []*writeOp
+	errs []error
+}
+
+// syncer makes committed batches durable and only then releases their
+// callers: one fsync of the WAL covers every batch committed before it, so
+// while it runs, the writer commits the next batches instead of waiting.
+// A failed sync fails every operation it covered, and every write after it
+// (see write): after a failed fsync the kernel may have dropped the pages,
+// so nothing that follows can be promised either.
+func (db *DB) syncer() {
+	defer close(db.done)
+	for c := range db.syncq {
+		group := []committed{c}
+	drain:
+		for {
+			select {
+			case c, ok := <-db.syncq:
+				if !ok {
+					break drain
+				}
+				group = append(group, c)
+			default:
+				break drain
+			}
+		}
+		err := db.syncWAL()
+		if err != nil {
+			db.broken.CompareAndSwap(nil, &err)
+		}
+		for _, c := range group {
+			for i, op := range c.ops {
+				e := c.errs[i]
+				if e == nil && err != nil {
+					e = err
+				}
+				op.done <- e
+			}
+		}
+	}
+}
+
+// syncWAL fsyncs the write-ahead log. It opens the file by name each time:
+// SQLite deletes and recreates the WAL only when every connection has
+// closed, but a descriptor kept across that would sync a dead file. (SQLite
+// keeps no POSIX locks on the WAL, so closing this descriptor cannot drop
+// one of its locks, as closing one on the database file would.)
+func (db *DB) syncWAL() error {
+	if db.syncHook != nil {
+		if err := db.syncHook(); err != nil {
+			return err
+		}
+	}
+	f, err := os.Open(db.path + "-wal")
+	if err != nil {
+		return fmt.Errorf("sqlite: open the WAL to sync it: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sqlite: sync the WAL: %w", err)
+	}
+	db.syncs.Add(1)
+	return nil
 }
 
 // run commits a batch and returns each operation's error.
