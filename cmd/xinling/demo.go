@@ -166,7 +166,7 @@ func seedScreening(ctx context.Context, st store.Store, campaigns *assess.Campai
 	return cp, codes, nil
 }
 
-// seedSchool gives 示范中学 its finished screening (internal/demoseed),
+// seedSchool gives 示范中学 its screening of last week (internal/demoseed),
 // followed up by demo-psych and demo-centre (demo-station records its
 // outreach), unless it has it already.
 func seedSchool(ctx context.Context, st store.Store, lib *engine.Library, stdout io.Writer) error {
@@ -190,8 +190,8 @@ func seedSchool(ctx context.Context, st store.Store, lib *engine.Library, stdout
 		fmt.Fprintf(stdout, "Screening %q of 示范中学 is already there; left as it is.\n", sum.CampaignName)
 		return nil
 	}
-	fmt.Fprintf(stdout, "Screening %q of 示范中学 (finished last week): %d pupils in %d classes, %d submitted, %d absent, %d left part-way.\n",
-		sum.CampaignName, sum.Pupils, sum.Classes, sum.Submitted, sum.Absent, sum.Abandoned)
+	fmt.Fprintf(stdout, "Screening %q of 示范中学 (sat last week, open for make-up sittings): %d pupils in %d classes, %d submitted, %d absent, %d left part-way; %d invalid results.\n",
+		sum.CampaignName, sum.Pupils, sum.Classes, sum.Submitted, sum.Absent, sum.Abandoned, sum.Invalid)
 	fmt.Fprintf(stdout, "  queue: %d level-1, %d level-2, %d level-3 entries (%d open, %d claimed, %d following up, %d referred, %d closed); %d cases, %d referrals to 区中心.\n",
 		sum.Warnings[1], sum.Warnings[2], sum.Warnings[3], sum.States[store.WarningOpen], sum.States[store.WarningClaimed],
 		sum.States[store.WarningFollowingUp], sum.States[store.WarningReferred], sum.States[store.WarningClosed], len(sum.Cases), len(sum.Referrals))
