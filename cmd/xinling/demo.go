@@ -45,7 +45,7 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 	perClass := fs.Int("class-size", 50, "pupils per class of the screening")
 	battery := fs.String("battery", "phq9,gad7,asq", "the screening's instruments, comma-separated")
 	codesOut := fs.String("codes-out", "", "write the pupils' personal access codes here, one per line (needs --students)")
-	school := fs.Bool("school", false, "also seed a finished screening of 示范中学 (about 600 pupils in 12 classes, a week of follow-up), once; `make run` sets it")
+	school := fs.Bool("school", false, "also seed last week's screening of 示范中学 (about 600 pupils in 12 classes, PHQ-9, GAD-7 and PSS-10, a week of follow-up), once; `make run` sets it")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return err
 	}

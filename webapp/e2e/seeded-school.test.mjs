@@ -85,6 +85,7 @@ test('the seeded school: group report, PDFs, a focus-list pupil and a case confe
   await page.click('#tab-invalid')
   await page.waitForSelector('.el-table[data-test=gr-invalid] .el-table__row')
   assert.match(await page.innerText('.el-table[data-test=gr-invalid]'), /知觉压力量表.*所有题目选择了同一个选项/s)
+  await axe(page, 'the invalid appendix')
   await page.locator('[data-test^=gr-invalid-person-]').first().click()
   await page.waitForSelector('[data-test=person-timeline]')
   await page.click('[data-test^=retake-]')
