@@ -234,7 +234,7 @@ func TestSchoolSeed(t *testing.T) {
 		t.Error("the station's outreach was not recorded")
 	}
 
-	checkStress(t, results, sum)
+	checkStress(t, results, warnings, sum)
 	checkInvalid(t, st, sum, opt)
 
 	// Once per store: a second run changes nothing.
@@ -270,18 +270,36 @@ func TestSchoolSeed(t *testing.T) {
 
 // checkStress: the PSS-10 spreads as a school's would, most pupils low or
 // moderate and a few high, and each high total raised a yellow reason.
-func checkStress(t *testing.T, results []store.Result, sum *demoseed.Summary) {
+func checkStress(t *testing.T, results []store.Result, warnings []store.Warning, sum *demoseed.Summary) {
 	t.Helper()
 	bands := map[string]int{}
+	high := map[string]bool{} // person ids
 	for _, r := range results {
 		if r.Instrument == "pss10" {
 			bands[r.Bands["total"]]++
+			if r.Bands["total"] == "high" {
+				high[r.PersonID] = true
+			}
 		}
+	}
+	raised := map[string]bool{}
+	for _, w := range warnings {
+		for _, r := range w.Reasons {
+			if r.Instrument == "pss10" {
+				raised[w.PersonID] = true
+				if r.Level != 3 {
+					t.Errorf("a PSS-10 reason at level %d, want 3 (yellow)", r.Level)
+				}
+			}
+		}
+	}
+	if !maps.Equal(high, raised) {
+		t.Errorf("%d pupils with a high PSS-10 total, %d queue entries with a PSS-10 reason: want one for each", len(high), len(raised))
 	}
 	if n := bands["low"] + bands["moderate"] + bands["high"]; n != sum.Submitted {
 		t.Fatalf("PSS-10 bands %v for %d submitted pupils", bands, sum.Submitted)
 	}
-	if high := float64(bands["high"]) / float64(sum.Submitted); bands["low"] < sum.Submitted/5 || high == 0 || high > 0.08 {
+	if share := float64(bands["high"]) / float64(sum.Submitted); bands["low"] < sum.Submitted/5 || share == 0 || share > 0.08 {
 		t.Errorf("PSS-10 bands %v: want most pupils low or moderate and a few high", bands)
 	}
 }
