@@ -74,7 +74,7 @@ deb-packages:
 
 # The server with the embedded store in ./data, on http://127.0.0.1:8080,
 # after seeding the demo org tree, its sign-ins and (once per store) the
-# finished screening of the demo school, and printing the sign-ins. Without
+# screening the demo school sat last week, and printing the sign-ins. Without
 # XINLING_DATA_KEY, --dev-key makes (once) and uses a development key in
 # ./data/dev-data-key, and both commands print a loud warning about it.
 run: build

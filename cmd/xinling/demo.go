@@ -45,7 +45,7 @@ func demoCommand(args []string, stdout, stderr io.Writer) error {
 	perClass := fs.Int("class-size", 50, "pupils per class of the screening")
 	battery := fs.String("battery", "phq9,gad7,asq", "the screening's instruments, comma-separated")
 	codesOut := fs.String("codes-out", "", "write the pupils' personal access codes here, one per line (needs --students)")
-	school := fs.Bool("school", false, "also seed a finished screening of 示范中学 (about 600 pupils in 12 classes, a week of follow-up), once; `make run` sets it")
+	school := fs.Bool("school", false, "also seed last week's screening of 示范中学 (about 600 pupils in 12 classes, PHQ-9, GAD-7 and PSS-10, a week of follow-up), once; `make run` sets it")
 	if helped, err := parseFlags(fs, args); helped || err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func seedScreening(ctx context.Context, st store.Store, campaigns *assess.Campai
 	return cp, codes, nil
 }
 
-// seedSchool gives 示范中学 its finished screening (internal/demoseed),
+// seedSchool gives 示范中学 its screening of last week (internal/demoseed),
 // followed up by demo-psych and demo-centre (demo-station records its
 // outreach), unless it has it already.
 func seedSchool(ctx context.Context, st store.Store, lib *engine.Library, stdout io.Writer) error {
@@ -190,8 +190,8 @@ func seedSchool(ctx context.Context, st store.Store, lib *engine.Library, stdout
 		fmt.Fprintf(stdout, "Screening %q of 示范中学 is already there; left as it is.\n", sum.CampaignName)
 		return nil
 	}
-	fmt.Fprintf(stdout, "Screening %q of 示范中学 (finished last week): %d pupils in %d classes, %d submitted, %d absent, %d left part-way.\n",
-		sum.CampaignName, sum.Pupils, sum.Classes, sum.Submitted, sum.Absent, sum.Abandoned)
+	fmt.Fprintf(stdout, "Screening %q of 示范中学 (sat last week, open for make-up sittings): %d pupils in %d classes, %d submitted, %d absent, %d left part-way; %d invalid results.\n",
+		sum.CampaignName, sum.Pupils, sum.Classes, sum.Submitted, sum.Absent, sum.Abandoned, sum.Invalid)
 	fmt.Fprintf(stdout, "  queue: %d level-1, %d level-2, %d level-3 entries (%d open, %d claimed, %d following up, %d referred, %d closed); %d cases, %d referrals to 区中心.\n",
 		sum.Warnings[1], sum.Warnings[2], sum.Warnings[3], sum.States[store.WarningOpen], sum.States[store.WarningClaimed],
 		sum.States[store.WarningFollowingUp], sum.States[store.WarningReferred], sum.States[store.WarningClosed], len(sum.Cases), len(sum.Referrals))

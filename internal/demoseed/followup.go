@@ -11,17 +11,13 @@ import (
 	"xinling/store"
 )
 
-// followUp closes the campaign and works the queue as a school would over
-// the rest of the week: every red (level-1) entry claimed within the hour
-// and seen that day, most orange ones and some yellow ones taken up, the
-// rest still waiting; counselling recorded as cases, and the two pupils at
+// followUp works the queue as a school would over the rest of the week
+// (the campaign stays open for make-up sittings): every red (level-1)
+// entry claimed within the hour and seen that day, most orange ones and
+// some yellow ones taken up, the rest still waiting; counselling recorded as cases, and the two pupils at
 // most risk referred to the county centre, which accepts the first.
 func (s *seeder) followUp(ctx context.Context, pupils []pupil) error {
 	svc, clk := s.services()
-	clk.Set(s.at(4, 18, 0))
-	if _, err := svc.Campaigns.SetState(ctx, s.psych, s.campaign.ID, store.CampaignClosed); err != nil {
-		return err
-	}
 	byPerson := map[string]pupil{}
 	numbers := map[string]string{}
 	for _, p := range pupils {

@@ -20,7 +20,7 @@ type answerStyle int
 
 const (
 	careful  answerStyle = iota
-	straight             // the same option for every item of both instruments
+	straight             // the same option for every item of every instrument
 	hurried              // careful enough answers, but the whole battery in well under a minute
 )
 
@@ -33,6 +33,7 @@ type pupil struct {
 	style                     answerStyle
 	phq9                      [9]int
 	gad7                      [7]int
+	pss10                     [10]int // answers as chosen: the reversed items are not yet reversed
 }
 
 func (p pupil) classID() string { return classUnitID(p.grade, p.class) }
@@ -45,6 +46,10 @@ func classUnitID(grade, class int) string { return fmt.Sprintf("demo-class%d-%d"
 // are counted from it).
 func plan(seed uint64, schoolYear int) []pupil {
 	r := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	// The PSS-10 came to the battery later: its answers are drawn from a
+	// generator of their own, so that the pupils and their PHQ-9 and
+	// GAD-7 answers stayed what they were.
+	stress := rand.New(rand.NewPCG(seed, seed^0x5055))
 	var out []pupil
 	for grade := 7; grade <= 9; grade++ {
 		for class := 1; class <= 4; class++ {
@@ -71,6 +76,7 @@ func plan(seed uint64, schoolYear int) []pupil {
 				p.birthMonth = fmt.Sprintf("%d-%02d", born, month)
 				p.attend, p.style = participation(r)
 				p.phq9, p.gad7 = answers(r, p)
+				p.pss10 = stressAnswers(stress, p)
 				out = append(out, p)
 			}
 		}
@@ -170,8 +176,12 @@ func answers(r *rand.Rand, p pupil) (phq [9]int, gad [7]int) {
 }
 
 // stochasticRound turns a mean item score into an answer 0..3 whose
-// expectation is that mean.
-func stochasticRound(r *rand.Rand, m float64) int {
+// expectation is that mean (the PHQ-9's and GAD-7's range).
+func stochasticRound(r *rand.Rand, m float64) int { return roundUpTo(r, m, 3) }
+
+// roundUpTo turns a mean item score into an answer 0..top whose
+// expectation is that mean (below the top).
+func roundUpTo(r *rand.Rand, m float64, top int) int {
 	if m <= 0 {
 		return 0
 	}
@@ -179,5 +189,74 @@ func stochasticRound(r *rand.Rand, m float64) int {
 	if r.Float64() < m-float64(v) {
 		v++
 	}
-	return min(v, 3)
+	return min(v, top)
+}
+
+// pssReversed marks the PSS-10's positively worded items (4, 5, 7 and 8),
+// which its scoring key reverses: a stressed pupil answers them low.
+var pssReversed = [10]bool{3: true, 4: true, 6: true, 7: true}
+
+// stressAnswers draws a pupil's PSS-10 answers (0..4, as chosen). Perceived
+// stress follows the pupil's depression and anxiety loosely: a pupil with
+// no symptoms still feels some stress (the PSS-10's item mean in the
+// general population is about 1.3), and one with many feels a lot, so most
+// pupils land in the low or moderate band and a few in the high one. The
+// positively worded items are answered from the other end of the scale.
+// A straight-liner gives the option they gave everywhere else; a hurried
+// pupil clicks through.
+func stressAnswers(r *rand.Rand, p pupil) (pss [10]int) {
+	switch p.style {
+	case straight:
+		for i := range pss {
+			pss[i] = p.phq9[0]
+		}
+		return pss
+	case hurried:
+		for i := range pss {
+			pss[i] = r.IntN(3)
+		}
+		return pss
+	}
+	symptoms := 0
+	for _, v := range p.phq9 {
+		symptoms += v
+	}
+	for _, v := range p.gad7 {
+		symptoms += v
+	}
+	// The mean item score 0..4, before reversal: about 1.1 with no
+	// symptoms, 2.7 (a total of 27, the high band) at about 30 of the
+	// 48 PHQ-9 + GAD-7 points.
+	mean := 1.1 + 0.055*float64(symptoms) + r.NormFloat64()*0.35
+	if p.grade == 9 {
+		mean += 0.15 // the zhongkao year
+	}
+	mean = math.Max(0.2, math.Min(3.8, mean))
+	for i := range pss {
+		score := roundUpTo(r, mean+r.NormFloat64()*0.45, 4)
+		if pssReversed[i] {
+			score = 4 - score // "how often were things going your way?": rarely
+		}
+		pss[i] = score
+	}
+	// A careful reader does not give one answer to ten questions, four of
+	// them worded the other way round: should the draw come out so, the
+	// first item moves one step.
+	if same(pss[:]) {
+		if pss[0] < 4 {
+			pss[0]++
+		} else {
+			pss[0]--
+		}
+	}
+	return pss
+}
+
+func same(vs []int) bool {
+	for _, v := range vs {
+		if v != vs[0] {
+			return false
+		}
+	}
+	return true
 }

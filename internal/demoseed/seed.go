@@ -1,6 +1,7 @@
 // Package demoseed gives the demo store a screening that has already
 // happened: a junior high school of about 600 pupils in 12 classes, their
-// PHQ-9 and GAD-7 answers, and a week of follow-up by the school
+// PHQ-9, GAD-7 and PSS-10 answers (a few pupils straight-lined, so their
+// PSS-10 results are flagged invalid), and a week of follow-up by the school
 // psychologist and the county centre. Everything goes through the same
 // services as the API (roster import, campaign, personal codes, sessions
 // answered and submitted, claims, notes, cases, referrals), so every score,
@@ -32,9 +33,12 @@ import (
 // Seed is the generator's seed: change it and the school changes.
 const Seed = 20261103
 
-// Battery is the screening's instruments, the pair Chinese school
-// screenings most often use for depression and anxiety.
-var Battery = []string{"phq9", "gad7"}
+// Battery is the screening's instruments: the pair Chinese school
+// screenings most often use for depression and anxiety, and the PSS-10,
+// a common third part for stress. Only the PSS-10 has a validity check
+// (straight-lining, caught by its reversed items), so the pupils who gave
+// one answer everywhere are the seed's invalid results.
+var Battery = []string{"phq9", "gad7", "pss10"}
 
 // Options say where the school goes and who follows it up.
 type Options struct {
@@ -71,6 +75,9 @@ type Summary struct {
 	Absent       int
 	Abandoned    int
 	Careless     int
+	// Invalid counts results flagged by their document's validity checks
+	// (the straight-liners' PSS-10).
+	Invalid int
 	// Warnings counts queue entries by level (index 1..3) and States by state.
 	Warnings [4]int
 	States   map[store.WarningState]int
@@ -127,10 +134,13 @@ func School(ctx context.Context, st store.Store, lib *engine.Library, opt Option
 
 	// The week: the screening runs Monday to Wednesday of last week, one
 	// grade a day, and the follow-up fills the rest of that week, so all
-	// of it is over before today whatever weekday today is.
+	// of it is over before today whatever weekday today is. The campaign
+	// stays open for make-up sittings (补测) until a week from today, so
+	// that absent pupils can still sit it and an invalid sitting can be
+	// given a retake.
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, cst)
 	monday := today.AddDate(0, 0, -int((today.Weekday()+6)%7)-7)
-	s := &seeder{st: st, lib: lib, school: school, monday: monday,
+	s := &seeder{st: st, lib: lib, school: school, monday: monday, endsAt: today.AddDate(0, 0, 7).Add(18 * time.Hour),
 		psych: principal(opt.Psychologist), centre: principal(opt.Centre), sum: sum, now: opt.Now}
 	if opt.Station.ID != "" {
 		s.station = principal(opt.Station)
@@ -157,6 +167,7 @@ type seeder struct {
 	lib           *engine.Library
 	school        store.Unit
 	monday        time.Time
+	endsAt        time.Time // the end of the make-up sittings
 	psych, centre *assess.Principal
 	station       *assess.Principal // nil without Options.Station
 	now           time.Time
@@ -222,7 +233,7 @@ func (s *seeder) setUp(ctx context.Context, pupils []pupil) error {
 	grades := []string{"demo-grade7", "demo-grade8", "demo-grade9"}
 	clk.Set(s.at(-5, 16, 30))
 	cp, err := svc.Campaigns.Create(ctx, s.psych, assess.NewCampaign{Name: s.sum.CampaignName, UnitID: s.school.ID, UnitIDs: grades,
-		Battery: Battery, Mode: "roster", Visibility: "thanks", StartsAt: s.at(0, 7, 30), EndsAt: s.at(4, 18, 0)})
+		Battery: Battery, Mode: "roster", Visibility: "thanks", StartsAt: s.at(0, 7, 30), EndsAt: s.endsAt})
 	if err != nil {
 		return fmt.Errorf("demo screening: %w", err)
 	}
@@ -289,8 +300,8 @@ func (s *seeder) answerAll(ctx context.Context, pupils []pupil, workers int) err
 }
 
 // answer takes one pupil through their session: enter the code, answer
-// the PHQ-9 then the GAD-7 (a save per instrument, as the H5 page batches
-// them), submit. The notification dispatcher then does with the warning
+// the PHQ-9, the GAD-7 then the PSS-10 (a save per instrument, as the H5
+// page batches them), submit. The notification dispatcher then does with the warning
 // what a running server's would have done at that moment (here: record
 // that no unit up the tree has notification settings), so that starting
 // the server later does not work through a week of old warnings.
@@ -308,8 +319,10 @@ func (s *seeder) answer(ctx context.Context, svc *assess.Services, clk *clock, p
 	period := classPeriods[p.class]
 	start := s.at(p.grade-7, period[0], period[1]).Add(time.Duration(i*37%300) * time.Second)
 	phqTime, gadTime := time.Duration(100+i*53%160)*time.Second, time.Duration(70+i*29%110)*time.Second
+	pssTime := time.Duration(90+i*41%120) * time.Second // ten longer questions
 	if p.style == hurried {
 		phqTime, gadTime = time.Duration(14+i%9)*time.Second, time.Duration(9+i%7)*time.Second
+		pssTime = time.Duration(11+i%8) * time.Second
 	}
 	clk.Set(start)
 	v, err := sessions.Create(ctx, assess.CreateRequest{Code: code, Consent: true, Locale: "zh-CN"}, "zh-CN")
@@ -340,6 +353,10 @@ func (s *seeder) answer(ctx context.Context, svc *assess.Services, clk *clock, p
 	if _, err := sessions.SaveAnswers(ctx, v.ID, v.Token, batch("gad7", p.gad7[:])); err != nil {
 		return fmt.Errorf("demo pupil %s: %w", p.no, err)
 	}
+	clk.Add(pssTime)
+	if _, err := sessions.SaveAnswers(ctx, v.ID, v.Token, batch("pss10", p.pss10[:])); err != nil {
+		return fmt.Errorf("demo pupil %s: %w", p.no, err)
+	}
 	clk.Add(3 * time.Second)
 	if _, err := sessions.Submit(ctx, v.ID, v.Token, "zh-CN"); err != nil {
 		return fmt.Errorf("demo pupil %s: %w", p.no, err)
@@ -351,8 +368,19 @@ func (s *seeder) answer(ctx context.Context, svc *assess.Services, clk *clock, p
 	return nil
 }
 
-// count fills the summary's queue figures from the store.
+// count fills the summary's queue and validity figures from the store.
 func (s *seeder) count(ctx context.Context) error {
+	rs, err := collect(func(pg store.Page) ([]store.Result, string, error) {
+		return s.st.ListResults(ctx, store.ResultFilter{CampaignID: s.campaign.ID}, pg)
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if assess.Invalid(r.Flags) {
+			s.sum.Invalid++
+		}
+	}
 	ws, err := collect(func(pg store.Page) ([]store.Warning, string, error) {
 		return s.st.ListWarnings(ctx, store.WarningFilter{UnitPath: s.school.Path}, pg)
 	})
@@ -428,7 +456,7 @@ func sortedBy(ws []store.Warning, no map[string]string) {
 // time budget. Scoring is the same engine either way.
 func Library() (*engine.Library, error) {
 	lib := engine.NewLibrary()
-	for _, name := range []string{"phq9.yaml", "gad7.yaml", "asq.yaml"} {
+	for _, name := range []string{"phq9.yaml", "gad7.yaml", "pss10.yaml", "asq.yaml"} {
 		data, err := scales.FS.ReadFile(name)
 		if err != nil {
 			return nil, err

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"xinling/assess"
 	"xinling/internal/demoseed"
 	"xinling/store"
 	"xinling/store/sealed"
@@ -142,18 +143,20 @@ func TestSchoolSeed(t *testing.T) {
 		t.Fatalf("participation %d submitted, %d absent, %d part-way of %d", sum.Submitted, sum.Absent, sum.Abandoned, sum.Pupils)
 	}
 	cp, err := st.GetCampaign(ctx, sum.CampaignID)
-	if err != nil || cp.State != store.CampaignClosed || !slices.Equal(cp.Battery, demoseed.Battery) || !cp.EndsAt.Before(now) {
-		t.Fatalf("campaign %+v, %v: want a closed PHQ-9 + GAD-7 screening that ended before now", cp, err)
+	// Still open for make-up sittings and retakes, though every sitting
+	// of the seed was last week.
+	if err != nil || cp.State != store.CampaignActive || !slices.Equal(cp.Battery, []string{"phq9", "gad7", "pss10"}) || !cp.EndsAt.After(now) {
+		t.Fatalf("campaign %+v, %v: want an open PHQ-9 + GAD-7 + PSS-10 screening that ends after now", cp, err)
 	}
 	results := list(t, func(pg store.Page) ([]store.Result, string, error) {
 		return st.ListResults(ctx, store.ResultFilter{CampaignID: cp.ID}, pg)
 	})
-	if len(results) != 2*sum.Submitted {
+	if len(results) != 3*sum.Submitted {
 		t.Fatalf("%d results for %d submitted pupils", len(results), sum.Submitted)
 	}
 	moderate, item9 := 0, 0
 	for _, r := range results {
-		if r.CreatedAt.After(now) || r.CreatedAt.Before(cp.StartsAt) {
+		if r.CreatedAt.After(now) || r.CreatedAt.Before(cp.StartsAt) || r.CreatedAt.After(now.AddDate(0, 0, -7)) {
 			t.Fatalf("result at %s, outside the screening window", r.CreatedAt)
 		}
 		if r.Instrument == "phq9" && r.Scores["total"] >= 10 {
@@ -231,6 +234,9 @@ func TestSchoolSeed(t *testing.T) {
 		t.Error("the station's outreach was not recorded")
 	}
 
+	checkStress(t, results, warnings, sum)
+	checkInvalid(t, st, sum, opt)
+
 	// Once per store: a second run changes nothing.
 	lib, _ := demoseed.Library()
 	again, err := demoseed.School(ctx, st, lib, opt)
@@ -259,5 +265,105 @@ func TestSchoolSeed(t *testing.T) {
 	}
 	if sum.Warnings != otherSum.Warnings || !maps.Equal(sum.States, otherSum.States) {
 		t.Fatalf("summaries differ: %+v and %+v", sum, otherSum)
+	}
+}
+
+// checkStress: the PSS-10 spreads as a school's would, most pupils low or
+// moderate and a few high, and each high total raised a yellow reason.
+func checkStress(t *testing.T, results []store.Result, warnings []store.Warning, sum *demoseed.Summary) {
+	t.Helper()
+	bands := map[string]int{}
+	high := map[string]bool{} // person ids
+	for _, r := range results {
+		if r.Instrument == "pss10" {
+			bands[r.Bands["total"]]++
+			if r.Bands["total"] == "high" {
+				high[r.PersonID] = true
+			}
+		}
+	}
+	raised := map[string]bool{}
+	for _, w := range warnings {
+		for _, r := range w.Reasons {
+			if r.Instrument == "pss10" {
+				raised[w.PersonID] = true
+				if r.Level != 3 {
+					t.Errorf("a PSS-10 reason at level %d, want 3 (yellow)", r.Level)
+				}
+			}
+		}
+	}
+	if !maps.Equal(high, raised) {
+		t.Errorf("%d pupils with a high PSS-10 total, %d queue entries with a PSS-10 reason: want one for each", len(high), len(raised))
+	}
+	if n := bands["low"] + bands["moderate"] + bands["high"]; n != sum.Submitted {
+		t.Fatalf("PSS-10 bands %v for %d submitted pupils", bands, sum.Submitted)
+	}
+	if share := float64(bands["high"]) / float64(sum.Submitted); bands["low"] < sum.Submitted/5 || share == 0 || share > 0.08 {
+		t.Errorf("PSS-10 bands %v: want most pupils low or moderate and a few high", bands)
+	}
+}
+
+// checkInvalid: exactly the straight-liners' PSS-10 results are flagged
+// invalid (the PHQ-9 and GAD-7 have no validity checks, and careful pupils
+// do not give one answer to ten questions worded both ways), the group
+// report's invalid appendix names them, and the psychologist can give one
+// of them a retake, the sitting being a week old and the campaign open.
+func checkInvalid(t *testing.T, st store.Store, sum *demoseed.Summary, opt demoseed.Options) {
+	t.Helper()
+	ctx := context.Background()
+	number := map[string]string{}
+	for _, p := range list(t, func(pg store.Page) ([]store.Person, string, error) {
+		return st.ListPersons(ctx, store.PersonFilter{SchoolID: "school"}, pg)
+	}) {
+		number[p.ID] = string(p.StudentNo)
+	}
+	straight := demoseed.StraightLiners(2026)
+	if len(straight) == 0 || sum.Invalid != len(straight) || sum.Careless <= len(straight) {
+		t.Fatalf("%d invalid results, %d straight-liners, %d careless pupils: want one invalid result per straight-liner, and hurried pupils besides",
+			sum.Invalid, len(straight), sum.Careless)
+	}
+	flagged := map[string]string{} // student number → result id
+	for _, r := range list(t, func(pg store.Page) ([]store.Result, string, error) {
+		return st.ListResults(ctx, store.ResultFilter{CampaignID: sum.CampaignID}, pg)
+	}) {
+		no := number[r.PersonID]
+		if invalid := assess.Invalid(r.Flags); invalid != (straight[no] && r.Instrument == "pss10") {
+			t.Errorf("pupil %s's %s result: invalid %v (flags %v), straight-liner %v", no, r.Instrument, invalid, r.Flags, straight[no])
+		} else if invalid {
+			flagged[no] = r.ID
+		}
+	}
+	if len(flagged) != len(straight) {
+		t.Fatalf("%d straight-liners flagged of %d", len(flagged), len(straight))
+	}
+
+	lib, err := demoseed.Library()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := assess.New(st, lib, assess.Options{Now: func() time.Time { return now }})
+	psych := &assess.Principal{StaffID: opt.Psychologist.ID, Login: opt.Psychologist.Login, Role: opt.Psychologist.Role,
+		UnitID: opt.Psychologist.UnitID, UnitPath: opt.Psychologist.UnitPath}
+	rep, err := svc.Campaigns.GroupReport(ctx, psych, sum.CampaignID, "", "zh-CN", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Appendices == nil || len(rep.Appendices.Invalid) != len(straight) {
+		t.Fatalf("the report's invalid appendix: %+v, want the %d straight-liners", rep.Appendices, len(straight))
+	}
+	for _, row := range rep.Appendices.Invalid {
+		if !straight[number[row.PersonID]] || row.Instrument != "pss10" || len(row.Checks) != 1 || strings.Contains(row.Checks[0], "straight") {
+			t.Errorf("invalid appendix row %+v: want a straight-liner's PSS-10, its check in words", row)
+		}
+	}
+	if p := rep.Participation; p.Invalid == nil || *p.Invalid != len(straight) {
+		t.Errorf("participation counts %v invalid, want %d", p.Invalid, len(straight))
+	}
+
+	no := slices.Sorted(maps.Keys(flagged))[0]
+	rt, err := svc.Records.IssueRetake(ctx, psych, flagged[no], "")
+	if err != nil || rt.Code == "" || rt.Existing || rt.CampaignID != sum.CampaignID {
+		t.Fatalf("retake for pupil %s: %+v, %v", no, rt, err)
 	}
 }

@@ -31,7 +31,7 @@ function freePort() {
 // startServer seeds the demo org tree into a fresh data directory and
 // starts `xinling serve` on it. accounts maps each demo login to its
 // one-time password. extraEnv adds XINLING_* settings; demoArgs adds flags
-// to `xinling demo` (['--school'] seeds the finished school screening that
+// to `xinling demo` (['--school'] seeds last week's school screening that
 // `make run` shows).
 export async function startServer(extraEnv = {}, { demoArgs = [] } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'xinling-e2e-'))

@@ -1,11 +1,11 @@
 // Journey (issue 17): the first look a newcomer gets from `make run`. The
-// school psychologist of the seeded 示范中学 opens its finished screening's
-// group report, downloads it as a PDF (read back with pdftotext), prints
-// the class's individual reports, follows a focus-list pupil to their
-// record, finds the seeded case conference on the whole path and records
-// another one, then makes the focus list's follow-up screening. (Issuing a retake needs an invalid result, which the
-// seeded PHQ-9 + GAD-7 battery cannot give: after-screening.test.mjs
-// issues one on a battery with validity checks.)
+// school psychologist of the seeded 示范中学 opens its screening's group
+// report (PHQ-9, GAD-7 and PSS-10, sat last week, still open for make-up
+// sittings), downloads it as a PDF (read back with pdftotext), prints the
+// class's individual reports, follows a focus-list pupil to their record,
+// finds the seeded case conference on the whole path and records another
+// one, opens a straight-lining pupil from the invalid appendix and issues
+// them a retake code, then makes the focus list's follow-up screening.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -49,9 +49,13 @@ test('the seeded school: group report, PDFs, a focus-list pupil and a case confe
 
   // The group report as a PDF, in words, with its appendices.
   const group = pdfText(await download(page, '[data-test=gr-pdf]'))
-  for (const want of ['心理健康测评团体报告', '参与情况', '预警等级', '各量表结果', '自杀相关条目', '附录一重点关注名单', '附录三未参加名单']) {
+  for (const want of ['心理健康测评团体报告', '参与情况', '预警等级', '各量表结果', '知觉压力量表', '自杀相关条目', '附录一重点关注名单', '附录二无效作答', '附录三未参加名单']) {
     assert.ok(group.includes(want), `the group PDF lacks ${want}`)
   }
+  // The invalid appendix lists the straight-liners' PSS-10 sittings, with
+  // the document's words for the check that failed.
+  const appendix2 = group.slice(group.indexOf('附录二无效作答'), group.indexOf('附录三未参加名单'))
+  assert.ok((appendix2.match(/所有题目选择了同一个选项/g) || []).length >= 3, `the invalid appendix lists no pupils: ${appendix2.slice(0, 300)}`)
   // The school's individual reports, one per pupil who took part.
   const individual = pdfText(await download(page, '[data-test=gr-individual-pdf]'))
   assert.ok((individual.match(/学校下一步/g) || []).length > 500, 'not one individual report per pupil')
@@ -69,6 +73,28 @@ test('the seeded school: group report, PDFs, a focus-list pupil and a case confe
   await page.waitForSelector('[data-test=timeline-item][data-kind=conference]')
   await shot(page, 'seeded-school-03-person')
   await axe(page, 'a focus-list pupil')
+
+  // A pupil who gave one answer to every question: their PSS-10 is on the
+  // report's invalid appendix, and a week on they get a retake code in the
+  // same screening, which the record's timeline then shows.
+  await page.goto(`${server.base}/console/campaigns`)
+  await page.click('[data-test=campaign-table] a:has-text("心理健康普测")')
+  await page.click('.el-tabs__item:has-text("报告")')
+  await page.waitForSelector('[data-test=gr-level-chart] svg')
+  assert.match(await page.innerText('div[data-test=gr-invalid]'), /^[1-9]\d*$/, 'the participation figures count no invalid result')
+  await page.click('#tab-invalid')
+  await page.waitForSelector('.el-table[data-test=gr-invalid] .el-table__row')
+  assert.match(await page.innerText('.el-table[data-test=gr-invalid]'), /知觉压力量表.*所有题目选择了同一个选项/s)
+  await axe(page, 'the invalid appendix')
+  await page.locator('[data-test^=gr-invalid-person-]').first().click()
+  await page.waitForSelector('[data-test=person-timeline]')
+  await page.click('[data-test^=retake-]')
+  await page.waitForSelector('[data-test=after-message]')
+  const message = await page.locator('[data-test=after-message]').innerText()
+  assert.ok(/重测邀请码：[2-9A-HJKMNP-Z]{8}/.test(message), `no retake code in ${message}`)
+  await page.waitForSelector('[data-test=timeline-item][data-kind=retake]')
+  await shot(page, 'seeded-school-06-retake')
+  await axe(page, 'an invalid-result pupil with a retake')
 
   // A month later, the focus list is screened again: one click makes the
   // follow-up campaign, which then opens.
