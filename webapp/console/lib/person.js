@@ -23,6 +23,13 @@ export function mainScore(results) {
 // trendOption is the ECharts option for one instrument's line over time,
 // each point labelled with its band.
 export function trendOption(results, score, { title = '', bandLabel = (b) => b, scoreLabel = (s) => s } = {}) {
+  const data = results.filter((r) => r.scores && score in r.scores).map((r) => [r.at, r.scores[score], r.bands?.[score] || ''])
+  // One result, or several at one moment, gives the time axis no span of
+  // its own: ECharts then puts the point on the axis's edge, where it is
+  // clipped away. A day either side keeps it in view.
+  const times = data.map((d) => Date.parse(d[0])).filter((t) => !Number.isNaN(t))
+  const day = 24 * 3600 * 1000
+  const flat = times.length > 0 && Math.max(...times) === Math.min(...times)
   return {
     title: { text: title, textStyle: { fontSize: 14 } },
     tooltip: {
@@ -30,14 +37,16 @@ export function trendOption(results, score, { title = '', bandLabel = (b) => b, 
       formatter: (ps) => ps.map((p) => `${p.axisValueLabel}<br/>${scoreLabel(score)}: ${p.data[1]}（${bandLabel(p.data[2])}）`).join('<br/>'),
     },
     grid: { left: 40, right: 20, top: 40, bottom: 30 },
-    xAxis: { type: 'time' },
+    xAxis: flat ? { type: 'time', min: times[0] - day, max: times[0] + day } : { type: 'time' },
     yAxis: { type: 'value', minInterval: 1 },
     series: [
       {
         type: 'line',
         name: scoreLabel(score),
         symbolSize: 8,
-        data: results.filter((r) => r.scores && score in r.scores).map((r) => [r.at, r.scores[score], r.bands?.[score] || '']),
+        showSymbol: true,
+        clip: false,
+        data,
       },
     ],
   }

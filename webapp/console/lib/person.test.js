@@ -25,6 +25,15 @@ describe('person charts', () => {
       ['2026-03-01T00:00:00Z', 8, 'mild'],
     ])
   })
+  it('keeps a single result off the time axis edge, where it would be clipped', () => {
+    const one = trendOption([res[0]], 'total')
+    const t = Date.parse(res[0].at)
+    expect(one.xAxis.min).toBeLessThan(t)
+    expect(one.xAxis.max).toBeGreaterThan(t)
+    expect(one.series[0].showSymbol).toBe(true)
+    // Two waves span the axis themselves.
+    expect(trendOption(byInstrument(res).get('phq9'), 'total').xAxis.min).toBeUndefined()
+  })
   it('draws a profile of the sub-scores', () => {
     const d = byInstrument(res).get('dass21')
     expect(isMultiScore(d)).toBe(true)
