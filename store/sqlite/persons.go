@@ -27,6 +27,10 @@ func (db *DB) ErasePerson(ctx context.Context, e store.Erasure) (store.ErasureOu
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound("person", e.PersonID)
 		}
+		// No answer may wait in the log, out of the erasure's reach.
+		if err := w.moveAll(); err != nil {
+			return err
+		}
 		for _, t := range eraseTargets {
 			q := t.statement(e.DropAnswers)
 			if q == "" {

@@ -56,6 +56,7 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) (store.Session
 		// A respondent answers the first item seconds after creating the
 		// session: its creation time is recent enough activity for that.
 		w.rememberActivity(s.ID, ms(s.LastActiveAt))
+		w.markFresh(s.ID)
 		return nil
 	})
 	return s, err
@@ -118,36 +119,29 @@ func (db *DB) SaveAnswers(ctx context.Context, sessionID string, answers []store
 	}
 	out := make([]store.AnswerOutcome, len(answers))
 	err := db.write(ctx, func(w *wtx) error {
-		// One statement per answer on the hot path: the insert itself proves
-		// the session open. Only when it writes nothing is the session or
-		// the stored answer read, to say why.
+		// The session must be open; each answer is then compared with the
+		// latest one to its item and, if newer, appended to the answer log
+		// (answerlog.go), never written in place.
+		if err := w.sessionOpen(sessionID); err != nil {
+			return err
+		}
 		for i, a := range answers {
-			res, err := w.exec(`INSERT INTO answers(session_id, item, value, seq, at)
-				SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ? AND state = 'open')
-				ON CONFLICT(session_id, item) DO UPDATE SET value = excluded.value, seq = excluded.seq, at = excluded.at
-				WHERE excluded.seq > answers.seq`, sessionID, a.Item, a.Value, a.Seq, ms(a.At), sessionID)
+			cur, found, err := w.currentAnswer(sessionID, a.Item)
 			if err != nil {
-				return mapErr(err)
+				return err
 			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				out[i] = store.AnswerOutcome{Status: store.AnswerSaved, Current: a}
+			if found && cur.Seq >= a.Seq {
+				st := store.AnswerReplay
+				if cur.Seq > a.Seq {
+					st = store.AnswerStale
+				}
+				out[i] = store.AnswerOutcome{Status: st, Current: cur}
 				continue
 			}
-			if err := w.sessionOpen(sessionID); err != nil {
+			if err := w.logAnswer(a); err != nil {
 				return err
 			}
-			cur := store.Answer{SessionID: sessionID, Item: a.Item}
-			var at int64
-			if err := w.queryRow("SELECT value, seq, at FROM answers WHERE session_id = ? AND item = ?", sessionID, a.Item).
-				Scan(&cur.Value, &cur.Seq, &at); err != nil {
-				return err
-			}
-			cur.At = tm(at)
-			st := store.AnswerReplay
-			if cur.Seq > a.Seq {
-				st = store.AnswerStale
-			}
-			out[i] = store.AnswerOutcome{Status: st, Current: cur}
+			out[i] = store.AnswerOutcome{Status: store.AnswerSaved, Current: a}
 		}
 		return w.noteActivity(sessionID, last)
 	})
@@ -210,6 +204,8 @@ func (db *DB) ListAnswers(ctx context.Context, sessionID string) ([]store.Answer
 	if n == 0 {
 		return nil, notFound("session", sessionID)
 	}
+	// The waiting answers first, then the table: see answerlog.go.
+	waiting := db.tail.snapshot(sessionID)
 	rows, err := db.rdb.QueryContext(ctx, "SELECT item, value, seq, at FROM answers WHERE session_id = ? ORDER BY item", sessionID)
 	if err != nil {
 		return nil, err
@@ -225,7 +221,10 @@ func (db *DB) ListAnswers(ctx context.Context, sessionID string) ([]store.Answer
 		a.At = tm(at)
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return mergeAnswers(out, waiting), nil
 }
 
 func (db *DB) ListIdleSessions(ctx context.Context, from, before time.Time, limit int) ([]store.Session, error) {
@@ -258,6 +257,9 @@ func (db *DB) PurgeAnonymousSessions(ctx context.Context, before time.Time) (int
 	var n int
 	err := db.write(ctx, func(w *wtx) error {
 		cut := ms(store.Millis(before))
+		if err := w.moveAll(); err != nil {
+			return err
+		}
 		if _, err := w.exec(`DELETE FROM answers WHERE session_id IN (SELECT id FROM sessions WHERE `+purgeable+`)`, cut); err != nil {
 			return err
 		}

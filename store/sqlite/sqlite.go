@@ -25,6 +25,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -58,6 +59,9 @@ type Options struct {
 	QueueLen int
 	// Readers is the size of the read pool.
 	Readers int
+	// tailTarget, if set (tests), replaces the package's tailTarget: how
+	// many answers may wait in the answer log before sessions are moved.
+	tailTarget int
 	// OnCommit, if set, is called by the writer after each committed
 	// transaction with the operations it held (the group-commit batch
 	// size, for metrics). It runs on the writer goroutine: it must be quick.
@@ -86,12 +90,21 @@ type DB struct {
 	closed   bool
 	done     chan struct{}
 
-	maxBatch    int
-	onCommit    func(ops int)
-	commits     atomic.Int64
-	ops         atomic.Int64
-	walRestart  atomic.Bool      // set by the checkpointer, done by the writer
-	activity    map[string]int64 // last activity written per session; the writer's own
+	maxBatch   int
+	onCommit   func(ops int)
+	commits    atomic.Int64
+	ops        atomic.Int64
+	walRestart atomic.Bool      // set by the checkpointer, done by the writer
+	activity   map[string]int64 // last activity written per session; the writer's own
+
+	// The answer log (answerlog.go): the committed answers waiting to be
+	// moved, and the writer's own state of the open batch.
+	tail        *answerTail
+	logBatch    []logAnswer               // answers logged in the open batch
+	batchIndex  map[string]map[string]int // session → item → index in logBatch
+	moves       []moved                   // sessions moved in the open batch
+	fresh       map[string]bool           // created here, nothing in answers yet
+	tailTarget  int
 	walRestarts atomic.Int64
 }
 
@@ -129,12 +142,17 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	db := &DB{path: path, wdb: wdb, wconn: wconn, stmts: map[string]*sql.Stmt{}, activity: map[string]int64{},
+		tail: newAnswerTail(), batchIndex: map[string]map[string]int{}, fresh: map[string]bool{}, tailTarget: cmp.Or(opt.tailTarget, tailTarget),
 		queue: make(chan *writeOp, opt.QueueLen), syncq: make(chan committed), done: make(chan struct{}), maxBatch: opt.MaxBatch, onCommit: opt.OnCommit}
 	if err := db.checkPragmas(ctx); err != nil {
 		db.closeConns()
 		return nil, err
 	}
 	if err := db.migrate(ctx); err != nil {
+		db.closeConns()
+		return nil, err
+	}
+	if err := db.recoverAnswerLog(ctx); err != nil {
 		db.closeConns()
 		return nil, err
 	}
@@ -231,6 +249,29 @@ func (db *DB) checkPragmas(ctx context.Context) error {
 		return fmt.Errorf("sqlite: journal_mode=%s synchronous=%d foreign_keys=%d, want wal/2/1", mode, syncMode, fk)
 	}
 	return nil
+}
+
+// recoverAnswerLog moves what a previous run left in answer_log into
+// answers, before the writer starts: the tail in memory starts empty.
+func (db *DB) recoverAnswerLog(ctx context.Context) (err error) {
+	c := db.wconn
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("sqlite: answer log recovery: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_, _ = c.ExecContext(ctx, "ROLLBACK")
+			err = fmt.Errorf("sqlite: answer log recovery: %w", err)
+		}
+	}()
+	if _, err = c.ExecContext(ctx, moveLogSQL); err != nil {
+		return err
+	}
+	if _, err = c.ExecContext(ctx, "DELETE FROM answer_log"); err != nil {
+		return err
+	}
+	_, err = c.ExecContext(ctx, "COMMIT")
+	return err
 }
 
 // relaxCommitSync sets the writer connection to synchronous=NORMAL, once

@@ -239,9 +239,10 @@ func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error)
 	}
 	abort := func(err error) ([]error, error) {
 		_, _ = c.ExecContext(ctx, "ROLLBACK")
-		// What the writer remembers of written activity may have been
-		// rolled back with the rest.
+		// What the writer remembers of written activity and logged
+		// answers may have been rolled back with the rest.
 		clear(db.activity)
+		db.discardBatch()
 		return nil, err
 	}
 	w := &wtx{db: db}
@@ -261,9 +262,11 @@ func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error)
 		if _, err := w.exec("SAVEPOINT op"); err != nil {
 			return abort(fmt.Errorf("sqlite: savepoint: %w", err))
 		}
+		mark := db.batchMark()
 		errs[i] = call(op.fn, w)
 		if errs[i] != nil {
 			clear(db.activity)
+			db.rollbackBatchTo(mark)
 			if _, err := w.exec("ROLLBACK TO op"); err != nil {
 				return abort(fmt.Errorf("sqlite: rollback to savepoint: %w", err))
 			}
@@ -274,9 +277,11 @@ func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error)
 			return abort(fmt.Errorf("sqlite: release savepoint: %w", err))
 		}
 	}
+	w.moveSome()
 	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
 		return abort(fmt.Errorf("sqlite: commit: %w", err))
 	}
+	db.publishBatch()
 	db.commits.Add(1)
 	db.ops.Add(int64(n))
 	if db.onCommit != nil {
