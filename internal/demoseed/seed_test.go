@@ -81,18 +81,25 @@ func list[T any](t *testing.T, f func(store.Page) ([]T, string, error)) []T {
 	}
 }
 
+// studentNumbers maps the school's person ids to their student numbers.
+func studentNumbers(t *testing.T, st store.Store) map[string]string {
+	t.Helper()
+	number := map[string]string{}
+	for _, p := range list(t, func(pg store.Page) ([]store.Person, string, error) {
+		return st.ListPersons(context.Background(), store.PersonFilter{SchoolID: "school"}, pg)
+	}) {
+		number[p.ID] = string(p.StudentNo)
+	}
+	return number
+}
+
 // fingerprint is every stored result of the campaign keyed by student
 // number, with its scores and bands, and each pupil's queue entry: what
 // two runs of the seed must agree on, whatever ids the stores gave.
 func fingerprint(t *testing.T, st store.Store, campaignID string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	number := map[string]string{}
-	for _, p := range list(t, func(pg store.Page) ([]store.Person, string, error) {
-		return st.ListPersons(ctx, store.PersonFilter{SchoolID: "school"}, pg)
-	}) {
-		number[p.ID] = string(p.StudentNo)
-	}
+	number := studentNumbers(t, st)
 	out := map[string]string{}
 	for _, r := range list(t, func(pg store.Page) ([]store.Result, string, error) {
 		return st.ListResults(ctx, store.ResultFilter{CampaignID: campaignID}, pg)
@@ -312,12 +319,7 @@ func checkStress(t *testing.T, results []store.Result, warnings []store.Warning,
 func checkInvalid(t *testing.T, st store.Store, sum *demoseed.Summary, opt demoseed.Options) {
 	t.Helper()
 	ctx := context.Background()
-	number := map[string]string{}
-	for _, p := range list(t, func(pg store.Page) ([]store.Person, string, error) {
-		return st.ListPersons(ctx, store.PersonFilter{SchoolID: "school"}, pg)
-	}) {
-		number[p.ID] = string(p.StudentNo)
-	}
+	number := studentNumbers(t, st)
 	straight := demoseed.StraightLiners(2026)
 	if len(straight) == 0 || sum.Invalid != len(straight) || sum.Careless <= len(straight) {
 		t.Fatalf("%d invalid results, %d straight-liners, %d careless pupils: want one invalid result per straight-liner, and hurried pupils besides",
