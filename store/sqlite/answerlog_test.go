@@ -210,3 +210,54 @@ func TestDeletingAnswersEmptiesTheLog(t *testing.T) {
 		t.Fatalf("answers after purge: %+v (%v)", a, err)
 	}
 }
+
+// Another process that opens the store (xinling user, say, while the server
+// runs) moves the log into answers and empties it. The server's later
+// answers must still get rowids above those it holds: dropping the log's
+// prefix below the oldest waiting answer relies on it, and a reused rowid
+// would drop an acknowledged answer that so far lives only in the log.
+func TestAnotherOpenEmptyingTheLogKeepsRowidsRising(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range []string{"a", "b"} {
+		if _, err := db.CreateSession(ctx, store.Session{ID: s, CreatedAt: storetest.T0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 5; i++ {
+		if _, err := db.SaveAnswer(ctx, store.Answer{SessionID: "a", Item: fmt.Sprintf("q%d", i), Value: 1, Seq: 1, At: storetest.T0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var held int64
+	db.tail.mu.RLock()
+	for _, a := range db.tail.sessions["a"].answers {
+		held = max(held, a.id)
+	}
+	db.tail.mu.RUnlock()
+	other, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	if _, err := db.SaveAnswer(ctx, store.Answer{SessionID: "b", Item: "q1", Value: 1, Seq: 1, At: storetest.T0}); err != nil {
+		t.Fatal(err)
+	}
+	var next int64
+	if err := db.rdb.QueryRow("SELECT id FROM answer_log WHERE session_id = 'b'").Scan(&next); err != nil {
+		t.Fatal(err)
+	}
+	if next <= held {
+		t.Fatalf("after the log was emptied, a new answer got rowid %d, not above the %d held", next, held)
+	}
+	got, err := db.ListAnswers(ctx, "a")
+	if err != nil || len(got) != 5 {
+		t.Fatalf("session a after the other open: %d answers (%v)", len(got), err)
+	}
+}

@@ -5,8 +5,11 @@
 -- end of the table instead of dirtying one answers page per session. No
 -- index and no foreign key: nothing reads it by session (the writer keeps
 -- what it holds in memory), and the move into answers checks the session.
+-- AUTOINCREMENT: a rowid is never reused, even after the log has been
+-- emptied (by an erasure, or by another process opening the store), because
+-- the writer drops the log's prefix below the oldest answer still waiting.
 CREATE TABLE answer_log (
-	id         INTEGER PRIMARY KEY,
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
 	session_id TEXT NOT NULL,
 	item       TEXT NOT NULL,
 	value      REAL NOT NULL,
