@@ -230,15 +230,7 @@ type HandoffCount struct {
 
 // SortHandoffCounts orders counts by unit id, so both backends answer alike.
 func SortHandoffCounts(c []HandoffCount) {
-	slices.SortFunc(c, func(a, b HandoffCount) int {
-		switch {
-		case a.UnitID < b.UnitID:
-			return -1
-		case a.UnitID > b.UnitID:
-			return 1
-		}
-		return 0
-	})
+	sortByUnit(c, func(x HandoffCount) string { return x.UnitID })
 }
 
 // HandoffStore holds call-back requests, consultation slots and bookings:

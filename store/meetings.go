@@ -92,15 +92,7 @@ type MeetingCount struct {
 
 // SortMeetingCounts orders counts by unit, as every backend returns them.
 func SortMeetingCounts(cs []MeetingCount) {
-	slices.SortFunc(cs, func(a, b MeetingCount) int {
-		switch {
-		case a.UnitID < b.UnitID:
-			return -1
-		case a.UnitID > b.UnitID:
-			return 1
-		}
-		return 0
-	})
+	sortByUnit(cs, func(x MeetingCount) string { return x.UnitID })
 }
 
 // MeetingStore holds case conferences and parent meetings.

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -140,8 +139,12 @@ func MergeLevel(a, b int) int {
 }
 
 // SortCounts orders unit counts by unit id, so both backends answer alike.
-func SortCounts(c []UnitCounts) {
-	sort.Slice(c, func(i, j int) bool { return c[i].UnitID < c[j].UnitID })
+func SortCounts(c []UnitCounts) { sortByUnit(c, func(u UnitCounts) string { return u.UnitID }) }
+
+// sortByUnit orders one unit's figures per row by unit id: every per-unit
+// count a backend returns is sorted this way, so both answer alike.
+func sortByUnit[T any](c []T, unit func(T) string) {
+	slices.SortFunc(c, func(a, b T) int { return strings.Compare(unit(a), unit(b)) })
 }
 
 // OneAnswer turns a one-answer SaveAnswers call into SaveAnswer's result,
