@@ -79,13 +79,6 @@ type tailRef struct {
 	first   int64
 }
 
-// moved records that a session's answers up to a rowid were moved into
-// answers in the open batch; applied to the tail after COMMIT.
-type moved struct {
-	session string
-	upTo    int64
-}
-
 func newAnswerTail() *answerTail {
 	return &answerTail{sessions: map[string]*tailSession{}}
 }
@@ -227,36 +220,22 @@ func (db *DB) discardBatch() {
 	clear(db.batchIndex)
 }
 
-// publishBatch applies a committed batch to the tail: first the moves,
-// then the answers it logged (which may bring a moved session back).
+// publishBatch applies a committed batch to the tail: first the sessions
+// it moved, then the answers it logged (which may bring a moved session
+// back). A move takes every waiting answer of its session, and the tail
+// does not change between the move and this, so a moved session leaves
+// the tail whole.
 func (db *DB) publishBatch() {
 	if len(db.logBatch) == 0 && len(db.moves) == 0 {
 		return
 	}
 	t := db.tail
 	t.mu.Lock()
-	for _, mv := range db.moves {
-		ts := t.sessions[mv.session]
-		if ts == nil {
-			continue
+	for _, session := range db.moves {
+		if ts := t.sessions[session]; ts != nil {
+			t.rows -= len(ts.answers)
+			delete(t.sessions, session)
 		}
-		for item, a := range ts.answers {
-			if a.id <= mv.upTo {
-				delete(ts.answers, item)
-				t.rows--
-			}
-		}
-		if len(ts.answers) == 0 {
-			delete(t.sessions, mv.session)
-			continue
-		}
-		// Answers logged after the move stay, with a later first.
-		first := int64(math.MaxInt64)
-		for _, a := range ts.answers {
-			first = min(first, a.id)
-		}
-		ts.first = first
-		t.order = append(t.order, tailRef{session: mv.session, first: first})
 	}
 	for _, a := range db.logBatch {
 		ts := t.sessions[a.SessionID]
@@ -314,12 +293,11 @@ func (w *wtx) moveSome() {
 			continue
 		}
 		ts := t.sessions[ref.session]
-		var upTo int64
-		if upTo, err = w.moveSession(ref.session, ts); err != nil {
+		if err = w.moveSession(ref.session, ts); err != nil {
 			break
 		}
 		movedSessions[ref.session] = true
-		db.moves = append(db.moves, moved{session: ref.session, upTo: upTo})
+		db.moves = append(db.moves, ref.session)
 		done += len(ts.answers)
 	}
 	if err == nil {
@@ -339,20 +317,17 @@ func (w *wtx) moveSome() {
 	}
 }
 
-// moveSession writes a session's waiting answers into answers and returns
-// the highest rowid among them.
-func (w *wtx) moveSession(session string, ts *tailSession) (int64, error) {
-	var upTo int64
+// moveSession writes a session's waiting answers into answers.
+func (w *wtx) moveSession(session string, ts *tailSession) error {
 	for _, a := range ts.answers {
 		if _, err := w.exec(`INSERT INTO answers(session_id, item, value, seq, at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT(session_id, item) DO UPDATE SET value = excluded.value, seq = excluded.seq, at = excluded.at
 			WHERE excluded.seq > answers.seq`, session, a.Item, a.Value, a.Seq, ms(a.At)); err != nil {
-			return 0, mapErr(err)
+			return mapErr(err)
 		}
-		upTo = max(upTo, a.id)
 	}
 	delete(w.db.fresh, session)
-	return upTo, nil
+	return nil
 }
 
 // nextLogFloor is the lowest rowid still needed in answer_log once the
@@ -394,7 +369,7 @@ func (w *wtx) moveAll() error {
 	}
 	db := w.db
 	for s := range db.tail.sessions {
-		db.moves = append(db.moves, moved{session: s, upTo: math.MaxInt64})
+		db.moves = append(db.moves, s)
 	}
 	clear(db.fresh)
 	return nil

@@ -102,7 +102,7 @@ type DB struct {
 	tail        *answerTail
 	logBatch    []logAnswer               // answers logged in the open batch
 	batchIndex  map[string]map[string]int // session → item → index in logBatch
-	moves       []moved                   // sessions moved in the open batch
+	moves       []string                  // sessions moved in the open batch
 	fresh       map[string]bool           // created here, nothing in answers yet
 	tailTarget  int
 	walRestarts atomic.Int64
