@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startServer, launchBrowser, shot } from './harness.mjs'
-import { axe, field, Client, NEW_PASSWORD } from './console-helpers.mjs'
+import { axe, field, Client, NEW_PASSWORD, uploadRoster, finish } from './console-helpers.mjs'
 
 let server, browser
 before(async () => {
@@ -28,24 +28,12 @@ test('a flagged pupil: timeline, a case conference, a retake', async () => {
     name: '期中心理筛查', unit_id: 'demo-school', unit_ids: ['demo-class7-1'], battery: ['phq9', 'sds'], mode: 'roster',
     starts_at: new Date(now - 60_000).toISOString(), ends_at: new Date(now + 86_400_000).toISOString(),
   })
-  const form = new FormData()
-  form.append('file', new Blob(['学号,姓名,性别,出生年月,班级\n2026201,林小舟,男,2013-05,七年级一班\n']), 'roster.csv')
-  const up = await fetch(`${server.base}/api/v1/units/demo-school/roster`, { method: 'POST', body: form, headers: { Cookie: psych.cookie, 'X-CSRF-Token': psych.csrf } })
-  assert.equal(up.status, 200, await up.text())
+  await uploadRoster(psych, 'demo-school', '学号,姓名,性别,出生年月,班级\n2026201,林小舟,男,2013-05,七年级一班\n')
   const { codes } = await psych.call('POST', `/campaigns/${campaign.id}/personal-codes`)
   await psych.call('POST', `/campaigns/${campaign.id}/activate`)
 
   // The pupil answers 1 everywhere.
-  const pupil = new Client(server.base)
-  const s = await pupil.call('POST', '/sessions', { code: codes[0].code, consent: true })
-  const auth = { Authorization: `Bearer ${s.token}` }
-  let cur = s
-  let seq = 0
-  while (cur.next) {
-    await pupil.call('PUT', `/sessions/${s.id}/answers/${cur.next}`, { value: 1, seq: ++seq }, auth)
-    cur = await pupil.call('GET', `/sessions/${s.id}`, undefined, auth)
-  }
-  await pupil.call('POST', `/sessions/${s.id}/submit`, undefined, auth)
+  await finish(server.base, codes[0].code, () => 1)
   await new Promise((r) => setTimeout(r, 1100)) // the cooling-off time
 
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })

@@ -74,3 +74,28 @@ export async function selfTest(base, values) {
   await c.call('POST', `/sessions/${s.id}/answers`, { answers }, auth)
   return c.call('POST', `/sessions/${s.id}/submit`, undefined, auth)
 }
+
+// uploadRoster imports a roster CSV into a unit as the signed-in client.
+export async function uploadRoster(c, unit, csv) {
+  const form = new FormData()
+  form.append('file', new Blob([csv], { type: 'text/csv' }), 'roster.csv')
+  const r = await fetch(`${c.base}/api/v1/units/${unit}/roster`, { method: 'POST', headers: { Cookie: c.cookie, 'X-CSRF-Token': c.csrf }, body: form })
+  if (r.status !== 200) throw new Error(`roster upload: ${r.status} ${await r.text()}`)
+}
+
+// finish takes a pupil's code through the battery one item at a time, as
+// the H5 does: answer(item) gives each answer (conditional items included
+// when they are shown). It returns the session's id.
+export async function finish(base, code, answer) {
+  const c = new Client(base)
+  const s = await c.call('POST', '/sessions', { code, consent: true, locale: 'zh-CN' })
+  const auth = { Authorization: `Bearer ${s.token}` }
+  let seq = 0
+  let cur = s
+  while (cur.next) {
+    await c.call('PUT', `/sessions/${s.id}/answers/${cur.next}`, { value: answer(cur.next), seq: ++seq }, auth)
+    cur = await c.call('GET', `/sessions/${s.id}`, undefined, auth)
+  }
+  await c.call('POST', `/sessions/${s.id}/submit`, undefined, auth)
+  return s.id
+}

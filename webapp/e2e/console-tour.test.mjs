@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startServer, launchBrowser, shot } from './harness.mjs'
-import { signIn, axe, field, Client, NEW_PASSWORD } from './console-helpers.mjs'
+import { signIn, axe, field, Client, NEW_PASSWORD, uploadRoster, finish } from './console-helpers.mjs'
 
 let server, browser
 before(async () => {
@@ -104,24 +104,12 @@ test('school psychologist: a screening warning leads to the person record charts
     name: '图表', unit_id: 'demo-school', unit_ids: ['demo-class7-1'], battery: ['phq9', 'dass21'], mode: 'roster',
     starts_at: new Date(now - 60_000).toISOString(), ends_at: new Date(now + 86_400_000).toISOString(),
   })
-  const form = new FormData()
-  form.append('file', new Blob(['学号,姓名,性别,出生年月,班级\n2026101,周小雨,女,2013-02,七年级一班\n']), 'roster.csv')
-  const up = await fetch(`${server.base}/api/v1/units/demo-school/roster`, { method: 'POST', body: form, headers: { Cookie: psych.cookie, 'X-CSRF-Token': psych.csrf } })
-  assert.equal(up.status, 200, await up.text())
+  await uploadRoster(psych, 'demo-school', '学号,姓名,性别,出生年月,班级\n2026101,周小雨,女,2013-02,七年级一班\n')
   const { codes } = await psych.call('POST', `/campaigns/${campaign.id}/personal-codes`)
   await psych.call('POST', `/campaigns/${campaign.id}/activate`)
 
   // The student answers 1 everywhere: PHQ-9 item 9 = 1 raises level 1.
-  const student = new Client(server.base)
-  const s = await student.call('POST', '/sessions', { code: codes[0].code, consent: true })
-  const auth = { Authorization: `Bearer ${s.token}` }
-  let cur = s
-  let seq = 0
-  while (cur.next) {
-    await student.call('PUT', `/sessions/${s.id}/answers/${cur.next}`, { value: 1, seq: ++seq }, auth)
-    cur = await student.call('GET', `/sessions/${s.id}`, undefined, auth)
-  }
-  await student.call('POST', `/sessions/${s.id}/submit`, undefined, auth)
+  await finish(server.base, codes[0].code, () => 1)
 
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
   const page = await ctx.newPage()

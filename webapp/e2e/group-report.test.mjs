@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startServer, launchBrowser, shot } from './harness.mjs'
-import { signIn, axe, field, Client, NEW_PASSWORD } from './console-helpers.mjs'
+import { signIn, axe, field, Client, NEW_PASSWORD, uploadRoster, finish } from './console-helpers.mjs'
 
 let server, browser
 before(async () => {
@@ -25,28 +25,6 @@ after(async () => {
 const RAW = /\b(phq9|asq|minimal|mild|moderately_severe|severe|negative|positive|acute|item9|total|l1|l2|l3)\b/
 
 const FULL_NAMES = /陈一鸣|林小雨|周子涵|吴浩然|郑晓彤|黄俊杰/
-
-async function uploadRoster(c, unit, csv) {
-  const form = new FormData()
-  form.append('file', new Blob([csv], { type: 'text/csv' }), 'roster.csv')
-  const r = await fetch(`${c.base}/api/v1/units/${unit}/roster`, { method: 'POST', headers: { Cookie: c.cookie, 'X-CSRF-Token': c.csrf }, body: form })
-  assert.equal(r.status, 200, await r.text())
-}
-
-// finish takes a pupil's code through the battery: answer(item) gives each
-// answer (conditional ASQ item 5 included when it is shown).
-async function finish(base, code, answer) {
-  const c = new Client(base)
-  const s = await c.call('POST', '/sessions', { code, consent: true, locale: 'zh-CN' })
-  const auth = { Authorization: `Bearer ${s.token}` }
-  let seq = 0
-  let cur = s
-  while (cur.next) {
-    await c.call('PUT', `/sessions/${s.id}/answers/${cur.next}`, { value: answer(cur.next), seq: ++seq }, auth)
-    cur = await c.call('GET', `/sessions/${s.id}`, undefined, auth)
-  }
-  await c.call('POST', `/sessions/${s.id}/submit`, undefined, auth)
-}
 
 async function setUpScreening() {
   const c = new Client(server.base)
