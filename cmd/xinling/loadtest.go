@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -17,6 +18,7 @@ func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 	def := loadgen.Defaults()
 	fs := newFlags("loadtest", stderr)
 	var targets targetList
+	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to this `file`, to see what a run costs the generator")
 	fs.Var(&targets, "target", "base `URL` of the server; loopback addresses only (default "+def.Target+"). "+
 		"Repeat it, or give a comma-separated list, for several servers of one store: each request goes to one of them (--pick), "+
 		"and one whose server refused or dropped the connection is sent again to the next")
@@ -68,6 +70,17 @@ func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 	// ack log: a partial run's figures are still worth reading.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return usagef("--cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := loadgen.Run(ctx, cfg, stderr)
 	if err != nil {
 		return err
