@@ -130,6 +130,9 @@ func TestFuzzCoversEveryBodyType(t *testing.T) {
 			if !ok || fn.Body == nil {
 				return true
 			}
+			if fn.Name.Name == "decodeAnswer" {
+				return false // it hands its caller's variable on to decode
+			}
 			vars := map[string]string{}
 			ast.Inspect(fn.Body, func(n ast.Node) bool {
 				switch n := n.(type) {
@@ -140,10 +143,12 @@ func TestFuzzCoversEveryBodyType(t *testing.T) {
 						}
 					}
 				case *ast.CallExpr:
-					if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "decode" && len(n.Args) == 2 {
-						u, ok := n.Args[1].(*ast.UnaryExpr)
-						arg, ok2 := u.X.(*ast.Ident)
-						if !ok || !ok2 || vars[arg.Name] == "" {
+					if id, ok := n.Fun.(*ast.Ident); ok && (id.Name == "decode" || id.Name == "decodeAnswer") && len(n.Args) == 2 {
+						var arg *ast.Ident
+						if u, ok := n.Args[1].(*ast.UnaryExpr); ok {
+							arg, _ = u.X.(*ast.Ident)
+						}
+						if arg == nil || vars[arg.Name] == "" {
 							t.Errorf("%s: decode of something other than a declared local variable", fset.Position(n.Pos()))
 							return true
 						}

@@ -90,7 +90,7 @@ func (r respondent) get(c *fiber.Ctx) error {
 
 func (r respondent) answer(c *fiber.Ctx) error {
 	var req answerRequest
-	if err := decode(c, &req); err != nil {
+	if err := decodeAnswer(c, &req); err != nil {
 		return err
 	}
 	v, err := r.sessions.SaveAnswer(c.UserContext(), c.Params("id"), bearer(c),
