@@ -131,7 +131,7 @@ func (db *DB) CreateCallback(ctx context.Context, c store.Callback, d store.Warn
 		if entry.ID != warningID {
 			// Retention keeps the session while the entry it now points
 			// to is being worked.
-			if _, err := w.exec("UPDATE sessions SET warning_id = ? WHERE id = ?", entry.ID, s.ID); err != nil {
+			if _, err := w.exec(qSessionWarning, entry.ID, s.ID); err != nil {
 				return err
 			}
 		}

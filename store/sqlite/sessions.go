@@ -57,6 +57,9 @@ func (db *DB) CreateSession(ctx context.Context, s store.Session) (store.Session
 		// session: its creation time is recent enough activity for that.
 		w.rememberActivity(s.ID, ms(s.LastActiveAt))
 		w.markFresh(s.ID)
+		if s.State == store.SessionOpen {
+			w.rememberOpen(s.ID)
+		}
 		return nil
 	})
 	return s, err
@@ -72,7 +75,7 @@ func (db *DB) GetSession(ctx context.Context, id string) (store.Session, error) 
 
 func (db *DB) SetSessionToken(ctx context.Context, id string, hash []byte) error {
 	return db.write(ctx, func(w *wtx) error {
-		res, err := w.exec("UPDATE sessions SET token_hash = ? WHERE id = ? AND state = 'open'", hash, id)
+		res, err := w.exec(qSetToken, hash, id)
 		if err != nil {
 			return err
 		}
@@ -153,6 +156,9 @@ func (db *DB) SaveAnswers(ctx context.Context, sessionID string, answers []store
 
 // sessionOpen explains why a session took no answer: missing or closed.
 func (w *wtx) sessionOpen(id string) error {
+	if w.knownOpen(id) {
+		return nil
+	}
 	var state string
 	err := w.queryRow("SELECT state FROM sessions WHERE id = ?", id).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -164,6 +170,7 @@ func (w *wtx) sessionOpen(id string) error {
 	if state != string(store.SessionOpen) {
 		return fmt.Errorf("%w: session %s is %s", store.ErrSessionClosed, id, state)
 	}
+	w.rememberOpen(id)
 	return nil
 }
 
@@ -175,7 +182,7 @@ func (w *wtx) noteActivity(id string, at int64) error {
 	if seen, ok := w.db.activity[id]; ok && at-seen < store.ActivityResolution.Milliseconds() {
 		return nil
 	}
-	if _, err := w.exec("UPDATE sessions SET last_active_at = max(last_active_at, ?) WHERE id = ?", at, id); err != nil {
+	if _, err := w.exec(qNoteActivity, at, id); err != nil {
 		return err
 	}
 	w.rememberActivity(id, at)
@@ -364,8 +371,8 @@ func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOut
 			}
 			out.Warning = &wr
 		}
-		_, err = w.exec("UPDATE sessions SET state = 'submitted', submitted_at = ?, warning_id = ? WHERE id = ?",
-			ms(at), warningID, s.ID)
+		w.forgetOpen(s.ID)
+		_, err = w.exec(qSubmitSession, ms(at), warningID, s.ID)
 		return err
 	})
 	return out, err

@@ -94,8 +94,10 @@ type DB struct {
 	onCommit   func(ops int)
 	commits    atomic.Int64
 	ops        atomic.Int64
-	walRestart atomic.Bool      // set by the checkpointer, done by the writer
-	activity   map[string]int64 // last activity written per session; the writer's own
+	walRestart atomic.Bool         // set by the checkpointer, done by the writer
+	activity   map[string]int64    // last activity written per session; the writer's own
+	open       map[string]struct{} // sessions the writer saw open (opencache.go)
+	closers    map[string]bool     // prepared statement → it may close sessions
 
 	// The answer log (answerlog.go): the committed answers waiting to be
 	// moved, and the writer's own state of the open batch.
@@ -142,6 +144,7 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	db := &DB{path: path, wdb: wdb, wconn: wconn, stmts: map[string]*sql.Stmt{}, activity: map[string]int64{},
+		open: map[string]struct{}{}, closers: map[string]bool{},
 		tail: newAnswerTail(), batchIndex: map[string]map[string]int{}, fresh: map[string]bool{}, tailTarget: cmp.Or(opt.tailTarget, tailTarget),
 		queue: make(chan *writeOp, opt.QueueLen), syncq: make(chan committed), done: make(chan struct{}), maxBatch: opt.MaxBatch, onCommit: opt.OnCommit}
 	if err := db.checkPragmas(ctx); err != nil {

@@ -34,6 +34,7 @@ func (w *wtx) stmt(q string) (*sql.Stmt, error) {
 		return nil, err
 	}
 	w.db.stmts[q] = s
+	w.db.closers[q] = mayCloseSessions(q)
 	return s, nil
 }
 
@@ -41,6 +42,9 @@ func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
 	s, err := w.stmt(q)
 	if err != nil {
 		return nil, err
+	}
+	if w.db.closers[q] {
+		clear(w.db.open) // opencache.go
 	}
 	return s.Exec(args...)
 }
@@ -240,8 +244,10 @@ func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error)
 	abort := func(err error) ([]error, error) {
 		_, _ = c.ExecContext(ctx, "ROLLBACK")
 		// What the writer remembers of written activity and logged
-		// answers may have been rolled back with the rest.
+		// answers, and the sessions it saw open, may have been rolled back
+		// with the rest.
 		clear(db.activity)
+		clear(db.open)
 		db.discardBatch()
 		return nil, err
 	}
@@ -266,6 +272,7 @@ func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error)
 		errs[i] = call(op.fn, w)
 		if errs[i] != nil {
 			clear(db.activity)
+			clear(db.open)
 			db.rollbackBatchTo(mark)
 			if _, err := w.exec("ROLLBACK TO op"); err != nil {
 				return abort(fmt.Errorf("sqlite: rollback to savepoint: %w", err))

@@ -1,0 +1,100 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"xinling/store"
+	"xinling/store/storetest"
+)
+
+// Every way a session closes must reach the writer's memory of open
+// sessions: after each, an answer to a session the writer had just seen
+// open is refused.
+func TestClosedSessionsRefuseAnswersAfterTheyWereSeenOpen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := Open(ctx, t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := db.CreatePerson(ctx, store.Person{ID: "p1", Sex: "f", CreatedAt: storetest.T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []store.Session{{ID: "submitted"}, {ID: "erased", PersonID: p.ID}, {ID: "purged"}, {ID: "kept", PersonID: p.ID}} {
+		s.CreatedAt, s.LastActiveAt, s.State = storetest.T0, storetest.T0, store.SessionOpen
+		if _, err := db.CreateSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seq := int64(0)
+	save := func(session string) error {
+		seq++
+		_, err := db.SaveAnswer(ctx, store.Answer{SessionID: session, Item: "q1", Value: 1, Seq: seq, At: storetest.T0})
+		return err
+	}
+	closers := []struct {
+		session string
+		close   func() error
+	}{
+		{"submitted", func() error {
+			_, err := db.Submit(ctx, store.Submission{SessionID: "submitted", At: storetest.T0})
+			return err
+		}},
+		{"erased", func() error { // closes "kept" too: the person's other session
+			_, err := db.ErasePerson(ctx, store.Erasure{PersonID: p.ID, At: storetest.T0})
+			return err
+		}},
+		{"purged", func() error {
+			_, err := db.PurgeAnonymousSessions(ctx, storetest.T0.AddDate(1, 0, 0))
+			return err
+		}},
+	}
+	open := []string{"submitted", "erased", "purged", "kept"}
+	for _, c := range closers {
+		// A refused answer rolls back and so forgets every session: answer
+		// each still open one again, so the writer remembers it.
+		for _, s := range open {
+			if err := save(s); err != nil {
+				t.Fatalf("%s, before %s closed: %v", s, c.session, err)
+			}
+		}
+		if !db.writerKnowsOpen(c.session) {
+			t.Fatalf("%s: the writer does not remember it open; the test proves nothing", c.session)
+		}
+		if err := c.close(); err != nil {
+			t.Fatalf("closing %s: %v", c.session, err)
+		}
+		if err := save(c.session); !errors.Is(err, store.ErrSessionClosed) {
+			t.Fatalf("%s: an answer after it closed: %v, want ErrSessionClosed", c.session, err)
+		}
+		open = slices.DeleteFunc(open, func(s string) bool { return s == c.session || c.session == "erased" && s == "kept" })
+	}
+	if err := save("kept"); !errors.Is(err, store.ErrSessionClosed) {
+		t.Fatalf("kept: the erasure closed it too, yet an answer got %v", err)
+	}
+}
+
+func TestMayCloseSessions(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]bool{
+		qNoteActivity: false, qSetToken: false, qSessionWarning: false, qSubmitSession: false,
+		"SELECT state FROM sessions WHERE id = ?":                                   false,
+		"INSERT INTO sessions(id) VALUES (?)":                                       false,
+		"UPDATE warnings SET state = ? WHERE id = ?":                                false,
+		"UPDATE sessions SET state = 'purged', token_hash = NULL WHERE id = ?":      true,
+		"  update Sessions set state = 'open'":                                      true,
+		"DELETE FROM answers WHERE session_id IN (SELECT id FROM sessions WHERE x)": true,
+		"DELETE FROM sessions WHERE id = ?":                                         true,
+		"UPDATE sessions SET last_active_at = ? WHERE id = ?":                       true, // not the known statement
+		"INSERT OR REPLACE INTO sessions(id, state) VALUES (?, 'submitted')":        true,
+	} {
+		if got := mayCloseSessions(q); got != want {
+			t.Errorf("mayCloseSessions(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
