@@ -1,9 +1,12 @@
 package api
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+
+	"xinling/assess"
 )
 
 // decodeAnswer reads the body of PUT /sessions/:id/answers/:item, the one
@@ -150,4 +153,36 @@ func jsonNumber(b []byte, i int) (end int, isInt bool, ok bool) {
 		i, isInt = j, false
 	}
 	return i, isInt, true
+}
+
+// answerJSON writes the saved answer as c.JSON would, without reflection:
+// the answer response is the most frequent one the API sends. An item id
+// that JSON or HTML would want escaped goes through c.JSON instead.
+func answerJSON(c *fiber.Ctx, v *assess.AnswerView) error {
+	if !plainJSONString(v.Item) || !plainJSONString(v.Status) || math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
+		return c.JSON(v)
+	}
+	b := make([]byte, 0, 64+len(v.Item))
+	b = append(b, `{"item":"`...)
+	b = append(b, v.Item...)
+	b = append(b, `","value":`...)
+	b = strconv.AppendFloat(b, v.Value, 'g', -1, 64)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendInt(b, v.Seq, 10)
+	b = append(b, `,"status":"`...)
+	b = append(b, v.Status...)
+	b = append(b, `"}`...)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(b)
+}
+
+// plainJSONString reports whether s needs no escaping inside a JSON
+// string, by encoding/json's rules (which also escape <, > and &).
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b >= 0x7f || b == '"' || b == '\\' || b == '<' || b == '>' || b == '&' {
+			return false
+		}
+	}
+	return true
 }

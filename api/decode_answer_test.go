@@ -1,11 +1,15 @@
 package api
 
 import (
+	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
+
+	"xinling/assess"
 )
 
 func TestScanAnswer(t *testing.T) {
@@ -71,4 +75,37 @@ func FuzzScanAnswer(f *testing.F) {
 			t.Fatalf("%q: fast path (%v, %v), strict decode (%v, %v)", body, value, seq, *req.Value, *req.Seq)
 		}
 	})
+}
+
+// The hand-written answer response says what c.JSON would.
+func TestAnswerJSONMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
+	app := fiber.New()
+	for _, v := range []assess.AnswerView{
+		{Item: "phq9.q1", Value: 3, Seq: 1, Status: "saved"},
+		{Item: "sds.q20", Value: -0.5, Seq: math.MaxInt64, Status: "stale"},
+		{Item: "x.y", Value: 1e21, Seq: 2, Status: "replay"},
+		{Item: "x.y", Value: 1.0 / 3, Seq: 2, Status: "saved"},
+		{Item: `odd"item<&>\é`, Value: 2, Seq: 3, Status: "saved"},
+		{Item: "x.y", Value: 5e-324, Seq: 4, Status: "saved"},
+	} {
+		fctx := &fasthttp.RequestCtx{}
+		c := app.AcquireCtx(fctx)
+		if err := answerJSON(c, &v); err != nil {
+			t.Fatal(err)
+		}
+		if ct := string(fctx.Response.Header.ContentType()); ct != fiber.MIMEApplicationJSON {
+			t.Errorf("%+v: content type %q", v, ct)
+		}
+		var got, want map[string]any
+		if err := json.Unmarshal(fctx.Response.Body(), &got); err != nil {
+			t.Fatalf("%+v: %s is not JSON: %v", v, fctx.Response.Body(), err)
+		}
+		std, _ := json.Marshal(v)
+		_ = json.Unmarshal(std, &want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("answerJSON %s, encoding/json %s", fctx.Response.Body(), std)
+		}
+		app.ReleaseCtx(c)
+	}
 }

@@ -98,7 +98,7 @@ func (r respondent) answer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(v)
+	return answerJSON(c, v)
 }
 
 func (r respondent) answers(c *fiber.Ctx) error {
