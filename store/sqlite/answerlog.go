@@ -26,7 +26,8 @@ import (
 //     in the open batch, or else in answers (skipped for a session this
 //     process created and never moved, which has none there);
 //   - ListAnswers merges the tail into what answers holds, the higher
-//     sequence number winning.
+//     sequence number winning; for a session this process created and
+//     never moved (tail.fresh) it returns the tail alone.
 //
 // The tail holds only committed answers: the writer keeps the open batch's
 // own (logBatch) apart and publishes them after COMMIT, together with the
@@ -67,6 +68,10 @@ type answerTail struct {
 	mu       sync.RWMutex
 	sessions map[string]*tailSession
 	rows     int // answers held (one per session and item)
+	// fresh are sessions this process created whose answers were never
+	// moved: answers holds nothing of them, so a reader need not look.
+	// Committed creations and moves only, like the rest of the tail.
+	fresh map[string]struct{}
 
 	// The writer's own: sessions in the order of their first waiting
 	// answer, oldest first; an entry whose session has since been moved
@@ -80,22 +85,24 @@ type tailRef struct {
 }
 
 func newAnswerTail() *answerTail {
-	return &answerTail{sessions: map[string]*tailSession{}}
+	return &answerTail{sessions: map[string]*tailSession{}, fresh: map[string]struct{}{}}
 }
 
-// snapshot copies a session's waiting answers, for a reader.
-func (t *answerTail) snapshot(session string) []store.Answer {
+// snapshot copies a session's waiting answers, for a reader, and reports
+// whether they are all its answers (a fresh session: answers holds none).
+func (t *answerTail) snapshot(session string) (waiting []store.Answer, all bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	_, all = t.fresh[session]
 	ts := t.sessions[session]
 	if ts == nil {
-		return nil
+		return nil, all
 	}
 	out := make([]store.Answer, 0, len(ts.answers))
 	for _, a := range ts.answers {
 		out = append(out, a.Answer)
 	}
-	return out
+	return out, all
 }
 
 // mergeAnswers adds the waiting answers to those read from answers: per
@@ -182,19 +189,21 @@ func (w *wtx) markFresh(session string) {
 		clear(w.db.fresh) // forgetting only costs a lookup
 	}
 	w.db.fresh[session] = true
+	w.db.created = append(w.db.created, session)
 }
 
 // batchMark is where an operation began in the open batch's logs, so that
 // a failed operation's entries can be dropped (rollbackBatchTo).
-type batchMark struct{ logged, moved int }
+type batchMark struct{ logged, moved, created int }
 
 func (db *DB) batchMark() batchMark {
-	return batchMark{logged: len(db.logBatch), moved: len(db.moves)}
+	return batchMark{logged: len(db.logBatch), moved: len(db.moves), created: len(db.created)}
 }
 
 // rollbackBatchTo forgets what an operation that rolled back to its
 // savepoint had logged and moved.
 func (db *DB) rollbackBatchTo(m batchMark) {
+	db.created = db.created[:m.created]
 	if len(db.logBatch) == m.logged && len(db.moves) == m.moved {
 		return
 	}
@@ -217,6 +226,7 @@ func (db *DB) rollbackBatchTo(m batchMark) {
 func (db *DB) discardBatch() {
 	db.logBatch = db.logBatch[:0]
 	db.moves = db.moves[:0]
+	db.created = db.created[:0]
 	clear(db.batchIndex)
 }
 
@@ -226,12 +236,19 @@ func (db *DB) discardBatch() {
 // does not change between the move and this, so a moved session leaves
 // the tail whole.
 func (db *DB) publishBatch() {
-	if len(db.logBatch) == 0 && len(db.moves) == 0 {
+	if len(db.logBatch) == 0 && len(db.moves) == 0 && len(db.created) == 0 {
 		return
 	}
 	t := db.tail
 	t.mu.Lock()
+	if len(t.fresh)+len(db.created) > maxActivity {
+		clear(t.fresh) // forgetting only costs readers a query
+	}
+	for _, session := range db.created {
+		t.fresh[session] = struct{}{}
+	}
 	for _, session := range db.moves {
+		delete(t.fresh, session)
 		if ts := t.sessions[session]; ts != nil {
 			t.rows -= len(ts.answers)
 			delete(t.sessions, session)

@@ -10,9 +10,11 @@ import (
 // Every answer save must find its session open, and reading the session's
 // state was a point query per answer: a seventh of the writer's work and
 // about 4% of the server's CPU under load (issue 18). The writer is the
-// only one who changes a session's state (this process holds the store's
-// lock), so it remembers the sessions it has seen open and forgets them as
-// it closes them.
+// only one who changes a session's state: serve holds the data directory's
+// lock, and the commands that may open the store beside it (xinling user,
+// xinling rekey) write staff and sealed values, never session states. So
+// it remembers the sessions it has seen open and forgets them as it closes
+// them.
 //
 // The memory must never say open for a session that is not, or an answer
 // could land in a submitted or purged session. So it is kept from the

@@ -212,7 +212,10 @@ func (db *DB) ListAnswers(ctx context.Context, sessionID string) ([]store.Answer
 		return nil, notFound("session", sessionID)
 	}
 	// The waiting answers first, then the table: see answerlog.go.
-	waiting := db.tail.snapshot(sessionID)
+	waiting, all := db.tail.snapshot(sessionID)
+	if all {
+		return mergeAnswers(nil, waiting), nil
+	}
 	rows, err := db.rdb.QueryContext(ctx, "SELECT item, value, seq, at FROM answers WHERE session_id = ? ORDER BY item", sessionID)
 	if err != nil {
 		return nil, err

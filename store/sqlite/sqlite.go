@@ -106,6 +106,7 @@ type DB struct {
 	batchIndex  map[string]map[string]int // session → item → index in logBatch
 	moves       []string                  // sessions moved in the open batch
 	fresh       map[string]bool           // created here, nothing in answers yet
+	created     []string                  // sessions created in the open batch
 	tailTarget  int
 	walRestarts atomic.Int64
 }
