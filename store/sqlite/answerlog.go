@@ -236,13 +236,15 @@ func (db *DB) discardBatch() {
 // does not change between the move and this, so a moved session leaves
 // the tail whole.
 func (db *DB) publishBatch() {
-	if len(db.logBatch) == 0 && len(db.moves) == 0 && len(db.created) == 0 {
+	if len(db.logBatch) == 0 && len(db.moves) == 0 && len(db.created) == 0 && !db.freshStale {
 		return
 	}
 	t := db.tail
 	t.mu.Lock()
-	if len(t.fresh)+len(db.created) > maxActivity {
-		clear(t.fresh) // forgetting only costs readers a query
+	if db.freshStale || len(t.fresh)+len(db.created) > maxActivity {
+		// Forgetting only costs readers a query.
+		clear(t.fresh)
+		db.freshStale = false
 	}
 	for _, session := range db.created {
 		t.fresh[session] = struct{}{}

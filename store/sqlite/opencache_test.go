@@ -54,6 +54,14 @@ func TestClosedSessionsRefuseAnswersAfterTheyWereSeenOpen(t *testing.T) {
 			return err
 		}},
 	}
+	fresh := func() int {
+		db.tail.mu.RLock()
+		defer db.tail.mu.RUnlock()
+		return len(db.tail.fresh)
+	}
+	if fresh() != 4 {
+		t.Fatalf("%d fresh sessions after creating 4", fresh())
+	}
 	open := []string{"submitted", "erased", "purged", "kept"}
 	for _, c := range closers {
 		// A refused answer rolls back and so forgets every session: answer
@@ -76,6 +84,11 @@ func TestClosedSessionsRefuseAnswersAfterTheyWereSeenOpen(t *testing.T) {
 	}
 	if err := save("kept"); !errors.Is(err, store.ErrSessionClosed) {
 		t.Fatalf("kept: the erasure closed it too, yet an answer got %v", err)
+	}
+	// An erasure or purge may delete sessions as far as the writer knows:
+	// readers must look in answers again for every session.
+	if fresh() != 0 {
+		t.Fatalf("%d sessions still fresh after an erasure and a purge", fresh())
 	}
 }
 

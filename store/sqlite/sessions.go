@@ -204,17 +204,20 @@ func (w *wtx) rememberActivity(id string, at int64) {
 const maxActivity = 400_000
 
 func (db *DB) ListAnswers(ctx context.Context, sessionID string) ([]store.Answer, error) {
+	// The waiting answers first, then the table: see answerlog.go. A
+	// fresh session holds all its answers in the tail, and exists: this
+	// process created it, and a statement that could delete it ends every
+	// session's freshness (wtx.exec).
+	waiting, all := db.tail.snapshot(sessionID)
+	if all {
+		return mergeAnswers(nil, waiting), nil
+	}
 	var n int
 	if err := db.rdb.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE id = ?", sessionID).Scan(&n); err != nil {
 		return nil, err
 	}
 	if n == 0 {
 		return nil, notFound("session", sessionID)
-	}
-	// The waiting answers first, then the table: see answerlog.go.
-	waiting, all := db.tail.snapshot(sessionID)
-	if all {
-		return mergeAnswers(nil, waiting), nil
 	}
 	rows, err := db.rdb.QueryContext(ctx, "SELECT item, value, seq, at FROM answers WHERE session_id = ? ORDER BY item", sessionID)
 	if err != nil {

@@ -107,6 +107,7 @@ type DB struct {
 	moves       []string                  // sessions moved in the open batch
 	fresh       map[string]bool           // created here, nothing in answers yet
 	created     []string                  // sessions created in the open batch
+	freshStale  bool                      // the open batch ran a statement that may delete sessions
 	tailTarget  int
 	walRestarts atomic.Int64
 }

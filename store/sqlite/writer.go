@@ -44,7 +44,10 @@ func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
 		return nil, err
 	}
 	if w.db.closers[q] {
-		clear(w.db.open) // opencache.go
+		// It may close or delete sessions: forget which were open
+		// (opencache.go), and which were fresh once this batch commits.
+		clear(w.db.open)
+		w.db.freshStale = true
 	}
 	return s.Exec(args...)
 }
