@@ -368,14 +368,11 @@ func (db *DB) Submit(ctx context.Context, sub store.Submission) (store.SubmitOut
 		// orders it; reading it back cost a third of the submit.
 		slices.SortFunc(out.Results, func(a, b store.Result) int { return strings.Compare(a.ID, b.ID) })
 		if d := sub.Warning; d != nil {
-			if warningID, err = w.putWarning(s, sub, at); err != nil {
-				return err
-			}
-			wr, err := w.loadWarning("id", warningID)
+			wr, err := w.putWarning(s, sub, at)
 			if err != nil {
 				return err
 			}
-			out.Warning = &wr
+			warningID, out.Warning = wr.ID, &wr
 		}
 		w.forgetOpen(s.ID)
 		_, err = w.exec(qSubmitSession, ms(at), warningID, s.ID)
@@ -426,11 +423,7 @@ func (db *DB) RescoreResult(ctx context.Context, rs store.Rescore) (store.Result
 		if err != nil {
 			return err
 		}
-		id, err := w.putWarning(s, store.Submission{SessionID: s.ID, At: at, Results: []store.Result{r}, Warning: rs.Warning}, at)
-		if err != nil {
-			return err
-		}
-		wr, err := w.loadWarning("id", id)
+		wr, err := w.putWarning(s, store.Submission{SessionID: s.ID, At: at, Results: []store.Result{r}, Warning: rs.Warning}, at)
 		outW = &wr
 		return err
 	})
@@ -453,7 +446,10 @@ func nonNilSlice[V any](s []V) []V {
 
 // putWarning creates the submission's queue entry or merges it into the
 // entry with the same key, and returns the entry id.
-func (w *wtx) putWarning(s store.Session, sub store.Submission, at time.Time) (string, error) {
+// putWarning files a submission's warning, new or merged into the entry
+// with its key, and returns the entry as stored: Submit used to read it
+// back, a sixth of its writer time.
+func (w *wtx) putWarning(s store.Session, sub store.Submission, at time.Time) (store.Warning, error) {
 	cur, err := w.loadWarning("key", store.WarningKey(s, sub))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -462,25 +458,26 @@ func (w *wtx) putWarning(s store.Session, sub store.Submission, at time.Time) (s
 			v.ID, v.Key, v.PersonID, v.SessionID, jsonText(v.ResultIDs), v.UnitID, v.UnitPath, v.Level, jsonText(v.Reasons), string(v.State),
 			"", 0, ms(v.DueAt), 0, "", ms(at), ms(at), v.Version)
 		if err != nil {
-			return "", mapErr(err)
+			return store.Warning{}, mapErr(err)
 		}
 		if err := w.event(v.ID, store.WarningEvent{At: at, Kind: store.EventCreated, To: store.WarningOpen}); err != nil {
-			return "", err
+			return store.Warning{}, err
 		}
-		return v.ID, w.owe(v, at)
+		return v, w.owe(v, at)
 	case err != nil:
-		return "", err
+		return store.Warning{}, err
 	}
 	ev := store.MergeWarning(&cur, s, sub, at)
 	_, err = w.exec(`UPDATE warnings SET result_ids = ?, reasons = ?, level = ?, due_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
 		jsonText(cur.ResultIDs), jsonText(cur.Reasons), cur.Level, ms(cur.DueAt), ms(at), cur.ID)
 	if err != nil {
-		return "", err
+		return store.Warning{}, err
 	}
+	cur.Version++
 	if err := w.event(cur.ID, ev); err != nil {
-		return "", err
+		return store.Warning{}, err
 	}
-	return cur.ID, w.owe(cur, at)
+	return cur, w.owe(cur, at)
 }
 
 func (w *wtx) loadSubmission(sessionID, warningID string, out *store.SubmitOutcome) error {

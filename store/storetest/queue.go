@@ -29,6 +29,7 @@ func testSubmit(t *testing.T, s store.Store) {
 		t.Fatalf("Submit = %+v", out)
 	}
 	w := out.Warning
+	sameAsStored(t, s, *w)
 	// One entry for the person's battery, listing every reason, at the most severe level.
 	if w.Level != 1 || len(w.Reasons) != 2 || w.State != store.WarningOpen || w.PersonID != p.ID || w.SessionID != sess.ID ||
 		w.UnitPath != "/city/county/school/class1/" || !w.DueAt.Equal(at(2*time.Hour)) || w.Reasons[1].Text["zh-CN"] != "第9题" {
@@ -159,6 +160,7 @@ func testSubmitMerge(t *testing.T, s store.Store) {
 		!w.DueAt.Equal(at(30*time.Minute)) {
 		t.Fatalf("merged warning = %+v", w)
 	}
+	sameAsStored(t, s, *w)
 	full, err := s.GetWarning(ctx, w.ID)
 	must(t, err)
 	if len(full.History) != 2 || full.History[0].Kind != store.EventCreated || full.History[1].Kind != store.EventMerged {
@@ -544,5 +546,25 @@ func testChangeFeed(t *testing.T, s store.Store) {
 	must(t, err)
 	if got[0].Version != claimed.Version || got[0].State != store.WarningClaimed || got[0].UnitPath == "" {
 		t.Fatalf("changed entry = %+v, want the claimed version %d", got[0], claimed.Version)
+	}
+}
+
+// sameAsStored checks that the warning a submit returned is the entry as
+// stored, version included: a backend may build it instead of reading it
+// back, but must not make it up.
+func sameAsStored(t *testing.T, s store.Store, w store.Warning) {
+	t.Helper()
+	got, err := s.GetWarning(ctx, w.ID)
+	must(t, err)
+	got.History = nil
+	for _, p := range []struct{ a, b *time.Time }{{&w.LeaseUntil, &got.LeaseUntil}, {&w.DueAt, &got.DueAt},
+		{&w.CreatedAt, &got.CreatedAt}, {&w.UpdatedAt, &got.UpdatedAt}} {
+		if !p.a.Equal(*p.b) {
+			t.Fatalf("submit returned times %v, stored %v", *p.a, *p.b)
+		}
+		*p.a, *p.b = time.Time{}, time.Time{}
+	}
+	if fmt.Sprintf("%#v", w) != fmt.Sprintf("%#v", got) {
+		t.Fatalf("submit returned warning\n%#v\nstored\n%#v", w, got)
 	}
 }
