@@ -32,6 +32,9 @@ type Report struct {
 	AnswersAcked      int64            `json:"answers_acked"`
 	AnswersPerS       float64          `json:"answers_per_s"`
 	BaselinePerS      *float64         `json:"baseline_per_s,omitempty"`
+	// BaselineBurst is set instead for a burst (--ramp 0s --baseline):
+	// the latency of as many pings, each on a fresh connection, all at once.
+	BaselineBurst *Stats `json:"baseline_burst,omitempty"`
 	Endpoints         map[string]Stats `json:"endpoints"`
 	Errors            map[string]int64 `json:"errors"`
 	// Failovers counts requests sent again to another server after theirs
@@ -202,7 +205,15 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 	cpu0 := cpuTime()
 	rep := &Report{Target: strings.Join(cfg.targets(), ","), Respondents: cfg.Respondents, Conns: workers}
 
-	if cfg.Baseline {
+	switch {
+	case cfg.Baseline && cfg.Ramp == 0 && cfg.Respondents > 1:
+		// Every respondent starts at once: the bare figure to compare with
+		// is the same burst of fresh connections, each sending one ping.
+		bare := newTargetSet(urls, cfg.targets(), cfg.Pick, workers, cfg.Timeout)
+		st := runBurstBaseline(ctx, bare, min(cfg.Respondents, workers), m, seed)
+		bare.close()
+		rep.BaselineBurst = &st
+	case cfg.Baseline:
 		n, el := runBaseline(ctx, set, workers, cfg.Duration, m, seed)
 		v := round2(float64(n) / el.Seconds())
 		rep.BaselinePerS = &v
@@ -317,6 +328,34 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+
+// runBurstBaseline opens n connections at the same instant, each sending
+// one GET /api/v1/ping, and returns their latencies, connection set-up
+// included: what a burst of n respondents arriving together costs the
+// bare handler on this machine. The respondents' own burst starts once
+// these connections are closed, so it opens fresh ones too.
+func runBurstBaseline(ctx context.Context, set *targetSet, n int, m *metrics, seed uint64) Stats {
+	var h Histogram
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := set.sender(rand.New(rand.NewPCG(seed, ^uint64(i))), &m.pings, &m.failovers, "ping_")
+			<-start
+			r := c.do(context.WithoutCancel(ctx), "GET", "/api/v1/ping", "", nil, 200)
+			if !r.ok() {
+				m.fail("ping_" + r.code)
+				return
+			}
+			h.Record(r.latency)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return h.Stats()
+}
 
 // runBaseline hits GET /api/v1/ping from workers in a closed loop for d,
 // before the respondents start. It runs alone rather than alongside the
