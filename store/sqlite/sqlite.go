@@ -71,7 +71,7 @@ type Options struct {
 // DB is the sqlite Store.
 type DB struct {
 	path           string
-	rdb            *sql.DB // read pool
+	rdb            *readPool // read pool
 	wdb            *sql.DB // owns the single writer connection
 	wconn          *sql.Conn
 	ckdb           *sql.DB // checkpointer's connection
@@ -161,11 +161,12 @@ func Open(ctx context.Context, dir string, opt Options) (*DB, error) {
 		db.closeConns()
 		return nil, err
 	}
-	db.rdb, err = sql.Open(driverName, dsn(path, false))
+	rpool, err := sql.Open(driverName, dsn(path, false))
 	if err != nil {
 		db.closeConns()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
 	}
+	db.rdb = newReadPool(rpool)
 	db.rdb.SetMaxOpenConns(opt.Readers)
 	db.rdb.SetMaxIdleConns(opt.Readers)
 	// The writer must only ever fsync the WAL on its path: a checkpoint

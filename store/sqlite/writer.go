@@ -234,18 +234,27 @@ func (db *DB) run(batch []*writeOp) []error {
 	return errs
 }
 
+// control runs a transaction control statement on the writer's connection,
+// prepared once: the driver parses a statement on every unprepared call,
+// and each batch runs two of these.
+func (db *DB) control(q string) (sql.Result, error) {
+	s, err := (&wtx{db: db}).stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.Exec()
+}
+
 // errOpFailed aborts a fast-path transaction in which an operation failed.
 var errOpFailed = errors.New("sqlite: an operation failed without savepoints")
 
 func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error) {
-	ctx := context.Background()
-	c := db.wconn
 	errs = make([]error, len(batch))
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := db.control("BEGIN IMMEDIATE"); err != nil {
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
 	abort := func(err error) ([]error, error) {
-		_, _ = c.ExecContext(ctx, "ROLLBACK")
+		_, _ = db.control("ROLLBACK")
 		// What the writer remembers of written activity and logged
 		// answers, and the sessions it saw open, may have been rolled back
 		// with the rest.
@@ -288,7 +297,7 @@ func (db *DB) runTx(batch []*writeOp, savepoints bool) (errs []error, err error)
 		}
 	}
 	w.moveSome()
-	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+	if _, err := db.control("COMMIT"); err != nil {
 		return abort(fmt.Errorf("sqlite: commit: %w", err))
 	}
 	db.publishBatch()

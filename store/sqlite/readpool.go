@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// readPool is the pool of read connections, with the statements it runs
+// prepared once. database/sql prepares a query string on every call made
+// on the *sql.DB itself, and parsing SQL in the pure-Go driver cost as
+// much as running these point reads (a submit's answer list, the
+// dispatcher's settings, the session behind a token). A *sql.Stmt on the
+// pool prepares lazily on each connection and is safe for concurrent use.
+type readPool struct {
+	*sql.DB
+	mu    sync.RWMutex
+	stmts map[string]*sql.Stmt
+}
+
+// maxReadStmts bounds the cache: list queries are built from their
+// filters, so their texts vary, though within a few hundred shapes. Past
+// the bound a query is simply not cached.
+const maxReadStmts = 512
+
+func newReadPool(db *sql.DB) *readPool {
+	return &readPool{DB: db, stmts: map[string]*sql.Stmt{}}
+}
+
+// stmt returns the prepared statement for q, or nil if it cannot be
+// cached; the caller then runs q unprepared, so a bad query reports its
+// error the usual way.
+func (p *readPool) stmt(ctx context.Context, q string) *sql.Stmt {
+	p.mu.RLock()
+	s := p.stmts[q]
+	full := len(p.stmts) >= maxReadStmts
+	p.mu.RUnlock()
+	if s != nil || full {
+		return s
+	}
+	s, err := p.DB.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old := p.stmts[q]; old != nil {
+		s.Close()
+		return old
+	}
+	p.stmts[q] = s
+	return s
+}
+
+func (p *readPool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := p.stmt(ctx, q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return p.DB.QueryContext(ctx, q, args...)
+}
+
+func (p *readPool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := p.stmt(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return p.DB.QueryRowContext(ctx, q, args...)
+}
+
+// Close closes the statements, then the pool.
+func (p *readPool) Close() error {
+	p.mu.Lock()
+	for q, s := range p.stmts {
+		s.Close()
+		delete(p.stmts, q)
+	}
+	p.mu.Unlock()
+	return p.DB.Close()
+}
+
+// txReads runs a read transaction's queries with the pool's prepared
+// statements (each bound to the transaction's connection).
+type txReads struct {
+	p  *readPool
+	tx *sql.Tx
+}
+
+// inTx returns tx's reads through the statement cache.
+func (p *readPool) inTx(tx *sql.Tx) txReads { return txReads{p: p, tx: tx} }
+
+func (r txReads) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := r.p.stmt(ctx, q); s != nil {
+		return r.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
+	return r.tx.QueryContext(ctx, q, args...)
+}
+
+func (r txReads) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := r.p.stmt(ctx, q); s != nil {
+		return r.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return r.tx.QueryRowContext(ctx, q, args...)
+}
