@@ -37,9 +37,12 @@ type Config struct {
 	AckLog      string        // append acknowledged answers here, if set
 	SubmitLog   string        // append acknowledged submits here, if set (SubmitLine)
 	Baseline    bool          // measure GET /api/v1/ping first, for the same duration
-	Conns       int           // most connections (and requests in flight) at once
-	Timeout     time.Duration // per request
-	Seed        uint64        // for answer values, sex and age; 0 picks one
+	// BaselineBurst first sends one GET /api/v1/ping per respondent, all at
+	// once, each on a fresh connection: the bare cost of a burst.
+	BaselineBurst bool
+	Conns         int           // most connections (and requests in flight) at once
+	Timeout       time.Duration // per request
+	Seed          uint64        // for answer values, sex and age; 0 picks one
 
 	// Codes switches to a school campaign: respondent i is a pupil who
 	// enters with the personal access code Codes[i], takes the campaign's

@@ -328,3 +328,21 @@ func TestAppendJSONString(t *testing.T) {
 		}
 	}
 }
+
+func TestRunBurstBaseline(t *testing.T) {
+	f := testLibrary(t)
+	srv := httptest.NewServer(f.handler())
+	defer srv.Close()
+	cfg := Config{Target: srv.URL + "/api/v1/", Respondents: 20, Think: 5 * time.Millisecond, Duration: 200 * time.Millisecond,
+		Mix: mustMix(t, "who5"), BaselineBurst: true, Conns: 64, Timeout: 10 * time.Second}
+	rep, err := Run(context.Background(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.BaselineBurst == nil || rep.BaselineBurst.Count != 20 || f.pings.Load() != 20 || rep.BaselinePerS != nil {
+		t.Fatalf("baseline_burst %+v, server saw %d pings, baseline_per_s %v", rep.BaselineBurst, f.pings.Load(), rep.BaselinePerS)
+	}
+	if len(rep.Errors) != 0 || rep.SessionsCompleted == 0 {
+		t.Fatalf("errors %v, completed %d", rep.Errors, rep.SessionsCompleted)
+	}
+}

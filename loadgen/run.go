@@ -22,21 +22,21 @@ import (
 type Report struct {
 	// Target is the server, or the servers joined by commas; Targets has
 	// each one's share of the requests and errors.
-	Target            string           `json:"target"`
-	Targets           []TargetReport   `json:"targets"`
-	Respondents       int              `json:"respondents"`
-	Conns             int              `json:"conns"`
-	ElapsedS          float64          `json:"elapsed_s"`
-	SessionsStarted   int64            `json:"sessions_started"`
-	SessionsCompleted int64            `json:"sessions_completed"`
-	AnswersAcked      int64            `json:"answers_acked"`
-	AnswersPerS       float64          `json:"answers_per_s"`
-	BaselinePerS      *float64         `json:"baseline_per_s,omitempty"`
-	// BaselineBurst is set instead for a burst (--ramp 0s --baseline):
-	// the latency of as many pings, each on a fresh connection, all at once.
-	BaselineBurst *Stats `json:"baseline_burst,omitempty"`
-	Endpoints         map[string]Stats `json:"endpoints"`
-	Errors            map[string]int64 `json:"errors"`
+	Target            string         `json:"target"`
+	Targets           []TargetReport `json:"targets"`
+	Respondents       int            `json:"respondents"`
+	Conns             int            `json:"conns"`
+	ElapsedS          float64        `json:"elapsed_s"`
+	SessionsStarted   int64          `json:"sessions_started"`
+	SessionsCompleted int64          `json:"sessions_completed"`
+	AnswersAcked      int64          `json:"answers_acked"`
+	AnswersPerS       float64        `json:"answers_per_s"`
+	BaselinePerS      *float64       `json:"baseline_per_s,omitempty"`
+	// BaselineBurst (--baseline-burst) is the latency of as many pings as
+	// respondents, each on a fresh connection, all sent at once.
+	BaselineBurst *Stats           `json:"baseline_burst,omitempty"`
+	Endpoints     map[string]Stats `json:"endpoints"`
+	Errors        map[string]int64 `json:"errors"`
 	// Failovers counts requests sent again to another server after theirs
 	// refused or dropped the connection. Errors counts only requests that
 	// failed in the end, on every server tried.
@@ -205,15 +205,15 @@ func Run(ctx context.Context, cfg Config, logw io.Writer) (*Report, error) {
 	cpu0 := cpuTime()
 	rep := &Report{Target: strings.Join(cfg.targets(), ","), Respondents: cfg.Respondents, Conns: workers}
 
-	switch {
-	case cfg.Baseline && cfg.Ramp == 0 && cfg.Respondents > 1:
-		// Every respondent starts at once: the bare figure to compare with
-		// is the same burst of fresh connections, each sending one ping.
+	if cfg.BaselineBurst {
+		// For respondents who all start at once, the bare figure to compare
+		// with is the same burst of fresh connections, one ping each.
 		bare := newTargetSet(urls, cfg.targets(), cfg.Pick, workers, cfg.Timeout)
 		st := runBurstBaseline(ctx, bare, min(cfg.Respondents, workers), m, seed)
 		bare.close()
 		rep.BaselineBurst = &st
-	case cfg.Baseline:
+	}
+	if cfg.Baseline {
 		n, el := runBaseline(ctx, set, workers, cfg.Duration, m, seed)
 		v := round2(float64(n) / el.Seconds())
 		rep.BaselinePerS = &v

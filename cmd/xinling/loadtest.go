@@ -31,6 +31,7 @@ func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 	ackLog := fs.String("ack-log", "", "append every acknowledged answer to this file as JSON lines, for xinling verify")
 	submitLog := fs.String("submit-log", "", "append every acknowledged submit, with the warning level its answers should raise, to this file as JSON lines, for xinling verify")
 	baseline := fs.Bool("baseline", false, "first hit GET /api/v1/ping for the same duration and report baseline_per_s")
+	baselineBurst := fs.Bool("baseline-burst", false, "first send one GET /api/v1/ping per respondent, all at once on fresh connections, and report their latency as baseline_burst (compare with a --ramp 0s burst's create p99)")
 	conns := fs.Int("conns", def.Conns, "most connections and requests in flight at once")
 	timeout := fs.Duration("timeout", def.Timeout, "per-request timeout")
 	seed := fs.Uint64("seed", 0, "random seed for answers, sex and age (0: random)")
@@ -58,7 +59,7 @@ func loadtestCommand(args []string, stdout, stderr io.Writer) error {
 		return usagef("--pick %q: want %s or %s", *pick, loadgen.PickRoundRobin, loadgen.PickRandom)
 	}
 	cfg := loadgen.Config{Target: urls[0], Targets: urls, Pick: *pick, Respondents: *respondents, Ramp: *ramp, Think: *think,
-		Duration: *duration, Mix: m, AckLog: *ackLog, SubmitLog: *submitLog, Baseline: *baseline, Conns: *conns,
+		Duration: *duration, Mix: m, AckLog: *ackLog, SubmitLog: *submitLog, Baseline: *baseline, BaselineBurst: *baselineBurst, Conns: *conns,
 		Timeout: *timeout, Seed: *seed, SubmitAt: *submitAt, SubmitWindow: *submitWindow}
 	if *codesFile != "" {
 		if cfg.Codes, err = readCodes(*codesFile); err != nil {

@@ -72,7 +72,7 @@ type Options struct {
 type DB struct {
 	path           string
 	rdb            *readPool // read pool
-	wdb            *sql.DB // owns the single writer connection
+	wdb            *sql.DB   // owns the single writer connection
 	wconn          *sql.Conn
 	ckdb           *sql.DB // checkpointer's connection
 	ckStop, ckDone chan struct{}
