@@ -91,8 +91,7 @@ func (db *DB) GetNotifySettings(ctx context.Context, unitID string) (store.Notif
 		return store.NotifySettings{}, err
 	}
 	defer tx.Rollback()
-	r := db.rdb.inTx(tx)
-	s, err := scanNotifySettings(r.QueryRowContext(ctx, "SELECT "+notifySettingsCols+" FROM notify_settings WHERE unit_id = ?", unitID))
+	s, err := scanNotifySettings(tx.QueryRowContext(ctx, "SELECT "+notifySettingsCols+" FROM notify_settings WHERE unit_id = ?", unitID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, notFound("notification settings of unit", unitID)
 	}
@@ -100,7 +99,7 @@ func (db *DB) GetNotifySettings(ctx context.Context, unitID string) (store.Notif
 		return s, err
 	}
 	ss := []store.NotifySettings{s}
-	if err := loadNotifyParts(ctx, r, ss); err != nil {
+	if err := loadNotifyParts(ctx, tx, ss); err != nil {
 		return s, err
 	}
 	return ss[0], nil

@@ -78,15 +78,14 @@ func (db *DB) GetWarning(ctx context.Context, id string) (store.Warning, error) 
 		return store.Warning{}, err
 	}
 	defer tx.Rollback()
-	r := db.rdb.inTx(tx)
-	v, err := scanWarning(r.QueryRowContext(ctx, "SELECT "+warningCols+" FROM warnings WHERE id = ?", id))
+	v, err := scanWarning(tx.QueryRowContext(ctx, "SELECT "+warningCols+" FROM warnings WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, notFound("warning", id)
 	}
 	if err != nil {
 		return v, err
 	}
-	rows, err := r.QueryContext(ctx, `SELECT at, actor_id, kind, from_state, to_state, note, outcome, unit_id
+	rows, err := tx.QueryContext(ctx, `SELECT at, actor_id, kind, from_state, to_state, note, outcome, unit_id
 		FROM warning_events WHERE warning_id = ? ORDER BY seq`, id)
 	if err != nil {
 		return v, err

@@ -12,6 +12,12 @@ import (
 // much as running these point reads (a submit's answer list, the
 // dispatcher's settings, the session behind a token). A *sql.Stmt on the
 // pool prepares lazily on each connection and is safe for concurrent use.
+//
+// Only reads made on the pool itself use the cache. A read transaction
+// holds its connection, and preparing a new statement on the pool takes
+// another: from inside transactions that held every connection, that
+// waited forever (TestReadPoolNeverWaitsOnItself), so they run their
+// queries unprepared.
 type readPool struct {
 	*sql.DB
 	mu    sync.RWMutex
@@ -66,37 +72,16 @@ func (p *readPool) QueryRowContext(ctx context.Context, q string, args ...any) *
 	return p.DB.QueryRowContext(ctx, q, args...)
 }
 
-// Close closes the statements, then the pool.
+// Close closes the statements, then the pool. The statements are closed
+// outside mu: closing one waits for its queries in flight.
 func (p *readPool) Close() error {
 	p.mu.Lock()
-	for q, s := range p.stmts {
-		s.Close()
-		delete(p.stmts, q)
-	}
+	stmts := p.stmts
+	p.stmts = map[string]*sql.Stmt{}
 	p.mu.Unlock()
+	for _, s := range stmts {
+		s.Close()
+	}
 	return p.DB.Close()
 }
 
-// txReads runs a read transaction's queries with the pool's prepared
-// statements (each bound to the transaction's connection).
-type txReads struct {
-	p  *readPool
-	tx *sql.Tx
-}
-
-// inTx returns tx's reads through the statement cache.
-func (p *readPool) inTx(tx *sql.Tx) txReads { return txReads{p: p, tx: tx} }
-
-func (r txReads) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if s := r.p.stmt(ctx, q); s != nil {
-		return r.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
-	}
-	return r.tx.QueryContext(ctx, q, args...)
-}
-
-func (r txReads) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	if s := r.p.stmt(ctx, q); s != nil {
-		return r.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
-	}
-	return r.tx.QueryRowContext(ctx, q, args...)
-}

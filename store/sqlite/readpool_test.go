@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"xinling/store"
+	"xinling/store/storetest"
 )
 
 // The read pool prepares each query once, still reports a bad query's
@@ -45,5 +50,53 @@ func TestReadPoolPreparesOnceAndStaysBounded(t *testing.T) {
 	p.mu.RUnlock()
 	if n > maxReadStmts {
 		t.Fatalf("%d statements cached, bound %d", n, maxReadStmts)
+	}
+}
+
+// Reads in a transaction and plain reads, from many more goroutines than
+// the pool has connections, all finish. A read transaction holds its
+// connection: a statement cache that prepared on the pool from inside one
+// needed a second connection, and with every connection held by such a
+// transaction the readers (and the dispatcher, which reads settings this
+// way) stopped for good.
+func TestReadPoolNeverWaitsOnItself(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := Open(ctx, t.TempDir(), Options{Readers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.CreateUnit(ctx, store.Unit{ID: "u1", Name: "u1", Kind: "school"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PutNotifySettings(ctx, storetest.NotifyFixture("u1")); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				var err error
+				if (g+i)%2 == 0 {
+					_, err = db.GetNotifySettings(ctx, "u1")
+				} else {
+					_, err = db.GetUnit(ctx, "u1")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a read failed or waited past the deadline: %v", err)
 	}
 }
