@@ -84,4 +84,3 @@ func (p *readPool) Close() error {
 	}
 	return p.DB.Close()
 }
-
