@@ -159,11 +159,7 @@ func TestAnswerLogAgreesWithAModel(t *testing.T) {
 func TestDeletingAnswersEmptiesTheLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := Open(ctx, t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t, Options{})
 	p, err := db.CreatePerson(ctx, store.Person{ID: "p1", Sex: "f", CreatedAt: storetest.T0})
 	if err != nil {
 		t.Fatal(err)

@@ -16,11 +16,7 @@ import (
 func TestClosedSessionsRefuseAnswersAfterTheyWereSeenOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := Open(ctx, t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t, Options{})
 	p, err := db.CreatePerson(ctx, store.Person{ID: "p1", Sex: "f", CreatedAt: storetest.T0})
 	if err != nil {
 		t.Fatal(err)

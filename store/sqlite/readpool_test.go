@@ -17,11 +17,7 @@ import (
 func TestReadPoolPreparesOnceAndStaysBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := Open(ctx, t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t, Options{})
 	p := db.rdb
 	var one int
 	for range 3 {
@@ -63,11 +59,7 @@ func TestReadPoolNeverWaitsOnItself(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := Open(ctx, t.TempDir(), Options{Readers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t, Options{Readers: 2})
 	if _, err := db.CreateUnit(ctx, store.Unit{ID: "u1", Name: "u1", Kind: "school"}); err != nil {
 		t.Fatal(err)
 	}
