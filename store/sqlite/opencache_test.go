@@ -107,3 +107,30 @@ func TestMayCloseSessions(t *testing.T) {
 		}
 	}
 }
+
+// A statement that closes sessions and returns rows (UPDATE … RETURNING)
+// makes the writer forget them too.
+func TestClosingReadsForgetOpenSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openTestDB(t, Options{})
+	if _, err := db.CreateSession(ctx, store.Session{ID: "s1", State: store.SessionOpen, CreatedAt: storetest.T0}); err != nil {
+		t.Fatal(err)
+	}
+	if !db.writerKnowsOpen("s1") {
+		t.Fatal("a session created open is not remembered; the test proves nothing")
+	}
+	err := db.write(ctx, func(w *wtx) error {
+		var id string
+		return w.queryRow("UPDATE sessions SET state = 'purged' WHERE id = ? RETURNING id", "s1").Scan(&id)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.writerKnowsOpen("s1") {
+		t.Fatal("the writer still remembers a session it purged through a query open")
+	}
+	if _, err := db.SaveAnswer(ctx, store.Answer{SessionID: "s1", Item: "q1", Value: 1, Seq: 1, At: storetest.T0}); !errors.Is(err, store.ErrSessionClosed) {
+		t.Fatalf("an answer to the purged session: %v, want ErrSessionClosed", err)
+	}
+}

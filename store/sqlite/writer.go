@@ -43,12 +43,7 @@ func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w.db.closers[q] {
-		// It may close or delete sessions: forget which were open
-		// (opencache.go), and which were fresh once this batch commits.
-		clear(w.db.open)
-		w.db.freshStale = true
-	}
+	w.noteSessionsChange(q)
 	return s.Exec(args...)
 }
 
@@ -58,6 +53,7 @@ func (w *wtx) queryRow(q string, args ...any) *sql.Row {
 		// Surface the prepare error through Scan.
 		return w.db.wconn.QueryRowContext(context.Background(), q, args...)
 	}
+	w.noteSessionsChange(q)
 	return s.QueryRow(args...)
 }
 
@@ -66,7 +62,19 @@ func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.noteSessionsChange(q)
 	return s.Query(args...)
+}
+
+// noteSessionsChange runs before each statement the writer executes, reads
+// included (an UPDATE … RETURNING is read as rows). If q may close or
+// delete sessions, the writer forgets which were open (opencache.go), and
+// readers which were fresh once this batch commits.
+func (w *wtx) noteSessionsChange(q string) {
+	if w.db.closers[q] {
+		clear(w.db.open)
+		w.db.freshStale = true
+	}
 }
 
 // write queues fn and waits until its batch has committed and the WAL that
