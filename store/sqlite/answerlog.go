@@ -244,11 +244,15 @@ func (db *DB) publishBatch() {
 	if db.freshStale || len(t.fresh)+len(db.created) > maxActivity {
 		// Forgetting only costs readers a query.
 		clear(t.fresh)
-		db.freshStale = false
 	}
-	for _, session := range db.created {
-		t.fresh[session] = struct{}{}
+	if !db.freshStale {
+		// A batch that may have deleted sessions marks none fresh, not
+		// even those it created before the statement that did.
+		for _, session := range db.created {
+			t.fresh[session] = struct{}{}
+		}
 	}
+	db.freshStale = false
 	for _, session := range db.moves {
 		delete(t.fresh, session)
 		if ts := t.sessions[session]; ts != nil {

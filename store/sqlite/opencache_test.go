@@ -134,3 +134,25 @@ func TestClosingReadsForgetOpenSessions(t *testing.T) {
 		t.Fatalf("an answer to the purged session: %v, want ErrSessionClosed", err)
 	}
 }
+
+// A batch that runs a statement which may delete sessions marks none of
+// its new sessions fresh, even one created before that statement.
+func TestBatchThatMayDeleteSessionsMarksNoneFresh(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openTestDB(t, Options{})
+	err := db.write(ctx, func(w *wtx) error {
+		w.markFresh("new")
+		_, err := w.exec("UPDATE sessions SET state = 'purged' WHERE id = ?", "none")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.tail.mu.RLock()
+	_, fresh := db.tail.fresh["new"]
+	db.tail.mu.RUnlock()
+	if fresh {
+		t.Fatal("a session created in a batch that may have deleted sessions is marked fresh")
+	}
+}
