@@ -15,14 +15,7 @@ import (
 // almost every commit, so that every answer path crosses a move.
 func TestContractWithAnswerMoves(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store {
-		db, err := Open(context.Background(), t.TempDir(), Options{tailTarget: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	})
+	storetest.Run(t, func(t *testing.T) store.Store { return openTestDB(t, Options{tailTarget: 2}) })
 }
 
 // A model check: concurrent writers save answers with sequence numbers out

@@ -1,9 +1,6 @@
 package sqlite
 
-import (
-	"context"
-	"strings"
-)
+import "strings"
 
 // The writer's memory of open sessions.
 //
@@ -69,15 +66,4 @@ func (w *wtx) forgetOpen(id string) { delete(w.db.open, id) }
 func (w *wtx) knownOpen(id string) bool {
 	_, ok := w.db.open[id]
 	return ok
-}
-
-// writerKnowsOpen asks the writer, in its own goroutine, whether it
-// remembers session id open. For tests.
-func (db *DB) writerKnowsOpen(id string) bool {
-	var known bool
-	_ = db.write(context.Background(), func(w *wtx) error {
-		known = w.knownOpen(id)
-		return nil
-	})
-	return known
 }

@@ -156,3 +156,14 @@ func TestBatchThatMayDeleteSessionsMarksNoneFresh(t *testing.T) {
 		t.Fatal("a session created in a batch that may have deleted sessions is marked fresh")
 	}
 }
+
+// writerKnowsOpen asks the writer, in its own goroutine, whether it
+// remembers session id open.
+func (db *DB) writerKnowsOpen(id string) bool {
+	var known bool
+	_ = db.write(context.Background(), func(w *wtx) error {
+		known = w.knownOpen(id)
+		return nil
+	})
+	return known
+}

@@ -15,14 +15,7 @@ import (
 	"xinling/store/storetest"
 )
 
-func open(t *testing.T) store.Store {
-	db, err := Open(context.Background(), t.TempDir(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func open(t *testing.T) store.Store { return openTestDB(t, Options{}) }
 
 func TestContract(t *testing.T) {
 	t.Parallel()
