@@ -289,6 +289,11 @@ func TestCrisisAndFollowUpShareOneQueueEntry(t *testing.T) {
 		crisis["follow_up"].(map[string]any)["instrument"] != "asq" {
 		t.Fatalf("crisis block: %s", sub.raw)
 	}
+	// The first response is built from the results as scored, a replay
+	// from the stored payloads: they must read the same.
+	if again := s.do("POST", "/api/v1/sessions/"+ss.id+"/submit", ss.token, nil); again.raw != sub.raw {
+		t.Fatalf("a second submit of a crisis differs:\n%s\n%s", sub.raw, again.raw)
+	}
 	// Starting the follow-up needs the first session's token.
 	s.do("POST", "/api/v1/sessions", "wrong", map[string]any{"instrument": "asq", "consent": true, "follow_up_of": ss.id}).expectError(t, 401, "token_invalid")
 	r := s.do("POST", "/api/v1/sessions", ss.token, map[string]any{"instrument": "asq", "consent": true, "follow_up_of": ss.id})

@@ -579,7 +579,7 @@ func (s *Sessions) Submit(ctx context.Context, id, token, locale string) (*Submi
 		}
 		return nil, err
 	}
-	sub, err := s.submission(ctx, ls, false)
+	sub, scored, err := s.submission(ctx, ls, false)
 	if err != nil {
 		return nil, err
 	}
@@ -587,18 +587,26 @@ func (s *Sessions) Submit(ctx context.Context, id, token, locale string) (*Submi
 	if err != nil {
 		return nil, err
 	}
-	return s.render(ls, out.Results, locale)
+	if out.Replayed {
+		// Another submit of this session got there first: show what it
+		// stored, not what this one scored.
+		scored = nil
+	}
+	return s.render(ls, out.Results, scored, locale)
 }
 
 // submission scores every instrument of a session over its stored answers
 // and gathers the warnings into one draft. With incomplete, an instrument
 // short of answers still yields a result, carrying only its item warnings.
-func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete bool) (store.Submission, error) {
+// It also returns each result as scored, by result id, so that the submit
+// response need not parse back the payloads it has just written.
+func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete bool) (store.Submission, map[string]*engine.Result, error) {
 	id := ls.sess.ID
 	answers, err := s.store.ListAnswers(ctx, id)
 	if err != nil {
-		return store.Submission{}, fromStore(err, id)
+		return store.Submission{}, nil, fromStore(err, id)
 	}
+	scored := make(map[string]*engine.Result, len(ls.insts))
 	byInst := groupAnswers(answers)
 	now := s.now()
 	sub := store.Submission{SessionID: id, At: now}
@@ -606,16 +614,16 @@ func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete b
 	for _, in := range ls.insts {
 		history, err := historyOf(ctx, s.store, ls.sess.PersonID, in, now)
 		if err != nil {
-			return store.Submission{}, err
+			return store.Submission{}, nil, err
 		}
 		res, err := s.score(ls, in, byInst[in.ID()], incomplete, history)
 		if err != nil {
-			return store.Submission{}, err
+			return store.Submission{}, nil, err
 		}
 		s.catalog.NoteResult(ctx, res)
 		payload, err := json.Marshal(res)
 		if err != nil {
-			return store.Submission{}, err
+			return store.Submission{}, nil, err
 		}
 		rec := store.Result{
 			ID: store.NewID(), SessionID: id, Instrument: in.ID(), Version: in.Version(), ContentHash: in.Hash,
@@ -634,6 +642,7 @@ func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete b
 			rec.Flags = append(rec.Flags, FlagIncomplete)
 		}
 		sub.Results = append(sub.Results, rec)
+		scored[rec.ID] = res
 		for _, w := range res.Warnings {
 			if draft == nil {
 				draft = &store.WarningDraft{ID: store.NewID(), Key: ls.warningKey(), Level: w.Level}
@@ -647,7 +656,7 @@ func (s *Sessions) submission(ctx context.Context, ls *liveSession, incomplete b
 		draft.DueAt = now.Add(s.sla[draft.Level])
 		sub.Warning = draft
 	}
-	return sub, nil
+	return sub, scored, nil
 }
 
 // FlagIncomplete marks a result filed for an abandoned session: it holds
@@ -735,7 +744,7 @@ func (s *Sessions) SweepAbandoned(ctx context.Context) (int, error) {
 			if err != nil {
 				return filed, err
 			}
-			sub, err := s.submission(ctx, ls, true)
+			sub, _, err := s.submission(ctx, ls, true)
 			if err != nil {
 				return filed, err
 			}
@@ -878,13 +887,15 @@ func (s *Sessions) storedSubmission(ctx context.Context, ls *liveSession, locale
 	if len(results) == 0 {
 		return nil, fmt.Errorf("session %s is submitted but has no results", ls.sess.ID)
 	}
-	return s.render(ls, results, locale)
+	return s.render(ls, results, nil, locale)
 }
 
 // render turns stored results into what the respondent may see: scores,
 // band labels and feedback, and the crisis block. Rule ids and reasons
-// stay with staff.
-func (s *Sessions) render(ls *liveSession, results []store.Result, locale string) (*SubmitView, error) {
+// stay with staff. scored holds results as just scored, by id; any other
+// is parsed from its stored payload (parsing was a third of a submit's
+// own CPU).
+func (s *Sessions) render(ls *liveSession, results []store.Result, scored map[string]*engine.Result, locale string) (*SubmitView, error) {
 	v := &SubmitView{ID: ls.sess.ID, State: string(store.SessionSubmitted), Result: ResultView{Instruments: []InstrumentResult{}}}
 	var followUps []string
 	crisis, warned := false, false
@@ -893,11 +904,14 @@ func (s *Sessions) render(ls *liveSession, results []store.Result, locale string
 			if rec.Instrument != inst.ID() {
 				continue
 			}
-			var res engine.Result
-			if err := json.Unmarshal(rec.Payload, &res); err != nil {
-				return nil, fmt.Errorf("result %s: %w", rec.ID, err)
+			res := scored[rec.ID]
+			if res == nil {
+				res = new(engine.Result)
+				if err := json.Unmarshal(rec.Payload, res); err != nil {
+					return nil, fmt.Errorf("result %s: %w", rec.ID, err)
+				}
 			}
-			v.Result.Instruments = append(v.Result.Instruments, instrumentResult(inst, &res, locale))
+			v.Result.Instruments = append(v.Result.Instruments, instrumentResult(inst, res, locale))
 			for _, w := range res.Warnings {
 				warned = true
 				if w.Level == 1 {
