@@ -138,7 +138,7 @@ bench-http: build
 # A failure writes its input to the package's testdata/fuzz/<target>/;
 # commit it with the fix and it runs as a plain test from then on.
 # Each entry is package:target[:build tags] (see api/fuzz_test.go).
-FUZZ_TARGETS := engine:FuzzLoad engine:FuzzScore api:FuzzDecode:fuzzdecode api:FuzzScanAnswer:fuzzdecode roster:FuzzParse instrumentbook:FuzzImport
+FUZZ_TARGETS := engine:FuzzLoad engine:FuzzScore api:FuzzDecode:fuzzdecode api:FuzzScanAnswer:fuzzdecode api:FuzzDuplicateKey roster:FuzzParse instrumentbook:FuzzImport
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; rest=$${t#*:}; target=$${rest%%:*}; tags=$${rest#"$$target"}; tags=$${tags#:}; \
@@ -147,7 +147,7 @@ fuzz:
 	done
 
 .PHONY: fuzz-ci
-# CI's share: every target for a short, fixed time (4 x 10 s plus builds,
+# CI's share: every target for a short, fixed time (7 x 10 s plus builds,
 # under 3 minutes on the 2-core runner).
 fuzz-ci:
 	$(MAKE) fuzz FUZZTIME=10s
