@@ -172,8 +172,12 @@ func answerJSON(c *fiber.Ctx, v *assess.AnswerView) error {
 	b = append(b, `,"status":"`...)
 	b = append(b, v.Status...)
 	b = append(b, `"}`...)
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(b)
+	// As c.JSON does: c.Set would normalise the header name first, a
+	// fifth of this function's time. b is not reused, so the response
+	// may keep it rather than copy it.
+	c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
+	c.Response().SetBodyRaw(b)
+	return nil
 }
 
 // plainJSONString reports whether s needs no escaping inside a JSON
