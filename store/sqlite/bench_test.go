@@ -79,3 +79,32 @@ func BenchmarkDurableAnswers(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNotifySettingsLookup is the dispatcher's walk up the tree for
+// each warning: a unit without settings of its own, and one with them.
+//
+//	go test -run '^$' -bench NotifySettingsLookup ./store/sqlite/
+func BenchmarkNotifySettingsLookup(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	root, err := db.CreateUnit(ctx, store.Unit{ID: store.NewID(), Name: "root", Kind: "city"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.PutNotifySettings(ctx, store.NotifySettings{UnitID: root.ID, UnitPath: root.Path}); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ name, unit string }{{"none", "no-such-unit"}, {"own", root.ID}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := db.GetNotifySettings(ctx, c.unit); err != nil && c.name == "own" {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -71,22 +71,28 @@ func (db *DB) AppendWarningEvent(ctx context.Context, id string, e store.Warning
 	})
 }
 
+// The reads of one queue entry, prepared together (readTx).
+var (
+	qWarningByID    = "SELECT " + warningCols + " FROM warnings WHERE id = ?"
+	qWarningHistory = `SELECT at, actor_id, kind, from_state, to_state, note, outcome, unit_id
+		FROM warning_events WHERE warning_id = ? ORDER BY seq`
+)
+
 func (db *DB) GetWarning(ctx context.Context, id string) (store.Warning, error) {
 	// One read transaction, so the entry and its history agree.
-	tx, err := db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.rdb.beginRead(ctx, qWarningByID, qWarningHistory)
 	if err != nil {
 		return store.Warning{}, err
 	}
 	defer tx.Rollback()
-	v, err := scanWarning(tx.QueryRowContext(ctx, "SELECT "+warningCols+" FROM warnings WHERE id = ?", id))
+	v, err := scanWarning(tx.QueryRowContext(ctx, qWarningByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, notFound("warning", id)
 	}
 	if err != nil {
 		return v, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT at, actor_id, kind, from_state, to_state, note, outcome, unit_id
-		FROM warning_events WHERE warning_id = ? ORDER BY seq`, id)
+	rows, err := tx.QueryContext(ctx, qWarningHistory, id)
 	if err != nil {
 		return v, err
 	}

@@ -13,11 +13,14 @@ import (
 // dispatcher's settings, the session behind a token). A *sql.Stmt on the
 // pool prepares lazily on each connection and is safe for concurrent use.
 //
-// Only reads made on the pool itself use the cache. A read transaction
-// holds its connection, and preparing a new statement on the pool takes
-// another: from inside transactions that held every connection, that
-// waited forever (TestReadPoolNeverWaitsOnItself), so they run their
-// queries unprepared.
+// A read transaction holds its connection, and preparing a new statement
+// on the pool takes another: from inside transactions that held every
+// connection, that waited forever (TestReadPoolNeverWaitsOnItself). So a
+// transaction names its queries when it begins (beginRead): they are
+// prepared on the pool before it holds a connection, and inside it they
+// run on its connection through Tx.StmtContext, which reuses what that
+// connection has prepared. Any other query in a transaction runs
+// unprepared.
 type readPool struct {
 	*sql.DB
 	mu    sync.RWMutex
@@ -70,6 +73,48 @@ func (p *readPool) QueryRowContext(ctx context.Context, q string, args ...any) *
 		return s.QueryRowContext(ctx, args...)
 	}
 	return p.DB.QueryRowContext(ctx, q, args...)
+}
+
+// readTx is a read-only transaction that runs the queries named when it
+// began as prepared statements.
+type readTx struct {
+	*sql.Tx
+	p *readPool
+}
+
+// beginRead prepares queries on the pool, then begins a read-only
+// transaction. Preparing first matters: see readPool.
+func (p *readPool) beginRead(ctx context.Context, queries ...string) (*readTx, error) {
+	for _, q := range queries {
+		p.stmt(ctx, q)
+	}
+	tx, err := p.DB.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	return &readTx{Tx: tx, p: p}, nil
+}
+
+// prepared returns q's statement if it is already cached; it never
+// prepares, since that would take a second connection.
+func (t *readTx) prepared(q string) *sql.Stmt {
+	t.p.mu.RLock()
+	defer t.p.mu.RUnlock()
+	return t.p.stmts[q]
+}
+
+func (t *readTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := t.prepared(q); s != nil {
+		return t.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, q, args...)
+}
+
+func (t *readTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := t.prepared(q); s != nil {
+		return t.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, q, args...)
 }
 
 // Close closes the statements, then the pool. The statements are closed

@@ -92,3 +92,31 @@ func TestReadPoolNeverWaitsOnItself(t *testing.T) {
 		t.Fatalf("a read failed or waited past the deadline: %v", err)
 	}
 }
+
+// A read transaction runs the queries it named as prepared statements, on
+// its own connection, and still sees what they read.
+func TestReadTxRunsItsQueriesPrepared(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openTestDB(t, Options{Readers: 1})
+	if _, err := db.CreateUnit(ctx, store.Unit{ID: "u1", Name: "u1", Kind: "school"}); err != nil {
+		t.Fatal(err)
+	}
+	want := storetest.NotifyFixture("u1")
+	if _, err := db.PutNotifySettings(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := db.GetNotifySettings(ctx, "u1")
+		if err != nil || len(got.Contacts) != len(want.Contacts) || len(got.Endpoints) != len(want.Endpoints) {
+			t.Fatalf("settings read in a prepared transaction: %+v %v", got, err)
+		}
+	}
+	db.rdb.mu.RLock()
+	defer db.rdb.mu.RUnlock()
+	for _, q := range []string{qNotifySettings, qNotifyEndpoints, qNotifyContacts} {
+		if db.rdb.stmts[q] == nil {
+			t.Errorf("not prepared: %s", q)
+		}
+	}
+}
