@@ -219,16 +219,25 @@ func TestRunCountsTransportErrors(t *testing.T) {
 	}
 }
 
-func TestRunBaseline(t *testing.T) {
+// runAgainstFake runs a short WHO-5 load against the fake API with one of
+// the baseline flags set by set.
+func runAgainstFake(t *testing.T, respondents, conns int, set func(*Config)) (*fakeAPI, *Report) {
+	t.Helper()
 	f := testLibrary(t)
 	srv := httptest.NewServer(f.handler())
-	defer srv.Close()
-	cfg := Config{Target: srv.URL + "/api/v1/", Respondents: 4, Think: 5 * time.Millisecond, Duration: 200 * time.Millisecond,
-		Mix: mustMix(t, "who5"), Baseline: true, Conns: 4, Timeout: 10 * time.Second}
+	t.Cleanup(srv.Close)
+	cfg := Config{Target: srv.URL + "/api/v1/", Respondents: respondents, Think: 5 * time.Millisecond, Duration: 200 * time.Millisecond,
+		Mix: mustMix(t, "who5"), Conns: conns, Timeout: 10 * time.Second}
+	set(&cfg)
 	rep, err := Run(context.Background(), cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f, rep
+}
+
+func TestRunBaseline(t *testing.T) {
+	f, rep := runAgainstFake(t, 4, 4, func(c *Config) { c.Baseline = true })
 	if rep.BaselinePerS == nil || *rep.BaselinePerS <= 0 {
 		t.Fatalf("baseline_per_s %v", rep.BaselinePerS)
 	}
@@ -330,15 +339,7 @@ func TestAppendJSONString(t *testing.T) {
 }
 
 func TestRunBurstBaseline(t *testing.T) {
-	f := testLibrary(t)
-	srv := httptest.NewServer(f.handler())
-	defer srv.Close()
-	cfg := Config{Target: srv.URL + "/api/v1/", Respondents: 20, Think: 5 * time.Millisecond, Duration: 200 * time.Millisecond,
-		Mix: mustMix(t, "who5"), BaselineBurst: true, Conns: 64, Timeout: 10 * time.Second}
-	rep, err := Run(context.Background(), cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, rep := runAgainstFake(t, 20, 64, func(c *Config) { c.BaselineBurst = true })
 	if rep.BaselineBurst == nil || rep.BaselineBurst.Count != 20 || f.pings.Load() != 20 || rep.BaselinePerS != nil {
 		t.Fatalf("baseline_burst %+v, server saw %d pings, baseline_per_s %v", rep.BaselineBurst, f.pings.Load(), rep.BaselinePerS)
 	}

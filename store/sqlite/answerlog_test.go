@@ -152,11 +152,7 @@ func TestAnswerLogAgreesWithAModel(t *testing.T) {
 func TestDeletingAnswersEmptiesTheLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := openTestDB(t, Options{})
-	p, err := db.CreatePerson(ctx, store.Person{ID: "p1", Sex: "f", CreatedAt: storetest.T0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, p := openWithPerson(t)
 	if _, err := db.CreateSession(ctx, store.Session{ID: "named", PersonID: p.ID, CreatedAt: storetest.T0}); err != nil {
 		t.Fatal(err)
 	}

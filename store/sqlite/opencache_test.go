@@ -16,11 +16,7 @@ import (
 func TestClosedSessionsRefuseAnswersAfterTheyWereSeenOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := openTestDB(t, Options{})
-	p, err := db.CreatePerson(ctx, store.Person{ID: "p1", Sex: "f", CreatedAt: storetest.T0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, p := openWithPerson(t)
 	for _, s := range []store.Session{{ID: "submitted"}, {ID: "erased", PersonID: p.ID}, {ID: "purged"}, {ID: "kept", PersonID: p.ID}} {
 		s.CreatedAt, s.LastActiveAt, s.State = storetest.T0, storetest.T0, store.SessionOpen
 		if _, err := db.CreateSession(ctx, s); err != nil {
