@@ -27,7 +27,6 @@ func scanNotifySettings(r interface{ Scan(...any) error }) (store.NotifySettings
 	return s, fromJSON(policy, &s.Policy)
 }
 
-// querier is a read connection or transaction.
 // The reads of one unit's settings, prepared together (readTx).
 var (
 	qNotifySettings  = "SELECT " + notifySettingsCols + " FROM notify_settings WHERE unit_id = ?"
@@ -35,6 +34,7 @@ var (
 	qNotifyContacts  = "SELECT id, name, channel, address, locale, always, duty FROM notify_contacts WHERE unit_id = ? ORDER BY pos"
 )
 
+// querier is a read connection or transaction.
 type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
