@@ -161,8 +161,6 @@ type apiSubmit struct {
 
 var errBadResponse = errors.New("bad_response")
 
-// decode reads a success body; a body that does not parse is an error
-// class of its own, since it means the server broke the contract.
 // savedAnswer recognises the usual answer acknowledgement without decoding
 // it: a JSON object that ends with the status saved or replay, as the
 // server writes it. Anything else is decoded and checked in full.
@@ -171,6 +169,8 @@ func savedAnswer(body []byte) bool {
 		(bytes.HasSuffix(body, []byte(`,"status":"saved"}`)) || bytes.HasSuffix(body, []byte(`,"status":"replay"}`)))
 }
 
+// decode reads a success body; a body that does not parse is an error
+// class of its own, since it means the server broke the contract.
 func decode(cl *call, v any) bool {
 	if err := json.Unmarshal(cl.body, v); err != nil {
 		cl.code = errBadResponse.Error()

@@ -444,8 +444,6 @@ func nonNilSlice[V any](s []V) []V {
 	return s
 }
 
-// putWarning creates the submission's queue entry or merges it into the
-// entry with the same key, and returns the entry id.
 // putWarning files a submission's warning, new or merged into the entry
 // with its key, and returns the entry as stored: Submit used to read it
 // back, a sixth of its writer time.
